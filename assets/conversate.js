@@ -1,0 +1,1053 @@
+/* Conversate live client.
+ *
+ * Upgrades the server-rendered room page (which works without JavaScript) into a
+ * live chat: Server-Sent Events first, then long-polling, then adaptive polling.
+ * Loaded with `defer` on every page; it does nothing where there is no room.
+ * The DOM and API it relies on are described in the room page contract.
+ */
+(function () {
+  'use strict';
+
+  const root = document.getElementById('conversate');
+  const dataEl = document.getElementById('conversate-data');
+  if (!root || !dataEl) return;
+
+  let C;
+  try {
+    C = JSON.parse(dataEl.textContent);
+  } catch (e) {
+    return; // Without settings we cannot talk to the server; the plain forms still work.
+  }
+  window.CONVERSATE = C;
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    conv: $('cv-conversation'),
+    history: $('cv-history'),
+    older: $('cv-older'),
+    list: $('cv-messages'),
+    timer: $('cv-timer'),
+    bar: $('cv-timer-bar'),
+    error: $('cv-error'),
+    form: $('cv-send'),
+    input: $('cv-input'),
+    file: $('cv-file'),
+    clientId: $('cv-client-id'),
+    progress: $('cv-progress'),
+    submit: $('cv-submit'),
+    users: $('cv-users'),
+    alert: $('cv-alert'),
+    announce: $('cv-announce'),
+    side: $('cv-side'),
+  };
+  if (!el.list || !el.conv) return;
+
+  const num = (value, fallback) => (Number.isFinite(Number(value)) && value !== null && value !== '' ? Number(value) : fallback);
+  const cfg = {
+    pageSize: num(C.pageSize, 100),
+    idleAt: num(C.idleAt, 60000),
+    pollMin: Math.max(500, num(C.pollMin, 5000)),
+    pollMax: Math.max(500, num(C.pollMax, 60000)),
+    pollStep: Math.max(0, num(C.pollStep, 5000)),
+  };
+  cfg.pollMax = Math.max(cfg.pollMax, cfg.pollMin);
+
+  const LONG_POLL_WAIT = 25; // seconds; the server caps it at 25 as well
+  const SSE_OPEN_TIMEOUT = 5000;
+  const SSE_FAILURE_WINDOW = 60000;
+  const FAILURES_BEFORE_FALLBACK = 3;
+  const PRESENCE_BEAT = 30000;
+  const ANNOUNCE_KEEP = 5;
+  const GROUP_SECONDS = 300; // consecutive messages by one author within this gap are grouped
+
+  const originalTitle = document.title;
+  const state = {
+    mode: null,
+    stopped: false, // after a fatal error (401/403/404): nothing is retried any more
+    leaving: false,
+    last: num(C.last, 0),
+    first: num(C.first, 0),
+    remaining: num(C.remaining, 0),
+    clockOffset: num(C.serverTime, Date.now() / 1000) - Date.now() / 1000,
+    seen: new Set(),
+    users: null,
+    colours: new Map(),
+    lastInput: Date.now(),
+    unread: 0,
+    flashTimer: null,
+    errorSource: null,
+    stick: true, // whether the view is (and should stay) scrolled to the bottom
+    sending: false,
+    pendingKey: null,
+    clientId: '',
+    loadingHistory: false,
+    permissionAsked: false,
+  };
+
+  /* ---------- small helpers ---------- */
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  const isAbort = (e) => e && e.name === 'AbortError';
+  const isFatal = (e) => e && (e.status === 401 || e.status === 403 || e.status === 404);
+  const serverNow = () => Math.floor(Date.now() / 1000 + state.clockOffset);
+  const hasFocus = () => (document.hasFocus() ? 'true' : 'false');
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const backoff = (failures) => Math.min(cfg.pollMax, 1000 * 2 ** Math.min(failures, 6));
+  const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
+
+  function syncClock(time) {
+    if (Number.isFinite(Number(time)) && Number(time) > 0) state.clockOffset = Number(time) - Date.now() / 1000;
+  }
+
+  /** Duration words as the server renders them (SPEC §3). */
+  function words(seconds) {
+    if (seconds < 0) return 'never';
+    const s = Math.floor(seconds);
+    if (s < 60) return plural(s, 'second');
+    if (s < 3600) return plural(Math.floor(s / 60), 'minute');
+    if (s < 86400) return plural(Math.floor(s / 3600), 'hour');
+    return plural(Math.floor(s / 86400), 'day');
+  }
+
+  /** "5 minutes ago" for an absolute server time; a time in the future is "now". */
+  function ago(time) {
+    const d = serverNow() - time;
+    return d < 0 ? 'now' : words(d) + ' ago';
+  }
+
+  function truncate(text, max) {
+    return text.length > max ? text.slice(0, max - 1).trimEnd() + '…' : text;
+  }
+
+  function newClientId() {
+    // randomUUID only exists in secure contexts; a plain-http install still needs an id.
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  /* ---------- talking to the server ---------- */
+
+  const defaultErrors = {
+    0: 'Could not reach the server.',
+    401: 'You have been logged out.',
+    403: 'Your session has expired.',
+    404: 'This room is no longer available to you.',
+    413: 'That is too large to send.',
+    429: 'Too many requests; slowing down.',
+  };
+
+  /** Turns an HTTP answer into data or an ApiError with a human sentence. */
+  function interpret(status, data, redirected) {
+    if (status >= 200 && status < 300 && data && data.success !== false) return data;
+    if (status >= 200 && status < 400 && !data) {
+      // An HTML answer to an API call: most likely a redirect to the login page.
+      throw new ApiError(redirected ? 401 : 500, redirected ? defaultErrors[401] : 'The server sent an unexpected answer.');
+    }
+    const sentence = (data && typeof data.error === 'string' && data.error) || defaultErrors[status] ||
+      'The server could not handle the request (' + status + ').';
+    throw new ApiError(status, sentence);
+  }
+
+  /** POST form fields; resolves to the JSON body. `timeout` guards against hung requests. */
+  async function api(url, fields, { signal, timeout = 30000 } = {}) {
+    const body = new URLSearchParams(fields);
+    body.set('csrfmiddlewaretoken', C.csrfToken || '');
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const onAbort = () => ctrl.abort();
+    if (signal) {
+      if (signal.aborted) ctrl.abort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const timer = setTimeout(() => { timedOut = true; ctrl.abort(); }, timeout);
+    let res;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        body,
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json', 'X-CSRFToken': C.csrfToken || '' },
+        signal: ctrl.signal,
+      });
+    } catch (e) {
+      if (isAbort(e) && !timedOut) throw e;
+      throw new ApiError(0, defaultErrors[0]);
+    } finally {
+      clearTimeout(timer);
+      if (signal) signal.removeEventListener('abort', onAbort);
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    return interpret(res.status, data, res.redirected);
+  }
+
+  /** Multipart POST through XHR, because fetch cannot report upload progress. */
+  function upload(url, formData) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', url);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('X-CSRFToken', C.csrfToken || '');
+      xhr.upload.addEventListener('progress', (e) => {
+        if (e.lengthComputable && el.progress) el.progress.value = Math.round((e.loaded / e.total) * 100);
+      });
+      xhr.addEventListener('load', () => {
+        let data = null;
+        try {
+          data = JSON.parse(xhr.responseText);
+        } catch (e) {
+          data = null;
+        }
+        const redirected = Boolean(xhr.responseURL) && xhr.responseURL !== new URL(url, location.href).href;
+        try {
+          resolve(interpret(xhr.status, data, redirected));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      xhr.addEventListener('error', () => reject(new ApiError(0, defaultErrors[0])));
+      xhr.addEventListener('abort', () => reject(new ApiError(0, 'The upload was interrupted.')));
+      xhr.send(formData);
+    });
+  }
+
+  // Polls and sends never overlap: each runs only after the previous one settled.
+  let queueTail = Promise.resolve();
+  function exclusive(task) {
+    const run = queueTail.then(task);
+    queueTail = run.catch(() => {});
+    return run;
+  }
+
+  /** Applies a poll/send answer; returns the messages that were new to us. */
+  function receive(data) {
+    syncClock(data.time);
+    const messages = Array.isArray(data.messages) ? data.messages : [];
+    const added = addMessages(messages, true);
+    if (!messages.length && num(data.last, 0) > state.last) state.last = num(data.last, 0);
+    if (Array.isArray(data.users)) updateUsers(data.users, data.time);
+    return { added, full: messages.length >= cfg.pageSize };
+  }
+
+  function pollOnce(extra, signal, timeout) {
+    return api(C.apiPoll, Object.assign({ last: state.last, hasFocus: hasFocus() }, extra), { signal, timeout })
+      .then(receive);
+  }
+
+  /* ---------- errors ---------- */
+
+  function showError(source, message, withReload) {
+    if (!el.error || (state.errorSource === 'fatal' && source !== 'fatal')) return;
+    state.errorSource = source;
+    el.error.replaceChildren(document.createTextNode(message + ' '));
+    if (withReload) {
+      const link = document.createElement('a');
+      link.href = '';
+      link.textContent = 'Reload';
+      link.addEventListener('click', (e) => {
+        e.preventDefault();
+        location.reload();
+      });
+      el.error.append(link);
+    }
+    el.error.hidden = false;
+  }
+
+  function clearError(source) {
+    if (!el.error || !state.errorSource || state.errorSource === 'fatal') return;
+    if (source && state.errorSource !== source) return;
+    state.errorSource = null;
+    el.error.hidden = true;
+    el.error.replaceChildren();
+  }
+
+  /** 401/403/404: the page cannot recover by itself, so stop every transport. */
+  function fatal(err) {
+    state.stopped = true;
+    stopTransports();
+    showError('fatal', err.message, true);
+    renderTimer();
+  }
+
+  function networkTrouble(err) {
+    if (isFatal(err)) {
+      fatal(err);
+      return;
+    }
+    showError('net', err.status === 429 ? err.message : 'Could not reach the server; retrying…', true);
+  }
+
+  /* ---------- scrolling and layout ---------- */
+
+  const scroller = () => (C.controlLayout ? el.conv : document.scrollingElement || document.documentElement);
+
+  function isAtBottom() {
+    const s = scroller();
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 48;
+  }
+
+  function scrollToBottom() {
+    const s = scroller();
+    s.scrollTop = s.scrollHeight;
+    state.stick = true;
+  }
+
+  function fitToWindow() {
+    const top = root.getBoundingClientRect().top + window.scrollY;
+    root.style.height = Math.max(280, Math.floor(window.innerHeight - top)) + 'px';
+    if (state.stick) scrollToBottom();
+  }
+
+  function setupLayout() {
+    if (!C.controlLayout) return;
+    root.classList.add('cv-controlled');
+    document.body.classList.add('cv-controlled');
+    let pending = false;
+    window.addEventListener('resize', () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; fitToWindow(); });
+    });
+    fitToWindow();
+    scrollToBottom();
+  }
+
+  function setupSideToggle() {
+    // On narrow screens the CSS hides the side panel behind this button (controlled layout only).
+    const header = root.querySelector('.cv-room-header');
+    if (!header || !el.side) return;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'cv-side-toggle';
+    button.textContent = 'People & settings';
+    button.setAttribute('aria-controls', 'cv-side');
+    button.setAttribute('aria-expanded', 'false');
+    const toggle = (open) => {
+      root.classList.toggle('cv-side-open', open);
+      button.setAttribute('aria-expanded', String(open));
+    };
+    button.addEventListener('click', () => toggle(!root.classList.contains('cv-side-open')));
+    root.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && root.classList.contains('cv-side-open')) {
+        toggle(false);
+        button.focus();
+      }
+    });
+    header.append(button);
+  }
+
+  /* ---------- messages ---------- */
+
+  function authorSpan(username) {
+    const span = document.createElement('span');
+    span.className = 'cv-author';
+    span.dataset.user = username;
+    span.textContent = username;
+    const colour = state.colours.get(username);
+    if (colour) span.style.color = '#' + colour;
+    return span;
+  }
+
+  function buildMessage(m) {
+    const li = document.createElement('li');
+    li.className = 'cv-message';
+    li.id = 'cv-m-' + m.pk;
+    li.dataset.pk = String(m.pk);
+    li.dataset.time = String(m.time);
+    li.dataset.user = m.user;
+    if (m.user === C.username) li.classList.add('cv-mine');
+
+    const time = document.createElement('time');
+    time.className = 'cv-time';
+    const iso = new Date(m.time * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    time.dateTime = iso;
+    time.dataset.time = String(m.time);
+    time.title = iso.replace('T', ' ').replace('Z', ' UTC');
+    time.textContent = ago(m.time);
+
+    const content = document.createElement('div');
+    content.className = 'cv-content';
+    content.innerHTML = m.content; // trusted: rendered and sanitised by the server
+
+    li.append(authorSpan(m.user), ' ', time, content);
+    return li;
+  }
+
+  /** Marks a message as a continuation of the previous one by the same author. */
+  function group(li) {
+    if (!li) return;
+    const prev = li.previousElementSibling;
+    const cont = Boolean(prev) && prev.dataset.user === li.dataset.user &&
+      Number(li.dataset.time) - Number(prev.dataset.time) < GROUP_SECONDS;
+    li.classList.toggle('cv-cont', cont);
+  }
+
+  function validMessage(m) {
+    return m && Number.isFinite(Number(m.pk)) && typeof m.user === 'string' && typeof m.content === 'string';
+  }
+
+  /** Inserts new messages in pk order (normally at the end); returns those that were new. */
+  function addMessages(messages, live) {
+    const stick = isAtBottom();
+    const added = [];
+    for (const m of messages) {
+      if (!validMessage(m) || state.seen.has(Number(m.pk))) continue;
+      const pk = Number(m.pk);
+      const li = buildMessage(m);
+      let before = el.list.lastElementChild;
+      while (before && Number(before.dataset.pk) > pk) before = before.previousElementSibling;
+      el.list.insertBefore(li, before ? before.nextSibling : el.list.firstChild);
+      group(li);
+      group(li.nextElementSibling);
+      state.seen.add(pk);
+      state.last = Math.max(state.last, pk);
+      if (!state.first || pk < state.first) state.first = pk;
+      added.push({ message: m, li });
+    }
+    if (added.length && live) {
+      if (stick) scrollToBottom();
+      const fromOthers = added.filter((a) => a.message.user !== C.username);
+      fromOthers.forEach(announce);
+      maybeAlert(fromOthers);
+    }
+    return added;
+  }
+
+  function refreshTimes() {
+    root.querySelectorAll('.cv-time[data-time]').forEach((t) => {
+      const time = Number(t.dataset.time);
+      if (Number.isFinite(time)) t.textContent = ago(time);
+    });
+    if (state.users) renderUsers();
+  }
+
+  /* ---------- history ---------- */
+
+  function updateOlderLink() {
+    if (!el.older) return;
+    if (state.remaining > 0) {
+      el.older.textContent = plural(state.remaining, 'older message');
+    } else {
+      el.older.remove();
+      el.older = null;
+    }
+  }
+
+  async function loadOlder(event) {
+    event.preventDefault();
+    if (state.loadingHistory || !state.first) return;
+    state.loadingHistory = true;
+    el.older.setAttribute('aria-busy', 'true');
+    try {
+      const data = await api(C.apiHistory, { first: state.first });
+      prependMessages(Array.isArray(data.messages) ? data.messages : []);
+      if (num(data.first, 0) > 0) state.first = Math.min(state.first, num(data.first, state.first));
+      state.remaining = Math.max(0, num(data.remaining, 0));
+      updateOlderLink();
+      clearError('history');
+    } catch (e) {
+      if (isFatal(e)) fatal(e);
+      else showError('history', 'Could not load older messages. ' + (e.status ? e.message : ''), false);
+    } finally {
+      state.loadingHistory = false;
+      if (el.older) el.older.removeAttribute('aria-busy');
+    }
+  }
+
+  /** Older messages go on top; keep what the reader was looking at in place. */
+  function prependMessages(messages) {
+    const s = scroller();
+    const heightBefore = s.scrollHeight;
+    const topBefore = s.scrollTop;
+    const fragment = document.createDocumentFragment();
+    const items = [];
+    const boundary = state.first;
+    for (const m of messages) {
+      const pk = Number(m && m.pk);
+      if (!validMessage(m) || state.seen.has(pk) || (boundary && pk > boundary)) continue;
+      const li = buildMessage(m);
+      fragment.append(li);
+      items.push(li);
+      state.seen.add(pk);
+      state.first = state.first ? Math.min(state.first, pk) : pk;
+    }
+    const oldFirst = el.list.firstElementChild;
+    el.list.insertBefore(fragment, oldFirst);
+    items.forEach(group);
+    group(oldFirst);
+    s.scrollTop = topBefore + (s.scrollHeight - heightBefore);
+  }
+
+  /* ---------- people ---------- */
+
+  function updateUsers(list, time) {
+    if (!Array.isArray(list)) return;
+    const at = num(time, serverNow());
+    syncClock(time);
+    state.users = list.filter((u) => u && typeof u.username === 'string').map((u) => {
+      const colour = /^[0-9a-fA-F]{6}$/.test(u.colour || '') ? u.colour : null;
+      if (colour) state.colours.set(u.username, colour);
+      return {
+        username: u.username,
+        cls: u.active ? (u.has_focus ? 'active' : 'afk') : 'inactive',
+        seenAt: num(u.last_seen, -1) >= 0 ? at - num(u.last_seen, 0) : null,
+        spokeAt: num(u.last_spoke, -1) >= 0 ? at - num(u.last_spoke, 0) : null,
+      };
+    });
+    renderUsers();
+    colourAuthors();
+  }
+
+  function renderUsers() {
+    if (!el.users || !state.users) return;
+    const now = serverNow();
+    const items = state.users.map((u) => {
+      const li = document.createElement('li');
+      li.className = 'cv-user ' + u.cls;
+      li.dataset.user = u.username;
+      const seen = document.createElement('span');
+      seen.className = 'cv-user-seen';
+      seen.textContent = u.spokeAt === null ? 'never spoke' : 'spoke ' + ago(u.spokeAt);
+      seen.title = 'last ping: ' + (u.seenAt === null ? 'never' : words(Math.max(0, now - u.seenAt)));
+      const status = document.createElement('span');
+      status.className = 'cv-visually-hidden';
+      status.textContent = u.cls === 'active' ? ' (here)' : u.cls === 'afk' ? ' (away from the window)' : ' (offline)';
+      li.append(authorSpan(u.username), status, ' ', seen);
+      return li;
+    });
+    el.users.replaceChildren(...items);
+  }
+
+  /** Messages added before we knew an author's colour get it once the users list arrives. */
+  function colourAuthors() {
+    root.querySelectorAll('.cv-messages .cv-author[data-user]').forEach((span) => {
+      const colour = state.colours.get(span.dataset.user);
+      if (colour) span.style.color = '#' + colour;
+    });
+  }
+
+  /* ---------- idle, alerts and announcements ---------- */
+
+  const alertsOn = () => (el.alert ? el.alert.checked : Boolean(C.alertEnabled));
+  const isIdle = () => Date.now() - state.lastInput >= cfg.idleAt;
+
+  function messageText(entry) {
+    const content = entry.li.querySelector('.cv-content');
+    const text = (content ? content.textContent : '').replace(/\s+/g, ' ').trim();
+    return truncate(entry.message.user + ': ' + (text || 'sent an attachment'), 140);
+  }
+
+  function announce(entry) {
+    if (!el.announce) return;
+    const line = document.createElement('p');
+    line.textContent = messageText(entry);
+    el.announce.append(line);
+    while (el.announce.childElementCount > ANNOUNCE_KEEP) el.announce.firstElementChild.remove();
+  }
+
+  function maybeAlert(fromOthers) {
+    if (!fromOthers.length || !alertsOn() || document.hasFocus() || !isIdle()) return;
+    state.unread += fromOthers.length;
+    startFlash();
+    notify(fromOthers[fromOthers.length - 1]);
+  }
+
+  function startFlash() {
+    const flashTitle = () => '(' + state.unread + ') new — ' + (C.roomTitle || originalTitle);
+    document.title = flashTitle();
+    if (state.flashTimer) return;
+    let on = true;
+    state.flashTimer = setInterval(() => {
+      on = !on;
+      document.title = on ? flashTitle() : originalTitle;
+    }, 1000);
+  }
+
+  function stopFlash() {
+    clearInterval(state.flashTimer);
+    state.flashTimer = null;
+    state.unread = 0;
+    document.title = originalTitle;
+  }
+
+  function notify(entry) {
+    if (!('Notification' in window) || Notification.permission !== 'granted') return;
+    try {
+      const n = new Notification(C.roomTitle || 'Conversate', {
+        body: messageText(entry),
+        tag: 'conversate:' + (C.apiPoll || location.pathname), // one notification per room, replaced
+      });
+      n.addEventListener('click', () => {
+        window.focus();
+        n.close();
+      });
+    } catch (e) {
+      // Some mobile browsers only allow notifications from a service worker; the title still flashes.
+    }
+  }
+
+  /** Browsers only allow the permission prompt from a user gesture, so never on load. */
+  function askNotificationPermission() {
+    if (state.permissionAsked || !alertsOn() || !('Notification' in window)) return;
+    if (Notification.permission !== 'default') return;
+    state.permissionAsked = true;
+    try {
+      const result = Notification.requestPermission();
+      if (result && result.catch) result.catch(() => {});
+    } catch (e) {
+      // Very old API shape; not worth supporting.
+    }
+  }
+
+  function setupIdleAndFocus() {
+    const markInput = () => { state.lastInput = Date.now(); };
+    ['mousemove', 'mousedown', 'keydown', 'touchstart', 'wheel'].forEach((type) =>
+      window.addEventListener(type, markInput, { passive: true }));
+    const onFocusChange = () => {
+      if (document.hasFocus()) stopFlash();
+      schedulePresence();
+    };
+    window.addEventListener('focus', onFocusChange);
+    window.addEventListener('blur', onFocusChange);
+    document.addEventListener('visibilitychange', onFocusChange);
+    if (el.input) {
+      el.input.addEventListener('keydown', askNotificationPermission);
+      el.input.addEventListener('click', askNotificationPermission);
+    }
+    if (el.alert) el.alert.addEventListener('change', askNotificationPermission);
+  }
+
+  /* ---------- presence (event stream and long-poll) ---------- */
+
+  let presenceTimer = null;
+  let presenceBeat = null;
+  let reportedFocus = null;
+
+  function schedulePresence() {
+    // Polls carry hasFocus themselves; the stream and a held long-poll need a separate report.
+    if (state.stopped || (state.mode !== 'sse' && state.mode !== 'longpoll')) return;
+    clearTimeout(presenceTimer);
+    presenceTimer = setTimeout(() => sendPresence(false), 1000);
+  }
+
+  function sendPresence(always) {
+    if (state.stopped || !C.apiPresence) return;
+    const focus = hasFocus();
+    if (!always && focus === reportedFocus) return;
+    reportedFocus = focus;
+    api(C.apiPresence, { hasFocus: focus }).catch((e) => {
+      if (e.status === 401) fatal(e);
+      else reportedFocus = null; // try again next time
+    });
+  }
+
+  /* ---------- transports ---------- */
+
+  const poller = { timer: null, due: 0, span: 0, interval: cfg.pollMin, failures: 0, running: false };
+  const longPoll = { ctrl: null, generation: 0 };
+  const sse = { source: null, openTimer: null, failures: [] };
+  let timerTicker = null;
+
+  function setMode(mode) {
+    state.mode = mode;
+    root.dataset.transport = mode;
+    clearInterval(timerTicker);
+    timerTicker = mode === 'poll' ? setInterval(renderTimer, 250) : null;
+    clearInterval(presenceBeat);
+    presenceBeat = mode === 'sse' ? setInterval(() => sendPresence(true), PRESENCE_BEAT) : null;
+    renderTimer();
+  }
+
+  function stopTransports() {
+    closeSse();
+    longPoll.generation++;
+    if (longPoll.ctrl) longPoll.ctrl.abort();
+    clearTimeout(poller.timer);
+    poller.timer = null;
+    poller.due = 0;
+    clearInterval(timerTicker);
+    clearInterval(presenceBeat);
+    clearTimeout(presenceTimer);
+  }
+
+  function startTransport(mode) {
+    stopTransports();
+    if (state.stopped) return;
+    if (mode === 'sse') startSse();
+    else if (mode === 'longpoll') startLongPoll();
+    else startPolling();
+  }
+
+  function preferredTransport() {
+    let forced = null;
+    try {
+      forced = localStorage.getItem('conversate.transport');
+    } catch (e) {
+      forced = null; // storage may be disabled
+    }
+    if (forced === 'poll' || forced === 'longpoll') return forced;
+    if (!window.EventSource || !C.apiEvents) return C.apiPoll ? 'longpoll' : 'poll';
+    return 'sse';
+  }
+
+  /* Event stream. EventSource reconnects by itself (sending Last-Event-ID); we only give up
+     when it closes for good, never opens, or fails again and again within a minute. */
+  function startSse() {
+    setMode('sse');
+    let url = C.apiEvents;
+    if (state.last) url += (url.includes('?') ? '&' : '?') + 'last=' + encodeURIComponent(state.last);
+    const source = new EventSource(url);
+    sse.source = source;
+    let opened = false;
+    sse.openTimer = setTimeout(() => { if (!opened) fallBack('longpoll'); }, SSE_OPEN_TIMEOUT);
+
+    source.addEventListener('open', () => {
+      opened = true;
+      clearTimeout(sse.openTimer);
+      clearError('net');
+      sendPresence(true);
+    });
+    source.addEventListener('message', (e) => {
+      try {
+        addMessages([JSON.parse(e.data)], true);
+      } catch (err) {
+        // A malformed event is skipped; the next poll or reconnect catches up.
+      }
+    });
+    source.addEventListener('users', (e) => {
+      try {
+        const data = JSON.parse(e.data);
+        if (Array.isArray(data)) updateUsers(data, serverNow());
+        else updateUsers(data.users, data.time);
+      } catch (err) {
+        // ignore, as above
+      }
+    });
+    source.addEventListener('error', () => {
+      if (state.leaving || state.stopped || sse.source !== source) return;
+      const now = Date.now();
+      sse.failures = sse.failures.filter((t) => now - t < SSE_FAILURE_WINDOW);
+      sse.failures.push(now);
+      if (source.readyState === EventSource.CLOSED || sse.failures.length >= FAILURES_BEFORE_FALLBACK) {
+        // A closed stream hides the HTTP status; the long-poll will reveal a 401/404.
+        fallBack('longpoll');
+      } else {
+        showError('net', 'Connection lost; reconnecting…', true);
+      }
+    });
+  }
+
+  function closeSse() {
+    clearTimeout(sse.openTimer);
+    if (sse.source) sse.source.close();
+    sse.source = null;
+  }
+
+  function fallBack(mode) {
+    if (state.stopped || state.mode === mode) return;
+    startTransport(mode);
+  }
+
+  /* Long-poll: one request held by the server for up to 25 s. A send or "check now" aborts it,
+     and the loop simply starts the next one (behind the send, thanks to exclusive()). */
+  async function startLongPoll() {
+    setMode('longpoll');
+    const generation = ++longPoll.generation;
+    let failures = 0;
+    let fast = 0;
+    while (!state.stopped && state.mode === 'longpoll' && generation === longPoll.generation) {
+      const ctrl = new AbortController();
+      longPoll.ctrl = ctrl;
+      const started = Date.now();
+      try {
+        const result = await exclusive(() => pollOnce({ wait: LONG_POLL_WAIT }, ctrl.signal, (LONG_POLL_WAIT + 15) * 1000));
+        failures = 0;
+        clearError('net');
+        if (result.full || result.added.length) {
+          fast = 0;
+          continue;
+        }
+        // An empty answer long before the wait ended means something in between does not hold requests.
+        if (Date.now() - started < 2000) {
+          if (++fast >= FAILURES_BEFORE_FALLBACK) return fallBack('poll');
+          await sleep(1000);
+        } else {
+          fast = 0;
+        }
+      } catch (e) {
+        if (isAbort(e)) continue;
+        if (isFatal(e)) return fatal(e);
+        networkTrouble(e);
+        if (++failures >= FAILURES_BEFORE_FALLBACK) return fallBack('poll');
+        await sleep(backoff(failures));
+      } finally {
+        if (longPoll.ctrl === ctrl) longPoll.ctrl = null;
+      }
+    }
+  }
+
+  /* Adaptive polling (SPEC §3): pollMin, + pollStep per empty poll up to pollMax, back to pollMin on activity. */
+  function startPolling() {
+    setMode('poll');
+    schedulePoll(poller.interval);
+  }
+
+  function schedulePoll(delay) {
+    clearTimeout(poller.timer);
+    poller.span = Math.max(1, delay);
+    poller.due = Date.now() + delay;
+    poller.timer = setTimeout(pollTick, delay);
+    renderTimer();
+  }
+
+  async function pollTick() {
+    poller.timer = null;
+    poller.due = 0;
+    if (state.stopped || state.mode !== 'poll' || poller.running) return;
+    poller.running = true;
+    renderTimer();
+    try {
+      const result = await exclusive(() => pollOnce({}));
+      poller.failures = 0;
+      clearError('net');
+      if (result.added.length) poller.interval = cfg.pollMin;
+      else poller.interval = Math.min(poller.interval + cfg.pollStep, cfg.pollMax);
+      if (!state.stopped && state.mode === 'poll') schedulePoll(result.full ? 0 : poller.interval);
+    } catch (e) {
+      if (isFatal(e)) return fatal(e);
+      networkTrouble(e);
+      poller.failures++;
+      if (!state.stopped && state.mode === 'poll') schedulePoll(backoff(poller.failures));
+    } finally {
+      poller.running = false;
+    }
+  }
+
+  /** The user did something (sent a message): poll eagerly again. */
+  function activity() {
+    poller.interval = cfg.pollMin;
+    if (state.mode === 'poll' && !poller.running) schedulePoll(cfg.pollMin);
+  }
+
+  function checkNow() {
+    if (state.stopped) {
+      location.reload();
+      return;
+    }
+    if (state.mode === 'poll') {
+      poller.interval = cfg.pollMin;
+      if (!poller.running) schedulePoll(0);
+    } else if (state.mode === 'longpoll') {
+      if (longPoll.ctrl) longPoll.ctrl.abort(); // the loop re-asks at once
+    } else {
+      // The stream is live already; one poll catches anything a reconnect might have missed.
+      exclusive(() => pollOnce({})).catch((e) => { if (isFatal(e)) fatal(e); });
+    }
+  }
+
+  /* ---------- timer bar ---------- */
+
+  let barPercent = -1;
+
+  function renderTimer() {
+    if (!el.bar || !el.timer) return;
+    let percent = 100;
+    let label = 'Live: new messages appear as they arrive. Double-click or press Enter to check now.';
+    if (state.stopped) {
+      percent = 0;
+      label = 'Stopped. Double-click or press Enter to reload the page.';
+    } else if (state.mode === 'poll') {
+      percent = poller.due ? Math.max(0, Math.min(100, ((poller.due - Date.now()) / poller.span) * 100)) : 0;
+      label = 'Time to next check. Double-click or press Enter to check now.';
+    }
+    el.timer.classList.toggle('cv-timer-live', !state.stopped && state.mode !== 'poll');
+    el.timer.classList.toggle('cv-timer-stopped', state.stopped);
+    if (el.timer.title !== label) {
+      el.timer.title = label;
+      el.timer.setAttribute('aria-label', label);
+    }
+    // The bar animates its shrinking with a CSS transition; refilling it should be instant.
+    if (percent > barPercent + 1) {
+      el.bar.classList.add('cv-instant');
+      el.bar.style.width = percent.toFixed(1) + '%';
+      void el.bar.offsetWidth;
+      el.bar.classList.remove('cv-instant');
+    } else {
+      el.bar.style.width = percent.toFixed(1) + '%';
+    }
+    barPercent = percent;
+  }
+
+  function setupTimer() {
+    if (!el.timer) return;
+    el.timer.tabIndex = 0;
+    el.timer.setAttribute('role', 'button');
+    el.timer.addEventListener('dblclick', checkNow);
+    el.timer.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        checkNow();
+      }
+    });
+  }
+
+  /* ---------- sending ---------- */
+
+  function autoGrow() {
+    const input = el.input;
+    const stick = isAtBottom();
+    const max = Math.round(window.innerHeight * 0.4);
+    input.style.height = 'auto';
+    const borders = input.offsetHeight - input.clientHeight;
+    const wanted = input.scrollHeight + borders;
+    input.style.height = Math.min(wanted, max) + 'px';
+    input.style.overflowY = wanted > max ? 'auto' : 'hidden';
+    if (stick && C.controlLayout) scrollToBottom();
+  }
+
+  function chosenFile() {
+    return el.file && el.file.files && el.file.files.length ? el.file.files[0] : null;
+  }
+
+  function showFileName() {
+    if (!el.file) return;
+    const label = el.file.closest('label') || el.file;
+    let name = el.form.querySelector('.cv-file-name');
+    if (!name) {
+      name = document.createElement('span');
+      name.className = 'cv-file-name';
+      label.after(name);
+    }
+    const file = chosenFile();
+    name.textContent = file ? file.name : '';
+    name.hidden = !file;
+  }
+
+  async function send() {
+    if (state.sending) return;
+    const content = el.input.value;
+    const file = chosenFile();
+    if (!content.trim() && !file) return;
+
+    // The same message (text and file) keeps its client_id, so a retry is stored only once.
+    const key = content + '\u0000' + (file ? [file.name, file.size, file.lastModified].join('/') : '');
+    if (key !== state.pendingKey) {
+      state.pendingKey = key;
+      state.clientId = newClientId();
+    }
+    if (el.clientId) el.clientId.value = state.clientId;
+
+    state.sending = true;
+    el.submit.disabled = true;
+    root.classList.add('cv-sending');
+    if (longPoll.ctrl) longPoll.ctrl.abort(); // do not wait up to 25 s behind a held long-poll
+    try {
+      const data = await exclusive(() => {
+        const fields = { content, last: state.last, hasFocus: hasFocus(), client_id: state.clientId };
+        if (!file) return api(C.apiSend, fields, { timeout: 60000 });
+        const form = new FormData();
+        form.append('csrfmiddlewaretoken', C.csrfToken || '');
+        Object.keys(fields).forEach((k) => form.append(k, String(fields[k])));
+        form.append('file', file); // last, so a streaming server has read the text fields first
+        el.progress.value = 0;
+        el.progress.hidden = false;
+        return upload(C.apiSend, form);
+      });
+      receive(data);
+      state.pendingKey = null;
+      if (el.input.value === content) el.input.value = '';
+      if (file && el.file) el.file.value = '';
+      showFileName();
+      autoGrow();
+      clearError('send');
+      clearError('net');
+      scrollToBottom();
+      activity();
+    } catch (e) {
+      if (isFatal(e)) fatal(e);
+      else showError('send', 'Your message was not sent: ' + e.message, e.status === 0);
+    } finally {
+      state.sending = false;
+      el.submit.disabled = false;
+      root.classList.remove('cv-sending');
+      if (el.progress) el.progress.hidden = true;
+    }
+  }
+
+  function setupForm() {
+    if (!el.form || !el.input || !el.submit) return;
+    el.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      send();
+    });
+    el.input.addEventListener('keydown', (e) => {
+      // keyCode 229: an IME is composing; Enter then confirms the composition, not the message.
+      if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+      e.preventDefault();
+      send();
+    });
+    el.input.addEventListener('input', () => {
+      autoGrow();
+      if (state.errorSource === 'send' && !el.input.value) clearError('send');
+    });
+    if (el.file) el.file.addEventListener('change', showFileName);
+    autoGrow();
+  }
+
+  /* ---------- start ---------- */
+
+  function adoptServerRenderedMessages() {
+    el.list.querySelectorAll('.cv-message[data-pk]').forEach((li) => {
+      const pk = Number(li.dataset.pk);
+      if (!Number.isFinite(pk)) return;
+      state.seen.add(pk);
+      state.last = Math.max(state.last, pk);
+      if (!state.first || pk < state.first) state.first = pk;
+      if (li.dataset.user === C.username) li.classList.add('cv-mine');
+      group(li);
+    });
+  }
+
+  function start() {
+    adoptServerRenderedMessages();
+    if (el.older) el.older.addEventListener('click', loadOlder);
+    el.conv.addEventListener('scroll', () => { state.stick = isAtBottom(); }, { passive: true });
+    if (!C.controlLayout) window.addEventListener('scroll', () => { state.stick = isAtBottom(); }, { passive: true });
+    // Images in new messages grow the list after insertion; stay at the bottom if we were there.
+    el.conv.addEventListener('load', () => { if (state.stick) scrollToBottom(); }, true);
+
+    setupLayout();
+    setupSideToggle();
+    setupTimer();
+    setupForm();
+    setupIdleAndFocus();
+    refreshTimes();
+    setInterval(refreshTimes, 15000);
+
+    window.addEventListener('pagehide', () => {
+      // Leaving: close quietly instead of flashing "connection lost".
+      state.leaving = true;
+      stopTransports();
+    });
+    window.addEventListener('pageshow', (e) => {
+      if (!e.persisted) return;
+      state.leaving = false;
+      startTransport(state.mode || preferredTransport());
+    });
+
+    startTransport(preferredTransport());
+  }
+
+  start();
+})();

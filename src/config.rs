@@ -1,0 +1,496 @@
+//! Settings (SPEC §4): one plain [`Config`] value.
+//!
+//! The library never reads the environment or files by itself; the binary
+//! calls [`Config::from_sources`] with the TOML file text and the process
+//! environment, so tests and host applications build a `Config` directly.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Client-side chat settings, the same names and defaults as the original.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSettings {
+    /// Messages per page.
+    pub page_size: u32,
+    /// Milliseconds without input before the UI decides the user is idle.
+    pub idle_at: u64,
+    /// Minimum poll interval, ms.
+    pub poll_min: u64,
+    /// Maximum poll interval, ms.
+    pub poll_max: u64,
+    /// Poll interval growth when nothing happens, ms.
+    pub poll_step: u64,
+    /// Whether the script fits the chat to the window.
+    pub control_layout: bool,
+    /// Seconds before a member counts as gone.
+    pub disconnect_at: i64,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            idle_at: 60_000,
+            poll_min: 5_000,
+            poll_max: 60_000,
+            poll_step: 5_000,
+            control_layout: true,
+            disconnect_at: 60 + 30,
+        }
+    }
+}
+
+/// How hard SQLite works to keep a commit on power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// fsync on every commit: an acknowledged message survives power loss.
+    Full,
+    /// fsync at checkpoints: survives a crash of the process, may lose the
+    /// last commits on power loss. Faster.
+    Normal,
+}
+
+/// Where the data lives. `Debug` never prints a password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file; `create` allows creating it when missing.
+    Sqlite { path: PathBuf, create: bool },
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite { path, .. } => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => write!(f, "{}", redact_password(url)),
+        }
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host` with `***`.
+#[must_use]
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses a database URL. A SQLite file is only created when missing if
+    /// the URL says `mode=rwc`, so a typo never starts an empty database.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(rest) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if path.is_empty() {
+                return Err(
+                    "a sqlite URL needs a file path, e.g. sqlite://data/conversate.db".to_owned(),
+                );
+            }
+            let create = query.split('&').any(|kv| kv == "mode=rwc");
+            return Ok(Self::Sqlite {
+                path: PathBuf::from(path),
+                create,
+            });
+        }
+        Err("expected a URL starting with sqlite:// or postgres://".to_owned())
+    }
+}
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_password(&self.0))
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Directory for the database and uploads.
+    pub data_dir: PathBuf,
+    /// The database.
+    pub database_url: DatabaseUrl,
+    /// SQLite durability.
+    pub sqlite_synchronous: SqliteSync,
+    /// Mount point, always starting and ending with `/`.
+    pub url_prefix: String,
+    /// Public base URL (scheme and host), for e-mails, Secure cookies and HSTS.
+    pub public_url: Option<String>,
+    /// Directory whose templates override the embedded ones.
+    pub templates_dir: Option<PathBuf>,
+    /// Directory for uploaded files.
+    pub store_root: PathBuf,
+    /// Largest accepted upload, bytes.
+    pub max_upload_bytes: u64,
+    /// Longest accepted message, characters.
+    pub max_message_chars: usize,
+    /// SMTP server URL (lettre style).
+    pub smtp_url: Option<Secret>,
+    /// From address for alert e-mails.
+    pub email_from: String,
+    /// Seconds to wait before an alert e-mail goes out.
+    pub mail_alert_delay: u64,
+    /// Client-side chat settings.
+    pub chat: ChatSettings,
+}
+
+impl Config {
+    /// Defaults for a data directory: SQLite inside it, uploads inside it.
+    #[must_use]
+    pub fn with_data_dir(data_dir: impl AsRef<Path>) -> Self {
+        let data_dir = data_dir.as_ref().to_path_buf();
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: DatabaseUrl::Sqlite {
+                path: data_dir.join("conversate.db"),
+                create: true,
+            },
+            sqlite_synchronous: SqliteSync::Full,
+            url_prefix: "/".to_owned(),
+            public_url: None,
+            templates_dir: None,
+            store_root: data_dir.join("files"),
+            max_upload_bytes: 25 * 1024 * 1024,
+            max_message_chars: 10_000,
+            smtp_url: None,
+            email_from: "conversate@localhost".to_owned(),
+            mail_alert_delay: 0,
+            chat: ChatSettings::default(),
+            data_dir,
+        }
+    }
+
+    /// Whether the site is served over https (Secure cookies, HSTS).
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Layers defaults < TOML `file` < environment (`CONVERSATE_<NAME>`) <
+    /// `overrides` (CLI flags, already named like the settings).
+    ///
+    /// # Errors
+    /// One line naming the setting and what is wrong with it.
+    pub fn from_sources(
+        file: Option<(&Path, &str)>,
+        env: &HashMap<String, String>,
+        overrides: &HashMap<&str, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw: HashMap<String, String> = HashMap::new();
+        if let Some((path, text)) = file {
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+                setting: path.display().to_string(),
+                problem: format!("is not valid TOML: {}", e.message()),
+            })?;
+            for (key, value) in table {
+                let name = key.to_ascii_uppercase();
+                if !KNOWN.contains(&name.as_str()) {
+                    return Err(ConfigError {
+                        setting: key,
+                        problem: format!("in {} is not a known setting", path.display()),
+                    });
+                }
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                raw.insert(name, text);
+            }
+        }
+        for (key, value) in env {
+            if let Some(name) = key.strip_prefix("CONVERSATE_") {
+                if KNOWN.contains(&name) {
+                    raw.insert(name.to_owned(), value.clone());
+                }
+            }
+        }
+        for (name, value) in overrides {
+            raw.insert((*name).to_owned(), value.clone());
+        }
+        Self::from_raw(&raw)
+    }
+
+    fn from_raw(raw: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| raw.get(name).map(|s| s.trim().to_owned());
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let mut c = Self::with_data_dir(&data_dir);
+        if let Some(v) = get("BIND") {
+            c.bind = v
+                .parse()
+                .map_err(|_| bad("BIND", "must be an address such as 127.0.0.1:8000"))?;
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            c.database_url = DatabaseUrl::parse(&v).map_err(|p| bad("DATABASE_URL", &p))?;
+        }
+        if let Some(v) = get("SQLITE_SYNCHRONOUS") {
+            c.sqlite_synchronous = match v.to_ascii_uppercase().as_str() {
+                "FULL" => SqliteSync::Full,
+                "NORMAL" => SqliteSync::Normal,
+                _ => return Err(bad("SQLITE_SYNCHRONOUS", "must be FULL or NORMAL")),
+            };
+        }
+        if let Some(v) = get("URL_PREFIX") {
+            c.url_prefix = normalise_prefix(&v).map_err(|p| bad("URL_PREFIX", p))?;
+        }
+        if let Some(v) = get("PUBLIC_URL").filter(|v| !v.is_empty()) {
+            if !(v.starts_with("http://") || v.starts_with("https://")) {
+                return Err(bad("PUBLIC_URL", "must start with http:// or https://"));
+            }
+            c.public_url = Some(v.trim_end_matches('/').to_owned());
+        }
+        if let Some(v) = get("TEMPLATES_DIR").filter(|v| !v.is_empty()) {
+            let dir = PathBuf::from(v);
+            if !dir.is_dir() {
+                return Err(bad("TEMPLATES_DIR", "must be an existing directory"));
+            }
+            c.templates_dir = Some(dir);
+        }
+        if let Some(v) = get("STORE_ROOT").filter(|v| !v.is_empty()) {
+            c.store_root = PathBuf::from(v);
+        }
+        if let Some(v) = get("MAX_UPLOAD_BYTES") {
+            c.max_upload_bytes = positive(&v, "MAX_UPLOAD_BYTES")?;
+        }
+        if let Some(v) = get("MAX_MESSAGE_CHARS") {
+            c.max_message_chars = usize::try_from(positive(&v, "MAX_MESSAGE_CHARS")?)
+                .map_err(|_| bad("MAX_MESSAGE_CHARS", "is too large"))?;
+        }
+        if let Some(v) = get("SMTP_URL").filter(|v| !v.is_empty()) {
+            if !(v.starts_with("smtp://") || v.starts_with("smtps://")) {
+                return Err(bad("SMTP_URL", "must start with smtp:// or smtps://"));
+            }
+            c.smtp_url = Some(Secret(v));
+        }
+        if let Some(v) = get("EMAIL_FROM") {
+            if !v.contains('@') {
+                return Err(bad("EMAIL_FROM", "must be an e-mail address"));
+            }
+            c.email_from = v;
+        }
+        if let Some(v) = get("MAIL_ALERT_DELAY") {
+            c.mail_alert_delay = v
+                .parse()
+                .map_err(|_| bad("MAIL_ALERT_DELAY", "must be a whole number of seconds"))?;
+        }
+        let chat = &mut c.chat;
+        if let Some(v) = get("PAGE_SIZE") {
+            chat.page_size =
+                u32::try_from(positive(&v, "PAGE_SIZE")?.min(10_000)).unwrap_or(10_000);
+        }
+        if let Some(v) = get("IDLE_AT") {
+            chat.idle_at = positive(&v, "IDLE_AT")?;
+        }
+        if let Some(v) = get("POLL_MIN") {
+            chat.poll_min = positive(&v, "POLL_MIN")?;
+        }
+        if let Some(v) = get("POLL_MAX") {
+            chat.poll_max = positive(&v, "POLL_MAX")?;
+        }
+        if let Some(v) = get("POLL_STEP") {
+            chat.poll_step = v
+                .parse()
+                .map_err(|_| bad("POLL_STEP", "must be a whole number of milliseconds"))?;
+        }
+        if chat.poll_min > chat.poll_max {
+            return Err(bad("POLL_MIN", "must not be greater than POLL_MAX"));
+        }
+        if let Some(v) = get("CONTROL_LAYOUT") {
+            chat.control_layout =
+                parse_bool(&v).ok_or_else(|| bad("CONTROL_LAYOUT", "must be true or false"))?;
+        }
+        chat.disconnect_at = match get("DISCONNECT_AT") {
+            Some(v) => i64::try_from(positive(&v, "DISCONNECT_AT")?)
+                .map_err(|_| bad("DISCONNECT_AT", "is too large"))?,
+            None => i64::try_from(chat.poll_max / 1000).unwrap_or(i64::MAX / 2) + 30,
+        };
+        Ok(c)
+    }
+}
+
+/// Setting names, upper case, without the `CONVERSATE_` prefix.
+pub const KNOWN: &[&str] = &[
+    "BIND",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "SQLITE_SYNCHRONOUS",
+    "URL_PREFIX",
+    "PUBLIC_URL",
+    "TEMPLATES_DIR",
+    "STORE_ROOT",
+    "MAX_UPLOAD_BYTES",
+    "MAX_MESSAGE_CHARS",
+    "SMTP_URL",
+    "EMAIL_FROM",
+    "MAIL_ALERT_DELAY",
+    "PAGE_SIZE",
+    "IDLE_AT",
+    "POLL_MIN",
+    "POLL_MAX",
+    "POLL_STEP",
+    "CONTROL_LAYOUT",
+    "DISCONNECT_AT",
+];
+
+/// An invalid setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting's name.
+    pub setting: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+fn bad(setting: &str, problem: &str) -> ConfigError {
+    ConfigError {
+        setting: setting.to_owned(),
+        problem: problem.to_owned(),
+    }
+}
+
+fn positive(v: &str, name: &str) -> Result<u64, ConfigError> {
+    match v.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(bad(
+            name,
+            &format!("must be a positive whole number, not '{v}'"),
+        )),
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn normalise_prefix(v: &str) -> Result<String, &'static str> {
+    let trimmed = v.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok("/".to_owned());
+    }
+    if !trimmed.split('/').all(|seg| {
+        !seg.is_empty()
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && seg != "."
+            && seg != ".."
+    }) {
+        return Err("must be a path such as /conversate/");
+    }
+    Ok(format!("/{trimmed}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_original() {
+        let c = Config::from_sources(None, &HashMap::new(), &HashMap::new()).expect("defaults");
+        assert_eq!(c.chat.page_size, 100);
+        assert_eq!(c.chat.idle_at, 60_000);
+        assert_eq!(c.chat.poll_min, 5_000);
+        assert_eq!(c.chat.poll_max, 60_000);
+        assert_eq!(c.chat.poll_step, 5_000);
+        assert!(c.chat.control_layout);
+        assert_eq!(c.chat.disconnect_at, 90);
+        assert_eq!(c.url_prefix, "/");
+        assert_eq!(c.store_root, PathBuf::from("./data/files"));
+    }
+
+    #[test]
+    fn env_beats_file_beats_default() {
+        let file = "page_size = 20\npoll_max = 30000\n";
+        let c = Config::from_sources(
+            Some((Path::new("c.toml"), file)),
+            &env(&[("CONVERSATE_PAGE_SIZE", "7")]),
+            &HashMap::new(),
+        )
+        .expect("valid");
+        assert_eq!(c.chat.page_size, 7);
+        assert_eq!(c.chat.poll_max, 30_000);
+        assert_eq!(c.chat.disconnect_at, 60, "DISCONNECT_AT follows POLL_MAX");
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let err = Config::from_sources(
+            None,
+            &env(&[("CONVERSATE_PAGE_SIZE", "lots")]),
+            &HashMap::new(),
+        )
+        .expect_err("invalid");
+        assert_eq!(err.setting, "PAGE_SIZE");
+        assert!(err.to_string().starts_with("invalid setting PAGE_SIZE:"));
+        let err = Config::from_sources(
+            Some((Path::new("c.toml"), "colour = 1")),
+            &HashMap::new(),
+            &HashMap::new(),
+        )
+        .expect_err("unknown key");
+        assert_eq!(err.setting, "colour");
+        let err = Config::from_sources(
+            None,
+            &env(&[("CONVERSATE_DATABASE_URL", "mysql://x")]),
+            &HashMap::new(),
+        )
+        .expect_err("scheme");
+        assert_eq!(err.setting, "DATABASE_URL");
+    }
+
+    #[test]
+    fn prefix_is_normalised() {
+        assert_eq!(
+            normalise_prefix("conversate").as_deref(),
+            Ok("/conversate/")
+        );
+        assert_eq!(normalise_prefix("/a/b/").as_deref(), Ok("/a/b/"));
+        assert_eq!(normalise_prefix("/").as_deref(), Ok("/"));
+        assert!(normalise_prefix("/../x").is_err());
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let url = DatabaseUrl::parse("postgres://me:hunter2@db/chat").expect("pg");
+        assert_eq!(format!("{url:?}"), "postgres://me:***@db/chat");
+        assert!(!format!("{:?}", Secret("smtps://u:pw@mail".into())).contains("pw"));
+    }
+}

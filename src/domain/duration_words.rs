@@ -1,0 +1,64 @@
+//! "5 minutes" and friends, as the original shows durations.
+
+/// Describes `seconds` the way the original does: `never` for a negative value,
+/// otherwise the largest whole unit, e.g. `1 second`, `5 minutes`, `2 days`.
+#[must_use]
+pub fn words(seconds: i64) -> String {
+    if seconds < 0 {
+        return "never".to_owned();
+    }
+    let (n, unit) = match seconds {
+        0..60 => (seconds, "second"),
+        60..3_600 => (seconds / 60, "minute"),
+        3_600..86_400 => (seconds / 3_600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// Seconds from `then` until `now`, or -1 when `then` is unknown.
+#[must_use]
+pub fn seconds_ago(then: Option<i64>, now: i64) -> i64 {
+    then.map_or(-1, |t| (now - t).max(0))
+}
+
+/// Words for a point in time relative to `now`: `now` for the future.
+#[must_use]
+pub fn since(then: Option<i64>, now: i64) -> String {
+    match then {
+        None => "never".to_owned(),
+        Some(t) if t > now => "now".to_owned(),
+        Some(t) => words(now - t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_largest_unit_and_plural() {
+        assert_eq!(words(-1), "never");
+        assert_eq!(words(0), "0 seconds");
+        assert_eq!(words(1), "1 second");
+        assert_eq!(words(59), "59 seconds");
+        assert_eq!(words(60), "1 minute");
+        assert_eq!(words(3_599), "59 minutes");
+        assert_eq!(words(7_200), "2 hours");
+        assert_eq!(words(86_400), "1 day");
+        assert_eq!(words(86_400 * 40), "40 days");
+    }
+
+    #[test]
+    fn future_is_now_and_unknown_is_never() {
+        assert_eq!(since(Some(110), 100), "now");
+        assert_eq!(since(None, 100), "never");
+        assert_eq!(since(Some(40), 100), "1 minute");
+        assert_eq!(seconds_ago(None, 100), -1);
+        assert_eq!(seconds_ago(Some(90), 100), 10);
+    }
+}

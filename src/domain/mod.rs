@@ -1,0 +1,26 @@
+//! Pure domain rules: names, slugs, colours, presence, polling, rendering.
+//!
+//! Nothing here knows about HTTP or SQL, so every rule is unit-tested directly.
+
+pub mod colour;
+pub mod duration_words;
+pub mod presence;
+pub mod render;
+pub mod slug;
+pub mod username;
+
+pub use colour::Colour;
+pub use presence::{PresenceState, PresenceStatus};
+pub use slug::RoomSlug;
+pub use username::Username;
+
+/// Seconds since the Unix epoch, the one timestamp representation used everywhere.
+pub type UnixTime = i64;
+
+/// The current time in Unix seconds.
+#[must_use]
+pub fn now() -> UnixTime {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

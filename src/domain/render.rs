@@ -1,0 +1,240 @@
+//! Message rendering (SPEC §3): raw HTML shown as text, emoji shortcodes,
+//! CommonMark with bare-URL links, then a sanitiser as a second wall.
+
+use std::sync::LazyLock;
+
+/// Characters beyond which rendering refuses to nest: CommonMark parsers
+/// recurse on nesting, so a message of ten thousand `>` must not reach them.
+pub const MAX_NESTING: usize = 32;
+
+/// A file attached to a message, as rendering needs it.
+#[derive(Debug, Clone)]
+pub struct AttachmentRef<'a> {
+    /// The file's download URL.
+    pub url: &'a str,
+    /// The uploader's original file name (untrusted).
+    pub name: &'a str,
+    /// Whether it is one of the image types shown inline.
+    pub is_image: bool,
+}
+
+// The sanitiser's configuration is immutable; build it once.
+static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .add_tag_attributes("img", ["loading"])
+        .url_relative(ammonia::UrlRelative::PassThrough);
+    b
+});
+
+/// Renders message text to safe HTML.
+///
+/// Raw HTML in the input is escaped (shown as typed), `:shortcodes:` become
+/// emoji, CommonMark is rendered with GitHub-style bare-URL links, hard line
+/// breaks (a chat line break is meant), and the output is sanitised.
+#[must_use]
+pub fn render_markdown(text: &str) -> String {
+    let flattened = limit_nesting(text);
+    let mut options = comrak::Options::default();
+    options.extension.autolink = true;
+    options.extension.strikethrough = true;
+    options.extension.shortcodes = true;
+    options.render.escape = true;
+    options.render.hardbreaks = true;
+    let html = comrak::markdown_to_html(&flattened, &options);
+    SANITISER.clean(&html).to_string()
+}
+
+/// Renders a whole message: its text, then its attachment if any.
+#[must_use]
+pub fn render_message(text: &str, attachment: Option<&AttachmentRef<'_>>) -> String {
+    let mut html = if text.trim().is_empty() {
+        String::new()
+    } else {
+        render_markdown(text)
+    };
+    if let Some(file) = attachment {
+        html.push_str(&render_attachment(file));
+    }
+    html
+}
+
+fn render_attachment(file: &AttachmentRef<'_>) -> String {
+    let url = escape(file.url);
+    let name = escape(file.name);
+    if file.is_image {
+        format!(
+            "<p class=\"cv-file\"><a href=\"{url}\" target=\"_blank\" rel=\"noopener noreferrer\"><img src=\"{url}\" alt=\"{name}\" loading=\"lazy\"></a></p>\n"
+        )
+    } else {
+        format!(
+            "<p class=\"cv-file\"><a href=\"{url}\" target=\"_blank\" rel=\"noopener noreferrer\" download>{name}</a></p>\n"
+        )
+    }
+}
+
+/// HTML-escapes text for use in element content or a quoted attribute.
+#[must_use]
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes container markers past [`MAX_NESTING`] levels on each line so the
+/// parser never nests deeper; ordinary messages pass through unchanged.
+fn limit_nesting(text: &str) -> std::borrow::Cow<'_, str> {
+    let deep = text.lines().any(|line| nesting_depth(line) > MAX_NESTING)
+        || bracket_depth(text) > MAX_NESTING;
+    if !deep {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    // A pathological message: show it as a plain code block instead.
+    let fence = "~".repeat(longest_run(text, '~').max(2) + 1);
+    std::borrow::Cow::Owned(format!("{fence}\n{text}\n{fence}"))
+}
+
+fn nesting_depth(line: &str) -> usize {
+    line.chars()
+        .take_while(|c| matches!(c, '>' | ' ' | '\t' | '-' | '*' | '+'))
+        .filter(|c| !c.is_whitespace())
+        .count()
+        + line.chars().take_while(|c| c.is_whitespace()).count() / 2
+}
+
+fn bracket_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    for c in text.chars() {
+        match c {
+            '[' | '(' | '*' | '_' | '`' | '~' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ']' | ')' => depth = depth.saturating_sub(1),
+            '\n' => depth = 0,
+            _ => {}
+        }
+    }
+    max
+}
+
+fn longest_run(text: &str, ch: char) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == ch {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn golden_case() {
+        assert_eq!(
+            render_markdown(":thumbsup: *em*"),
+            "<p>👍 <em>em</em></p>\n"
+        );
+    }
+
+    #[test]
+    fn shortcode_aliases() {
+        assert_eq!(render_markdown(":+1:"), "<p>👍</p>\n");
+        assert_eq!(render_markdown(":tada:"), "<p>🎉</p>\n");
+        assert_eq!(render_markdown(":not_an_emoji:"), "<p>:not_an_emoji:</p>\n");
+    }
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        let out = render_markdown("<script>alert(1)</script> <b>x</b>");
+        assert!(!out.contains("<script"), "{out}");
+        assert!(!out.contains("<b>"), "{out}");
+        assert!(out.contains("&lt;b&gt;"), "{out}");
+    }
+
+    #[test]
+    fn bare_urls_become_safe_links() {
+        let out = render_markdown("see https://example.com/x");
+        assert!(out.contains("<a href=\"https://example.com/x\""), "{out}");
+        assert!(
+            out.contains("rel=\"noopener noreferrer nofollow\""),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unsafe_schemes_never_reach_the_page() {
+        for input in [
+            "[x](javascript:alert(1))",
+            "[x](JAVASCRIPT:alert(1))",
+            "![x](javascript:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "[x](vbscript:msgbox)",
+            "<javascript:alert(1)>",
+        ] {
+            let out = render_markdown(input).to_ascii_lowercase();
+            assert!(
+                !out.contains("javascript:") || !out.contains("href=\"javascript"),
+                "{input} -> {out}"
+            );
+            assert!(!out.contains("href=\"data:"), "{input} -> {out}");
+            assert!(!out.contains("src=\"javascript"), "{input} -> {out}");
+            assert!(!out.contains("href=\"vbscript"), "{input} -> {out}");
+        }
+    }
+
+    #[test]
+    fn line_breaks_are_kept() {
+        assert_eq!(render_markdown("a\nb"), "<p>a<br>\nb</p>\n");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let quotes = ">".repeat(50_000);
+        let out = render_markdown(&quotes);
+        assert!(out.starts_with("<pre><code>"), "{}", &out[..40]);
+        let brackets = "[".repeat(50_000);
+        assert!(!render_markdown(&brackets).is_empty());
+        let stars = "*".repeat(50_000);
+        assert!(!render_markdown(&stars).is_empty());
+    }
+
+    #[test]
+    fn attachments_escape_the_name() {
+        let file = AttachmentRef {
+            url: "/r/file/1/",
+            name: "\"><svg onload=alert(1)>.png",
+            is_image: false,
+        };
+        let out = render_message("", Some(&file));
+        assert!(!out.contains("<svg"), "{out}");
+        assert!(
+            out.contains("&quot;&gt;&lt;svg onload=alert(1)&gt;.png"),
+            "{out}"
+        );
+        let image = AttachmentRef {
+            is_image: true,
+            ..file
+        };
+        assert!(render_message("", Some(&image)).contains("<img src=\"/r/file/1/\""));
+    }
+}

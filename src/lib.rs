@@ -1,0 +1,193 @@
+//! Conversate: a self-hosted, persistent group chat for small groups who
+//! talk asynchronously.
+//!
+//! The library holds everything; the binary parses the command line and
+//! calls in. A host application can build a [`Config`], open an [`App`] and
+//! mount [`App::router`] in its own axum site.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod files;
+pub mod live;
+pub mod service;
+pub mod store;
+pub mod web;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use rand::RngCore;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::Config;
+use files::Files;
+use live::Hub;
+use service::chat::Chat;
+use store::{Store, StoreError};
+use web::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot prepare {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A running installation: configuration, storage, live hub and templates.
+pub struct App {
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+}
+
+impl App {
+    /// Opens the database (migrating it) and prepares storage.
+    ///
+    /// # Errors
+    /// When the data directory, upload directory or database cannot be used.
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        if matches!(
+            config.database_url,
+            config::DatabaseUrl::Sqlite { create: true, .. }
+        ) {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::Io {
+                path: config.data_dir.display().to_string(),
+                source,
+            })?;
+        }
+        let files = Files::open(&config.store_root).map_err(|source| StartError::Io {
+            path: config.store_root.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&config.database_url, config.sqlite_synchronous).await?;
+        let chat = Chat::new(
+            store,
+            Hub::new(),
+            config.chat.clone(),
+            config.max_message_chars,
+        );
+        let templates =
+            web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let state = AppState {
+            config: Arc::new(config),
+            chat: Arc::new(chat),
+            files: Arc::new(files),
+            templates: Arc::new(templates),
+            shutdown: shutdown_rx,
+        };
+        Ok(Self { state, shutdown })
+    }
+
+    /// The storage handle (for the CLI and tests).
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.state.chat.store
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    /// The application's routes, ready to serve or to mount in a host site.
+    #[must_use]
+    pub fn router(&self) -> Router {
+        web::router(self.state.clone())
+    }
+
+    /// While no admin exists, a fresh one-time setup URL (path under the
+    /// prefix); `None` once an admin exists.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn setup_path(&self) -> Result<Option<String>, StoreError> {
+        if self.store().has_admin().await? {
+            self.store().set_setup_token(None).await?;
+            return Ok(None);
+        }
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.store()
+            .set_setup_token(Some(&web::pages::setup::token_hash(&token)))
+            .await?;
+        Ok(Some(format!(
+            "{}setup/{token}/",
+            self.state.config.url_prefix
+        )))
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains: open
+    /// event streams end, in-flight requests finish.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let tasks = self.start_background();
+        let router = self.router();
+        let trigger = self.shutdown.clone();
+        let result = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = trigger.send(true);
+        })
+        .await;
+        let _ = self.shutdown.send(true);
+        for task in tasks {
+            let _ = task.await;
+        }
+        self.state.chat.store.close().await;
+        result
+    }
+
+    fn start_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        let chat = self.state.chat.clone();
+        let mut stop = self.shutdown.subscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => chat.sweep_presence().await,
+                }
+            }
+        }));
+        let store = self.state.chat.store.clone();
+        let files = self.state.files.clone();
+        let mut stop = self.shutdown.subscribe();
+        tasks.push(tokio::spawn(async move {
+            files.sweep_temporary().await;
+            let mut tick = tokio::time::interval(Duration::from_secs(3_600));
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => {
+                        if let Err(e) = store.sessions().delete_expired(domain::now()).await {
+                            tracing::warn!(error = %e, "removing expired sessions failed");
+                        }
+                    }
+                }
+            }
+        }));
+        tasks
+    }
+}

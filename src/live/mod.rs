@@ -1,0 +1,114 @@
+//! Live fan-out: every node keeps one broadcast channel per room with listeners.
+//!
+//! Publishers hand events to [`Hub::publish`]; streams and long-polls
+//! [`Hub::subscribe`]. Receivers never block a publisher: a receiver that falls
+//! more than [`CHANNEL_CAPACITY`] events behind sees `Lagged` and resyncs from
+//! the store by id, so a slow client costs itself, not others. A cross-node
+//! transport feeds the same `publish` from outside, so handlers never change.
+
+pub mod presence;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use crate::store::Message;
+
+/// Events buffered per room before a slow receiver is told it lagged.
+pub const CHANNEL_CAPACITY: usize = 256;
+
+/// Something that happened in a room.
+#[derive(Debug, Clone)]
+pub enum RoomEvent {
+    /// A new message was committed.
+    Message(Arc<Message>),
+    /// Someone's presence changed: the members as of `time`.
+    Presence {
+        time: i64,
+        members: Arc<Vec<crate::store::Member>>,
+    },
+    /// A member lost access; their streams must end.
+    AccessRevoked { user_id: i64 },
+}
+
+/// Per-room broadcast channels.
+#[derive(Debug, Default)]
+pub struct Hub {
+    rooms: Mutex<HashMap<i64, broadcast::Sender<RoomEvent>>>,
+}
+
+impl Hub {
+    /// A new, empty hub.
+    #[must_use]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Starts listening to a room.
+    pub fn subscribe(&self, room_id: i64) -> broadcast::Receiver<RoomEvent> {
+        let mut rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rooms
+            .entry(room_id)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+
+    /// Delivers an event to this node's listeners of the room.
+    pub fn publish(&self, room_id: i64, event: RoomEvent) {
+        let mut rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = rooms.get(&room_id) {
+            if tx.send(event).is_err() {
+                // Nobody listens any more: forget the channel.
+                rooms.remove(&room_id);
+            }
+        }
+    }
+
+    /// Rooms that currently have listeners on this node.
+    #[must_use]
+    pub fn rooms_with_listeners(&self) -> Vec<i64> {
+        let mut rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rooms.retain(|_, tx| tx.receiver_count() > 0);
+        rooms.keys().copied().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presence() -> RoomEvent {
+        RoomEvent::Presence {
+            time: 0,
+            members: Arc::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn events_reach_subscribers_of_that_room_only() {
+        let hub = Hub::new();
+        let mut a = hub.subscribe(1);
+        let mut b = hub.subscribe(2);
+        hub.publish(1, presence());
+        assert!(matches!(a.try_recv(), Ok(RoomEvent::Presence { .. })));
+        assert!(b.try_recv().is_err());
+    }
+
+    #[test]
+    fn channels_without_listeners_are_dropped() {
+        let hub = Hub::new();
+        drop(hub.subscribe(1));
+        hub.publish(1, presence());
+        assert!(hub.rooms_with_listeners().is_empty());
+    }
+}

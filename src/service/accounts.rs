@@ -1,0 +1,179 @@
+//! Accounts, rooms and memberships: creating them, and logging in.
+
+use std::sync::LazyLock;
+
+use super::{ServiceError, password};
+use crate::domain::{Colour, RoomSlug, Username};
+use crate::store::{NewUser, Room, Store, StoreError, User};
+
+/// Longest accepted room title, characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest accepted e-mail address, characters.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Creates an account after validating every field.
+///
+/// # Errors
+/// `Invalid` for a bad username, e-mail or password; `Conflict` when taken.
+#[tracing::instrument(skip(store, password))]
+pub async fn create_user(
+    store: &Store,
+    username: &str,
+    email: Option<&str>,
+    password: &str,
+    is_admin: bool,
+) -> Result<User, ServiceError> {
+    let username = Username::parse(username.trim())
+        .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
+    let email = validate_email(email)?;
+    let password_hash = password::hash(password).map_err(ServiceError::Invalid)?;
+    let user = store
+        .create_user(NewUser {
+            username_key: username.key(),
+            username: username.as_str().to_owned(),
+            email,
+            password_hash,
+            is_admin,
+            created_at: crate::domain::now(),
+        })
+        .await?;
+    Ok(user)
+}
+
+fn validate_email(email: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let valid = email.chars().count() <= MAX_EMAIL_CHARS
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
+    if valid {
+        Ok(Some(email.to_owned()))
+    } else {
+        Err(ServiceError::Invalid(format!(
+            "'{email}' is not a valid e-mail address."
+        )))
+    }
+}
+
+/// Creates a room.
+///
+/// # Errors
+/// `Invalid` for a bad slug or title; `Conflict` when the slug is taken.
+pub async fn create_room(store: &Store, slug: &str, title: &str) -> Result<Room, ServiceError> {
+    let slug = RoomSlug::parse(slug.trim())
+        .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(ServiceError::Invalid(
+            "The room title must not be empty.".to_owned(),
+        ));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ServiceError::Invalid(format!(
+            "The room title must be at most {MAX_TITLE_CHARS} characters."
+        )));
+    }
+    Ok(store.create_room(slug.as_str(), title).await?)
+}
+
+/// Adds a user to a room with a colour (default black).
+///
+/// # Errors
+/// `NotFound` for an unknown room or user, `Invalid` colour, `Conflict` if already a member.
+pub async fn add_member(
+    store: &Store,
+    slug: &str,
+    username: &str,
+    colour: Option<&str>,
+) -> Result<(), ServiceError> {
+    let colour = match colour {
+        Some(c) => {
+            Colour::parse(c).map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?
+        }
+        None => Colour::default(),
+    };
+    let room = find_room(store, slug).await?;
+    let user = find_user(store, username).await?;
+    Ok(store.add_member(room.id, user.id, colour.as_str()).await?)
+}
+
+/// A room by slug, or a `NotFound` naming it.
+///
+/// # Errors
+/// `NotFound` when there is no such room.
+pub async fn find_room(store: &Store, slug: &str) -> Result<Room, ServiceError> {
+    store.room_by_slug(slug).await.map_err(|e| match e {
+        StoreError::NotFound => ServiceError::NotFound(format!("There is no room '{slug}'.")),
+        other => other.into(),
+    })
+}
+
+/// A user by name (any case), or a `NotFound` naming them.
+///
+/// # Errors
+/// `NotFound` when there is no such user.
+pub async fn find_user(store: &Store, username: &str) -> Result<User, ServiceError> {
+    store
+        .user_by_name(&username.to_ascii_lowercase())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                ServiceError::NotFound(format!("There is no user '{username}'."))
+            }
+            other => other.into(),
+        })
+}
+
+// A real argon2 hash of a random password: verifying against it costs the
+// same as a real check, so an unknown username is not faster than a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| password::hash("dummy password for timing").unwrap_or_default());
+
+/// Checks credentials; `None` for an unknown user, a wrong password or an
+/// inactive account, all indistinguishable to the caller.
+///
+/// # Errors
+/// Only when storage fails.
+pub async fn authenticate(
+    store: &Store,
+    username: &str,
+    password: &str,
+) -> Result<Option<User>, ServiceError> {
+    let found = match store
+        .user_by_name(&username.trim().to_ascii_lowercase())
+        .await
+    {
+        Ok(user) => Some(user),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let password = password.to_owned();
+    let hash = found
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .unwrap_or(false);
+    Ok(found.filter(|u| ok && u.is_active))
+}
+
+/// Capitalises the first letter and ends with a full stop: errors are sentences.
+#[must_use]
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}

@@ -1,0 +1,42 @@
+//! Use cases: what the web pages, the JSON API and the CLI all call.
+//!
+//! Handlers stay thin twins over these functions; these functions hold the
+//! rules (membership, limits, presence) and talk to the store and the hub.
+
+pub mod accounts;
+pub mod chat;
+pub mod password;
+
+use crate::store::StoreError;
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No such room, or not a member: the same answer, by design.
+    #[error("No such room.")]
+    NoSuchRoom,
+    /// Something else asked for does not exist; the text says what.
+    #[error("{0}")]
+    NotFound(String),
+    /// The input was refused; the text says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The input was too large; the text says what the limit is.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The request clashed with existing data; the text says how.
+    #[error("{0}")]
+    Conflict(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(text) => Self::Conflict(text),
+            other => Self::Store(other),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! `GET /{slug}/api/events/`: Server-Sent Events for one room.
+//!
+//! Messages arrive in id order with `id:` set, so a browser resumes with
+//! `Last-Event-ID` and gets exactly what it missed. Each message carries its
+//! room `seq`; a stream that sees a seq it did not expect (a lagged channel,
+//! out-of-order publishing) refills from the store instead of guessing.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use axum::response::sse::{Event, Sse};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::open;
+use crate::domain;
+use crate::live::RoomEvent;
+use crate::service::chat::{Access, BATCH_LIMIT};
+use crate::store::{Member, Message};
+use crate::web::auth::Viewer;
+use crate::web::error::{ApiError, AppError};
+use crate::web::state::AppState;
+use crate::web::views::{MessageView, UserView};
+
+/// Seconds between heartbeats (a comment line, and a presence keepalive).
+pub const HEARTBEAT_SECS: u64 = 15;
+
+/// Query of the stream: where to resume when no `Last-Event-ID` is sent.
+#[derive(Debug, serde::Deserialize)]
+pub struct EventsQuery {
+    last: Option<String>,
+}
+
+struct StreamState {
+    state: AppState,
+    access: Access,
+    events: broadcast::Receiver<RoomEvent>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    heartbeat: tokio::time::Interval,
+    last_id: i64,
+    last_seq: i64,
+    pending: VecDeque<Event>,
+    done: bool,
+}
+
+/// Opens the stream.
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn stream(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(q): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(q.last.as_deref())
+        .filter(|v| !v.trim().is_empty());
+    // Subscribe before reading the store, so nothing falls in between.
+    let events = state.chat.hub.subscribe(access.room.id);
+    let last_id = match resume {
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                AppError::BadRequest("Last-Event-ID must be a message id.".to_owned())
+            })?,
+        None => state.chat.store.last_message_id(access.room.id).await?,
+    };
+    let last_seq = state.chat.store.seq_at(access.room.id, last_id).await?;
+    state.chat.seen(&access, true).await?;
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    heartbeat.reset();
+    let mut s = StreamState {
+        shutdown: state.shutdown.clone(),
+        state,
+        access,
+        events,
+        heartbeat,
+        last_id,
+        last_seq,
+        pending: VecDeque::new(),
+        done: false,
+    };
+    // Catch up first, then the current members.
+    s.refill().await?;
+    let members = s.state.chat.members(s.access.room.id).await?;
+    s.push_users(domain::now(), &members);
+    Ok(Sse::new(futures_util::stream::unfold(s, next_event)))
+}
+
+fn next_event(
+    mut s: StreamState,
+) -> impl Future<Output = Option<(Result<Event, Infallible>, StreamState)>> {
+    async move {
+        loop {
+            if let Some(event) = s.pending.pop_front() {
+                return Some((Ok(event), s));
+            }
+            if s.done {
+                return None;
+            }
+            tokio::select! {
+                _ = s.shutdown.changed() => return None,
+                _ = s.heartbeat.tick() => {
+                    if let Err(e) = s.state.chat.keepalive(&s.access).await {
+                        tracing::warn!(error = %e, "stream keepalive failed");
+                    }
+                    return Some((Ok(Event::default().comment("")), s));
+                }
+                received = s.events.recv() => s.handle(received).await,
+            }
+        }
+    }
+}
+
+impl StreamState {
+    async fn handle(&mut self, received: Result<RoomEvent, RecvError>) {
+        let result = match received {
+            Ok(RoomEvent::Message(m)) if m.id <= self.last_id => Ok(()),
+            Ok(RoomEvent::Message(m)) if m.seq == self.last_seq + 1 => {
+                self.push_message(&m);
+                Ok(())
+            }
+            // A gap: something committed that this stream has not seen yet.
+            Ok(RoomEvent::Message(_)) | Err(RecvError::Lagged(_)) => self.refill().await,
+            Ok(RoomEvent::Presence { time, members }) => {
+                self.push_users(time, &members);
+                Ok(())
+            }
+            Ok(RoomEvent::AccessRevoked { user_id }) if user_id == self.access.user.id => {
+                self.done = true;
+                Ok(())
+            }
+            Ok(RoomEvent::AccessRevoked { .. }) => Ok(()),
+            Err(RecvError::Closed) => {
+                self.done = true;
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            // The client reconnects with Last-Event-ID and resumes from the store.
+            tracing::warn!(error = %e.0, "stream refill failed; closing");
+            self.done = true;
+        }
+    }
+
+    async fn refill(&mut self) -> Result<(), ApiError> {
+        loop {
+            let batch = self.state.chat.since(&self.access, self.last_id).await?;
+            let full = batch.len() >= BATCH_LIMIT as usize;
+            for m in &batch {
+                self.push_message(m);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    fn push_message(&mut self, m: &Message) {
+        let view = MessageView::new(&self.state, &self.access.room.slug, m);
+        if let Ok(event) = Event::default()
+            .event("message")
+            .id(m.id.to_string())
+            .json_data(&view)
+        {
+            self.pending.push_back(event);
+        }
+        self.last_id = m.id;
+        self.last_seq = m.seq;
+    }
+
+    fn push_users(&mut self, time: i64, members: &[Member]) {
+        let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, time)).collect();
+        if let Ok(event) = Event::default()
+            .event("users")
+            .json_data(serde_json::json!({ "time": time, "users": users }))
+        {
+            self.pending.push_back(event);
+        }
+    }
+}

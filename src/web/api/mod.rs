@@ -1,0 +1,159 @@
+//! The JSON API compatible with the original's protocol (SPEC §5), and the
+//! event stream. Form-encoded (or multipart) POSTs; errors as
+//! `{"success": false, "error": "<sentence>"}` with a fitting status.
+
+pub mod events;
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use serde_json::{Value, json};
+
+use crate::domain;
+use crate::service::chat::Access;
+use crate::store::Message;
+use crate::web::auth::Viewer;
+use crate::web::error::{ApiError, AppError};
+use crate::web::forms::{FormData, read_upload};
+use crate::web::pages::room::{parse_id, post_draft};
+use crate::web::state::AppState;
+use crate::web::views::{MessageView, UserView};
+
+/// Longest long-poll wait, seconds.
+pub const MAX_WAIT_SECS: u64 = 25;
+
+/// Opens a room for the API: 401 when logged out, 404 when missing or not a member.
+///
+/// # Errors
+/// As above.
+pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Access, ApiError> {
+    let Some(user) = viewer.user.as_ref() else {
+        return Err(ApiError(AppError::LoginRequired {
+            next: String::new(),
+        }));
+    };
+    Ok(state.chat.open(user, slug).await?)
+}
+
+fn required_id(form: &FormData, field: &str) -> Result<i64, ApiError> {
+    let raw = form
+        .get(field)
+        .ok_or_else(|| AppError::BadRequest(format!("The field '{field}' is required.")))?;
+    Ok(parse_id(raw, field)?)
+}
+
+fn has_focus(form: &FormData) -> bool {
+    form.checked("hasFocus")
+}
+
+/// The poll/send answer: messages after `last`, the members, the time.
+async fn news(
+    state: &AppState,
+    access: &Access,
+    last: i64,
+    messages: Vec<Message>,
+) -> Result<Value, ApiError> {
+    let now = domain::now();
+    let members = state.chat.members(access.room.id).await?;
+    let new_last = messages.last().map_or(last, |m| m.id.max(last));
+    let messages: Vec<MessageView> = messages
+        .iter()
+        .map(|m| MessageView::new(state, &access.room.slug, m))
+        .collect();
+    let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, now)).collect();
+    Ok(
+        json!({ "success": true, "last": new_last, "time": now, "messages": messages, "users": users }),
+    )
+}
+
+/// `POST /{slug}/api/poll/`: fields `last`, `hasFocus`, optional `wait`.
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn poll(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let last = required_id(&form, "last")?;
+    let wait = match form.get("wait").map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) => w
+            .parse::<u64>()
+            .map_err(|_| {
+                AppError::BadRequest(
+                    "The field 'wait' must be a whole number of seconds.".to_owned(),
+                )
+            })?
+            .min(MAX_WAIT_SECS),
+        None => 0,
+    };
+    state.chat.seen(&access, has_focus(&form)).await?;
+    let messages = state
+        .chat
+        .wait_since(&access, last, Duration::from_secs(wait))
+        .await?;
+    Ok(Json(news(&state, &access, last, messages).await?))
+}
+
+/// `POST /{slug}/api/send/`: fields `content`, optional `file`, `last`,
+/// `hasFocus`, `client_id`. Answers like a poll, the new message included.
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn send(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let form = read_upload(&state, &viewer.session, request).await?;
+    let last = match form.fields.get("last").filter(|l| !l.trim().is_empty()) {
+        Some(raw) => Some(parse_id(raw, "last")?),
+        None => None,
+    };
+    let focus = has_focus(&form.fields);
+    let posted = post_draft(&state, &access, form, focus).await?;
+    let last = last
+        .unwrap_or(posted.message.id - 1)
+        .min(posted.message.id - 1);
+    let messages = state.chat.since(&access, last).await?;
+    Ok(Json(news(&state, &access, last, messages).await?))
+}
+
+/// `POST /{slug}/api/history/`: field `first`.
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn history(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let first = required_id(&form, "first")?;
+    let page = state.chat.history(&access, first).await?;
+    let messages: Vec<MessageView> = page
+        .messages
+        .iter()
+        .map(|m| MessageView::new(&state, &slug, m))
+        .collect();
+    let first = if page.messages.is_empty() {
+        first
+    } else {
+        page.first()
+    };
+    Ok(Json(
+        json!({ "success": true, "first": first, "remaining": page.remaining, "messages": messages }),
+    ))
+}
+
+/// `POST /{slug}/api/presence/`: field `hasFocus`; for clients on the event stream.
+pub async fn presence(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    state.chat.seen(&access, has_focus(&form)).await?;
+    Ok(Json(json!({ "success": true })))
+}

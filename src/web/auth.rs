@@ -1,0 +1,168 @@
+//! Who is asking: the session's user, checked on every request.
+//!
+//! The session stores the user id and a fingerprint of the password hash, so
+//! a password change ends every other session, and deactivation ends all of
+//! them at once (the user is re-read and checked on each request).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use super::error::AppError;
+use super::state::AppState;
+use crate::store::{StoreError, User};
+
+const USER_KEY: &str = "uid";
+const FINGERPRINT_KEY: &str = "pwfp";
+const REFRESHED_KEY: &str = "refreshed";
+/// Sessions last this long without a visit.
+pub const SESSION_DAYS: i64 = 14;
+
+/// A short fingerprint of a password hash (its last 16 characters, part of
+/// the argon2 output): it changes whenever the password does.
+fn fingerprint(user: &User) -> String {
+    let hash = &user.password_hash;
+    hash[hash.len().saturating_sub(16)..].to_owned()
+}
+
+/// The visitor: a logged-in, active user, or nobody.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub session: Session,
+}
+
+impl Viewer {
+    /// The user, or a redirect to the login page that comes back to `here`.
+    ///
+    /// # Errors
+    /// `LoginRequired` when nobody is logged in.
+    pub fn require(&self, state: &AppState, here: &str) -> Result<&User, AppError> {
+        self.user.as_ref().ok_or_else(|| AppError::LoginRequired {
+            next: login_url(state, here),
+        })
+    }
+
+    /// The user, if an admin.
+    ///
+    /// # Errors
+    /// `LoginRequired` when nobody is logged in, `Forbidden` for non-admins.
+    pub fn require_admin(&self, state: &AppState, here: &str) -> Result<&User, AppError> {
+        let user = self.require(state, here)?;
+        if user.is_admin {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden(
+                "Only administrators can do that.".to_owned(),
+            ))
+        }
+    }
+}
+
+/// The login page URL that returns to `next` afterwards.
+#[must_use]
+pub fn login_url(state: &AppState, next: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+    format!("{}?next={encoded}", state.url("login/"))
+}
+
+/// Where to go after login: only paths inside the site, never elsewhere.
+#[must_use]
+pub fn safe_next(state: &AppState, next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with(state.prefix())
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_owned()
+        }
+        _ => state.prefix().to_owned(),
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("session layer missing".to_owned()))?;
+        let user = current_user(&session, state).await?;
+        Ok(Self { user, session })
+    }
+}
+
+async fn current_user(session: &Session, state: &AppState) -> Result<Option<User>, AppError> {
+    // A broken or forged session counts as anonymous, never as an error page.
+    let Ok(Some(user_id)) = session.get::<i64>(USER_KEY).await else {
+        return Ok(None);
+    };
+    let user = match state.chat.store.user_by_id(user_id).await {
+        Ok(user) => user,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let stored = session.get::<String>(FINGERPRINT_KEY).await.ok().flatten();
+    if !user.is_active || stored.as_deref() != Some(fingerprint(&user).as_str()) {
+        let _ = session.flush().await;
+        return Ok(None);
+    }
+    // Sessions expire after inactivity; touching the session once a day keeps
+    // active users logged in without a write per request.
+    let now = crate::domain::now();
+    let refreshed = session
+        .get::<i64>(REFRESHED_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    if now - refreshed > 86_400 {
+        let _ = session.insert(REFRESHED_KEY, now).await;
+    }
+    Ok(Some(user))
+}
+
+/// Logs `user` in: a new session id (no fixation), then the user's keys.
+///
+/// # Errors
+/// When the session store fails.
+pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session.clear().await;
+    session
+        .insert(USER_KEY, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(FINGERPRINT_KEY, fingerprint(user))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(REFRESHED_KEY, crate::domain::now())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // A fresh CSRF token too: the old one was issued to an anonymous visitor.
+    super::csrf::rotate(session).await?;
+    Ok(())
+}
+
+/// Ends the session.
+///
+/// # Errors
+/// When the session store fails.
+pub async fn log_out(session: &Session) -> Result<(), AppError> {
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}

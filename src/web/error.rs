@@ -1,0 +1,224 @@
+//! The one place where failures become HTTP answers.
+//!
+//! Pages get an HTML error page (rendered by [`render_error_pages`], which
+//! can reach the templates); the JSON API gets `{"success": false, "error"}`.
+//! Server errors are logged once with their cause; clients get a sentence.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+
+use super::state::AppState;
+use crate::service::ServiceError;
+use crate::store::StoreError;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not logged in; pages redirect to the login form, coming back to `next`.
+    #[error("Please log in.")]
+    LoginRequired { next: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or a broken dependency; the detail is logged, never shown.
+    #[error("Something went wrong on the server. Please try again.")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The status code for this error.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The sentence shown to the client.
+    #[must_use]
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            Self::Unavailable(detail) => tracing::warn!(error = %detail, "service unavailable"),
+            _ => {}
+        }
+    }
+}
+
+/// The answer to give when the room does not exist or may not be seen.
+pub fn no_such_room() -> AppError {
+    AppError::NotFound("No such room.".to_owned())
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NoSuchRoom => no_such_room(),
+            ServiceError::NotFound(m) => Self::NotFound(m),
+            ServiceError::Invalid(m) => Self::BadRequest(m),
+            ServiceError::TooLarge(m) => Self::TooLarge(m),
+            ServiceError::Conflict(m) => Self::Conflict(m),
+            ServiceError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound("Not found.".to_owned()),
+            StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Other(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<minijinja::Error> for AppError {
+    fn from(e: minijinja::Error) -> Self {
+        let mut detail = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            detail.push_str(": ");
+            detail.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::Internal(format!("template error: {detail}"))
+    }
+}
+
+/// Marks a response whose body the error-page middleware should render.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        if let Self::LoginRequired { next } = &self {
+            return Redirect::to(next).into_response();
+        }
+        let status = self.status();
+        let message = match &self {
+            Self::Unavailable(_) => {
+                "The service is busy or unavailable. Please try again shortly.".to_owned()
+            }
+            _ => self.message(),
+        };
+        let mut response = (status, message.clone()).into_response();
+        response.extensions_mut().insert(ErrorPage { message });
+        response
+    }
+}
+
+/// An error answered in the JSON API's shape.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let status = self.0.status();
+        let message = match &self.0 {
+            AppError::LoginRequired { .. } => "You are not logged in.".to_owned(),
+            AppError::Unavailable(_) => {
+                "The service is busy or unavailable. Please try again shortly.".to_owned()
+            }
+            other => other.message(),
+        };
+        (
+            status,
+            Json(serde_json::json!({ "success": false, "error": message })),
+        )
+            .into_response()
+    }
+}
+
+/// Renders [`ErrorPage`] responses (and bare 404s and 405s from routing) as
+/// HTML through the `error.html` template.
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_api = request.uri().path().contains("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let page = response.extensions().get::<ErrorPage>().cloned();
+    let message = match page {
+        Some(page) => page.message,
+        None if status == StatusCode::NOT_FOUND && is_plain(&response) => {
+            "Page not found.".to_owned()
+        }
+        None if status == StatusCode::METHOD_NOT_ALLOWED => {
+            "This address does not accept that method.".to_owned()
+        }
+        None if status == StatusCode::PAYLOAD_TOO_LARGE && is_plain(&response) => {
+            "The request is too large.".to_owned()
+        }
+        None if status == StatusCode::INTERNAL_SERVER_ERROR && is_plain(&response) => {
+            "Something went wrong on the server. Please try again.".to_owned()
+        }
+        None => return response,
+    };
+    if is_api {
+        let error = AppError::BadRequest(message);
+        return (
+            status,
+            Json(serde_json::json!({ "success": false, "error": error.message() })),
+        )
+            .into_response();
+    }
+    let html = state.render("error.html", context! { title => status.canonical_reason().unwrap_or("Error"), status => status.as_u16(), message => message.clone(), prefix => state.prefix(), user => () });
+    let mut out = match html {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page template failed");
+            (status, message).into_response()
+        }
+    };
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
+}
+
+fn is_plain(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"))
+}

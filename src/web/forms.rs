@@ -1,0 +1,268 @@
+//! Reading forms: url-encoded and multipart, strictly.
+//!
+//! axum's `Form` decodes invalid UTF-8 lossily and accepts repeated fields;
+//! here both are refused with a clear sentence, and every field is bounded.
+
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use tower_sessions::Session;
+
+use super::csrf;
+use super::error::AppError;
+use super::state::AppState;
+use crate::files::{FileError, StoredFile, clean_name};
+
+/// Largest text field accepted in a multipart form, bytes.
+const MAX_TEXT_FIELD_BYTES: usize = 256 * 1024;
+
+/// The fields of a url-encoded form, each present at most once.
+#[derive(Debug, Default, Clone)]
+pub struct FormData {
+    fields: Vec<(String, String)>,
+}
+
+impl FormData {
+    /// Parses a url-encoded body.
+    ///
+    /// # Errors
+    /// `BadRequest` for invalid UTF-8 or a repeated field.
+    pub fn parse(body: &[u8]) -> Result<Self, AppError> {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (k, v) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let key = decode(k)?;
+            let value = decode(v)?;
+            if fields.iter().any(|(existing, _)| *existing == key) {
+                return Err(AppError::BadRequest(format!(
+                    "The field '{}' was sent more than once.",
+                    printable(&key)
+                )));
+            }
+            fields.push((key, value));
+        }
+        Ok(Self { fields })
+    }
+
+    /// A field's value.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a checkbox is ticked.
+    #[must_use]
+    pub fn checked(&self, name: &str) -> bool {
+        matches!(self.get(name), Some(v) if !v.is_empty() && v != "false" && v != "0" && v != "off")
+    }
+
+    fn insert(&mut self, key: String, value: String) -> Result<(), AppError> {
+        if self.get(&key).is_some() {
+            return Err(AppError::BadRequest(format!(
+                "The field '{}' was sent more than once.",
+                printable(&key)
+            )));
+        }
+        self.fields.push((key, value));
+        Ok(())
+    }
+}
+
+fn printable(key: &str) -> String {
+    key.chars().filter(|c| !c.is_control()).take(40).collect()
+}
+
+fn decode(raw: &[u8]) -> Result<String, AppError> {
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| {
+        AppError::BadRequest("The form contains text that is not valid UTF-8.".to_owned())
+    })
+}
+
+impl FromRequest<AppState> for FormData {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(AppError::BadRequest(
+                "Expected a form (application/x-www-form-urlencoded).".to_owned(),
+            ));
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), csrf::MAX_FORM_BYTES)
+            .await
+            .map_err(|_| AppError::TooLarge("The form is too large.".to_owned()))?;
+        Self::parse(&bytes)
+    }
+}
+
+/// A form that may carry one uploaded file (the send form).
+#[derive(Debug, Default)]
+pub struct UploadForm {
+    pub fields: FormData,
+    /// The stored file and its cleaned display name.
+    pub file: Option<(StoredFile, String)>,
+}
+
+/// Reads the send form: url-encoded, or multipart with an optional `file`
+/// streamed straight to storage. The CSRF token is checked before the
+/// caller can commit anything; on any failure no stored file is left.
+///
+/// # Errors
+/// `BadRequest`, `TooLarge`, `Forbidden` (bad token) or storage failures.
+pub async fn read_upload(
+    state: &AppState,
+    session: &Session,
+    request: Request,
+) -> Result<UploadForm, AppError> {
+    let verified = request.extensions().get::<csrf::Verified>().is_some();
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        let fields = FormData::from_request(request, state).await?;
+        return Ok(UploadForm { fields, file: None });
+    }
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+        AppError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
+    })?;
+    let mut form = UploadForm::default();
+    let result = read_parts(state, &mut multipart, &mut form).await;
+    let token_ok =
+        verified || csrf::matches(session, form.fields.get(csrf::FIELD).unwrap_or_default()).await;
+    if result.is_err() || !token_ok {
+        if let Some((file, _)) = form.file.take() {
+            let _ = state.files.delete(&file.key).await;
+        }
+    }
+    result?;
+    if !token_ok {
+        return Err(AppError::Forbidden(
+            "The form's security token is missing or out of date. Please reload the page and try again.".to_owned(),
+        ));
+    }
+    Ok(form)
+}
+
+async fn read_parts(
+    state: &AppState,
+    multipart: &mut Multipart,
+    form: &mut UploadForm,
+) -> Result<(), AppError> {
+    let limit = state.config.max_upload_bytes;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(multipart_error(&e.body_text(), limit)),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().map(str::to_owned).unwrap_or_default();
+            if form.file.is_some() {
+                return Err(AppError::BadRequest(
+                    "Only one file can be attached to a message.".to_owned(),
+                ));
+            }
+            let stored = state.files.store(field, limit).await.map_err(|e| match e {
+                FileError::TooLarge { limit } => AppError::TooLarge(format!(
+                    "The file is larger than the limit of {}.",
+                    human_bytes(limit)
+                )),
+                FileError::Interrupted(detail) => multipart_error(&detail, limit),
+                FileError::Io(e) => AppError::Unavailable(format!("storing an upload failed: {e}")),
+            })?;
+            if stored.size == 0 && file_name.is_empty() {
+                // An empty file input in a plain HTML form: no file chosen.
+                let _ = state.files.delete(&stored.key).await;
+                continue;
+            }
+            form.file = Some((stored, clean_name(&file_name)));
+        } else {
+            let mut bytes = Vec::new();
+            let mut field = field;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+                            return Err(AppError::TooLarge(format!(
+                                "The field '{}' is too large.",
+                                printable(&name)
+                            )));
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(multipart_error(&e.body_text(), limit)),
+                }
+            }
+            let value = String::from_utf8(bytes).map_err(|_| {
+                AppError::BadRequest("The form contains text that is not valid UTF-8.".to_owned())
+            })?;
+            form.fields.insert(name, value)?;
+        }
+    }
+}
+
+fn multipart_error(detail: &str, limit: u64) -> AppError {
+    if detail.contains("limit") || detail.contains("too large") {
+        AppError::TooLarge(format!(
+            "The upload is larger than the limit of {}.",
+            human_bytes(limit)
+        ))
+    } else {
+        AppError::BadRequest(
+            "The upload could not be read; it may have been interrupted.".to_owned(),
+        )
+    }
+}
+
+/// `26214400` → `25 MiB`.
+#[must_use]
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_decodes() {
+        let f = FormData::parse(b"a=1+2&b=%C3%A9&c").expect("valid");
+        assert_eq!(f.get("a"), Some("1 2"));
+        assert_eq!(f.get("b"), Some("é"));
+        assert_eq!(f.get("c"), Some(""));
+    }
+
+    #[test]
+    fn refuses_invalid_utf8_and_repeats() {
+        assert!(FormData::parse(b"a=%FF").is_err());
+        assert!(FormData::parse(b"a=1&a=2").is_err());
+    }
+}

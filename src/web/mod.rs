@@ -1,0 +1,138 @@
+//! HTTP: routes, layers and handlers.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod forms;
+pub mod pages;
+pub mod state;
+pub mod templates;
+pub mod views;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::store::SessionStoreAdapter;
+pub use state::AppState;
+
+/// The policy for every page: no inline script or style, nothing framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// Builds the router with every route under the configured prefix.
+pub fn router(state: AppState) -> Router {
+    let p = state.prefix().to_owned();
+    let r = |path: &str| format!("{p}{path}");
+    let upload_limit = usize::try_from(state.config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
+
+    let uploads = Router::new()
+        .route(&r("{slug}/send/"), post(pages::room::send))
+        .route(&r("{slug}/api/send/"), post(api::send))
+        .layer(DefaultBodyLimit::max(upload_limit));
+
+    let app = Router::new()
+        .route(&p, get(pages::index::show))
+        .route(
+            &r("login/"),
+            get(pages::account::form).post(pages::account::submit),
+        )
+        .route(&r("logout/"), post(pages::account::logout))
+        .route(
+            &r("setup/{token}/"),
+            get(pages::setup::form).post(pages::setup::submit),
+        )
+        .route(&r("assets/{name}"), get(assets::serve))
+        .route(&r("health"), get(health))
+        .route(&r("{slug}"), get(pages::room::add_slash))
+        .route(&r("{slug}/"), get(pages::room::show))
+        .route(&r("{slug}/settings/"), post(pages::room::settings))
+        .route(&r("{slug}/colours.css"), get(pages::room::colours))
+        .route(&r("{slug}/file/{id}/"), get(pages::files::download))
+        .route(&r("{slug}/api/poll/"), post(api::poll))
+        .route(&r("{slug}/api/history/"), post(api::history))
+        .route(&r("{slug}/api/presence/"), post(api::presence))
+        .route(&r("{slug}/api/events/"), get(api::events::stream))
+        .merge(uploads)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(csrf::MAX_FORM_BYTES));
+
+    let sessions = SessionManagerLayer::new(SessionStoreAdapter(state.chat.store.clone()))
+        .with_name("conversate_session")
+        .with_path(p.clone())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.is_https())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            auth::SESSION_DAYS,
+        )));
+
+    let mut app = app
+        .layer(middleware::from_fn(csrf::verify))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::render_error_pages,
+        ))
+        .layer(sessions)
+        .layer(tower_http::csrf::CsrfLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    if state.config.is_https() {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app.layer(CatchPanicLayer::custom(|_| {
+        tracing::error!("a handler panicked");
+        (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html("<!doctype html><title>Server error</title><h1>Server error</h1><p>Something went wrong on the server. Please try again.</p>")).into_response()
+    }))
+    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(300)))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> error::AppError {
+    error::AppError::NotFound("Page not found.".to_owned())
+}

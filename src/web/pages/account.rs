@@ -1,0 +1,74 @@
+//! Logging in and out.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+
+use super::page;
+use crate::service::accounts;
+use crate::web::auth::{self, Viewer, safe_next};
+use crate::web::error::AppError;
+use crate::web::forms::FormData;
+use crate::web::state::AppState;
+
+/// Query of the login page.
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// `GET /login/`
+pub async fn form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    let next = safe_next(&state, q.next.as_deref());
+    if viewer.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    page(
+        &state,
+        &viewer,
+        "conversate/login.html",
+        context! { title => "Log in", next, username => "", error => () },
+    )
+    .await
+}
+
+/// `POST /login/`: the same answer for an unknown user and a wrong password.
+#[tracing::instrument(skip_all)]
+pub async fn submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let next = safe_next(&state, form.get("next"));
+    let username = form.get("username").unwrap_or_default().trim().to_owned();
+    let password = form.get("password").unwrap_or_default();
+    match accounts::authenticate(&state.chat.store, &username, password).await? {
+        Some(user) => {
+            auth::log_in(&viewer.session, &user).await?;
+            tracing::info!(user = %user.username, "logged in");
+            Ok(Redirect::to(&next).into_response())
+        }
+        None => {
+            tracing::info!("failed login");
+            let mut response = page(
+                &state,
+                &viewer,
+                "conversate/login.html",
+                context! { title => "Log in", next, username, error => "Please enter a correct username and password." },
+            )
+            .await?;
+            *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
+    }
+}
+
+/// `POST /logout/`
+pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
+    auth::log_out(&viewer.session).await?;
+    Ok(Redirect::to(&state.url("login/")).into_response())
+}

@@ -1,0 +1,48 @@
+//! Server-rendered pages: everything works without JavaScript.
+
+pub mod account;
+pub mod files;
+pub mod index;
+pub mod room;
+pub mod setup;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{Value, context};
+
+use super::auth::Viewer;
+use super::csrf;
+use super::error::AppError;
+use super::state::AppState;
+
+/// The context every page's base template needs.
+///
+/// # Errors
+/// When the session store fails.
+pub async fn base(state: &AppState, viewer: &Viewer) -> Result<Value, AppError> {
+    let csrf_token = csrf::token(&viewer.session).await?;
+    let user = viewer
+        .user
+        .as_ref()
+        .map(|u| context! { username => u.username.clone(), is_admin => u.is_admin });
+    Ok(context! { prefix => state.prefix(), csrf_token, user })
+}
+
+/// Renders a page with the base context merged under `ctx`.
+///
+/// # Errors
+/// When rendering fails.
+pub async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    name: &str,
+    ctx: Value,
+) -> Result<Response, AppError> {
+    let base = base(state, viewer).await?;
+    let html = state.render(name, context! { ..ctx, ..base })?;
+    let mut response = Html(html).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

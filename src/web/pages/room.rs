@@ -1,0 +1,231 @@
+//! The room page and its plain-form actions (POST-redirect-GET).
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+
+use super::page;
+use crate::domain;
+use crate::service::chat::{Access, Draft};
+use crate::store::Attachment;
+use crate::web::auth::Viewer;
+use crate::web::error::AppError;
+use crate::web::forms::{FormData, read_upload};
+use crate::web::state::AppState;
+use crate::web::views::{MessageItem, UserItem};
+
+/// Opens a room for the page handlers: logged-out visitors go to the login
+/// page whether or not the room exists; non-members get the missing-room 404.
+///
+/// # Errors
+/// `LoginRequired` or the no-such-room `NotFound`.
+pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Access, AppError> {
+    let user = viewer.require(state, &state.room_url(slug))?;
+    Ok(state.chat.open(user, slug).await?)
+}
+
+/// Query of the room page.
+#[derive(Debug, serde::Deserialize)]
+pub struct RoomQuery {
+    before: Option<String>,
+    notice: Option<String>,
+}
+
+/// `GET /{slug}/` (and `?before=<id>` for older pages without JavaScript).
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(q): Query<RoomQuery>,
+) -> Result<Response, AppError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let before = match q.before.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => Some(parse_id(b, "before")?),
+        None => None,
+    };
+    state.chat.seen(&access, true).await?;
+    let page_data = state.chat.page(&access, before).await?;
+    let members = state.chat.members(access.room.id).await?;
+    let now = domain::now();
+    let messages: Vec<MessageItem> = page_data
+        .messages
+        .iter()
+        .map(|m| MessageItem::new(&state, &slug, m, now))
+        .collect();
+    let users: Vec<UserItem> = members.iter().map(|m| UserItem::new(m, now)).collect();
+    let room_url = state.room_url(&slug);
+    let csrf_token = crate::web::csrf::token(&viewer.session).await?;
+    let data = serde_json::json!({
+        "pageSize": state.config.chat.page_size,
+        "idleAt": state.config.chat.idle_at,
+        "pollMin": state.config.chat.poll_min,
+        "pollMax": state.config.chat.poll_max,
+        "pollStep": state.config.chat.poll_step,
+        "controlLayout": state.config.chat.control_layout,
+        "disconnectAt": state.config.chat.disconnect_at,
+        "apiPoll": format!("{room_url}api/poll/"),
+        "apiSend": format!("{room_url}api/send/"),
+        "apiHistory": format!("{room_url}api/history/"),
+        "apiEvents": format!("{room_url}api/events/"),
+        "apiPresence": format!("{room_url}api/presence/"),
+        "csrfToken": csrf_token,
+        "username": access.user.username,
+        "alertEnabled": access.member.as_ref().is_some_and(|m| m.alert),
+        "serverTime": now,
+        "first": page_data.first(),
+        "last": page_data.last(),
+        "remaining": page_data.remaining,
+        "roomTitle": access.room.title,
+        // Older pages are static: the live client only runs on the newest one.
+        "live": before.is_none(),
+    });
+    let notice = match q.notice.as_deref() {
+        Some("settings") => Some("Settings saved."),
+        _ => None,
+    };
+    page(
+        &state,
+        &viewer,
+        "conversate/room.html",
+        context! {
+            title => access.room.title.clone(),
+            room => Value::from(minijinja::value::Serde(&access.room)),
+            room_url,
+            data => Value::from(minijinja::value::Serde(&data)),
+            messages => Value::from(minijinja::value::Serde(&messages)),
+            users => Value::from(minijinja::value::Serde(&users)),
+            remaining => page_data.remaining,
+            first => page_data.first(),
+            older_page => before.is_some(),
+            member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert }),
+            notice,
+            max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
+        },
+    )
+    .await
+}
+
+/// Parses a message id from a form or query field.
+///
+/// # Errors
+/// `BadRequest` naming the field.
+pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(AppError::BadRequest(format!(
+            "The field '{field}' must be a message id (a whole number, 0 or more)."
+        ))),
+    }
+}
+
+/// `POST /{slug}/send/`: a plain form post, answered with a redirect back.
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn send(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let form = read_upload(&state, &viewer.session, request).await?;
+    post_draft(&state, &access, form, true).await?;
+    Ok(Redirect::to(&state.room_url(&slug)).into_response())
+}
+
+/// Turns an upload form into a posted message; a stored file is removed
+/// again if the message cannot be stored.
+///
+/// # Errors
+/// Validation or storage failures.
+pub async fn post_draft(
+    state: &AppState,
+    access: &Access,
+    form: crate::web::forms::UploadForm,
+    has_focus: bool,
+) -> Result<crate::store::Posted, AppError> {
+    let file = form.file.as_ref().map(|(stored, name)| Attachment {
+        name: name.clone(),
+        size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+        content_type: stored.content_type.clone(),
+        key: stored.key.clone(),
+    });
+    let draft = Draft {
+        content: form.fields.get("content").unwrap_or_default().to_owned(),
+        file,
+        client_id: form.fields.get("client_id").map(str::to_owned),
+        has_focus,
+    };
+    let result = state.chat.post(access, draft).await;
+    let stored_key = form.file.as_ref().map(|(f, _)| f.key.clone());
+    match result {
+        Ok(posted) => {
+            // A repeated send keeps the first message's file; drop the new copy.
+            if let (false, Some(key)) = (posted.created, stored_key) {
+                let _ = state.files.delete(&key).await;
+            }
+            Ok(posted)
+        }
+        Err(e) => {
+            if let Some(key) = stored_key {
+                let _ = state.files.delete(&key).await;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// `POST /{slug}/settings/`
+pub async fn settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let access = open(&state, &viewer, &slug).await?;
+    state
+        .chat
+        .set_alerts(&access, form.checked("alert"), form.checked("mail_alert"))
+        .await?;
+    Ok(Redirect::to(&format!("{}?notice=settings", state.room_url(&slug))).into_response())
+}
+
+/// `GET /{slug}/colours.css`: member colours as a stylesheet, so the page
+/// needs no inline styles (the CSP forbids them).
+pub async fn colours(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let members = state.chat.members(access.room.id).await?;
+    let mut css = String::new();
+    for m in members {
+        // Usernames are limited to [A-Za-z0-9_.@+-] and colours to hex digits,
+        // so neither can break out of the selector or the declaration.
+        css.push_str(&format!(
+            ".cv-author[data-user=\"{}\"]{{color:#{}}}\n",
+            m.username, m.colour
+        ));
+    }
+    let mut response = (StatusCode::OK, css).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(response)
+}
+
+/// `GET /{slug}` → `/{slug}/`
+pub async fn add_slash(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    match crate::domain::RoomSlug::parse(&slug) {
+        Ok(slug) => Redirect::permanent(&state.room_url(slug.as_str())).into_response(),
+        Err(_) => AppError::NotFound("Page not found.".to_owned()).into_response(),
+    }
+}

@@ -1,0 +1,48 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use minijinja::{Environment, Value};
+
+use crate::config::Config;
+use crate::files::Files;
+use crate::service::chat::Chat;
+
+/// Shared application state: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub chat: Arc<Chat>,
+    pub files: Arc<Files>,
+    pub templates: Arc<Environment<'static>>,
+    /// Flips to true when the server shuts down; long-lived responses end.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// The mount point, e.g. `/` or `/conversate/`.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.config.url_prefix
+    }
+
+    /// A path under the mount point: `url("login/")` → `/conversate/login/`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.url_prefix, path.trim_start_matches('/'))
+    }
+
+    /// The URL of a room.
+    #[must_use]
+    pub fn room_url(&self, slug: &str) -> String {
+        format!("{}{slug}/", self.config.url_prefix)
+    }
+
+    /// Renders a template to HTML.
+    ///
+    /// # Errors
+    /// When the template is missing or fails (a site owner's override, say).
+    pub fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        self.templates.get_template(name)?.render(ctx)
+    }
+}
