@@ -394,7 +394,8 @@
   }
 
   function validMessage(m) {
-    return m && Number.isFinite(Number(m.pk)) && typeof m.user === 'string' && typeof m.content === 'string';
+    return m && Number.isFinite(Number(m.pk)) && Number.isFinite(Number(m.time)) &&
+      typeof m.user === 'string' && typeof m.content === 'string';
   }
 
   /** Inserts new messages in pk order (normally at the end); returns those that were new. */
@@ -465,7 +466,8 @@
     }
   }
 
-  /** Older messages go on top; keep what the reader was looking at in place. */
+  /** Older messages go on top; keep what the reader was looking at in place. Browsers with scroll
+      anchoring would do most of this, but not at scrollTop 0 (where the older link is). */
   function prependMessages(messages) {
     const s = scroller();
     const heightBefore = s.scrollHeight;
@@ -894,6 +896,8 @@
     el.timer.tabIndex = 0;
     el.timer.setAttribute('role', 'button');
     el.timer.addEventListener('dblclick', checkNow);
+    // Without this a double-click also selects the words of the error line next to the bar.
+    el.timer.addEventListener('mousedown', (e) => { if (e.detail > 1) e.preventDefault(); });
     el.timer.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') {
         e.preventDefault();
@@ -906,14 +910,12 @@
 
   function autoGrow() {
     const input = el.input;
-    const stick = isAtBottom();
     const max = Math.round(window.innerHeight * 0.4);
     input.style.height = 'auto';
     const borders = input.offsetHeight - input.clientHeight;
     const wanted = input.scrollHeight + borders;
     input.style.height = Math.min(wanted, max) + 'px';
     input.style.overflowY = wanted > max ? 'auto' : 'hidden';
-    if (stick && C.controlLayout) scrollToBottom();
   }
 
   function chosenFile() {
@@ -960,8 +962,10 @@
         form.append('csrfmiddlewaretoken', C.csrfToken || '');
         Object.keys(fields).forEach((k) => form.append(k, String(fields[k])));
         form.append('file', file); // last, so a streaming server has read the text fields first
-        el.progress.value = 0;
-        el.progress.hidden = false;
+        if (el.progress) {
+          el.progress.value = 0;
+          el.progress.hidden = false;
+        }
         return upload(C.apiSend, form);
       });
       receive(data);
@@ -1024,8 +1028,10 @@
     if (el.older) el.older.addEventListener('click', loadOlder);
     el.conv.addEventListener('scroll', () => { state.stick = isAtBottom(); }, { passive: true });
     if (!C.controlLayout) window.addEventListener('scroll', () => { state.stick = isAtBottom(); }, { passive: true });
-    // Images in new messages grow the list after insertion; stay at the bottom if we were there.
+    // Images loading, the error line or a growing input change the space after insertion;
+    // a reader who was at the bottom stays there.
     el.conv.addEventListener('load', () => { if (state.stick) scrollToBottom(); }, true);
+    if (window.ResizeObserver) new ResizeObserver(() => { if (state.stick) scrollToBottom(); }).observe(el.conv);
 
     setupLayout();
     setupSideToggle();

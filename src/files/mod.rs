@@ -232,11 +232,9 @@ mod tests {
     async fn over_limit_leaves_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let files = Files::open(dir.path()).expect("open");
-        let chunks =
-            futures_util::stream::iter(vec![
-                Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 600]));
-                2
-            ]);
+        let chunks = futures_util::stream::iter(
+            (0..2).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 600]))),
+        );
         let err = files.store(chunks, 1000).await.expect_err("too large");
         assert!(matches!(err, FileError::TooLarge { limit: 1000 }));
         assert_eq!(

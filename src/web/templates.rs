@@ -26,6 +26,16 @@ fn embedded(name: &str) -> Option<String> {
 pub fn environment(templates_dir: Option<PathBuf>, prefix: &str) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // minijinja's HTML escaping also escapes '/', which mangles every URL in
+    // the page source; escaping the five significant characters is enough.
+    env.set_formatter(
+        |out, state, value| match (state.auto_escape(), value.as_str()) {
+            (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => out
+                .write_str(&crate::domain::render::escape(text))
+                .map_err(minijinja::Error::from),
+            _ => minijinja::escape_formatter(out, state, value),
+        },
+    );
     let dir = templates_dir.map(Arc::new);
     env.set_loader(move |name| load(dir.as_deref().map(PathBuf::as_path), name));
     let asset_prefix = prefix.to_owned();

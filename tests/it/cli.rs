@@ -1,0 +1,199 @@
+//! The command line, run as a real process.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn conversate(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("CONVERSATE_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn users_rooms_and_members_can_be_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(
+        conversate(
+            d,
+            &[
+                "user",
+                "add",
+                "alice",
+                "--email",
+                "a@example.com",
+                "--admin",
+                "--password-stdin"
+            ],
+            "pw1\n"
+        )
+        .0
+    );
+    assert!(conversate(d, &["user", "add", "bob", "--password-stdin"], "pw2").0);
+    assert!(
+        conversate(
+            d,
+            &["room", "add", "general", "--title", "General chat"],
+            ""
+        )
+        .0
+    );
+    assert!(
+        conversate(
+            d,
+            &[
+                "room",
+                "add-member",
+                "general",
+                "alice",
+                "--colour",
+                "AA0000"
+            ],
+            ""
+        )
+        .0
+    );
+    assert!(conversate(d, &["room", "add-member", "general", "bob"], "").0);
+    let (ok, users, _) = conversate(d, &["user", "list"], "");
+    assert!(ok);
+    assert!(
+        users.contains("alice\ta@example.com\tadmin") && users.contains("bob\t-\t"),
+        "{users}"
+    );
+    let (ok, rooms, _) = conversate(d, &["room", "list"], "");
+    assert!(ok);
+    assert_eq!(rooms.trim(), "general\tGeneral chat\talice,bob");
+}
+
+#[test]
+fn command_line_errors_are_one_clear_line_and_a_failure_exit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    conversate(d, &["user", "add", "alice", "--password-stdin"], "pw");
+    conversate(d, &["room", "add", "general", "--title", "General"], "");
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["room", "add-member", "nope", "alice"],
+            "",
+            "There is no room 'nope'.",
+        ),
+        (
+            vec!["room", "add-member", "general", "nobody"],
+            "",
+            "There is no user 'nobody'.",
+        ),
+        (
+            vec!["room", "add", "general", "--title", "Again"],
+            "",
+            "already exists",
+        ),
+        (
+            vec!["room", "add", "login", "--title", "Reserved"],
+            "",
+            "reserved",
+        ),
+        (
+            vec!["room", "add", "bad slug", "--title", "x"],
+            "",
+            "may only contain",
+        ),
+        (
+            vec!["room", "add-member", "general", "alice", "--colour", "red"],
+            "",
+            "six hex digits",
+        ),
+        (
+            vec!["user", "add", "ALICE", "--password-stdin"],
+            "pw",
+            "already taken",
+        ),
+        (
+            vec!["user", "add", "eve", "--password-stdin"],
+            "",
+            "The password is empty",
+        ),
+    ];
+    for (args, stdin, message) in cases {
+        let (ok, _, err) = conversate(d, &args, stdin);
+        assert!(!ok, "{args:?} should fail");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_with_a_line_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_conversate"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("CONVERSATE_POLL_MIN", "soon")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid setting POLL_MIN"), "{err}");
+    let mistyped = Command::new(env!("CARGO_BIN_EXE_conversate"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["user", "list"])
+        .env(
+            "CONVERSATE_DATABASE_URL",
+            format!("sqlite://{}/typo.db", dir.path().display()),
+        )
+        .output()
+        .expect("runs");
+    assert!(
+        !mistyped.status.success(),
+        "a mistyped database URL never creates an empty database"
+    );
+    assert!(!dir.path().join("typo.db").exists());
+}
+
+#[test]
+fn serve_prints_a_one_time_setup_link_while_no_admin_exists() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut link = None;
+    for _ in 0..5 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains("/setup/") {
+            link = Some(line);
+            break;
+        }
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let link = link.expect("a setup link is printed");
+    assert!(link.trim().starts_with("http://127.0.0.1:"), "{link}");
+}

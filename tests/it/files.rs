@@ -1,0 +1,358 @@
+//! Uploads and downloads.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::support::{Browser, TestApp, stored_messages};
+
+async fn upload(
+    b: &Browser,
+    name: &str,
+    bytes: Vec<u8>,
+    content: &str,
+) -> (StatusCode, serde_json::Value) {
+    let form = Form::new()
+        .text("content", content.to_owned())
+        .part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    let r = b
+        .client
+        .post(b.url("general/api/send/"))
+        .header("X-CSRFToken", &b.csrf)
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    let status = r.status();
+    (status, r.json().await.expect("json"))
+}
+
+fn files_in(dir: &std::path::Path) -> usize {
+    walk(dir).into_iter().filter(|p| p.is_file()).count()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn upload_and_download_round_trip_with_identical_bytes() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (status, body) = upload(&alice, "data.bin", bytes.clone(), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let m = &body["messages"][0];
+    let pk = m["pk"].as_i64().expect("pk");
+    let content = m["content"].as_str().expect("content");
+    assert!(
+        content.contains(&format!("href=\"/general/file/{pk}/\"")),
+        "{content}"
+    );
+    assert!(content.contains(">data.bin</a>"));
+
+    let bob = app.login("bob").await;
+    let r = bob.get(&format!("general/file/{pk}/")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "application/octet-stream");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment;")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("sandbox")
+    );
+    assert_eq!(r.bytes().await.expect("bytes").to_vec(), bytes);
+
+    let etag = h["etag"].to_str().expect("ascii").to_owned();
+    let r = bob
+        .client
+        .get(bob.url(&format!("general/file/{pk}/")))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = bob
+        .client
+        .get(bob.url(&format!("general/file/{pk}/")))
+        .header("Range", "bytes=10-19")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        r.bytes().await.expect("bytes").to_vec(),
+        bytes[10..20].to_vec()
+    );
+}
+
+#[tokio::test]
+async fn images_show_inline_and_lying_or_active_files_never_do() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (_, body) = upload(&alice, "pic.png", png, "look").await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    assert!(
+        body["messages"][0]["content"]
+            .as_str()
+            .expect("c")
+            .contains(&format!("<img src=\"/general/file/{pk}/\""))
+    );
+    let r = alice.get(&format!("general/file/{pk}/")).await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("inline;")
+    );
+
+    for (name, bytes) in [
+        (
+            "page.html",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        (
+            "vector.svg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
+        ),
+        (
+            "liar.png",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+    ] {
+        let (_, body) = upload(&alice, name, bytes, "").await;
+        let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+        assert!(
+            !body["messages"][0]["content"]
+                .as_str()
+                .expect("c")
+                .contains("<img"),
+            "{name}"
+        );
+        let r = alice.get(&format!("general/file/{pk}/")).await;
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/octet-stream",
+            "{name}"
+        );
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("attachment;"),
+            "{name}"
+        );
+        assert!(
+            r.headers()["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("sandbox"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_file_names_are_stored_and_shown_safely() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let long = "n".repeat(1000);
+    let names = [
+        "../../etc/passwd",
+        &long,
+        "日本語ファイル.txt",
+        "\"><svg onload=alert(1)>.png",
+        "..\\..\\boot.ini",
+    ];
+    for name in names {
+        let (status, body) = upload(&alice, name, b"x".to_vec(), "").await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let content = body["messages"][0]["content"].as_str().expect("content");
+        assert!(!content.contains("<svg"), "{content}");
+        assert!(!content.contains("../"), "{content}");
+        let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+        let r = alice.get(&format!("general/file/{pk}/")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-disposition"].to_str().is_ok());
+    }
+    let stored = walk(&app.config.store_root);
+    assert!(stored.iter().all(|p| p.starts_with(&app.config.store_root)));
+    assert!(
+        stored.iter().all(|p| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            n.len() == 32 && n.bytes().all(|b| b.is_ascii_hexdigit())
+        }),
+        "stored names are ours: {stored:?}"
+    );
+    // Control characters cannot travel in a multipart header: a clear 400, nothing stored.
+    let before = files_in(&app.config.store_root);
+    let (status, body) = upload(&alice, "a\tb\u{7f}c.txt", b"x".to_vec(), "").await;
+    if status == StatusCode::OK {
+        let content = body["messages"][0]["content"].as_str().expect("content");
+        assert!(
+            !content.contains('\t') && !content.contains('\u{7f}'),
+            "{content}"
+        );
+    } else {
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(files_in(&app.config.store_root), before);
+    }
+    let (_, html) = alice.text("general/").await;
+    assert!(html.contains("&quot;&gt;&lt;svg onload=alert(1)&gt;.png"));
+    assert!(html.contains("日本語ファイル.txt"));
+}
+
+#[tokio::test]
+async fn downloads_are_refused_to_strangers_and_logged_out_visitors_alike() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let (_, body) = upload(&alice, "secret.txt", b"secret".to_vec(), "").await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let text_only = alice
+        .api("general/api/send/", &[("content", "no file")])
+        .await
+        .1["last"]
+        .as_i64()
+        .expect("id");
+    let carol = app.login("carol").await;
+    let anon = app.browser();
+    let missing = carol.text("general/file/999999/").await;
+    assert_eq!(missing.0, StatusCode::NOT_FOUND);
+    for (who, path) in [
+        (&carol, format!("general/file/{pk}/")),
+        (&anon, format!("general/file/{pk}/")),
+        (&alice, format!("general/file/{text_only}/")),
+        (&alice, "general/file/999999/".to_owned()),
+        (&alice, "general/file/abc/".to_owned()),
+        (&carol, format!("nope/file/{pk}/")),
+    ] {
+        let got = who.text(&path).await;
+        assert_eq!(got, missing, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_over_limit_upload_is_refused_and_leaves_nothing_behind() {
+    let app = TestApp::start_with(|c| c.max_upload_bytes = 100_000).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let (status, body) = upload(&alice, "big.bin", vec![7u8; 100_001], "too big").await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("error")
+            .contains("larger than the limit"),
+        "{body}"
+    );
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+    assert_eq!(files_in(&app.config.store_root), 0);
+    let (status, _) = upload(&alice, "fits.bin", vec![7u8; 100_000], "").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_upload_with_a_bad_token_stores_neither_file_nor_message() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let form = Form::new()
+        .part("file", Part::bytes(vec![1u8; 5000]).file_name("f.bin"))
+        .text("csrfmiddlewaretoken", "wrong")
+        .text("content", "x");
+    let r = alice
+        .client
+        .post(alice.url("general/send/"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+    assert_eq!(files_in(&app.config.store_root), 0);
+}
+
+#[tokio::test]
+async fn a_storage_failure_gives_a_clear_error_and_no_message() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    // Make the storage directory unwritable by replacing its temp dir with a file.
+    let tmp = app.config.store_root.join("tmp");
+    std::fs::remove_dir_all(&tmp).expect("remove tmp");
+    std::fs::write(&tmp, b"not a directory").expect("block tmp");
+    let (status, body) = upload(&alice, "f.bin", vec![1u8; 10], "").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["success"], false);
+    assert!(body["error"].as_str().expect("error").contains("try again"));
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+}
+
+#[tokio::test]
+async fn a_file_can_be_sent_without_javascript() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let form = Form::new()
+        .text("csrfmiddlewaretoken", alice.csrf.clone())
+        .text("content", "")
+        .part(
+            "file",
+            Part::bytes(b"GIF89a....".to_vec()).file_name("anim.gif"),
+        );
+    let r = alice
+        .client
+        .post(alice.url("general/send/"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored_messages(&app.store, room.id).await, 1);
+    let empty_file = Form::new()
+        .text("csrfmiddlewaretoken", alice.csrf.clone())
+        .text("content", "text only")
+        .part("file", Part::bytes(Vec::new()).file_name(""));
+    let r = alice
+        .client
+        .post(alice.url("general/send/"))
+        .multipart(empty_file)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "an empty file input means no file"
+    );
+    let m = app
+        .store
+        .messages_after(room.id, 0, 10)
+        .await
+        .expect("messages");
+    assert!(m[1].file.is_none());
+}

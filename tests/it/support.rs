@@ -1,0 +1,271 @@
+//! The test harness: a real server on a random port, a temporary data dir,
+//! and a cookie-keeping client that does not follow redirects.
+
+use std::time::Duration;
+
+use conversate::service::accounts;
+use conversate::store::{Room, Store, User};
+use conversate::{App, Config};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A running server and what a test needs to drive it.
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Starts a server with test defaults (page size 5).
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server after `tweak` adjusts the configuration.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::with_data_dir(dir.path());
+        config.chat.page_size = 5;
+        tweak(&mut config);
+        Self::launch(config, dir).await
+    }
+
+    async fn launch(config: Config, dir: tempfile::TempDir) -> Self {
+        let app = App::open(config.clone()).await.expect("app opens");
+        let store = app.store().clone();
+        // Bind before spawning: the port is ready when this returns.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!(
+            "http://{}{}",
+            listener.local_addr().expect("addr"),
+            config.url_prefix
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            app.serve(listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+        });
+        Self {
+            base,
+            store,
+            config,
+            dir,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same data.
+    pub async fn restart(mut self) -> Self {
+        self.shutdown().await;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        Self::launch(self.config.clone(), dir).await
+    }
+
+    /// Stops the server and waits until it has closed everything.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            tokio::time::timeout(Duration::from_secs(10), handle)
+                .await
+                .expect("server stops within 10 s")
+                .expect("server task");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
+    }
+
+    pub async fn create_user(&self, name: &str, admin: bool) -> User {
+        accounts::create_user(
+            &self.store,
+            name,
+            Some(&format!("{name}@example.com")),
+            PASSWORD,
+            admin,
+        )
+        .await
+        .expect("user created")
+    }
+
+    pub async fn create_room(&self, slug: &str, title: &str) -> Room {
+        accounts::create_room(&self.store, slug, title)
+            .await
+            .expect("room created")
+    }
+
+    pub async fn add_member(&self, slug: &str, name: &str) {
+        accounts::add_member(&self.store, slug, name, None)
+            .await
+            .expect("member added");
+    }
+
+    /// A room `general` with members alice and bob; carol exists but is not a member.
+    pub async fn with_room(&self) -> Room {
+        let room = self.create_room("general", "General").await;
+        self.create_user("alice", false).await;
+        self.create_user("bob", false).await;
+        self.create_user("carol", false).await;
+        self.add_member("general", "alice").await;
+        self.add_member("general", "bob").await;
+        room
+    }
+
+    /// A fresh anonymous browser.
+    pub fn browser(&self) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            jar,
+            base: self.base.clone(),
+            csrf: String::new(),
+        }
+    }
+
+    /// A browser logged in as `name`.
+    pub async fn login(&self, name: &str) -> Browser {
+        let mut b = self.browser();
+        let response = b.login(name, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login of {name} succeeds"
+        );
+        b.refresh_csrf().await;
+        b
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A cookie-keeping client, as a browser would be.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    pub base: String,
+    pub csrf: String,
+}
+
+/// Pulls the first CSRF token out of a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrfmiddlewaretoken\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
+    }
+
+    /// The cookies this browser would send to the site.
+    pub fn cookies(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&self.base.parse().expect("url"))
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
+    /// Reads the login form (getting a session and token) and submits it.
+    pub async fn login(&mut self, name: &str, password: &str) -> reqwest::Response {
+        let (_, html) = self.text("login/").await;
+        self.csrf = csrf_in(&html).expect("login form has a token");
+        self.post_form("login/", &[("username", name), ("password", password)])
+            .await
+    }
+
+    /// Loads the index to learn the current CSRF token.
+    pub async fn refresh_csrf(&mut self) {
+        let (_, html) = self.text("").await;
+        if let Some(t) = csrf_in(&html) {
+            self.csrf = t;
+        }
+    }
+
+    /// Posts a url-encoded form with this browser's token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = vec![("csrfmiddlewaretoken", &self.csrf)];
+        all.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Posts to the JSON API with the token in the header.
+    pub async fn api(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("X-CSRFToken", &self.csrf)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status();
+        let body = r.json::<Value>().await.expect("JSON body");
+        (status, body)
+    }
+
+    /// Sends a message through the no-JS form.
+    pub async fn send(&self, slug: &str, content: &str) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .text("csrfmiddlewaretoken", self.csrf.clone())
+            .text("content", content.to_owned());
+        self.client
+            .post(self.url(&format!("{slug}/send/")))
+            .multipart(form)
+            .send()
+            .await
+            .expect("send")
+    }
+}
+
+/// Counts the messages stored in a room.
+pub async fn stored_messages(store: &Store, room_id: i64) -> usize {
+    store
+        .messages_after(room_id, 0, 10_000)
+        .await
+        .expect("messages")
+        .len()
+}
