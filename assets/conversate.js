@@ -19,6 +19,8 @@
     return; // Without settings we cannot talk to the server; the plain forms still work.
   }
   window.CONVERSATE = C;
+  // An older page of history is a static page: live updates belong on the newest one.
+  if (C.live === false) return;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -45,6 +47,7 @@
   const num = (value, fallback) => (Number.isFinite(Number(value)) && value !== null && value !== '' ? Number(value) : fallback);
   const cfg = {
     pageSize: num(C.pageSize, 100),
+    batchSize: num(C.batchSize, num(C.pageSize, 100)),
     idleAt: num(C.idleAt, 60000),
     pollMin: Math.max(500, num(C.pollMin, 5000)),
     pollMax: Math.max(500, num(C.pollMax, 60000)),
@@ -237,7 +240,7 @@
     const added = addMessages(messages, true);
     if (!messages.length && num(data.last, 0) > state.last) state.last = num(data.last, 0);
     if (Array.isArray(data.users)) updateUsers(data.users, data.time);
-    return { added, full: messages.length >= cfg.pageSize };
+    return { added, full: messages.length >= cfg.batchSize };
   }
 
   function pollOnce(extra, signal, timeout) {
@@ -699,7 +702,7 @@
       forced = null; // storage may be disabled
     }
     if (forced === 'poll' || forced === 'longpoll') return forced;
-    if (!window.EventSource || !C.apiEvents) return C.apiPoll ? 'longpoll' : 'poll';
+    if (!window.EventSource || !C.apiEvents) return 'longpoll';
     return 'sse';
   }
 

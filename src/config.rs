@@ -225,10 +225,10 @@ impl Config {
             }
         }
         for (key, value) in env {
-            if let Some(name) = key.strip_prefix("CONVERSATE_") {
-                if KNOWN.contains(&name) {
-                    raw.insert(name.to_owned(), value.clone());
-                }
+            if let Some(name) = key.strip_prefix("CONVERSATE_")
+                && KNOWN.contains(&name)
+            {
+                raw.insert(name.to_owned(), value.clone());
             }
         }
         for (name, value) in overrides {

@@ -100,7 +100,6 @@ impl App {
     }
 
     /// The application's routes, ready to serve or to mount in a host site.
-    #[must_use]
     pub fn router(&self) -> Router {
         web::router(self.state.clone())
     }

@@ -63,11 +63,11 @@ impl Hub {
             .rooms
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(tx) = rooms.get(&room_id) {
-            if tx.send(event).is_err() {
-                // Nobody listens any more: forget the channel.
-                rooms.remove(&room_id);
-            }
+        // A failed send means nobody listens any more: forget the channel.
+        if let Some(tx) = rooms.get(&room_id)
+            && tx.send(event).is_err()
+        {
+            rooms.remove(&room_id);
         }
     }
 

@@ -148,10 +148,10 @@ pub async fn read_upload(
     let result = read_parts(state, &mut multipart, &mut form).await;
     let token_ok =
         verified || csrf::matches(session, form.fields.get(csrf::FIELD).unwrap_or_default()).await;
-    if result.is_err() || !token_ok {
-        if let Some((file, _)) = form.file.take() {
-            let _ = state.files.delete(&file.key).await;
-        }
+    if (result.is_err() || !token_ok)
+        && let Some((file, _)) = form.file.take()
+    {
+        let _ = state.files.delete(&file.key).await;
     }
     result?;
     if !token_ok {
@@ -239,9 +239,9 @@ fn multipart_error(detail: &str, limit: u64) -> AppError {
 #[must_use]
 pub fn human_bytes(n: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n % 1024 == 0 {
+    } else if n >= 1024 && n.is_multiple_of(1024) {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")

@@ -105,6 +105,9 @@ async fn poll_send_and_history_answer_the_original_shapes() {
     );
 }
 
+/// Path, fields, expected status, expected words in the error.
+type ErrorCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+
 #[tokio::test]
 async fn every_error_has_the_original_shape_and_a_fitting_status() {
     let app = TestApp::start_with(|c| c.max_message_chars = 50).await;
@@ -112,7 +115,7 @@ async fn every_error_has_the_original_shape_and_a_fitting_status() {
     let alice = app.login("alice").await;
     let long_content = "z".repeat(51);
     let long_client_id = "c".repeat(65);
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (
             "general/api/poll/",
             vec![],

@@ -97,27 +97,23 @@ pub async fn stream(
     Ok(Sse::new(futures_util::stream::unfold(s, next_event)))
 }
 
-fn next_event(
-    mut s: StreamState,
-) -> impl Future<Output = Option<(Result<Event, Infallible>, StreamState)>> {
-    async move {
-        loop {
-            if let Some(event) = s.pending.pop_front() {
-                return Some((Ok(event), s));
-            }
-            if s.done {
-                return None;
-            }
-            tokio::select! {
-                _ = s.shutdown.changed() => return None,
-                _ = s.heartbeat.tick() => {
-                    if let Err(e) = s.state.chat.keepalive(&s.access).await {
-                        tracing::warn!(error = %e, "stream keepalive failed");
-                    }
-                    return Some((Ok(Event::default().comment("")), s));
+async fn next_event(mut s: StreamState) -> Option<(Result<Event, Infallible>, StreamState)> {
+    loop {
+        if let Some(event) = s.pending.pop_front() {
+            return Some((Ok(event), s));
+        }
+        if s.done {
+            return None;
+        }
+        tokio::select! {
+            _ = s.shutdown.changed() => return None,
+            _ = s.heartbeat.tick() => {
+                if let Err(e) = s.state.chat.keepalive(&s.access).await {
+                    tracing::warn!(error = %e, "stream keepalive failed");
                 }
-                received = s.events.recv() => s.handle(received).await,
+                return Some((Ok(Event::default().comment("")), s));
             }
+            received = s.events.recv() => s.handle(received).await,
         }
     }
 }

@@ -59,6 +59,7 @@ pub async fn show(
     let csrf_token = crate::web::csrf::token(&viewer.session).await?;
     let data = serde_json::json!({
         "pageSize": state.config.chat.page_size,
+        "batchSize": crate::service::chat::BATCH_LIMIT,
         "idleAt": state.config.chat.idle_at,
         "pollMin": state.config.chat.poll_min,
         "pollMax": state.config.chat.poll_max,
