@@ -2,8 +2,10 @@
 
 mod api;
 mod auth;
+mod big_files;
 mod cli;
 mod events;
 mod files;
 mod pages;
+mod process;
 mod support;

@@ -129,17 +129,7 @@ impl TestApp {
 
     /// A fresh anonymous browser.
     pub fn browser(&self) -> Browser {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        Browser {
-            client: reqwest::Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(Policy::none())
-                .build()
-                .expect("client"),
-            jar,
-            base: self.base.clone(),
-            csrf: String::new(),
-        }
+        Browser::new(&self.base)
     }
 
     /// A browser logged in as `name`.
@@ -181,6 +171,21 @@ pub fn csrf_in(html: &str) -> Option<String> {
 }
 
 impl Browser {
+    /// A fresh anonymous browser for the site at `base`.
+    pub fn new(base: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        Self {
+            client: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            jar,
+            base: base.to_owned(),
+            csrf: String::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path.trim_start_matches('/'))
     }

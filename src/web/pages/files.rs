@@ -10,7 +10,7 @@ use super::room::open;
 use crate::files::is_inline_image;
 use crate::store::StoreError;
 use crate::web::auth::Viewer;
-use crate::web::error::{AppError, no_such_room};
+use crate::web::error::AppError;
 use crate::web::state::AppState;
 
 fn no_such_file() -> AppError {
@@ -77,7 +77,6 @@ pub async fn download(
     }
     let mut response = served.map(axum::body::Body::new);
     set_headers(&mut response, &etag, &file.name, &file.content_type);
-    let _ = no_such_room;
     Ok(response)
 }
 

@@ -1,0 +1,100 @@
+//! A server run as a separate process of the real binary, for tests that
+//! measure the process (memory) or kill it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+/// A `conversate serve` process on a random port.
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+}
+
+/// Runs a CLI command against `dir`, feeding `stdin`.
+pub fn cli(dir: &std::path::Path, args: &[&str], stdin: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("cli runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
+    assert!(child.wait().expect("exit").success(), "conversate {args:?}");
+}
+
+impl ServerProcess {
+    /// Seeds alice and bob in room `general`, then starts the server.
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        cli(
+            dir.path(),
+            &["user", "add", "alice", "--password-stdin"],
+            crate::support::PASSWORD,
+        );
+        cli(
+            dir.path(),
+            &["user", "add", "bob", "--password-stdin"],
+            crate::support::PASSWORD,
+        );
+        cli(
+            dir.path(),
+            &["room", "add", "general", "--title", "General"],
+            "",
+        );
+        cli(dir.path(), &["room", "add-member", "general", "alice"], "");
+        cli(dir.path(), &["room", "add-member", "general", "bob"], "");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_conversate"));
+        command
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("server runs");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        let base = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the listening line names the URL")
+            .to_owned();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base, dir }
+    }
+
+    /// Peak resident memory of the server so far, KiB (Linux).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+
+    /// A browser for this server.
+    pub fn browser(&self) -> crate::support::Browser {
+        crate::support::Browser::new(&self.base)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
