@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 pub struct ServerProcess {
     pub child: Child,
     pub base: String,
-    pub dir: tempfile::TempDir,
+    /// Removed when the server is dropped.
+    _dir: tempfile::TempDir,
 }
 
 /// Runs a CLI command against `dir`, feeding `stdin`.
@@ -72,7 +73,7 @@ impl ServerProcess {
             .to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base, dir }
+        Self { child, base, _dir: dir }
     }
 
     /// Peak resident memory of the server so far, KiB (Linux).
