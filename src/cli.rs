@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
+use crate::App;
 use crate::config::Config;
+use crate::service::admin::Actor;
 use crate::service::{ServiceError, accounts};
-use crate::{App, domain};
 
 /// Conversate: persistent group chat.
 #[derive(Debug, Parser)]
@@ -67,6 +68,15 @@ pub enum UserCommand {
     },
     /// List accounts.
     List,
+    /// Set a user's password, read from standard input; their sessions end.
+    SetPassword { username: String },
+    /// Deactivate an account: no more logins, open sessions end at once.
+    Deactivate {
+        username: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Room commands.
@@ -88,6 +98,28 @@ pub enum RoomCommand {
     },
     /// List rooms.
     List,
+    /// Remove a user from a room.
+    RemoveMember {
+        slug: String,
+        username: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete a room with all its messages and files.
+    Delete {
+        slug: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete every message (and file) of a room, keeping its members.
+    Clear {
+        slug: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Builds the configuration: defaults < file < `CONVERSATE_*` env < flags.
@@ -199,36 +231,59 @@ fn one_line(e: ServiceError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
+/// Asks on a terminal; refuses in scripts unless `--yes` was given.
+fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{question} Refusing without confirmation: pass --yes to confirm in scripts.");
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        bail!("Cancelled.")
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("The password is empty: pass it on standard input.");
+    }
+    Ok(password)
+}
+
 async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
+    let admin = app.admin(Actor::CommandLine);
     match cmd {
         UserCommand::Add {
             username,
             email,
-            admin,
+            admin: is_admin,
             password_stdin: _,
         } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            if password.is_empty() {
-                bail!("The password is empty: pass it on standard input.");
-            }
-            let user =
-                accounts::create_user(app.store(), &username, email.as_deref(), password, admin)
-                    .await
-                    .map_err(one_line)?;
-            println!(
-                "Created {}{}.",
-                if user.is_admin {
-                    "administrator "
-                } else {
-                    "user "
-                },
-                user.username
-            );
-            Ok(())
+            let password = read_password()?;
+            let user = admin
+                .create_user(&username, email.as_deref(), &password, is_admin)
+                .await
+                .map_err(one_line)?;
+            let kind = if user.is_admin {
+                "administrator"
+            } else {
+                "user"
+            };
+            println!("Created {kind} {}.", user.username);
         }
         UserCommand::List => {
             for u in app.store().list_users().await? {
@@ -246,30 +301,53 @@ async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
                     flags.join(",")
                 );
             }
-            Ok(())
+        }
+        UserCommand::SetPassword { username } => {
+            let user = accounts::find_user(app.store(), &username)
+                .await
+                .map_err(one_line)?;
+            let password = read_password()?;
+            admin
+                .set_password(&user, &password)
+                .await
+                .map_err(one_line)?;
+            println!(
+                "Password of {} changed; their sessions have ended.",
+                user.username
+            );
+        }
+        UserCommand::Deactivate { username, yes } => {
+            let user = accounts::find_user(app.store(), &username)
+                .await
+                .map_err(one_line)?;
+            confirm(&format!("Deactivate {}?", user.username), yes)?;
+            admin.deactivate(&user).await.map_err(one_line)?;
+            println!("Deactivated {}.", user.username);
         }
     }
+    Ok(())
 }
 
 async fn room(app: &App, cmd: RoomCommand) -> anyhow::Result<()> {
+    let admin = app.admin(Actor::CommandLine);
     match cmd {
         RoomCommand::Add { slug, title } => {
-            let room = accounts::create_room(app.store(), &slug, &title)
-                .await
-                .map_err(one_line)?;
+            let room = admin.create_room(&slug, &title).await.map_err(one_line)?;
             println!("Created room {} ({}).", room.slug, room.title);
-            Ok(())
         }
         RoomCommand::AddMember {
             slug,
             username,
             colour,
         } => {
-            accounts::add_member(app.store(), &slug, &username, colour.as_deref())
+            let room = accounts::find_room(app.store(), &slug)
+                .await
+                .map_err(one_line)?;
+            admin
+                .add_member(&room, &username, colour.as_deref())
                 .await
                 .map_err(one_line)?;
             println!("Added {username} to {slug}.");
-            Ok(())
         }
         RoomCommand::List => {
             for r in app.store().list_rooms().await? {
@@ -277,8 +355,50 @@ async fn room(app: &App, cmd: RoomCommand) -> anyhow::Result<()> {
                 let names: Vec<&str> = members.iter().map(|m| m.username.as_str()).collect();
                 println!("{}\t{}\t{}", r.slug, r.title, names.join(","));
             }
-            let _ = domain::now();
-            Ok(())
+        }
+        RoomCommand::RemoveMember {
+            slug,
+            username,
+            yes,
+        } => {
+            let room = accounts::find_room(app.store(), &slug)
+                .await
+                .map_err(one_line)?;
+            let user = accounts::find_user(app.store(), &username)
+                .await
+                .map_err(one_line)?;
+            confirm(
+                &format!("Remove {} from {}?", user.username, room.slug),
+                yes,
+            )?;
+            admin
+                .remove_member(&room, &user.username)
+                .await
+                .map_err(one_line)?;
+            println!("Removed {} from {}.", user.username, room.slug);
+        }
+        RoomCommand::Delete { slug, yes } => {
+            let room = accounts::find_room(app.store(), &slug)
+                .await
+                .map_err(one_line)?;
+            confirm(
+                &format!(
+                    "Delete the room {} with all its messages and files?",
+                    room.slug
+                ),
+                yes,
+            )?;
+            admin.delete_room(&room).await.map_err(one_line)?;
+            println!("Deleted room {}.", room.slug);
+        }
+        RoomCommand::Clear { slug, yes } => {
+            let room = accounts::find_room(app.store(), &slug)
+                .await
+                .map_err(one_line)?;
+            confirm(&format!("Delete every message of {}?", room.slug), yes)?;
+            admin.clear_room(&room).await.map_err(one_line)?;
+            println!("Deleted every message of {}.", room.slug);
         }
     }
+    Ok(())
 }

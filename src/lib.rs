@@ -93,6 +93,16 @@ impl App {
         &self.state.chat.store
     }
 
+    /// The administration service acting as `actor`.
+    #[must_use]
+    pub fn admin(&self, actor: service::admin::Actor) -> service::admin::Admin<'_> {
+        service::admin::Admin {
+            chat: &self.state.chat,
+            files: &self.state.files,
+            actor,
+        }
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &Config {

@@ -2,6 +2,41 @@
 
 use std::fmt;
 
+/// The colours members pick from. Author names sit on the page background
+/// in the light theme and on a light pill in the dark theme, so each keeps at
+/// least 4.5:1 contrast against white and the pill (`#eef1f5`); a test checks.
+pub const PALETTE: &[(&str, &str)] = &[
+    ("000000", "black"),
+    ("c0392b", "red"),
+    ("a04000", "orange"),
+    ("7d6608", "ochre"),
+    ("196f3d", "green"),
+    ("117a65", "teal"),
+    ("2471a3", "blue"),
+    ("7d3c98", "purple"),
+    ("ad1457", "pink"),
+    ("616a6b", "grey"),
+    ("8b4513", "brown"),
+];
+
+/// WCAG contrast ratio between two colours.
+#[must_use]
+pub fn contrast(a: &Colour, b: &Colour) -> f64 {
+    fn luminance(c: &Colour) -> f64 {
+        let channel = |i: usize| {
+            let v = f64::from(u8::from_str_radix(&c.0[i..i + 2], 16).unwrap_or(0)) / 255.0;
+            if v <= 0.039_28 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
 /// A colour as six lower-case hex digits, without `#`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
@@ -53,6 +88,20 @@ mod tests {
     fn parses_with_or_without_hash() {
         assert_eq!(Colour::parse("#AA00ff").map(|c| c.0), Ok("aa00ff".into()));
         assert_eq!(Colour::parse("123456").map(|c| c.0), Ok("123456".into()));
+    }
+
+    #[test]
+    fn palette_stays_readable_in_both_themes() {
+        let white = Colour::parse("ffffff").expect("white");
+        let pill = Colour::parse("eef1f5").expect("pill");
+        for (hex, name) in PALETTE {
+            let c = Colour::parse(hex).expect("valid");
+            assert!(contrast(&c, &white) >= 4.5, "{name} on white");
+            assert!(
+                contrast(&c, &pill) >= 4.5,
+                "{name} on the dark theme's pill"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum RoomEvent {
     },
     /// A member lost access; their streams must end.
     AccessRevoked { user_id: i64 },
+    /// The room was deleted or cleared; every stream ends and clients reload.
+    Closed,
 }
 
 /// Per-room broadcast channels.

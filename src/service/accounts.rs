@@ -40,7 +40,11 @@ pub async fn create_user(
     Ok(user)
 }
 
-fn validate_email(email: Option<&str>) -> Result<Option<String>, ServiceError> {
+/// Validates an optional e-mail address; blank means none.
+///
+/// # Errors
+/// `Invalid` for a malformed address.
+pub fn validate_email(email: Option<&str>) -> Result<Option<String>, ServiceError> {
     let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };

@@ -274,6 +274,7 @@ impl Chat {
                 Ok(Ok(RoomEvent::AccessRevoked { user_id })) if user_id == access.user.id => {
                     return Err(ServiceError::NoSuchRoom);
                 }
+                Ok(Ok(RoomEvent::Closed)) => return self.since(access, last).await,
                 Ok(Ok(_)) => {}
             }
         }
@@ -295,25 +296,42 @@ impl Chat {
         Ok(self.store.members(room_id).await?)
     }
 
-    /// Saves a member's alert settings.
+    /// Saves a member's preferences: alerts, and optionally a colour from
+    /// the palette (admins may set any colour; members pick readable ones).
     ///
     /// # Errors
-    /// `Invalid` for an admin visitor; storage errors.
-    pub async fn set_alerts(
+    /// `Invalid` for an admin visitor or a colour outside the palette.
+    pub async fn set_preferences(
         &self,
         access: &Access,
         alert: bool,
         mail_alert: bool,
+        colour: Option<&str>,
     ) -> Result<(), ServiceError> {
         if access.member.is_none() {
             return Err(ServiceError::Invalid(
                 "Only members of this room have settings in it.".to_owned(),
             ));
         }
-        Ok(self
-            .store
+        if let Some(colour) = colour {
+            let colour = crate::domain::Colour::parse(colour)
+                .ok()
+                .filter(|c| {
+                    crate::domain::colour::PALETTE
+                        .iter()
+                        .any(|(hex, _)| *hex == c.as_str())
+                })
+                .ok_or_else(|| {
+                    ServiceError::Invalid("Please choose one of the offered colours.".to_owned())
+                })?;
+            self.store
+                .set_colour(access.room.id, access.user.id, colour.as_str())
+                .await?;
+        }
+        self.store
             .set_alerts(access.room.id, access.user.id, alert, mail_alert)
-            .await?)
+            .await?;
+        self.announce_presence_forced(access.room.id).await
     }
 
     /// Publishes a presence event when any member's status changed since the

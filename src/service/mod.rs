@@ -4,6 +4,7 @@
 //! rules (membership, limits, presence) and talk to the store and the hub.
 
 pub mod accounts;
+pub mod admin;
 pub mod chat;
 pub mod password;
 

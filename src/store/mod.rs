@@ -50,6 +50,15 @@ pub trait Backend: Send + Sync + 'static {
     /// Replaces a user's password hash.
     async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError>;
 
+    /// Saves a user's e-mail and flags.
+    async fn update_user(
+        &self,
+        user_id: i64,
+        email: Option<&str>,
+        is_admin: bool,
+        is_active: bool,
+    ) -> Result<(), StoreError>;
+
     // --- rooms and members
     /// Creates a room; `Conflict` when the slug is taken.
     async fn create_room(&self, slug: &str, title: &str) -> Result<Room, StoreError>;
@@ -65,6 +74,19 @@ pub trait Backend: Send + Sync + 'static {
     async fn member(&self, room_id: i64, user_id: i64) -> Result<Member, StoreError>;
     /// Every member of a room, by username.
     async fn members(&self, room_id: i64) -> Result<Vec<Member>, StoreError>;
+    /// A room by id.
+    async fn room_by_id(&self, id: i64) -> Result<Room, StoreError>;
+    /// Renames a room; `Conflict` when the new slug is taken.
+    async fn update_room(&self, room_id: i64, slug: &str, title: &str) -> Result<(), StoreError>;
+    /// Deletes a room with its messages and memberships; returns the storage
+    /// keys of its files, for the caller to remove once this has committed.
+    async fn delete_room(&self, room_id: i64) -> Result<Vec<String>, StoreError>;
+    /// Deletes every message of a room, keeping its members; returns file keys.
+    async fn clear_room(&self, room_id: i64) -> Result<Vec<String>, StoreError>;
+    /// Removes a member; `NotFound` when not a member.
+    async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<(), StoreError>;
+    /// Sets a member's colour.
+    async fn set_colour(&self, room_id: i64, user_id: i64, colour: &str) -> Result<(), StoreError>;
     /// Saves a member's alert preferences.
     async fn set_alerts(
         &self,
@@ -103,6 +125,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn last_message_id(&self, room_id: i64) -> Result<i64, StoreError>;
     /// One message of a room.
     async fn message(&self, room_id: i64, id: i64) -> Result<Message, StoreError>;
+
+    // --- audit log
+    /// Records an administrative action.
+    async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
+    /// The newest audit entries, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
     // --- installation secrets and one-time setup
     /// The named secret, created with `fresh` if it does not exist yet.

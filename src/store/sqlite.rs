@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    Attachment, Backend, Member, Message, NewMessage, NewUser, Posted, PresenceUpdate, Room,
-    SessionRecords, StoreError, User,
+    Attachment, AuditEntry, Backend, Member, Message, NewMessage, NewUser, Posted, PresenceUpdate,
+    Room, SessionRecords, StoreError, User,
 };
 use crate::config::SqliteSync;
 use crate::domain::PresenceState;
@@ -113,6 +113,19 @@ fn member_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Member, sqlx::Error>
 const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active";
 const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, u.email, mb.colour, mb.alert, \
      mb.mail_alert, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
+
+async fn file_keys(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    room_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows =
+        sqlx::query("SELECT file_key FROM messages WHERE room_id = $1 AND file_key IS NOT NULL")
+            .bind(room_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_err)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
 
 impl SqliteBackend {
     /// Opens (and when `create`, creates) the database file and migrates it.
@@ -247,6 +260,28 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    async fn update_user(
+        &self,
+        user_id: i64,
+        email: Option<&str>,
+        is_admin: bool,
+        is_active: bool,
+    ) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE users SET email = $1, is_admin = $2, is_active = $3 WHERE id = $4")
+                .bind(email)
+                .bind(is_admin)
+                .bind(is_active)
+                .bind(user_id)
+                .execute(&self.write)
+                .await
+                .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     #[tracing::instrument(skip_all, fields(slug))]
     async fn create_room(&self, slug: &str, title: &str) -> Result<Room, StoreError> {
         let row = sqlx::query(
@@ -347,6 +382,99 @@ impl Backend for SqliteBackend {
             .map(member_from_row)
             .collect::<Result<_, _>>()
             .map_err(map_err)
+    }
+
+    async fn room_by_id(&self, id: i64) -> Result<Room, StoreError> {
+        let row = sqlx::query("SELECT id, slug, title FROM rooms WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.read)
+            .await
+            .map_err(map_err)?;
+        room_from_row(&row).map_err(map_err)
+    }
+
+    async fn update_room(&self, room_id: i64, slug: &str, title: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE rooms SET slug = $1, title = $2 WHERE id = $3")
+            .bind(slug)
+            .bind(title)
+            .bind(room_id)
+            .execute(&self.write)
+            .await
+            .map_err(|e| match map_err(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("a room with the slug '{slug}' already exists"))
+                }
+                other => other,
+            })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_room(&self, room_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.begin().await?;
+        let keys = file_keys(&mut tx, room_id).await?;
+        sqlx::query("DELETE FROM messages WHERE room_id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM members WHERE room_id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let done = sqlx::query("DELETE FROM rooms WHERE id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(keys)
+    }
+
+    async fn clear_room(&self, room_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.begin().await?;
+        let keys = file_keys(&mut tx, room_id).await?;
+        sqlx::query("DELETE FROM messages WHERE room_id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(keys)
+    }
+
+    async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM members WHERE room_id = $1 AND user_id = $2")
+            .bind(room_id)
+            .bind(user_id)
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_colour(&self, room_id: i64, user_id: i64, colour: &str) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE members SET colour = $1 WHERE room_id = $2 AND user_id = $3")
+                .bind(colour)
+                .bind(room_id)
+                .bind(user_id)
+                .execute(&self.write)
+                .await
+                .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn set_alerts(
@@ -588,6 +716,43 @@ impl Backend for SqliteBackend {
         .await
         .map_err(map_err)?;
         message_from_row(&row).map_err(map_err)
+    }
+
+    async fn record_audit(&self, e: AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_id, actor_name, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(e.at)
+        .bind(e.actor_id)
+        .bind(&e.actor_name)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.detail)
+        .execute(&self.write)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor_id, actor_name, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                at: r.get(0),
+                actor_id: r.get(1),
+                actor_name: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: r.get(5),
+            })
+            .collect())
     }
 
     async fn secret(&self, name: &str, fresh: &str) -> Result<String, StoreError> {

@@ -104,3 +104,17 @@ pub struct Posted {
     /// False when an earlier send with the same `client_id` was returned.
     pub created: bool,
 }
+
+/// One administrative action.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    /// The acting user, or `None` for the command line.
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    /// What was done, e.g. `room.delete`.
+    pub action: String,
+    /// What it was done to, e.g. the room's slug.
+    pub target: String,
+    pub detail: String,
+}

@@ -111,7 +111,10 @@ async fn current_user(session: &Session, state: &AppState) -> Result<Option<User
     };
     let stored = session.get::<String>(FINGERPRINT_KEY).await.ok().flatten();
     if !user.is_active || stored.as_deref() != Some(fingerprint(&user).as_str()) {
-        let _ = session.flush().await;
+        // Log out, but keep the CSRF token so the visitor's next form (the
+        // login form, say) still works and API clients learn "401", not "403".
+        let _ = session.remove::<i64>(USER_KEY).await;
+        let _ = session.remove::<String>(FINGERPRINT_KEY).await;
         return Ok(None);
     }
     // Sessions expire after inactivity; touching the session once a day keeps

@@ -57,6 +57,11 @@ pub fn router(state: AppState) -> Router {
             &r("setup/{token}/"),
             get(pages::setup::form).post(pages::setup::submit),
         )
+        .route(
+            &r("account/password/"),
+            get(pages::account::password_form).post(pages::account::change_password),
+        )
+        .merge(admin_routes(&p))
         .route(&r("assets/{name}"), get(assets::serve))
         .route(&r("health"), get(health))
         .route(&r("{slug}"), get(pages::room::add_slash))
@@ -127,6 +132,43 @@ pub fn router(state: AppState) -> Router {
     .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(300)))
     .layer(TraceLayer::new_for_http())
     .with_state(state)
+}
+
+/// The administration pages: refused to non-admins inside every handler.
+fn admin_routes(p: &str) -> Router<AppState> {
+    use pages::admin::{
+        add_member, audit, clear_room, clear_room_confirm, create_room, create_user, deactivate,
+        deactivate_confirm, delete_room, delete_room_confirm, index, remove_member,
+        remove_member_confirm, reset_password, room_page, rooms, save_member, save_room, save_user,
+        user_page, users,
+    };
+    let r = |path: &str| format!("{p}admin/{path}");
+    Router::new()
+        .route(&r(""), get(index))
+        .route(&r("rooms/"), get(rooms).post(create_room))
+        .route(&r("rooms/{slug}/"), get(room_page).post(save_room))
+        .route(
+            &r("rooms/{slug}/delete/"),
+            get(delete_room_confirm).post(delete_room),
+        )
+        .route(
+            &r("rooms/{slug}/clear/"),
+            get(clear_room_confirm).post(clear_room),
+        )
+        .route(&r("rooms/{slug}/members/"), post(add_member))
+        .route(&r("rooms/{slug}/members/{username}/"), post(save_member))
+        .route(
+            &r("rooms/{slug}/members/{username}/remove/"),
+            get(remove_member_confirm).post(remove_member),
+        )
+        .route(&r("users/"), get(users).post(create_user))
+        .route(&r("users/{username}/"), get(user_page).post(save_user))
+        .route(&r("users/{username}/password/"), post(reset_password))
+        .route(
+            &r("users/{username}/deactivate/"),
+            get(deactivate_confirm).post(deactivate),
+        )
+        .route(&r("audit/"), get(audit))
 }
 
 async fn health() -> &'static str {

@@ -10,20 +10,20 @@ use crate::support::{Browser, TestApp};
 
 /// One parsed SSE event.
 #[derive(Debug, Clone)]
-struct SseEvent {
-    event: String,
-    id: Option<String>,
-    data: Value,
+pub struct SseEvent {
+    pub event: String,
+    pub id: Option<String>,
+    pub data: Value,
 }
 
 /// A minimal SSE reader over a streaming response.
-struct EventReader {
+pub struct EventReader {
     body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
 }
 
 impl EventReader {
-    async fn open(b: &Browser, path: &str, last_event_id: Option<&str>) -> Self {
+    pub async fn open(b: &Browser, path: &str, last_event_id: Option<&str>) -> Self {
         let mut request = b
             .client
             .get(b.url(path))
@@ -46,7 +46,7 @@ impl EventReader {
     }
 
     /// The next event of the given kind (skipping comments and others), within 10 s.
-    async fn next_of(&mut self, kind: &str) -> SseEvent {
+    pub async fn next_of(&mut self, kind: &str) -> SseEvent {
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 if let Some(end) = self.buffer.find("\n\n") {
@@ -81,6 +81,20 @@ impl EventReader {
         })
         .await
         .expect("an event within 10 s")
+    }
+
+    /// Waits (up to 20 s) until the server ends the stream.
+    pub async fn expect_end(&mut self) {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                match self.body.next().await {
+                    None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await
+        .expect("the stream ends");
     }
 
     /// Whether another message event arrives within `wait`.

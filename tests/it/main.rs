@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP.
 
+mod admin;
 mod api;
 mod auth;
 mod big_files;

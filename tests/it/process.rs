@@ -73,7 +73,11 @@ impl ServerProcess {
             .to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base, _dir: dir }
+        Self {
+            child,
+            base,
+            _dir: dir,
+        }
     }
 
     /// Peak resident memory of the server so far, KiB (Linux).

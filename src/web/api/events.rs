@@ -108,8 +108,10 @@ async fn next_event(mut s: StreamState) -> Option<(Result<Event, Infallible>, St
         tokio::select! {
             _ = s.shutdown.changed() => return None,
             _ = s.heartbeat.tick() => {
-                if let Err(e) = s.state.chat.keepalive(&s.access).await {
-                    tracing::warn!(error = %e, "stream keepalive failed");
+                match s.state.chat.keepalive(&s.access).await {
+                    Ok(()) => {}
+                    Err(crate::service::ServiceError::NoSuchRoom) => return None,
+                    Err(e) => tracing::warn!(error = %e, "stream keepalive failed"),
                 }
                 return Some((Ok(Event::default().comment("")), s));
             }
@@ -137,6 +139,10 @@ impl StreamState {
                 Ok(())
             }
             Ok(RoomEvent::AccessRevoked { .. }) => Ok(()),
+            Ok(RoomEvent::Closed) => {
+                self.done = true;
+                Ok(())
+            }
             Err(RecvError::Closed) => {
                 self.done = true;
                 Ok(())

@@ -72,3 +72,65 @@ pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Res
     auth::log_out(&viewer.session).await?;
     Ok(Redirect::to(&state.url("login/")).into_response())
 }
+
+/// `GET /account/password/`
+pub async fn password_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    viewer.require(&state, &state.url("account/password/"))?;
+    page(
+        &state,
+        &viewer,
+        "conversate/password.html",
+        context! { title => "Change your password", error => (), done => false },
+    )
+    .await
+}
+
+/// `POST /account/password/`: the current password, then the new one twice.
+/// Other sessions of the user end; this one stays logged in.
+pub async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let user = viewer
+        .require(&state, &state.url("account/password/"))?
+        .clone();
+    let current = form.get("current").unwrap_or_default();
+    let new = form.get("password").unwrap_or_default();
+    let error = if accounts::authenticate(&state.chat.store, &user.username, current)
+        .await?
+        .is_none()
+    {
+        Some("Your current password is not correct.".to_owned())
+    } else if new != form.get("password2").unwrap_or_default() {
+        Some("The two new passwords differ.".to_owned())
+    } else if new.chars().count() < 8 {
+        Some("The new password must be at least 8 characters.".to_owned())
+    } else {
+        match crate::service::password::hash(new) {
+            Ok(hash) => {
+                state.chat.store.set_password(user.id, &hash).await?;
+                let fresh = state.chat.store.user_by_id(user.id).await?;
+                auth::log_in(&viewer.session, &fresh).await?;
+                tracing::info!(user = %user.username, "password changed");
+                None
+            }
+            Err(e) => Some(e),
+        }
+    };
+    let done = error.is_none();
+    let mut response = page(
+        &state,
+        &viewer,
+        "conversate/password.html",
+        context! { title => "Change your password", error, done },
+    )
+    .await?;
+    if !done {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}

@@ -1,6 +1,7 @@
 //! Server-rendered pages: everything works without JavaScript.
 
 pub mod account;
+pub mod admin;
 pub mod files;
 pub mod index;
 pub mod room;

@@ -100,7 +100,8 @@ pub async fn show(
             remaining => page_data.remaining,
             first => page_data.first(),
             older_page => before.is_some(),
-            member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert }),
+            member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone() }),
+            palette => super::admin::palette(),
             notice,
             max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
         },
@@ -185,9 +186,15 @@ pub async fn settings(
     form: FormData,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
+    let colour = form.get("colour").filter(|c| !c.is_empty());
     state
         .chat
-        .set_alerts(&access, form.checked("alert"), form.checked("mail_alert"))
+        .set_preferences(
+            &access,
+            form.checked("alert"),
+            form.checked("mail_alert"),
+            colour,
+        )
         .await?;
     Ok(Redirect::to(&format!("{}?notice=settings", state.room_url(&slug))).into_response())
 }

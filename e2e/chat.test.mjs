@@ -1,0 +1,444 @@
+// End-to-end browser tests of the Conversate room page.
+// Run: cd e2e && npm ci && node --test   (CONVERSATE_BIN overrides the server binary)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import {
+  ARTIFACTS,
+  Watcher,
+  colourOf,
+  arrivalOf,
+  launchBrowser,
+  postViaApi,
+  recordArrivals,
+  sendViaInput,
+  shownMessages,
+  startServer,
+  userContext,
+  waitForTransport,
+} from './harness.mjs';
+
+const TEST_TIMEOUT = 45000;
+const POLL_MIN = 2000;
+const SSE_LIMIT_MS = 1500; // "within 1 s", with some margin for a loaded 2-core machine
+const POLL_LIMIT_MS = POLL_MIN + 1500; // "within POLL_MIN + 1 s", with the same margin
+
+let browser;
+const latencies = [];
+const knownIssues = new Set();
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (latencies.length) console.log('latencies ms:', latencies.map(([k, v]) => `${k}=${v}`).join(', '));
+  for (const issue of knownIssues) console.log('known issue (not failing):', issue);
+});
+
+// What the running test has open, for failure diagnostics (tests in a file run one at a time).
+let current = null;
+
+/**
+ * A bounded test. On failure the error gets the server's last log lines, the problems the
+ * pages reported, and a screenshot of every open page in artifacts/failed-*.png.
+ */
+function e2e(name, fn) {
+  test(name, { timeout: TEST_TIMEOUT }, async (t) => {
+    current = { server: null, watcher: null, pages: [] };
+    try {
+      await fn(t);
+    } catch (err) {
+      const extra = [];
+      if (current.watcher?.problems.length) extra.push('page problems:\n  ' + current.watcher.problems.join('\n  '));
+      if (current.server) extra.push('server output (last 30 lines):\n  ' + current.server.output().trim().split('\n').slice(-30).join('\n  '));
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40);
+      await mkdir(ARTIFACTS, { recursive: true }).catch(() => {});
+      for (const [label, page] of current.pages) {
+        if (page.isClosed()) continue;
+        const file = path.join(ARTIFACTS, `failed-${slug}-${label.replace(/\W+/g, '_')}.png`);
+        await page.screenshot({ path: file, timeout: 3000 }).then(() => extra.push(`screenshot: ${file}`), () => {});
+      }
+      if (extra.length && err && typeof err.message === 'string') err.message += '\n\n' + extra.join('\n\n');
+      throw err;
+    }
+  });
+}
+
+/** Per test: a server, a watcher, and clean-up in reverse order (contexts before the server). */
+async function setUp(t, serverOptions) {
+  const cleanups = [];
+  t.after(async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        console.error('clean-up failed:', e);
+      }
+    }
+  });
+  const server = await startServer(serverOptions);
+  cleanups.push(() => server.stop());
+  const watcher = new Watcher();
+  Object.assign(current, { server, watcher });
+  cleanups.push(async () => watcher.known.forEach((k) => knownIssues.add(k)));
+  const open = async (user, options = {}) => {
+    const u = await userContext(browser, server, user, { watcher, ...options });
+    cleanups.push(() => u.context.close());
+    current.pages.push([options.label || user, u.page]);
+    return u;
+  };
+  return { server, watcher, open };
+}
+
+const unique = (label) => `${label} ${Math.random().toString(36).slice(2, 8)}`;
+const isEventsUrl = (url) => new URL(url).pathname.endsWith('/api/events/');
+
+e2e('1. two users see each other live over SSE', async (t) => {
+  const { watcher, open } = await setUp(t);
+  const alice = await open('alice');
+  const bob = await open('bob');
+  for (const u of [alice, bob]) {
+    await waitForTransport(u.page, 'sse');
+    await recordArrivals(u.page);
+  }
+  // Wait until both streams are actually open: the server pushes the member list right away.
+  await Promise.all([alice, bob].map((u) => u.page.waitForFunction(() => {
+    const li = document.querySelector('#cv-users li.cv-user');
+    return li && li.querySelector('.cv-visually-hidden'); // rendered by the client from a "users" event
+  })));
+
+  const fromAlice = unique('hello bob, this is alice');
+  const sentA = await sendViaInput(alice.page, fromAlice);
+  const latencyA = (await arrivalOf(bob.page, fromAlice, 5000)) - sentA;
+  console.log('sse latency ms', latencyA, '(alice -> bob)');
+  latencies.push(['sse alice->bob', latencyA]);
+
+  const fromBob = unique('hi alice, bob here');
+  const sentB = await sendViaInput(bob.page, fromBob);
+  const latencyB = (await arrivalOf(alice.page, fromBob, 5000)) - sentB;
+  console.log('sse latency ms', latencyB, '(bob -> alice)');
+  latencies.push(['sse bob->alice', latencyB]);
+
+  assert.ok(latencyA < SSE_LIMIT_MS, `bob saw alice's message after ${latencyA} ms (limit ${SSE_LIMIT_MS} ms)`);
+  assert.ok(latencyB < SSE_LIMIT_MS, `alice saw bob's message after ${latencyB} ms (limit ${SSE_LIMIT_MS} ms)`);
+  for (const u of [alice, bob]) {
+    assert.equal(await u.page.getAttribute('#conversate', 'data-transport'), 'sse');
+    assert.equal(u.requests.count('/api/poll/'), 0, 'an SSE client should not poll');
+    const texts = (await shownMessages(u.page)).map((m) => m.text);
+    assert.deepEqual(texts, [fromAlice, fromBob], 'both pages show both messages once, in order');
+    assert.equal(await u.page.isHidden('#cv-error'), true, 'no error line is shown');
+  }
+  // The sender's own message is marked as such, the other's is not.
+  assert.equal(await alice.page.locator('li.cv-message.cv-mine').count(), 1);
+  assert.equal(await bob.page.locator('li.cv-message.cv-mine').count(), 1);
+  watcher.assertClean(assert);
+});
+
+e2e('2a. with the event stream blocked the client falls back and still gets messages', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { POLL_MIN } });
+  const alice = await open('alice');
+  let blocked = 0;
+  const bob = await open('bob', {
+    setup: (context) => context.route((url) => isEventsUrl(url.href), (route) => {
+      blocked++;
+      return route.abort();
+    }),
+    // The aborted stream requests are made by this test; Chromium logs them as failed loads.
+    allow: (text, where) => /api\/events\//.test(where) || /api\/events\//.test(text),
+  });
+  await waitForTransport(alice.page, 'sse');
+  // SSE fails (3 errors or no open within 5 s), then the client moves to long-polling by itself.
+  const loadedAt = Date.now();
+  await waitForTransport(bob.page, 'longpoll', 15000);
+  console.log('fell back from SSE to long-polling after ms', Date.now() - loadedAt);
+  assert.ok(blocked >= 1, 'the events URL was requested (and blocked)');
+  const errorWhileFallingBack = await bob.page.isVisible('#cv-error') ? await bob.page.textContent('#cv-error') : null;
+  if (errorWhileFallingBack) console.log('note: error line after the fallback, before any message:', JSON.stringify(errorWhileFallingBack.trim()));
+  await recordArrivals(bob.page);
+  // A held long-poll is in flight.
+  const deadline = Date.now() + 5000;
+  while (bob.requests.count('/api/poll/') === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(bob.requests.count('/api/poll/') >= 1, 'bob long-polls');
+
+  const text = unique('stream blocked, still here');
+  const sentAt = await sendViaInput(alice.page, text);
+  const latency = (await arrivalOf(bob.page, text, POLL_LIMIT_MS + 5000)) - sentAt;
+  console.log('longpoll (SSE blocked) latency ms', latency);
+  latencies.push(['longpoll (SSE blocked)', latency]);
+  assert.ok(latency < POLL_LIMIT_MS, `bob saw the message after ${latency} ms (limit ${POLL_LIMIT_MS} ms)`);
+  assert.equal(await bob.page.getAttribute('#conversate', 'data-transport'), 'longpoll');
+  const pollUrl = bob.requests.started.find((e) => e.path === '/api/poll/');
+  assert.ok(pollUrl, 'bob used the poll API');
+  // Once a poll has answered, the client clears its "connection lost" line.
+  await bob.page.waitForSelector('#cv-error', { state: 'hidden', timeout: 3000 });
+  watcher.assertClean(assert);
+});
+
+e2e('2b. forced polling (localStorage) gets messages within POLL_MIN + 1 s', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { POLL_MIN } });
+  const alice = await open('alice');
+  const bob = await open('bob', { forcePoll: true });
+  await waitForTransport(alice.page, 'sse');
+  await waitForTransport(bob.page, 'poll');
+  await recordArrivals(bob.page);
+
+  // Adaptive polling grows the interval after empty polls and returns to POLL_MIN after a poll
+  // that brought something. So: a first message resets bob's interval; right after that poll
+  // finished we send the measured one, which must then arrive at most ~POLL_MIN later.
+  const warmUp = unique('warm-up');
+  await sendViaInput(alice.page, warmUp);
+  await arrivalOf(bob.page, warmUp, 20000);
+  const text = unique('polled message');
+  const sentAt = await sendViaInput(alice.page, text);
+  const latency = (await arrivalOf(bob.page, text, POLL_LIMIT_MS + 5000)) - sentAt;
+  console.log('poll latency ms', latency, `(POLL_MIN ${POLL_MIN})`);
+  latencies.push(['poll', latency]);
+  assert.ok(latency < POLL_LIMIT_MS, `bob saw the message after ${latency} ms (limit ${POLL_LIMIT_MS} ms)`);
+
+  assert.equal(await bob.page.getAttribute('#conversate', 'data-transport'), 'poll');
+  assert.equal(bob.requests.count('/api/events/'), 0, 'a client forced to poll never opens the event stream');
+  assert.ok(bob.requests.count('/api/poll/') >= 2, 'bob polled');
+  assert.deepEqual((await shownMessages(bob.page)).map((m) => m.text), [warmUp, text]);
+  watcher.assertClean(assert);
+});
+
+e2e('3. older history loads on demand', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { PAGE_SIZE: 10 } });
+  const alice = await open('alice');
+  const texts = Array.from({ length: 25 }, (_, i) => `history message ${String(i + 1).padStart(2, '0')}`);
+  const pks = await postViaApi(alice.page, texts);
+  assert.equal(pks.length, 25);
+
+  const bob = await open('bob');
+  const page = bob.page;
+  const older = page.locator('#cv-older');
+  const roomUrl = page.url();
+  let shown = await shownMessages(page);
+  assert.deepEqual(shown.map((m) => m.text), texts.slice(15), 'the page shows the newest 10 messages');
+  assert.equal((await older.textContent()).trim(), '15 older messages');
+
+  await older.click();
+  await page.waitForFunction(() => document.querySelectorAll('#cv-messages li.cv-message').length === 20);
+  shown = await shownMessages(page);
+  assert.deepEqual(shown.map((m) => m.text), texts.slice(5), 'ten older messages were prepended in order');
+  assert.deepEqual(shown.map((m) => m.pk), pks.slice(5));
+  await page.waitForFunction(() => document.getElementById('cv-older')?.textContent.trim() === '5 older messages');
+  assert.equal(page.url(), roomUrl, 'no navigation happened');
+
+  await older.click();
+  await page.waitForFunction(() => document.querySelectorAll('#cv-messages li.cv-message').length === 25);
+  shown = await shownMessages(page);
+  assert.deepEqual(shown.map((m) => m.text), texts, 'all 25 messages, oldest first');
+  assert.deepEqual(shown.map((m) => m.pk), pks);
+  await page.waitForSelector('#cv-older', { state: 'detached', timeout: 3000 });
+  assert.equal(page.url(), roomUrl, 'the room was not reloaded as an older page');
+
+  // Live messages still go at the end after the history was loaded.
+  const live = unique('after history');
+  await sendViaInput(alice.page, live);
+  await page.waitForFunction((t) => document.querySelector('#cv-messages li.cv-message:last-child .cv-content')?.textContent.trim() === t, live);
+  watcher.assertClean(assert);
+});
+
+e2e('4. Shift+Enter makes a new line, Enter sends', async (t) => {
+  const { watcher, open } = await setUp(t);
+  const alice = await open('alice');
+  const page = alice.page;
+  await waitForTransport(page, 'sse');
+  const input = page.locator('#cv-input');
+  await input.click();
+  await page.keyboard.type('first line');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('second line');
+  assert.equal(await input.inputValue(), 'first line\nsecond line', 'Shift+Enter inserted a newline');
+  await page.waitForTimeout(400); // give a wrongly sent message time to show up
+  assert.equal(alice.requests.count('/api/send/'), 0, 'Shift+Enter did not send');
+  assert.equal(await page.locator('li.cv-message').count(), 0);
+
+  await page.keyboard.press('Enter');
+  const message = page.locator('li.cv-message').first();
+  await message.waitFor();
+  assert.equal(alice.requests.count('/api/send/'), 1, 'Enter sent once');
+  const html = await message.locator('.cv-content').innerHTML();
+  assert.match(html, /first line<br\s*\/?>\s*second line/, `the message keeps its line break: ${html}`);
+  assert.equal(await input.inputValue(), '', 'the input was cleared');
+  assert.equal(await page.locator('li.cv-message').count(), 1);
+
+  // The server-rendered page shows the same two lines.
+  await page.reload();
+  const reloaded = await page.locator('li.cv-message .cv-content').first().innerHTML();
+  assert.match(reloaded, /first line<br\s*\/?>\s*second line/);
+  watcher.assertClean(assert);
+});
+
+e2e('5. without JavaScript: log in, read, send through the plain form', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { PAGE_SIZE: 10 } });
+  const alice = await open('alice');
+  const seeded = Array.from({ length: 12 }, (_, i) => `seeded ${i + 1}`);
+  await postViaApi(alice.page, seeded);
+
+  const bob = await open('bob', { javaScriptEnabled: false, label: 'bob (no JS)' });
+  const page = bob.page;
+  assert.equal(await page.getAttribute('#conversate', 'data-transport'), null, 'no script ran');
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(2), 'reads the newest page');
+
+  const text = unique('sent without JavaScript');
+  await page.fill('#cv-input', text);
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    page.click('#cv-submit'),
+  ]);
+  assert.ok(response.ok(), `the redirected page loaded (${response.status()})`);
+  assert.equal(new URL(page.url()).pathname, '/general/', 'POST-redirect-GET back to the room');
+  const shown = await shownMessages(page);
+  assert.equal(shown.at(-1).text, text, 'the new message is shown at the end');
+  assert.equal(shown.at(-1).user, 'bob');
+  assert.equal(await page.inputValue('#cv-input'), '', 'the form is empty again');
+  // A second plain-form message is stored too (the empty client_id field is no retry key).
+  const second = unique('second without JavaScript');
+  await page.fill('#cv-input', second);
+  await Promise.all([page.waitForNavigation(), page.click('#cv-submit')]);
+  assert.deepEqual((await shownMessages(page)).slice(-2).map((m) => m.text), [text, second]);
+
+  // Alice, live, gets it too.
+  await alice.page.waitForFunction((t) => [...document.querySelectorAll('.cv-content')].some((c) => c.textContent.trim() === t), second);
+
+  // Older messages are plain pages without JavaScript.
+  await Promise.all([page.waitForNavigation(), page.click('#cv-older')]);
+  assert.match(page.url(), /\?before=\d+$/);
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(0, 4), 'the page before the newest ten');
+  assert.equal(await page.locator('a.cv-newer').count(), 1, 'a link back to the newest messages');
+  watcher.assertClean(assert);
+});
+
+e2e('6. screenshot of a busy room', async (t) => {
+  const users = ['alice', 'bob', 'carol', 'dave'];
+  const { watcher, open } = await setUp(t, { users });
+  const ctx = {};
+  for (const u of users) ctx[u] = await open(u);
+  const script = [
+    ['alice', 'Good morning everyone! :wave:'],
+    ['bob', 'Morning! Did the **release** go out?'],
+    ['carol', 'Yes, version *2.4* shipped last night :tada:'],
+    ['alice', 'Great work. Notes are at https://example.com/releases/2.4'],
+    ['dave', 'I will read them after standup.'],
+    ['dave', 'Also: the `deploy.sh` script needs a review.'],
+    ['bob', 'Checklist for today:\n- update the docs\n- tag the repo\n- tell the users'],
+    ['carol', 'On it. First line of my notes\nsecond line of my notes\nthird line'],
+    ['alice', '> Did the release go out?\n\nYes, and the dashboard looks green :white_check_mark:'],
+    ['bob', 'Nice :+1:'],
+    ['dave', 'Who is on call this week?'],
+    ['carol', 'Me. Ping me with questions.'],
+    ['alice', 'Here is the snippet:\n\n```\ncargo build --release\n./target/release/conversate serve\n```'],
+    ['bob', 'Thanks :smile:'],
+    ['dave', '~~Meeting at 3~~ Meeting moved to 4.'],
+    ['alice', 'Ok, see you at 4.'],
+    ['carol', 'Link for the call: [video room](https://meet.example.org/team)'],
+    ['bob', 'Can someone look at issue #42?'],
+    ['dave', 'Looking now.'],
+    ['dave', 'Found it: an off-by-one in the pager.'],
+    ['alice', 'Classic. :sweat_smile:'],
+    ['carol', 'A very long message to see how wrapping works in the conversation column: lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.'],
+    ['bob', '<b>raw html</b> is shown as typed'],
+    ['alice', '1. first\n2. second\n3. third'],
+    ['dave', 'Fix is up for review.'],
+    ['carol', 'Approved :rocket:'],
+    ['bob', 'Merged.'],
+    ['alice', 'Thanks all! :heart:'],
+    ['dave', 'Lunch?'],
+    ['carol', 'Yes!\nMeet at the door\nin 10 minutes'],
+  ];
+  for (const [user, content] of script) await postViaApi(ctx[user].page, [content]);
+
+  // A fresh load of the room as alice (server-rendered page, adopted by the client).
+  const page = ctx.alice.page;
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.reload();
+  await waitForTransport(page, 'sse');
+  const shown = await shownMessages(page);
+  assert.equal(shown.length, script.length, 'every message is shown');
+  const content = page.locator('#cv-messages .cv-content');
+  assert.ok(await content.locator('strong').count() >= 1, 'markdown bold');
+  assert.ok(await content.locator('em').count() >= 1, 'markdown emphasis');
+  assert.ok(await content.locator('code').count() >= 1, 'inline code');
+  assert.ok(await content.locator('pre').count() >= 1, 'code block');
+  assert.ok(await content.locator('ul li').count() === 3, 'bullet list');
+  assert.ok(await content.locator('blockquote').count() === 1, 'quote');
+  assert.ok(await content.locator('del').count() === 1, 'strikethrough');
+  const bare = content.locator('a[href="https://example.com/releases/2.4"]');
+  assert.equal(await bare.count(), 1, 'a bare URL became a link');
+  assert.equal(await bare.getAttribute('target'), '_blank');
+  assert.match(await bare.getAttribute('rel'), /noopener/);
+  assert.ok(shown.some((m) => m.text.includes('🎉')), ':tada: became an emoji');
+  assert.ok(!shown.some((m) => /:tada:|:rocket:|:heart:/.test(m.text)), 'no shortcode is left unrendered');
+  assert.ok(shown.some((m) => m.text === '<b>raw html</b> is shown as typed'), 'raw HTML is shown as text');
+  assert.equal(await content.locator('b').count(), 0, 'raw HTML is not rendered');
+  assert.ok(await content.locator('br').count() >= 4, 'multi-line messages keep their line breaks');
+  // Authors have their member colours (colours.css for rendered ones, the users list for live ones).
+  const rgb = (hex) => `rgb(${[0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+  const authorColours = await page.$$eval('.cv-author[data-user]', (spans) => spans.map((s) => [s.dataset.user, getComputedStyle(s).color]));
+  for (const [user, colour] of authorColours) assert.equal(colour, rgb(colourOf(users, user)), `${user}'s name has their colour`);
+
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'busy-room.png') });
+  // The whole conversation at once (the layout fits the window, so a tall window shows it all).
+  await page.setViewportSize({ width: 1280, height: 2600 });
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'busy-room-full.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'busy-room-narrow.png') });
+  watcher.assertClean(assert);
+});
+
+e2e('7. no console errors or CSP violations on the room page', async (t) => {
+  const { server, watcher, open } = await setUp(t, { env: { PAGE_SIZE: 5 } });
+  const alice = await open('alice');
+  const page = alice.page;
+  await waitForTransport(page, 'sse');
+
+  // The policy is really in force on the room page.
+  const response = await page.reload();
+  const csp = response.headers()['content-security-policy'] || '';
+  assert.match(csp, /script-src 'self'/, `room page CSP: ${csp}`);
+  assert.match(csp, /style-src 'self'/, `room page CSP: ${csp}`);
+
+  // Exercise what the client does with the DOM and styles: send, history, resize, side panel, timer.
+  await waitForTransport(page, 'sse');
+  await postViaApi(page, Array.from({ length: 8 }, (_, i) => `csp message ${i + 1}`));
+  await page.reload();
+  await waitForTransport(page, 'sse');
+  await sendViaInput(page, 'a line\nand another\nand a third');
+  await page.locator('li.cv-message.cv-mine').last().waitFor();
+  await page.click('#cv-older');
+  await page.waitForSelector('#cv-older', { state: 'detached' });
+  await page.setViewportSize({ width: 400, height: 700 });
+  const toggle = page.locator('.cv-side-toggle');
+  if (await toggle.isVisible()) {
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await page.keyboard.press('Escape');
+  }
+  await page.dblclick('#cv-timer');
+  await page.waitForTimeout(500);
+  watcher.assertClean(assert);
+
+  // The watcher itself notices a violation (so a clean result above means something).
+  const probe = new Watcher();
+  const { context: probeContext, page: probePage } = await userContext(browser, server, 'bob', { watcher: probe, label: 'probe' });
+  t.after(() => probeContext.close());
+  await probePage.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inlineRan = true';
+    document.body.append(s);
+  });
+  const deadline = Date.now() + 3000;
+  while (probe.csp.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(probe.csp.length >= 1, 'an inline script on the room page is reported as a CSP violation');
+  assert.equal(await probePage.evaluate(() => window.__inlineRan === true), false, 'and it did not run');
+});
