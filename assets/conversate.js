@@ -771,14 +771,22 @@
     const generation = ++longPoll.generation;
     let failures = 0;
     let fast = 0;
+    // The first request asks without waiting: it catches up at once and, by
+    // answering, clears any "connection lost" line left by the failed stream.
+    let first = true;
     while (!state.stopped && state.mode === 'longpoll' && generation === longPoll.generation) {
       const ctrl = new AbortController();
       longPoll.ctrl = ctrl;
       const started = Date.now();
       try {
-        const result = await exclusive(() => pollOnce({ wait: LONG_POLL_WAIT }, ctrl.signal, (LONG_POLL_WAIT + 15) * 1000));
+        const wait = first ? 0 : LONG_POLL_WAIT;
+        const result = await exclusive(() => pollOnce({ wait }, ctrl.signal, (LONG_POLL_WAIT + 15) * 1000));
         failures = 0;
         clearError('net');
+        if (first) {
+          first = false;
+          continue;
+        }
         if (result.full || result.added.length) {
           fast = 0;
           continue;

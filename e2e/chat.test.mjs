@@ -157,8 +157,8 @@ e2e('2a. with the event stream blocked the client falls back and still gets mess
   await waitForTransport(bob.page, 'longpoll', 15000);
   console.log('fell back from SSE to long-polling after ms', Date.now() - loadedAt);
   assert.ok(blocked >= 1, 'the events URL was requested (and blocked)');
-  const errorWhileFallingBack = await bob.page.isVisible('#cv-error') ? await bob.page.textContent('#cv-error') : null;
-  if (errorWhileFallingBack) console.log('note: error line after the fallback, before any message:', JSON.stringify(errorWhileFallingBack.trim()));
+  // Once long-polling answers, no stale "connection lost" line may remain.
+  await bob.page.waitForSelector('#cv-error', { state: 'hidden', timeout: 3000 });
   await recordArrivals(bob.page);
   // A held long-poll is in flight.
   const deadline = Date.now() + 5000;
@@ -172,8 +172,6 @@ e2e('2a. with the event stream blocked the client falls back and still gets mess
   latencies.push(['longpoll (SSE blocked)', latency]);
   assert.ok(latency < POLL_LIMIT_MS, `bob saw the message after ${latency} ms (limit ${POLL_LIMIT_MS} ms)`);
   assert.equal(await bob.page.getAttribute('#conversate', 'data-transport'), 'longpoll');
-  const pollUrl = bob.requests.started.find((e) => e.path === '/api/poll/');
-  assert.ok(pollUrl, 'bob used the poll API');
   // Once a poll has answered, the client clears its "connection lost" line.
   await bob.page.waitForSelector('#cv-error', { state: 'hidden', timeout: 3000 });
   watcher.assertClean(assert);

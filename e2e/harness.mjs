@@ -4,7 +4,8 @@
 //   server binary on a free loopback port, ready once it prints its "listening" line.
 // - launchBrowser(): Debian's Chromium through playwright-core (never a downloaded browser).
 // - Watcher: collects console errors, page errors and CSP violations of every page.
-// - login(), openRoom(), sendViaInput(), recordArrivals()/arrivalOf(): small browser helpers.
+// - userContext()/login(), RequestLog, sendViaInput(), postViaApi(), recordArrivals()/arrivalOf(),
+//   shownMessages(): small browser helpers.
 
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -61,6 +62,12 @@ function freePort() {
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
+// Servers still running when this process ends (a crash, a cancelled test) are killed with it.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts a seeded server. `env` holds settings without the prefix, e.g. { POLL_MIN: 2000 }.
  * Resolves to { url, roomUrl, dataDir, users, output(), stop() }.
@@ -114,7 +121,8 @@ function spawnServer(dataDir, port, env) {
     let log = '';
     let settled = false;
     let exited = false;
-    const exitPromise = new Promise((res) => child.once('exit', () => { exited = true; res(); }));
+    running.add(child);
+    const exitPromise = new Promise((res) => child.once('exit', () => { exited = true; running.delete(child); res(); }));
     const output = () => stripAnsi(log);
     const kill = async () => {
       if (exited) return;
@@ -202,12 +210,6 @@ export class Watcher {
         }
         if (msg.type() !== 'error') return;
         if (allow(text, where)) return;
-        // KNOWN ISSUE: the server has no /favicon.ico (and pages link no icon), so Chromium logs a
-        // 404 for it once per context. Reported; not a room page problem.
-        if (/\/favicon\.ico$/.test(where) && /status of 404/.test(text)) {
-          this.known.add('GET /favicon.ico answers 404 (logged by Chromium as a console error)');
-          return;
-        }
         this.problems.push(`[${label}] console error on ${page.url()}: ${text} (${where})`);
       });
       page.on('pageerror', (err) => {
@@ -253,7 +255,6 @@ export class RequestLog {
   constructor(context) {
     this.started = [];
     this.finished = [];
-    this.waiters = [];
     context.on('request', (r) => {
       const p = apiPath(r.url());
       if (p) this.started.push({ path: p, url: r.url(), at: Date.now() });
@@ -265,18 +266,11 @@ export class RequestLog {
   #done(r, ok) {
     const p = apiPath(r.url());
     if (!p) return;
-    const entry = { path: p, url: r.url(), at: Date.now(), ok };
-    this.finished.push(entry);
-    this.waiters = this.waiters.filter((w) => !(w.path === p && (w.resolve(entry), true)));
+    this.finished.push({ path: p, url: r.url(), at: Date.now(), ok });
   }
 
   count(p) {
     return this.started.filter((e) => e.path === p).length;
-  }
-
-  /** Resolves at the next finished request to this path. */
-  nextFinished(p) {
-    return new Promise((resolve) => this.waiters.push({ path: p, resolve }));
   }
 }
 
@@ -353,17 +347,4 @@ export async function postViaApi(page, contents) {
 export function shownMessages(page) {
   return page.$$eval('#cv-messages li.cv-message', (items) =>
     items.map((li) => ({ pk: Number(li.dataset.pk), user: li.dataset.user, text: (li.querySelector('.cv-content')?.textContent || '').trim() })));
-}
-
-/** Races a promise against a timer with a readable message. */
-export async function within(ms, what, promise) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

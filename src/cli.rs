@@ -50,6 +50,16 @@ pub enum Command {
     /// Manage rooms.
     #[command(subcommand)]
     Room(RoomCommand),
+    /// E-mail tools.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+/// E-mail commands.
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send a test e-mail with the configured SMTP settings.
+    Test { address: String },
 }
 
 /// Account commands.
@@ -171,6 +181,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let result = user(&app, cmd).await;
             app.store().close().await;
             result
+        }
+        Command::Mail(MailCommand::Test { address }) => {
+            let app = App::open(load_config(&cli.global, None)?).await?;
+            let result = app.send_test_mail(&address).await;
+            app.store().close().await;
+            match result {
+                Ok(()) => {
+                    println!("Sent a test e-mail to {address}.");
+                    Ok(())
+                }
+                Err(e) => bail!("Could not send the test e-mail: {e}"),
+            }
         }
         Command::Room(cmd) => {
             let app = App::open(load_config(&cli.global, None)?).await?;

@@ -155,6 +155,10 @@ pub struct Config {
     pub email_from: String,
     /// Seconds to wait before an alert e-mail goes out.
     pub mail_alert_delay: u64,
+    /// Messages shown at most in an alert e-mail's digest.
+    pub mail_digest_messages: u32,
+    /// Seconds before the first retry of a failed e-mail (then doubling).
+    pub mail_retry_secs: u64,
     /// Client-side chat settings.
     pub chat: ChatSettings,
 }
@@ -179,10 +183,20 @@ impl Config {
             max_message_chars: 10_000,
             smtp_url: None,
             email_from: "conversate@localhost".to_owned(),
-            mail_alert_delay: 0,
+            mail_alert_delay: 300,
+            mail_digest_messages: 20,
+            mail_retry_secs: 30,
             chat: ChatSettings::default(),
             data_dir,
         }
+    }
+
+    /// The scheme and host for absolute links (e-mails, printed URLs).
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// Whether the site is served over https (Secure cookies, HSTS).
@@ -299,6 +313,13 @@ impl Config {
                 .parse()
                 .map_err(|_| bad("MAIL_ALERT_DELAY", "must be a whole number of seconds"))?;
         }
+        if let Some(v) = get("MAIL_DIGEST_MESSAGES") {
+            c.mail_digest_messages =
+                u32::try_from(positive(&v, "MAIL_DIGEST_MESSAGES")?.min(1_000)).unwrap_or(1_000);
+        }
+        if let Some(v) = get("MAIL_RETRY_SECS") {
+            c.mail_retry_secs = positive(&v, "MAIL_RETRY_SECS")?;
+        }
         let chat = &mut c.chat;
         if let Some(v) = get("PAGE_SIZE") {
             chat.page_size =
@@ -349,6 +370,8 @@ pub const KNOWN: &[&str] = &[
     "SMTP_URL",
     "EMAIL_FROM",
     "MAIL_ALERT_DELAY",
+    "MAIL_DIGEST_MESSAGES",
+    "MAIL_RETRY_SECS",
     "PAGE_SIZE",
     "IDLE_AT",
     "POLL_MIN",

@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod files;
 pub mod live;
+pub mod mail;
 pub mod service;
 pub mod store;
 pub mod web;
@@ -35,6 +36,8 @@ use web::AppState;
 pub enum StartError {
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("invalid mail settings: {0}")]
+    Mail(String),
     #[error("cannot prepare {path}: {source}")]
     Io {
         path: String,
@@ -68,12 +71,17 @@ impl App {
             source,
         })?;
         let store = Store::open(&config.database_url, config.sqlite_synchronous).await?;
-        let chat = Chat::new(
-            store,
+        let mailer = mail::Mailer::new(&config).map_err(|e| StartError::Mail(e.to_string()))?;
+        let mut chat = Chat::new(
+            store.clone(),
             Hub::new(),
             config.chat.clone(),
             config.max_message_chars,
         );
+        chat.mail_delay = i64::try_from(config.mail_alert_delay).unwrap_or(i64::MAX / 4);
+        // The signing key lives in the database so every node shares it.
+        let key = store.secret("signing_key", &random_hex(32)).await?;
+        let signer = mail::Signer::new(key.as_bytes());
         let templates =
             web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -83,6 +91,8 @@ impl App {
             files: Arc::new(files),
             templates: Arc::new(templates),
             shutdown: shutdown_rx,
+            signer,
+            mailer,
         };
         Ok(Self { state, shutdown })
     }
@@ -124,9 +134,7 @@ impl App {
             self.store().set_setup_token(None).await?;
             return Ok(None);
         }
-        let mut bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = random_hex(24);
         self.store()
             .set_setup_token(Some(&web::pages::setup::token_hash(&token)))
             .await?;
@@ -167,8 +175,42 @@ impl App {
         result
     }
 
+    /// Sends a test e-mail with the configured settings.
+    ///
+    /// # Errors
+    /// The mail server's refusal, or missing settings.
+    pub async fn send_test_mail(&self, to: &str) -> Result<(), mail::MailError> {
+        let text = format!(
+            "This is a test e-mail from Conversate at {}.\nIf you can read it, e-mail alerts will reach you.\n",
+            self.state.config.base_url()
+        );
+        self.state
+            .mailer
+            .send(to, "Conversate test e-mail", text, None)
+            .await
+    }
+
+    /// The outbox worker, for running it by hand (tests, tools).
+    #[must_use]
+    pub fn alert_sender(&self) -> mail::worker::AlertSender {
+        mail::worker::AlertSender {
+            store: self.state.chat.store.clone(),
+            mailer: self.state.mailer.clone(),
+            signer: self.state.signer.clone(),
+            templates: self.state.templates.clone(),
+            config: self.state.config.clone(),
+        }
+    }
+
     fn start_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
+        if self.state.mailer.is_configured() {
+            tasks.push(tokio::spawn(
+                self.alert_sender().run(self.shutdown.subscribe()),
+            ));
+        } else {
+            tracing::info!("SMTP_URL is not set: e-mail alerts are queued but not sent");
+        }
         let chat = self.state.chat.clone();
         let mut stop = self.shutdown.subscribe();
         tasks.push(tokio::spawn(async move {
@@ -199,4 +241,10 @@ impl App {
         }));
         tasks
     }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -66,6 +66,8 @@ pub struct Chat {
     pub hub: Arc<Hub>,
     pub settings: ChatSettings,
     pub max_message_chars: usize,
+    /// Seconds queued alert e-mails wait (`MAIL_ALERT_DELAY`).
+    pub mail_delay: i64,
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
@@ -85,6 +87,7 @@ impl Chat {
             hub,
             settings,
             max_message_chars,
+            mail_delay: 0,
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
         }
@@ -197,6 +200,7 @@ impl Chat {
                     inactive_from: now + disconnect,
                     last_spoke: Some(now),
                 },
+                mail_delay: self.mail_delay,
             })
             .await?;
         if posted.created {

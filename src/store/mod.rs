@@ -50,6 +50,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Replaces a user's password hash.
     async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError>;
 
+    /// Sets (or clears) the address e-mail alerts go to.
+    async fn set_alert_email(&self, user_id: i64, address: Option<&str>) -> Result<(), StoreError>;
     /// Saves a user's e-mail and flags.
     async fn update_user(
         &self,
@@ -125,6 +127,25 @@ pub trait Backend: Send + Sync + 'static {
     async fn last_message_id(&self, room_id: i64) -> Result<i64, StoreError>;
     /// One message of a room.
     async fn message(&self, room_id: i64, id: i64) -> Result<Message, StoreError>;
+
+    // --- e-mail outbox
+    /// Pending alerts due at `now`, not held by another node, oldest first.
+    async fn due_alerts(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Holds an alert for this node until `until`; false when another holds it.
+    async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool, StoreError>;
+    /// Marks an alert sent.
+    async fn alert_sent(&self, id: i64, now: i64) -> Result<(), StoreError>;
+    /// Records a failed attempt and when to try again.
+    async fn alert_failed(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// Drops an alert that is no longer wanted (the member came back, opted out).
+    async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<(), StoreError>;
+    /// Counts outbox rows by status (for tests, health and metrics).
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
     // --- audit log
     /// Records an administrative action.

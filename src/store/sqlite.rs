@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    Attachment, AuditEntry, Backend, Member, Message, NewMessage, NewUser, Posted, PresenceUpdate,
-    Room, SessionRecords, StoreError, User,
+    Attachment, AuditEntry, Backend, Member, Message, NewMessage, NewUser, OutboxItem, Posted,
+    PresenceUpdate, Room, SessionRecords, StoreError, User,
 };
 use crate::config::SqliteSync;
 use crate::domain::PresenceState;
@@ -80,6 +80,7 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
         password_hash: row.try_get("password_hash")?,
         is_admin: row.try_get("is_admin")?,
         is_active: row.try_get("is_active")?,
+        alert_email: row.try_get("alert_email")?,
     })
 }
 
@@ -110,9 +111,61 @@ fn member_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Member, sqlx::Error>
     })
 }
 
-const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active";
-const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, u.email, mb.colour, mb.alert, \
+const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active, alert_email";
+const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, COALESCE(u.alert_email, u.email) AS email, mb.colour, mb.alert, \
      mb.mail_alert, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
+
+/// The mail-alert rule (SPEC §3), applied in the posting transaction: each
+/// other member with `mail_alert` on, an address, not active and not alerted
+/// since last seen, gets one outbox row and `last_mail_alert = now`.
+async fn queue_alerts(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: &NewMessage,
+    message_id: i64,
+) -> Result<usize, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+         WHERE mb.room_id = $1 AND mb.user_id <> $2 AND mb.mail_alert AND u.is_active"
+    )))
+    .bind(m.room_id)
+    .bind(m.user_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let mut queued = 0;
+    for row in &rows {
+        let member = member_from_row(row).map_err(map_err)?;
+        let Some(address) = member
+            .email
+            .as_deref()
+            .filter(|_| member.presence.due_mail_alert(m.time))
+        else {
+            continue;
+        };
+        sqlx::query("UPDATE members SET last_mail_alert = $1 WHERE room_id = $2 AND user_id = $3")
+            .bind(m.time)
+            .bind(m.room_id)
+            .bind(member.user_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, first_message_id, recipient) \
+             VALUES ($1, $2, $2, $3, $4, $5, $6)",
+        )
+        .bind(m.time)
+        .bind(m.time + m.mail_delay)
+        .bind(m.room_id)
+        .bind(member.user_id)
+        .bind(message_id)
+        .bind(address)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+        queued += 1;
+    }
+    Ok(queued)
+}
 
 async fn file_keys(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -201,6 +254,7 @@ impl Backend for SqliteBackend {
             password_hash: user.password_hash,
             is_admin: user.is_admin,
             is_active: true,
+            alert_email: None,
         })
     }
 
@@ -250,6 +304,19 @@ impl Backend for SqliteBackend {
     async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
+            .bind(user_id)
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_alert_email(&self, user_id: i64, address: Option<&str>) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET alert_email = $1 WHERE id = $2")
+            .bind(address)
             .bind(user_id)
             .execute(&self.write)
             .await
@@ -537,6 +604,7 @@ impl Backend for SqliteBackend {
                 return Ok(Posted {
                     message,
                     created: false,
+                    alerts_queued: 0,
                 });
             }
         }
@@ -591,6 +659,7 @@ impl Backend for SqliteBackend {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
+        let alerts_queued = queue_alerts(&mut tx, &m, id).await?;
         let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
             .bind(m.user_id)
             .fetch_one(&mut *tx)
@@ -611,6 +680,7 @@ impl Backend for SqliteBackend {
                 file: m.file,
             },
             created: true,
+            alerts_queued,
         })
     }
 
@@ -716,6 +786,92 @@ impl Backend for SqliteBackend {
         .await
         .map_err(map_err)?;
         message_from_row(&row).map_err(map_err)
+    }
+
+    async fn due_alerts(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, room_id, user_id, first_message_id, recipient, attempts FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1) \
+             ORDER BY next_attempt_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxItem {
+                id: r.get(0),
+                created_at: r.get(1),
+                room_id: r.get(2),
+                user_id: r.get(3),
+                first_message_id: r.get(4),
+                recipient: r.get(5),
+                attempts: r.get(6),
+            })
+            .collect())
+    }
+
+    async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until < $3)",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn alert_sent(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_until = NULL WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn alert_failed(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, claimed_until = NULL WHERE id = $3",
+        )
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET status = 'cancelled', last_error = $1, claimed_until = NULL WHERE id = $2")
+            .bind(reason)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
+                .fetch_all(&self.read)
+                .await
+                .map_err(map_err)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     async fn record_audit(&self, e: AuditEntry) -> Result<(), StoreError> {

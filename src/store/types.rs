@@ -11,6 +11,16 @@ pub struct User {
     pub password_hash: String,
     pub is_admin: bool,
     pub is_active: bool,
+    /// Where e-mail alerts go instead of `email`, if set.
+    pub alert_email: Option<String>,
+}
+
+impl User {
+    /// The address e-mail alerts go to, if any.
+    #[must_use]
+    pub fn alert_address(&self) -> Option<&str> {
+        self.alert_email.as_deref().or(self.email.as_deref())
+    }
 }
 
 /// A new account.
@@ -38,6 +48,7 @@ pub struct Member {
     pub room_id: i64,
     pub user_id: i64,
     pub username: String,
+    /// The address alerts go to (the alert address, else the account's).
     pub email: Option<String>,
     pub colour: String,
     pub alert: bool,
@@ -95,6 +106,8 @@ pub struct NewMessage {
     pub file: Option<Attachment>,
     /// Presence to record in the same transaction (a send is a sign of life).
     pub presence: PresenceUpdate,
+    /// Seconds before queued alert e-mails may go out (`MAIL_ALERT_DELAY`).
+    pub mail_delay: i64,
 }
 
 /// The result of [`super::Backend::post_message`].
@@ -103,6 +116,20 @@ pub struct Posted {
     pub message: Message,
     /// False when an earlier send with the same `client_id` was returned.
     pub created: bool,
+    /// Alert e-mails queued in the same transaction.
+    pub alerts_queued: usize,
+}
+
+/// An alert e-mail waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub created_at: i64,
+    pub room_id: i64,
+    pub user_id: i64,
+    pub first_message_id: i64,
+    pub recipient: String,
+    pub attempts: i64,
 }
 
 /// One administrative action.

@@ -61,6 +61,14 @@ pub fn router(state: AppState) -> Router {
             &r("account/password/"),
             get(pages::account::password_form).post(pages::account::change_password),
         )
+        .route(
+            &r("account/"),
+            get(pages::account::settings_form).post(pages::account::save_settings),
+        )
+        .route(
+            &r("unsubscribe/{room}/{user}/{token}/"),
+            get(pages::unsubscribe::confirm).post(pages::unsubscribe::unsubscribe),
+        )
         .merge(admin_routes(&p))
         .route(&r("assets/{name}"), get(assets::serve))
         .route(&r("health"), get(health))

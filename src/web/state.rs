@@ -17,6 +17,10 @@ pub struct AppState {
     pub templates: Arc<Environment<'static>>,
     /// Flips to true when the server shuts down; long-lived responses end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Signs one-click unsubscribe links.
+    pub signer: crate::mail::Signer,
+    /// Sends e-mail.
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {

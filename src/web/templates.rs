@@ -25,7 +25,14 @@ fn embedded(name: &str) -> Option<String> {
 #[must_use]
 pub fn environment(templates_dir: Option<PathBuf>, prefix: &str) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // HTML templates escape; plain-text e-mail templates must not.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".txt") {
+            minijinja::AutoEscape::None
+        } else {
+            minijinja::AutoEscape::Html
+        }
+    });
     // minijinja's HTML escaping also escapes '/', which mangles every URL in
     // the page source; escaping the five significant characters is enough.
     env.set_formatter(

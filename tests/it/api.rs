@@ -266,6 +266,7 @@ async fn a_poll_from_far_behind_gets_a_bounded_batch() {
                     inactive_from: 1,
                     last_spoke: None,
                 },
+                mail_delay: 0,
             })
             .await
             .expect("posted");

@@ -7,6 +7,7 @@ mod big_files;
 mod cli;
 mod events;
 mod files;
+mod mail;
 mod pages;
 mod process;
 mod support;

@@ -134,3 +134,58 @@ pub async fn change_password(
     }
     Ok(response)
 }
+
+/// `GET /account/`: where e-mail alerts go.
+pub async fn settings_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    let user = viewer.require(&state, &state.url("account/"))?;
+    let alert_email = user.alert_email.clone().unwrap_or_default();
+    let email = user.email.clone().unwrap_or_default();
+    page(
+        &state,
+        &viewer,
+        "conversate/account.html",
+        context! { title => "Your account", alert_email, email, error => (), done => false },
+    )
+    .await
+}
+
+/// `POST /account/`: field `alert_email` (blank: use the account's address).
+pub async fn save_settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let user = viewer.require(&state, &state.url("account/"))?.clone();
+    let raw = form
+        .get("alert_email")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let result = match accounts::validate_email(Some(&raw)) {
+        Ok(address) => {
+            state
+                .chat
+                .store
+                .set_alert_email(user.id, address.as_deref())
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let email = user.email.clone().unwrap_or_default();
+    let done = result.is_ok();
+    let mut response = page(
+        &state,
+        &viewer,
+        "conversate/account.html",
+        context! { title => "Your account", alert_email => raw, email, error => result.err(), done },
+    )
+    .await?;
+    if !done {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}

@@ -6,6 +6,7 @@ pub mod files;
 pub mod index;
 pub mod room;
 pub mod setup;
+pub mod unsubscribe;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};

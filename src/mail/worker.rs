@@ -1,0 +1,231 @@
+//! The outbox worker: sends queued alert e-mails with retries.
+//!
+//! Delivery is at-least-once: a row is marked sent only after the server
+//! accepted the e-mail, so a crash between the two sends it again after a
+//! restart; in normal operation each alert goes out once. Nodes never send
+//! the same row at the same time: each claims a row for a while first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use minijinja::{Environment, context};
+
+use super::{MailError, Mailer, Signer};
+use crate::config::Config;
+use crate::domain;
+use crate::store::{OutboxItem, Store, StoreError};
+
+/// How long a node holds a row it is sending.
+const CLAIM_SECS: i64 = 120;
+/// Longest wait between two attempts.
+const MAX_RETRY_SECS: i64 = 3_600;
+
+/// What the worker needs.
+#[derive(Clone)]
+pub struct AlertSender {
+    pub store: Store,
+    pub mailer: Mailer,
+    pub signer: Signer,
+    pub templates: Arc<Environment<'static>>,
+    pub config: Arc<Config>,
+}
+
+/// What happened to one outbox row.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Cancelled(&'static str),
+    Retry(String),
+    Skipped,
+}
+
+impl AlertSender {
+    /// Sends everything due now; returns how many rows it handled.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let now = domain::now();
+        let due = self.store.due_alerts(now, 20).await?;
+        let count = due.len();
+        for item in due {
+            let outcome = self.deliver(&item).await?;
+            match &outcome {
+                Outcome::Sent => {
+                    tracing::info!(id = item.id, to = %item.recipient, "alert e-mail sent")
+                }
+                Outcome::Cancelled(why) => {
+                    tracing::info!(id = item.id, reason = why, "alert e-mail cancelled")
+                }
+                Outcome::Retry(e) => {
+                    tracing::warn!(id = item.id, attempts = item.attempts + 1, error = %e, "alert e-mail failed; will retry")
+                }
+                Outcome::Skipped => {}
+            }
+        }
+        Ok(count)
+    }
+
+    /// Runs until `stop` flips, checking the outbox every second.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tick.tick() => {
+                    if let Err(e) = self.run_once().await {
+                        tracing::warn!(error = %e, "outbox check failed");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<Outcome, StoreError> {
+        let now = domain::now();
+        if !self
+            .store
+            .claim_alert(item.id, now, now + CLAIM_SECS)
+            .await?
+        {
+            return Ok(Outcome::Skipped);
+        }
+        // The rule may have changed its mind while the e-mail waited.
+        let member = match self.store.member(item.room_id, item.user_id).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => return self.cancel(item, "no longer a member").await,
+            Err(e) => return Err(e),
+        };
+        if !member.mail_alert {
+            return self.cancel(item, "alerts turned off").await;
+        }
+        if member
+            .presence
+            .last_seen
+            .is_some_and(|seen| seen > item.created_at)
+        {
+            return self.cancel(item, "came back before it was sent").await;
+        }
+        let result = match self.compose(item).await {
+            Ok((subject, text, html)) => {
+                self.mailer
+                    .send(&item.recipient, &subject, text, Some(html))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                self.store.alert_sent(item.id, domain::now()).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(MailError::Address(a)) => {
+                self.cancel_with(item, format!("invalid address {a}")).await
+            }
+            Err(e) => {
+                let wait = retry_after(self.config.mail_retry_secs, item.attempts);
+                self.store
+                    .alert_failed(item.id, domain::now() + wait, &e.to_string())
+                    .await?;
+                Ok(Outcome::Retry(e.to_string()))
+            }
+        }
+    }
+
+    async fn cancel(&self, item: &OutboxItem, why: &'static str) -> Result<Outcome, StoreError> {
+        self.store.alert_cancelled(item.id, why).await?;
+        Ok(Outcome::Cancelled(why))
+    }
+
+    async fn cancel_with(&self, item: &OutboxItem, why: String) -> Result<Outcome, StoreError> {
+        self.store.alert_cancelled(item.id, &why).await?;
+        Ok(Outcome::Cancelled("invalid address"))
+    }
+
+    /// Subject, text and HTML of an alert: the messages missed so far.
+    async fn compose(&self, item: &OutboxItem) -> Result<(String, String, String), MailError> {
+        let store_err = |e: StoreError| MailError::Build(e.to_string());
+        let room = self
+            .store
+            .room_by_id(item.room_id)
+            .await
+            .map_err(store_err)?;
+        let user = self
+            .store
+            .user_by_id(item.user_id)
+            .await
+            .map_err(store_err)?;
+        let limit = self.config.mail_digest_messages;
+        let mut messages = self
+            .store
+            .messages_after(item.room_id, item.first_message_id - 1, limit + 1)
+            .await
+            .map_err(store_err)?;
+        let more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        let base = self.config.base_url();
+        let room_url = format!("{base}{}{}/", self.config.url_prefix, room.slug);
+        let unsubscribe_url = format!(
+            "{base}{}unsubscribe/{}/{}/{}/",
+            self.config.url_prefix,
+            room.id,
+            user.id,
+            self.signer.unsubscribe_token(room.id, user.id)
+        );
+        let items: Vec<_> = messages
+            .iter()
+            .map(|m| {
+                let when = time::OffsetDateTime::from_unix_timestamp(m.time)
+                    .ok()
+                    .and_then(|t| {
+                        t.format(&time::macros::format_description!(
+                            "[year]-[month]-[day] [hour]:[minute] UTC"
+                        ))
+                        .ok()
+                    })
+                    .unwrap_or_default();
+                let text = if m.content.is_empty() {
+                    m.file
+                        .as_ref()
+                        .map(|f| format!("(file: {})", f.name))
+                        .unwrap_or_default()
+                } else {
+                    m.content.clone()
+                };
+                context! { user => m.username.clone(), when, text }
+            })
+            .collect();
+        let ctx = context! {
+            room_title => room.title.clone(), room_url, unsubscribe_url, username => user.username.clone(),
+            messages => items, more,
+        };
+        let render = |name: &str| {
+            self.templates
+                .get_template(name)
+                .and_then(|t| t.render(&ctx))
+                .map_err(|e| MailError::Build(format!("template {name}: {e}")))
+        };
+        let text = render("mail/alert.txt")?;
+        let html = render("mail/alert.html")?;
+        Ok((format!("Activity in {}", room.title), text, html))
+    }
+}
+
+/// Exponential back-off: base, 2×base, 4×base… capped at an hour.
+#[must_use]
+pub fn retry_after(base: u64, attempts: i64) -> i64 {
+    let base = i64::try_from(base).unwrap_or(30).max(1);
+    let factor = 1_i64 << attempts.clamp(0, 16);
+    base.saturating_mul(factor).min(MAX_RETRY_SECS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after;
+
+    #[test]
+    fn back_off_doubles_and_is_capped() {
+        assert_eq!(retry_after(30, 0), 30);
+        assert_eq!(retry_after(30, 1), 60);
+        assert_eq!(retry_after(30, 3), 240);
+        assert_eq!(retry_after(30, 40), 3_600);
+    }
+}
