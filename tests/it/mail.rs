@@ -43,12 +43,30 @@ pub fn free_port() -> u16 {
 }
 
 impl SmtpSink {
-    pub fn start(port: u16) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        Self::start_in(port, dir)
+    /// Starts on any free port; returns the sink and its port.
+    pub fn start_any() -> (Self, u16) {
+        for _ in 0..5 {
+            let port = free_port();
+            if let Some(sink) = Self::try_start(port) {
+                return (sink, port);
+            }
+        }
+        panic!("the SMTP sink could not start on any port");
     }
 
-    fn start_in(port: u16, dir: tempfile::TempDir) -> Self {
+    /// Starts on `port`, retrying briefly if the port is still busy.
+    pub fn start(port: u16) -> Self {
+        for _ in 0..20 {
+            if let Some(sink) = Self::try_start(port) {
+                return sink;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("the SMTP sink could not start on port {port}");
+    }
+
+    fn try_start(port: u16) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("tempdir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
@@ -57,15 +75,19 @@ impl SmtpSink {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("smtp sink starts");
+            .expect("python3 runs");
         let mut line = String::new();
-        std::io::BufRead::read_line(
+        let read = std::io::BufRead::read_line(
             &mut std::io::BufReader::new(child.stdout.as_mut().expect("stdout")),
             &mut line,
-        )
-        .expect("ready line");
-        assert_eq!(line.trim(), "ready");
-        Self { child, dir }
+        );
+        if read.is_ok() && line.trim() == "ready" {
+            Some(Self { child, dir })
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
     }
 
     /// The messages received so far, oldest first, with soft line breaks undone.
@@ -151,8 +173,7 @@ async fn an_away_member_gets_one_email_for_a_burst_and_another_only_after_coming
     if !smtp_available() {
         return;
     }
-    let port = free_port();
-    let sink = SmtpSink::start(port);
+    let (sink, port) = SmtpSink::start_any();
     let app = mail_app(port, 0).await;
     app.with_room().await;
     let bob = opt_in(&app, "bob").await;
@@ -217,8 +238,7 @@ async fn active_members_the_sender_and_opted_out_members_get_none() {
     if !smtp_available() {
         return;
     }
-    let port = free_port();
-    let sink = SmtpSink::start(port);
+    let (sink, port) = SmtpSink::start_any();
     let app = TestApp::start_with(move |c| {
         c.smtp_url = Some(conversate::config::Secret(format!(
             "smtp://127.0.0.1:{port}"
@@ -316,8 +336,7 @@ async fn a_member_who_returns_within_the_delay_gets_nothing() {
     if !smtp_available() {
         return;
     }
-    let port = free_port();
-    let sink = SmtpSink::start(port);
+    let (sink, port) = SmtpSink::start_any();
     let app = mail_app(port, 2).await;
     app.with_room().await;
     let bob = opt_in(&app, "bob").await;
@@ -353,8 +372,7 @@ async fn the_one_click_opt_out_works_logged_out_and_cannot_be_forged() {
     if !smtp_available() {
         return;
     }
-    let port = free_port();
-    let sink = SmtpSink::start(port);
+    let (sink, port) = SmtpSink::start_any();
     let app = mail_app(port, 0).await;
     let room = app.with_room().await;
     opt_in(&app, "bob").await;
