@@ -49,6 +49,8 @@ pub enum StartError {
 pub struct App {
     state: AppState,
     shutdown: watch::Sender<bool>,
+    /// This node's random id among the nodes of a multi-node site.
+    node: u64,
 }
 
 impl App {
@@ -81,6 +83,18 @@ impl App {
         chat.mail_delay = i64::try_from(config.mail_alert_delay).unwrap_or(i64::MAX / 4);
         // The signing key lives in the database so every node shares it.
         let key = store.secret("signing_key", &random_hex(32)).await?;
+        // Several nodes on one PostgreSQL database hear each other's events.
+        let node: u64 = rand::random();
+        if let config::DatabaseUrl::Postgres(url) = &config.database_url {
+            let relay = live::postgres::PgRelay::connect(url, node)
+                .await
+                .map_err(|e| {
+                    StartError::Store(StoreError::Unavailable(format!(
+                        "cannot connect the event relay: {e}"
+                    )))
+                })?;
+            chat.hub.set_relay(Arc::new(relay));
+        }
         let signer = mail::Signer::new(key.as_bytes());
         let templates =
             web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
@@ -94,7 +108,11 @@ impl App {
             signer,
             mailer,
         };
-        Ok(Self { state, shutdown })
+        Ok(Self {
+            state,
+            shutdown,
+            node,
+        })
     }
 
     /// The storage handle (for the CLI and tests).
@@ -204,6 +222,14 @@ impl App {
 
     fn start_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
+        if let config::DatabaseUrl::Postgres(url) = &self.state.config.database_url {
+            tasks.push(tokio::spawn(live::postgres::listen(
+                url.clone(),
+                self.node,
+                self.state.chat.clone(),
+                self.shutdown.subscribe(),
+            )));
+        }
         if self.state.mailer.is_configured() {
             tasks.push(tokio::spawn(
                 self.alert_sender().run(self.shutdown.subscribe()),

@@ -6,6 +6,7 @@
 //! the store by id, so a slow client costs itself, not others. A cross-node
 //! transport feeds the same `publish` from outside, so handlers never change.
 
+pub mod postgres;
 pub mod presence;
 
 use std::collections::HashMap;
@@ -32,12 +33,30 @@ pub enum RoomEvent {
     AccessRevoked { user_id: i64 },
     /// The room was deleted or cleared; every stream ends and clients reload.
     Closed,
+    /// Events may have been missed (a cross-node link dropped): listeners
+    /// re-read the store from their last id.
+    Resync,
+}
+
+/// Carries events to the other nodes of a multi-node site.
+pub trait Relay: Send + Sync {
+    /// Passes on an event published on this node.
+    fn relay(&self, room_id: i64, event: &RoomEvent);
 }
 
 /// Per-room broadcast channels.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<i64, broadcast::Sender<RoomEvent>>>,
+    relay: std::sync::OnceLock<Arc<dyn Relay>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("relayed", &self.relay.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Hub {
@@ -59,8 +78,22 @@ impl Hub {
             .subscribe()
     }
 
-    /// Delivers an event to this node's listeners of the room.
+    /// Sends every later event to other nodes too.
+    pub fn set_relay(&self, relay: Arc<dyn Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// Delivers an event to this node's listeners and, in a multi-node site,
+    /// to the other nodes.
     pub fn publish(&self, room_id: i64, event: RoomEvent) {
+        if let Some(relay) = self.relay.get() {
+            relay.relay(room_id, &event);
+        }
+        self.publish_local(room_id, event);
+    }
+
+    /// Delivers an event to this node's listeners only.
+    pub fn publish_local(&self, room_id: i64, event: RoomEvent) {
         let mut rooms = self
             .rooms
             .lock()
@@ -71,6 +104,18 @@ impl Hub {
         {
             rooms.remove(&room_id);
         }
+    }
+
+    /// Whether anyone on this node listens to the room.
+    #[must_use]
+    pub fn has_listeners(&self, room_id: i64) -> bool {
+        let rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rooms
+            .get(&room_id)
+            .is_some_and(|tx| tx.receiver_count() > 0)
     }
 
     /// Rooms that currently have listeners on this node.

@@ -278,7 +278,9 @@ impl Chat {
                 Ok(Ok(RoomEvent::AccessRevoked { user_id })) if user_id == access.user.id => {
                     return Err(ServiceError::NoSuchRoom);
                 }
-                Ok(Ok(RoomEvent::Closed)) => return self.since(access, last).await,
+                Ok(Ok(RoomEvent::Closed | RoomEvent::Resync)) => {
+                    return self.since(access, last).await;
+                }
                 Ok(Ok(_)) => {}
             }
         }
@@ -345,6 +347,19 @@ impl Chat {
     /// # Errors
     /// When storage fails.
     pub async fn announce_presence(&self, room_id: i64) -> Result<(), ServiceError> {
+        self.announce(room_id, false, true).await
+    }
+
+    /// Re-reads the room's presence after another node changed it, and tells
+    /// this node's listeners.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn announce_presence_local(&self, room_id: i64) -> Result<(), ServiceError> {
+        self.announce(room_id, true, false).await
+    }
+
+    async fn announce(&self, room_id: i64, force: bool, relay: bool) -> Result<(), ServiceError> {
         let members = self.store.members(room_id).await?;
         let now = domain::now();
         let statuses: Vec<(i64, PresenceStatus)> = members
@@ -357,26 +372,24 @@ impl Chat {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let previous = announced.insert(room_id, statuses.clone());
-            previous.as_ref() != Some(&statuses)
+            force || previous.as_ref() != Some(&statuses)
         };
         if changed {
-            self.hub.publish(
-                room_id,
-                RoomEvent::Presence {
-                    time: now,
-                    members: Arc::new(members),
-                },
-            );
+            let event = RoomEvent::Presence {
+                time: now,
+                members: Arc::new(members),
+            };
+            if relay {
+                self.hub.publish(room_id, event);
+            } else {
+                self.hub.publish_local(room_id, event);
+            }
         }
         Ok(())
     }
 
     async fn announce_presence_forced(&self, room_id: i64) -> Result<(), ServiceError> {
-        self.announced
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&room_id);
-        self.announce_presence(room_id).await
+        self.announce(room_id, true, true).await
     }
 
     /// Periodic upkeep: announce members who went quiet, forget old entries.
@@ -390,7 +403,7 @@ impl Chat {
             announced.retain(|room, _| rooms.contains(room));
         }
         for room_id in rooms {
-            if let Err(e) = self.announce_presence(room_id).await {
+            if let Err(e) = self.announce(room_id, false, false).await {
                 tracing::warn!(room_id, error = %e, "presence sweep failed");
             }
         }

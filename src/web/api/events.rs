@@ -139,6 +139,7 @@ impl StreamState {
                 Ok(())
             }
             Ok(RoomEvent::AccessRevoked { .. }) => Ok(()),
+            Ok(RoomEvent::Resync) => self.refill().await,
             Ok(RoomEvent::Closed) => {
                 self.done = true;
                 Ok(())

@@ -1,0 +1,214 @@
+//! Cross-node fan-out over PostgreSQL LISTEN/NOTIFY: no extra broker.
+//!
+//! Each node sends small notices (ids, never bodies: payloads are capped at
+//! 8000 bytes) on one channel and listens on it. A node fetches a noticed
+//! message from the database and publishes it to its own listeners; streams
+//! deliver by room `seq`, so notices arriving out of order, twice, or not at
+//! all while the link was down are all repaired from the store. When the
+//! listening connection drops, every room is told to resync on reconnect.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+
+use super::{Relay, RoomEvent};
+use crate::service::chat::Chat;
+
+/// The channel every node listens on.
+pub const CHANNEL: &str = "conversate_events";
+
+/// Sends this node's events to the others.
+pub struct PgRelay {
+    pool: PgPool,
+    node: u64,
+}
+
+impl PgRelay {
+    /// Connects a small pool for sending notices.
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn connect(url: &str, node: u64) -> Result<Self, sqlx::Error> {
+        let pool = PgPoolOptions::new().max_connections(2).connect(url).await?;
+        Ok(Self { pool, node })
+    }
+
+    /// The notice for an event, or `None` when other nodes need not hear it.
+    #[must_use]
+    pub fn encode(node: u64, room_id: i64, event: &RoomEvent) -> Option<String> {
+        Some(match event {
+            RoomEvent::Message(m) => format!("m:{node}:{room_id}:{}", m.id),
+            RoomEvent::Presence { .. } => format!("p:{node}:{room_id}"),
+            RoomEvent::AccessRevoked { user_id } => format!("r:{node}:{room_id}:{user_id}"),
+            RoomEvent::Closed => format!("c:{node}:{room_id}"),
+            RoomEvent::Resync => return None,
+        })
+    }
+}
+
+impl Relay for PgRelay {
+    fn relay(&self, room_id: i64, event: &RoomEvent) {
+        let Some(payload) = Self::encode(self.node, room_id, event) else {
+            return;
+        };
+        let pool = self.pool.clone();
+        // Publishing never waits on the network: a lost notice is repaired
+        // by the next one's seq gap or by the resync after a reconnect.
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(&payload)
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "cross-node notice failed");
+            }
+        });
+    }
+}
+
+/// A decoded notice from another node.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Notice {
+    Message { room_id: i64, id: i64 },
+    Presence { room_id: i64 },
+    Revoked { room_id: i64, user_id: i64 },
+    Closed { room_id: i64 },
+}
+
+/// Decodes a notice; `None` for this node's own notices and for garbage.
+#[must_use]
+pub fn decode(node: u64, payload: &str) -> Option<Notice> {
+    let mut parts = payload.split(':');
+    let kind = parts.next()?;
+    let from: u64 = parts.next()?.parse().ok()?;
+    if from == node {
+        return None;
+    }
+    let room_id: i64 = parts.next()?.parse().ok()?;
+    let arg = parts.next().and_then(|a| a.parse::<i64>().ok());
+    match (kind, arg) {
+        ("m", Some(id)) => Some(Notice::Message { room_id, id }),
+        ("p", None) => Some(Notice::Presence { room_id }),
+        ("r", Some(user_id)) => Some(Notice::Revoked { room_id, user_id }),
+        ("c", None) => Some(Notice::Closed { room_id }),
+        _ => None,
+    }
+}
+
+/// Listens for other nodes' notices until `stop` flips.
+pub async fn listen(
+    url: String,
+    node: u64,
+    chat: Arc<Chat>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let mut listener = match connect(&url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other nodes; retrying");
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        // Anything may have happened while we were not listening.
+        resync(&chat);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                received = listener.try_recv() => match received {
+                    Ok(Some(n)) => handle(&chat, node, n.payload()).await,
+                    Ok(None) => {
+                        tracing::warn!("lost the link to other nodes; resyncing");
+                        resync(&chat);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other nodes failed; reconnecting");
+                        break;
+                    }
+                },
+            }
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+fn resync(chat: &Chat) {
+    for room_id in chat.hub.rooms_with_listeners() {
+        chat.hub.publish_local(room_id, RoomEvent::Resync);
+    }
+}
+
+async fn handle(chat: &Arc<Chat>, node: u64, payload: &str) {
+    let Some(notice) = decode(node, payload) else {
+        return;
+    };
+    match notice {
+        Notice::Message { room_id, id } => {
+            if !chat.hub.has_listeners(room_id) {
+                return;
+            }
+            match chat.store.message(room_id, id).await {
+                Ok(m) => chat
+                    .hub
+                    .publish_local(room_id, RoomEvent::Message(Arc::new(m))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "fetching a noticed message failed; resyncing the room");
+                    chat.hub.publish_local(room_id, RoomEvent::Resync);
+                }
+            }
+        }
+        Notice::Presence { room_id } => {
+            if chat.hub.has_listeners(room_id)
+                && let Err(e) = chat.announce_presence_local(room_id).await
+            {
+                tracing::warn!(error = %e, "presence refresh failed");
+            }
+        }
+        Notice::Revoked { room_id, user_id } => chat
+            .hub
+            .publish_local(room_id, RoomEvent::AccessRevoked { user_id }),
+        Notice::Closed { room_id } => chat.hub.publish_local(room_id, RoomEvent::Closed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_round_trip_and_own_notices_are_ignored() {
+        let presence = RoomEvent::Presence {
+            time: 0,
+            members: Arc::new(Vec::new()),
+        };
+        let p = PgRelay::encode(7, 3, &presence).expect("encoded");
+        assert_eq!(decode(8, &p), Some(Notice::Presence { room_id: 3 }));
+        assert_eq!(decode(7, &p), None, "a node ignores itself");
+        let r = PgRelay::encode(7, 3, &RoomEvent::AccessRevoked { user_id: 9 }).expect("encoded");
+        assert_eq!(
+            decode(8, &r),
+            Some(Notice::Revoked {
+                room_id: 3,
+                user_id: 9
+            })
+        );
+        assert_eq!(
+            decode(8, "m:1:2:3"),
+            Some(Notice::Message { room_id: 2, id: 3 })
+        );
+        assert_eq!(decode(8, "m:1:2"), None);
+        assert_eq!(decode(8, "x:1:2:3"), None);
+        assert_eq!(decode(8, "garbage"), None);
+        assert!(PgRelay::encode(1, 1, &RoomEvent::Resync).is_none());
+    }
+}
