@@ -161,6 +161,32 @@ pub struct Config {
     pub mail_retry_secs: u64,
     /// Client-side chat settings.
     pub chat: ChatSettings,
+    /// Abuse limits.
+    pub limits: Limits,
+}
+
+/// Throttles against abuse; each a setting.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Login attempts per account name per minute (`LOGIN_ATTEMPTS_PER_MINUTE`).
+    pub login_per_account: u32,
+    /// Login attempts per client address per minute (`LOGIN_ATTEMPTS_PER_IP_PER_MINUTE`).
+    pub login_per_ip: u32,
+    /// Messages per member per minute (`SENDS_PER_MINUTE`).
+    pub sends_per_minute: u32,
+    /// Open event streams per user (`STREAMS_PER_USER`).
+    pub streams_per_user: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            login_per_account: 10,
+            login_per_ip: 60,
+            sends_per_minute: 120,
+            streams_per_user: 12,
+        }
+    }
 }
 
 impl Config {
@@ -187,6 +213,7 @@ impl Config {
             mail_digest_messages: 20,
             mail_retry_secs: 30,
             chat: ChatSettings::default(),
+            limits: Limits::default(),
             data_dir,
         }
     }
@@ -320,6 +347,19 @@ impl Config {
         if let Some(v) = get("MAIL_RETRY_SECS") {
             c.mail_retry_secs = positive(&v, "MAIL_RETRY_SECS")?;
         }
+        let limit = |name: &str, into: &mut u32| -> Result<(), ConfigError> {
+            if let Some(v) = get(name) {
+                *into = u32::try_from(positive(&v, name)?.min(1_000_000)).unwrap_or(1_000_000);
+            }
+            Ok(())
+        };
+        limit("LOGIN_ATTEMPTS_PER_MINUTE", &mut c.limits.login_per_account)?;
+        limit(
+            "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
+            &mut c.limits.login_per_ip,
+        )?;
+        limit("SENDS_PER_MINUTE", &mut c.limits.sends_per_minute)?;
+        limit("STREAMS_PER_USER", &mut c.limits.streams_per_user)?;
         let chat = &mut c.chat;
         if let Some(v) = get("PAGE_SIZE") {
             chat.page_size =
@@ -372,6 +412,10 @@ pub const KNOWN: &[&str] = &[
     "MAIL_ALERT_DELAY",
     "MAIL_DIGEST_MESSAGES",
     "MAIL_RETRY_SECS",
+    "LOGIN_ATTEMPTS_PER_MINUTE",
+    "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
+    "SENDS_PER_MINUTE",
+    "STREAMS_PER_USER",
     "PAGE_SIZE",
     "IDLE_AT",
     "POLL_MIN",

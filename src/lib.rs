@@ -99,6 +99,7 @@ impl App {
         let templates =
             web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let limits = config.limits.clone();
         let state = AppState {
             config: Arc::new(config),
             chat: Arc::new(chat),
@@ -107,6 +108,7 @@ impl App {
             shutdown: shutdown_rx,
             signer,
             mailer,
+            throttle: Arc::new(web::throttle::Throttle::new(&limits)),
         };
         Ok(Self {
             state,
@@ -175,13 +177,10 @@ impl App {
         let tasks = self.start_background();
         let router = self.router();
         let trigger = self.shutdown.clone();
-        let result = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let result = web::server::serve(listener, router, async move {
             shutdown.await;
             tracing::info!("shutting down");
+            // Long-lived responses (event streams, long-polls) end now.
             let _ = trigger.send(true);
         })
         .await;
@@ -238,13 +237,17 @@ impl App {
             tracing::info!("SMTP_URL is not set: e-mail alerts are queued but not sent");
         }
         let chat = self.state.chat.clone();
+        let throttle = self.state.throttle.clone();
         let mut stop = self.shutdown.subscribe();
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tokio::select! {
                     _ = stop.changed() => break,
-                    _ = tick.tick() => chat.sweep_presence().await,
+                    _ = tick.tick() => {
+                        chat.sweep_presence().await;
+                        throttle.sweep();
+                    }
                 }
             }
         }));

@@ -7,8 +7,10 @@ pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod pages;
+pub mod server;
 pub mod state;
 pub mod templates;
+pub mod throttle;
 pub mod views;
 
 use std::time::Duration;

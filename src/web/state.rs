@@ -21,6 +21,8 @@ pub struct AppState {
     pub signer: crate::mail::Signer,
     /// Sends e-mail.
     pub mailer: crate::mail::Mailer,
+    /// Abuse limits.
+    pub throttle: Arc<super::throttle::Throttle>,
 }
 
 impl AppState {

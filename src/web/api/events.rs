@@ -44,6 +44,8 @@ struct StreamState {
     last_seq: i64,
     pending: VecDeque<Event>,
     done: bool,
+    /// Frees the user's stream slot when the stream ends.
+    _slot: crate::web::throttle::StreamSlot,
 }
 
 /// Opens the stream.
@@ -56,6 +58,11 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
+    let slot = state.throttle.open_stream(access.user.id).ok_or_else(|| {
+        AppError::TooManyRequests(
+            "You have too many open connections. Close some tabs and try again.".to_owned(),
+        )
+    })?;
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -89,6 +96,7 @@ pub async fn stream(
         last_seq,
         pending: VecDeque::new(),
         done: false,
+        _slot: slot,
     };
     // Catch up first, then the current members.
     s.refill().await?;

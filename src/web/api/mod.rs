@@ -16,7 +16,7 @@ use crate::store::Message;
 use crate::web::auth::Viewer;
 use crate::web::error::{ApiError, AppError};
 use crate::web::forms::{FormData, read_upload};
-use crate::web::pages::room::{parse_id, post_draft};
+use crate::web::pages::room::{check_send_rate, parse_id, post_draft};
 use crate::web::state::AppState;
 use crate::web::views::{MessageView, UserView};
 
@@ -89,10 +89,12 @@ pub async fn poll(
         None => 0,
     };
     state.chat.seen(&access, has_focus(&form)).await?;
-    let messages = state
-        .chat
-        .wait_since(&access, last, Duration::from_secs(wait))
-        .await?;
+    // A held long-poll answers at once when the server shuts down.
+    let mut shutdown = state.shutdown.clone();
+    let messages = tokio::select! {
+        result = state.chat.wait_since(&access, last, Duration::from_secs(wait)) => result?,
+        _ = shutdown.changed() => state.chat.since(&access, last).await?,
+    };
     Ok(Json(news(&state, &access, last, messages).await?))
 }
 
@@ -106,6 +108,7 @@ pub async fn send(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
+    check_send_rate(&state, &access)?;
     let form = read_upload(&state, &viewer.session, request).await?;
     let last = match form.fields.get("last").filter(|l| !l.trim().is_empty()) {
         Some(raw) => Some(parse_id(raw, "last")?),

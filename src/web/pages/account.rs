@@ -41,11 +41,25 @@ pub async fn form(
 pub async fn submit(
     State(state): State<AppState>,
     viewer: Viewer,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     form: FormData,
 ) -> Result<Response, AppError> {
     let next = safe_next(&state, form.get("next"));
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default();
+    let ip = peer.map(|p| p.0.0.ip());
+    if !state.throttle.login_attempt(&username, ip) {
+        tracing::warn!(?ip, "login attempts throttled");
+        let mut response = page(
+            &state,
+            &viewer,
+            "conversate/login.html",
+            context! { title => "Log in", next, username, error => "Too many login attempts. Please wait a minute and try again." },
+        )
+        .await?;
+        *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        return Ok(response);
+    }
     match accounts::authenticate(&state.chat.store, &username, password).await? {
         Some(user) => {
             auth::log_in(&viewer.session, &user).await?;

@@ -131,9 +131,24 @@ pub async fn send(
     request: Request,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
+    check_send_rate(&state, &access)?;
     let form = read_upload(&state, &viewer.session, request).await?;
     post_draft(&state, &access, form, true).await?;
     Ok(Redirect::to(&state.room_url(&slug)).into_response())
+}
+
+/// Refuses a member who sends too fast, before anything is read or stored.
+///
+/// # Errors
+/// `TooManyRequests`.
+pub fn check_send_rate(state: &AppState, access: &Access) -> Result<(), AppError> {
+    if state.throttle.send(access.user.id) {
+        Ok(())
+    } else {
+        Err(AppError::TooManyRequests(
+            "You are sending messages too fast. Please wait a moment and try again.".to_owned(),
+        ))
+    }
 }
 
 /// Turns an upload form into a posted message; a stored file is removed

@@ -1,0 +1,93 @@
+//! The HTTP server loop.
+//!
+//! Our own instead of `axum::serve` because that one sets no timer, so
+//! hyper's header-read timeout never fires and a client that trickles its
+//! headers (slowloris) holds a connection forever. Here every connection
+//! gets a deadline for its headers, and shutdown drains connections
+//! gracefully with a bound.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// Seconds a client has to send a request's headers.
+pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// Seconds open connections get to finish after shutdown starts.
+pub const DRAIN_SECS: u64 = 30;
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains.
+///
+/// # Errors
+/// Never in practice: accept errors (out of file descriptors, say) are
+/// logged and retried.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS));
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(DRAIN_SECS)) => {
+            tracing::warn!("connections still open after {DRAIN_SECS} s; closing");
+        }
+    }
+    Ok(())
+}
+
+/// The client's address, when the server loop recorded it.
+#[must_use]
+pub fn peer(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
