@@ -1,4 +1,4 @@
-//! Integration tests: the real server over HTTP.
+//! Integration tests: the real server over HTTP, and the store on its own.
 
 mod api;
 mod auth;
@@ -8,4 +8,5 @@ mod events;
 mod files;
 mod pages;
 mod process;
+mod store;
 mod support;
