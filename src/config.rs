@@ -71,9 +71,25 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Replaces the password in `scheme://user:password@host` with `***`.
+/// Replaces the password in `scheme://user:password@host` with `***`, and
+/// the value of a `password=` query parameter (which PostgreSQL URLs accept).
 #[must_use]
 pub fn redact_password(url: &str) -> String {
+    let shown = redact_credentials(url);
+    let Some((base, query)) = shown.split_once('?') else {
+        return shown;
+    };
+    let params: Vec<&str> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => "password=***",
+            _ => kv,
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
+}
+
+fn redact_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -559,5 +575,13 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://me:hunter2@db/chat").expect("pg");
         assert_eq!(format!("{url:?}"), "postgres://me:***@db/chat");
         assert!(!format!("{:?}", Secret("smtps://u:pw@mail".into())).contains("pw"));
+        assert_eq!(
+            redact_password("postgres://me@db/chat?sslmode=require&password=hunter2"),
+            "postgres://me@db/chat?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_password("postgres://me:pw@db/chat?application_name=x"),
+            "postgres://me:***@db/chat?application_name=x"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! [`Backend`] with its own best SQL. sqlx errors never leave this module:
 //! they become [`StoreError`] at the boundary.
 
+pub mod postgres;
 mod sessions;
 pub mod sqlite;
 mod types;
@@ -190,15 +191,16 @@ impl Store {
     /// Opens the database named by `url`, applying migrations.
     ///
     /// # Errors
-    /// `Unavailable` when the database cannot be opened or migrated.
+    /// `Unavailable` when the database cannot be opened or migrated; the
+    /// message names the database, never a password.
     pub async fn open(url: &DatabaseUrl, sync: SqliteSync) -> Result<Self, StoreError> {
         match url {
             DatabaseUrl::Sqlite { path, create } => Ok(Self(Arc::new(
                 sqlite::SqliteBackend::open(path, *create, sync).await?,
             ))),
-            DatabaseUrl::Postgres(_) => Err(StoreError::Unavailable(
-                "PostgreSQL support is not available in this build yet".to_owned(),
-            )),
+            DatabaseUrl::Postgres(url) => {
+                Ok(Self(Arc::new(postgres::PostgresBackend::open(url).await?)))
+            }
         }
     }
 }

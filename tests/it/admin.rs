@@ -510,18 +510,19 @@ async fn members_change_their_password_and_pick_a_readable_colour() {
 fn the_command_line_can_administer_and_asks_before_destroying() {
     use crate::process::cli;
     use std::process::{Command, Stdio};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    cli(d, &["user", "add", "alice", "--password-stdin"], "pw");
-    cli(d, &["user", "add", "bob", "--password-stdin"], "pw");
-    cli(d, &["room", "add", "general", "--title", "General"], "");
-    cli(d, &["room", "add-member", "general", "alice"], "");
-    cli(d, &["room", "add-member", "general", "bob"], "");
+    let data = crate::support::TestData::fresh();
+    cli(&data, &["user", "add", "alice", "--password-stdin"], "pw");
+    cli(&data, &["user", "add", "bob", "--password-stdin"], "pw");
+    cli(&data, &["room", "add", "general", "--title", "General"], "");
+    cli(&data, &["room", "add-member", "general", "alice"], "");
+    cli(&data, &["room", "add-member", "general", "bob"], "");
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_conversate"))
             .arg("--data-dir")
-            .arg(d)
+            .arg(data.dir.path())
             .args(args)
+            .env_remove("CONVERSATE_DATABASE_URL")
+            .envs(data.env())
             .stdin(Stdio::null())
             .output()
             .expect("runs")
@@ -535,7 +536,7 @@ fn the_command_line_can_administer_and_asks_before_destroying() {
             .success()
     );
     assert!(run(&["room", "clear", "general", "--yes"]).status.success());
-    cli(d, &["user", "set-password", "alice"], "a new password");
+    cli(&data, &["user", "set-password", "alice"], "a new password");
     assert!(
         run(&["user", "deactivate", "bob", "--yes"])
             .status

@@ -1,14 +1,18 @@
-//! The command line, run as a real process.
+//! The command line, run as a real process, on the suite's backend (the
+//! test's PostgreSQL database when `CONVERSATE_TEST_DATABASE_URL` is set).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn conversate(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+use crate::support::TestData;
+
+fn conversate(data: &TestData, args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
         .arg("--data-dir")
-        .arg(dir)
+        .arg(data.dir.path())
         .args(args)
         .env_remove("CONVERSATE_DATABASE_URL")
+        .envs(data.env())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -30,8 +34,8 @@ fn conversate(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, Strin
 
 #[test]
 fn users_rooms_and_members_can_be_managed_from_the_command_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
+    let data = TestData::fresh();
+    let d = &data;
     assert!(
         conversate(
             d,
@@ -86,8 +90,8 @@ fn users_rooms_and_members_can_be_managed_from_the_command_line() {
 
 #[test]
 fn command_line_errors_are_one_clear_line_and_a_failure_exit() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
+    let data = TestData::fresh();
+    let d = &data;
     conversate(d, &["user", "add", "alice", "--password-stdin"], "pw");
     conversate(d, &["room", "add", "general", "--title", "General"], "");
     let cases: Vec<(Vec<&str>, &str, &str)> = vec![
@@ -140,6 +144,7 @@ fn command_line_errors_are_one_clear_line_and_a_failure_exit() {
     }
 }
 
+// SQLite only, whatever the suite's backend: it is about the SQLite URL.
 #[test]
 fn an_invalid_setting_stops_start_up_with_a_line_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -171,13 +176,36 @@ fn an_invalid_setting_stops_start_up_with_a_line_naming_it() {
 }
 
 #[test]
+fn an_unreachable_postgres_database_is_named_without_its_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `.invalid` never resolves (RFC 2606), so this fails at once, anywhere.
+    let out = Command::new(env!("CARGO_BIN_EXE_conversate"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["user", "list"])
+        .env(
+            "CONVERSATE_DATABASE_URL",
+            "postgres://chat:hunter2@db.invalid/chat",
+        )
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("postgres://chat:***@db.invalid/chat"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
 fn serve_prints_a_one_time_setup_link_while_no_admin_exists() {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().expect("tempdir");
+    let data = TestData::fresh();
     let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(data.dir.path())
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("CONVERSATE_DATABASE_URL")
+        .envs(data.env())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -1,4 +1,4 @@
-//! Integration tests: the real server over HTTP.
+//! Integration tests: the real server over HTTP, and the store on its own.
 
 mod admin;
 mod api;
@@ -10,4 +10,6 @@ mod files;
 mod mail;
 mod pages;
 mod process;
+mod store;
+mod store_more;
 mod support;

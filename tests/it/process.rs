@@ -1,23 +1,29 @@
 //! A server run as a separate process of the real binary, for tests that
-//! measure the process (memory) or kill it.
+//! measure the process (memory) or kill it. It runs on the same backend as
+//! the rest of the suite: with `CONVERSATE_TEST_DATABASE_URL` set, the
+//! commands and the server get the test's PostgreSQL database.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+
+use crate::support::TestData;
 
 /// A `conversate serve` process on a random port.
 pub struct ServerProcess {
     pub child: Child,
     pub base: String,
-    /// Removed when the server is dropped.
-    _dir: tempfile::TempDir,
+    /// Removed (dropped) when the server is dropped, after it is killed.
+    _data: TestData,
 }
 
-/// Runs a CLI command against `dir`, feeding `stdin`.
-pub fn cli(dir: &std::path::Path, args: &[&str], stdin: &str) {
+/// Runs a CLI command against `data`, feeding `stdin`.
+pub fn cli(data: &TestData, args: &[&str], stdin: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
         .arg("--data-dir")
-        .arg(dir)
+        .arg(data.dir.path())
         .args(args)
+        .env_remove("CONVERSATE_DATABASE_URL")
+        .envs(data.env())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -34,29 +40,27 @@ pub fn cli(dir: &std::path::Path, args: &[&str], stdin: &str) {
 impl ServerProcess {
     /// Seeds alice and bob in room `general`, then starts the server.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let data = TestData::fresh();
         cli(
-            dir.path(),
+            &data,
             &["user", "add", "alice", "--password-stdin"],
             crate::support::PASSWORD,
         );
         cli(
-            dir.path(),
+            &data,
             &["user", "add", "bob", "--password-stdin"],
             crate::support::PASSWORD,
         );
-        cli(
-            dir.path(),
-            &["room", "add", "general", "--title", "General"],
-            "",
-        );
-        cli(dir.path(), &["room", "add-member", "general", "alice"], "");
-        cli(dir.path(), &["room", "add-member", "general", "bob"], "");
+        cli(&data, &["room", "add", "general", "--title", "General"], "");
+        cli(&data, &["room", "add-member", "general", "alice"], "");
+        cli(&data, &["room", "add-member", "general", "bob"], "");
         let mut command = Command::new(env!("CARGO_BIN_EXE_conversate"));
         command
             .arg("--data-dir")
-            .arg(dir.path())
+            .arg(data.dir.path())
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .env_remove("CONVERSATE_DATABASE_URL")
+            .envs(data.env())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         for (k, v) in env {
@@ -76,7 +80,7 @@ impl ServerProcess {
         Self {
             child,
             base,
-            _dir: dir,
+            _data: data,
         }
     }
 

@@ -1,8 +1,14 @@
 //! The test harness: a real server on a random port, a temporary data dir,
 //! and a cookie-keeping client that does not follow redirects.
+//!
+//! Every test gets a fresh database: a SQLite file in its data dir, or, when
+//! `CONVERSATE_TEST_DATABASE_URL` names a PostgreSQL server, a uniquely
+//! named database on it, dropped when the test ends. The same tests run on
+//! either backend.
 
 use std::time::Duration;
 
+use conversate::config::DatabaseUrl;
 use conversate::service::accounts;
 use conversate::store::{Room, Store, User};
 use conversate::{App, Config};
@@ -13,6 +19,168 @@ use tokio::sync::oneshot;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Names a PostgreSQL server (`postgres://user@host:port/db`) to run the
+/// tests on instead of SQLite. The database in the URL is only used to
+/// connect; each test creates and drops its own.
+pub const DATABASE_VAR: &str = "CONVERSATE_TEST_DATABASE_URL";
+
+/// A fresh, uniquely named PostgreSQL database, dropped with this value.
+pub struct TestDatabase {
+    server_url: String,
+    name: String,
+    /// The URL of the fresh database.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// A fresh database on the server named by [`DATABASE_VAR`], or `None`
+    /// when the variable is not set (the tests then use SQLite).
+    ///
+    /// # Panics
+    /// When the variable is set but the database cannot be created: a test
+    /// run that asked for PostgreSQL must not quietly use SQLite.
+    pub fn from_env() -> Option<Self> {
+        let server_url = std::env::var(DATABASE_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty())?;
+        let name = format!(
+            "conversate_test_{}_{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        );
+        run_sql(&server_url, format!("CREATE DATABASE {name}")).unwrap_or_else(|e| {
+            panic!(
+                "{DATABASE_VAR} is set, but creating a test database on {} failed: {e}",
+                conversate::config::redact_password(&server_url)
+            )
+        });
+        Some(Self {
+            url: with_database(&server_url, &name),
+            server_url,
+            name,
+        })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Best effort: FORCE ends the connections a stopped server left
+        // open. A database left behind is clutter, not a failed test.
+        let dropped = run_sql(
+            &self.server_url,
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+        if let Err(e) = dropped {
+            eprintln!("could not drop the test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs one statement on the server, on a thread and runtime of its own,
+/// so it works from sync tests, async tests and `Drop` alike.
+fn run_sql(server_url: &str, sql: String) -> Result<(), String> {
+    let server_url = server_url.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&server_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            conn.close().await.map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .map_err(|_| "the database thread panicked".to_owned())?
+}
+
+/// `url` with its database name replaced by `name`, keeping any query.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    format!("{server}/{name}{query}")
+}
+
+/// Where one test keeps its data: a temporary directory (uploads, and the
+/// SQLite file) and, when asked for, a fresh PostgreSQL database.
+pub struct TestData {
+    pub dir: tempfile::TempDir,
+    pub db: Option<TestDatabase>,
+}
+
+impl TestData {
+    /// A fresh data directory and database.
+    pub fn fresh() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            db: TestDatabase::from_env(),
+        }
+    }
+
+    /// Default settings pointing at this data.
+    pub fn config(&self) -> Config {
+        let mut config = Config::with_data_dir(self.dir.path());
+        if let Some(db) = &self.db {
+            config.database_url = DatabaseUrl::Postgres(db.url.clone());
+        }
+        config
+    }
+
+    /// Environment for a `conversate` process using this data (besides
+    /// `--data-dir`): the database URL, or none for SQLite in the data dir.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        self.db
+            .iter()
+            .map(|db| ("CONVERSATE_DATABASE_URL", db.url.clone()))
+            .collect()
+    }
+}
+
+/// A store on fresh data, without a server: for the store conformance tests.
+pub struct TestStore {
+    pub store: Store,
+    pub config: Config,
+    // Dropped after the store: the database outlives its last connection.
+    _data: TestData,
+}
+
+impl TestStore {
+    /// Opens (and migrates) a fresh database.
+    pub async fn open() -> Self {
+        let data = TestData::fresh();
+        let config = data.config();
+        let store = Store::open(&config.database_url, config.sqlite_synchronous)
+            .await
+            .expect("store opens");
+        Self {
+            store,
+            config,
+            _data: data,
+        }
+    }
+}
+
+impl std::ops::Deref for TestStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
 /// A running server and what a test needs to drive it.
 pub struct TestApp {
     pub base: String,
@@ -21,6 +189,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
+    // Last, so it is dropped after everything that uses the database.
+    db: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -31,14 +201,14 @@ impl TestApp {
 
     /// Starts a server after `tweak` adjusts the configuration.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config::with_data_dir(dir.path());
+        let data = TestData::fresh();
+        let mut config = data.config();
         config.chat.page_size = 5;
         tweak(&mut config);
-        Self::launch(config, dir).await
+        Self::launch(config, data.dir, data.db).await
     }
 
-    async fn launch(config: Config, dir: tempfile::TempDir) -> Self {
+    async fn launch(config: Config, dir: tempfile::TempDir, db: Option<TestDatabase>) -> Self {
         let app = App::open(config.clone()).await.expect("app opens");
         let store = app.store().clone();
         // Bind before spawning: the port is ready when this returns.
@@ -65,6 +235,7 @@ impl TestApp {
             dir,
             stop: Some(stop),
             handle: Some(handle),
+            db,
         }
     }
 
@@ -72,7 +243,7 @@ impl TestApp {
     pub async fn restart(mut self) -> Self {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
-        Self::launch(self.config.clone(), dir).await
+        Self::launch(self.config.clone(), dir, self.db.take()).await
     }
 
     /// Stops the server and waits until it has closed everything.

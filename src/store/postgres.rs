@@ -1,0 +1,1071 @@
+//! The PostgreSQL backend: for sites that run several server nodes on one
+//! database.
+//!
+//! One pool serves reads and writes; the server orders concurrent writers.
+//! A post locks its room's row (`UPDATE rooms … RETURNING last_seq`) before
+//! the message row is inserted, so within a room both `seq` and the id,
+//! which the insert takes from the sequence after that lock, rise in commit
+//! order. Behaviour matches the SQLite backend: the conformance tests hold
+//! both to the same results.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+
+use super::{
+    Attachment, AuditEntry, Backend, Member, Message, NewMessage, NewUser, OutboxItem, Posted,
+    PresenceUpdate, Room, SessionRecords, StoreError, User,
+};
+use crate::config::redact_password;
+use crate::domain::PresenceState;
+
+/// Connections per server node. Requests are short; ten keep a node busy
+/// without crowding a server's default `max_connections` of 100.
+const POOL_SIZE: u32 = 10;
+
+/// How long a request waits for a free connection before it gives up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The partial unique index that makes `client_id` idempotent.
+const CLIENT_ID_INDEX: &str = "messages_client";
+
+/// PostgreSQL storage: one pool for reads and writes.
+pub struct PostgresBackend {
+    pool: PgPool,
+}
+
+fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_transient) => {
+            StoreError::Unavailable(db.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// SQLSTATEs worth retrying: the connection or the server is going away,
+/// out of resources, or the transaction lost a serialisation race. The
+/// PostgreSQL counterpart of SQLite's `SQLITE_BUSY`.
+fn is_transient(code: &str) -> bool {
+    code.starts_with("08") // connection exception
+        || code.starts_with("53") // insufficient resources (too many connections, disk full)
+        || code.starts_with("57P") // admin or crash shutdown, cannot connect now
+        || code == "40001" // serialization failure
+        || code == "40P01" // deadlock detected
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.room_id, m.seq, m.user_id, u.username, m.created_at, \
+     m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key";
+
+fn message_from_row(row: &PgRow) -> Result<Message, sqlx::Error> {
+    let file_key: Option<String> = row.try_get("file_key")?;
+    let file = match file_key {
+        Some(key) => Some(Attachment {
+            name: row
+                .try_get::<Option<String>, _>("file_name")?
+                .unwrap_or_default(),
+            size: row
+                .try_get::<Option<i64>, _>("file_size")?
+                .unwrap_or_default(),
+            content_type: row
+                .try_get::<Option<String>, _>("file_type")?
+                .unwrap_or_default(),
+            key,
+        }),
+        None => None,
+    };
+    Ok(Message {
+        id: row.try_get("id")?,
+        room_id: row.try_get("room_id")?,
+        seq: row.try_get("seq")?,
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        time: row.try_get("created_at")?,
+        content: row.try_get("content")?,
+        html: row.try_get("html")?,
+        file,
+    })
+}
+
+fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        is_admin: row.try_get("is_admin")?,
+        is_active: row.try_get("is_active")?,
+        alert_email: row.try_get("alert_email")?,
+    })
+}
+
+fn room_from_row(row: &PgRow) -> Result<Room, sqlx::Error> {
+    Ok(Room {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+    })
+}
+
+fn member_from_row(row: &PgRow) -> Result<Member, sqlx::Error> {
+    Ok(Member {
+        room_id: row.try_get("room_id")?,
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        colour: row.try_get("colour")?,
+        alert: row.try_get("alert")?,
+        mail_alert: row.try_get("mail_alert")?,
+        presence: PresenceState {
+            last_seen: row.try_get("last_seen")?,
+            has_focus: row.try_get("has_focus")?,
+            last_spoke: row.try_get("last_spoke")?,
+            inactive_from: row.try_get("inactive_from")?,
+            last_mail_alert: row.try_get("last_mail_alert")?,
+        },
+    })
+}
+
+const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active, alert_email";
+const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, COALESCE(u.alert_email, u.email) AS email, mb.colour, mb.alert, \
+     mb.mail_alert, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
+
+/// The mail-alert rule (SPEC §3), applied in the posting transaction: each
+/// other member with `mail_alert` on, an address, not active and not alerted
+/// since last seen, gets one outbox row and `last_mail_alert = now`.
+async fn queue_alerts(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    m: &NewMessage,
+    message_id: i64,
+) -> Result<usize, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+         WHERE mb.room_id = $1 AND mb.user_id <> $2 AND mb.mail_alert AND u.is_active"
+    )))
+    .bind(m.room_id)
+    .bind(m.user_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let mut queued = 0;
+    for row in &rows {
+        let member = member_from_row(row).map_err(map_err)?;
+        let Some(address) = member
+            .email
+            .as_deref()
+            .filter(|_| member.presence.due_mail_alert(m.time))
+        else {
+            continue;
+        };
+        sqlx::query("UPDATE members SET last_mail_alert = $1 WHERE room_id = $2 AND user_id = $3")
+            .bind(m.time)
+            .bind(m.room_id)
+            .bind(member.user_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, first_message_id, recipient) \
+             VALUES ($1, $2, $2, $3, $4, $5, $6)",
+        )
+        .bind(m.time)
+        .bind(m.time + m.mail_delay)
+        .bind(m.room_id)
+        .bind(member.user_id)
+        .bind(message_id)
+        .bind(address)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+async fn file_keys(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    room_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows =
+        sqlx::query("SELECT file_key FROM messages WHERE room_id = $1 AND file_key IS NOT NULL")
+            .bind(room_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_err)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+impl PostgresBackend {
+    /// Connects to the database at `url` and migrates it.
+    ///
+    /// # Errors
+    /// `Unavailable`, naming the URL without its password, when the database
+    /// cannot be reached or migrated.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let shown = redact_password(url);
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Unavailable(format!("cannot use {shown}: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.application_name("conversate"))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {shown}: {e}")))?;
+        // The migrator takes an advisory lock, so nodes starting together
+        // apply each migration once.
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot migrate {shown}: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// The message a member already sent with `client_id` in a room, if any.
+    async fn earlier_send<'e, E>(
+        executor: E,
+        room_id: i64,
+        user_id: i64,
+        client_id: &str,
+    ) -> Result<Option<Message>, StoreError>
+    where
+        E: sqlx::PgExecutor<'e>,
+    {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
+        )))
+        .bind(room_id)
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(executor)
+        .await
+        .map_err(map_err)?;
+        row.as_ref()
+            .map(message_from_row)
+            .transpose()
+            .map_err(map_err)
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for PostgresBackend {
+    #[tracing::instrument(skip_all, fields(username = %user.username))]
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&user.username)
+        .bind(&user.username_key)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(user.is_admin)
+        .bind(user.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("the username '{}' is already taken", user.username))
+            }
+            other => other,
+        })?;
+        Ok(User {
+            id: row.get(0),
+            username: user.username,
+            email: user.email,
+            password_hash: user.password_hash,
+            is_admin: user.is_admin,
+            is_active: true,
+            alert_email: None,
+        })
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<User, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        user_from_row(&row).map_err(map_err)
+    }
+
+    async fn user_by_name(&self, username_key: &str) -> Result<User, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"
+        )))
+        .bind(username_key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        user_from_row(&row).map_err(map_err)
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username_key"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(user_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    async fn has_admin(&self) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT EXISTS (SELECT 1 FROM users WHERE is_admin AND is_active)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.get::<bool, _>(0))
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(slug))]
+    async fn create_room(&self, slug: &str, title: &str) -> Result<Room, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO rooms (slug, title, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(slug)
+        .bind(title)
+        .bind(crate::domain::now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("a room with the slug '{slug}' already exists"))
+            }
+            other => other,
+        })?;
+        Ok(Room {
+            id: row.get(0),
+            slug: slug.to_owned(),
+            title: title.to_owned(),
+        })
+    }
+
+    async fn room_by_slug(&self, slug: &str) -> Result<Room, StoreError> {
+        let row = sqlx::query("SELECT id, slug, title FROM rooms WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        room_from_row(&row).map_err(map_err)
+    }
+
+    async fn list_rooms(&self) -> Result<Vec<Room>, StoreError> {
+        let rows = sqlx::query("SELECT id, slug, title FROM rooms ORDER BY title, slug")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(room_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    async fn rooms_of(&self, user_id: i64) -> Result<Vec<Room>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.slug, r.title FROM rooms r JOIN members mb ON mb.room_id = r.id \
+             WHERE mb.user_id = $1 ORDER BY r.title, r.slug",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(room_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    async fn add_member(&self, room_id: i64, user_id: i64, colour: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO members (room_id, user_id, colour) VALUES ($1, $2, $3)")
+            .bind(room_id)
+            .bind(user_id)
+            .bind(colour)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match map_err(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict("already a member of this room".to_owned())
+                }
+                other => other,
+            })?;
+        Ok(())
+    }
+
+    async fn member(&self, room_id: i64, user_id: i64) -> Result<Member, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+             WHERE mb.room_id = $1 AND mb.user_id = $2"
+        )))
+        .bind(room_id)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        member_from_row(&row).map_err(map_err)
+    }
+
+    async fn members(&self, room_id: i64) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+             WHERE mb.room_id = $1 AND u.is_active ORDER BY u.username_key"
+        )))
+        .bind(room_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(member_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    async fn set_alerts(
+        &self,
+        room_id: i64,
+        user_id: i64,
+        alert: bool,
+        mail_alert: bool,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE members SET alert = $1, mail_alert = $2 WHERE room_id = $3 AND user_id = $4",
+        )
+        .bind(alert)
+        .bind(mail_alert)
+        .bind(room_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn save_presence(&self, p: PresenceUpdate) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+             last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
+        )
+        .bind(p.last_seen)
+        .bind(p.has_focus)
+        .bind(p.inactive_from)
+        .bind(p.last_spoke)
+        .bind(p.room_id)
+        .bind(p.user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(room_id = m.room_id, user_id = m.user_id))]
+    async fn post_message(&self, m: NewMessage) -> Result<Posted, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        if let Some(client_id) = &m.client_id
+            && let Some(message) =
+                Self::earlier_send(&mut *tx, m.room_id, m.user_id, client_id).await?
+        {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(Posted {
+                message,
+                created: false,
+                alerts_queued: 0,
+            });
+        }
+        // Locks the room's row until commit: posts to one room queue here.
+        let seq: i64 = sqlx::query(
+            "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+        )
+        .bind(m.room_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .get(0);
+        let (file_name, file_size, file_type, file_key) = match &m.file {
+            Some(f) => (
+                Some(&f.name),
+                Some(f.size),
+                Some(&f.content_type),
+                Some(&f.key),
+            ),
+            None => (None, None, None, None),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
+             file_name, file_size, file_type, file_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(m.room_id)
+        .bind(seq)
+        .bind(m.user_id)
+        .bind(m.time)
+        .bind(&m.content)
+        .bind(&m.html)
+        .bind(&m.client_id)
+        .bind(file_name)
+        .bind(file_size)
+        .bind(file_type)
+        .bind(file_key)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.get(0),
+            // Two sends with one client_id passed the check above together;
+            // the other committed first (we waited for its room lock). Answer
+            // with its message, as a later retry would get.
+            Err(sqlx::Error::Database(db)) if db.constraint() == Some(CLIENT_ID_INDEX) => {
+                tx.rollback().await.map_err(map_err)?;
+                let client_id = m.client_id.as_deref().unwrap_or_default();
+                let message = Self::earlier_send(&self.pool, m.room_id, m.user_id, client_id)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Other(
+                            "a send with this client_id clashed, then vanished".to_owned(),
+                        )
+                    })?;
+                return Ok(Posted {
+                    message,
+                    created: false,
+                    alerts_queued: 0,
+                });
+            }
+            Err(e) => return Err(map_err(e)),
+        };
+        let p = &m.presence;
+        sqlx::query(
+            "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+             last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
+        )
+        .bind(p.last_seen)
+        .bind(p.has_focus)
+        .bind(p.inactive_from)
+        .bind(p.last_spoke)
+        .bind(p.room_id)
+        .bind(p.user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let alerts_queued = queue_alerts(&mut tx, &m, id).await?;
+        let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
+            .bind(m.user_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .get(0);
+        tx.commit().await.map_err(map_err)?;
+        Ok(Posted {
+            message: Message {
+                id,
+                room_id: m.room_id,
+                seq,
+                user_id: m.user_id,
+                username,
+                time: m.time,
+                content: m.content,
+                html: m.html,
+                file: m.file,
+            },
+            created: true,
+            alerts_queued,
+        })
+    }
+
+    async fn messages_after(
+        &self,
+        room_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3"
+        )))
+        .bind(room_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    async fn messages_before(
+        &self,
+        room_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+        )))
+        .bind(room_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(map_err)?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    async fn count_before(&self, room_id: i64, id: i64) -> Result<i64, StoreError> {
+        // Seqs are contiguous within a room apart from removed prefixes, so
+        // the count is a difference of two index look-ups, not a scan.
+        let newest: Option<i64> = sqlx::query(
+            "SELECT seq FROM messages WHERE room_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(room_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?
+        .map(|r| r.get(0));
+        let Some(newest) = newest else { return Ok(0) };
+        let oldest: i64 =
+            sqlx::query("SELECT seq FROM messages WHERE room_id = $1 ORDER BY id LIMIT 1")
+                .bind(room_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?
+                .get(0);
+        Ok(newest - oldest + 1)
+    }
+
+    async fn seq_at(&self, room_id: i64, id: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT seq FROM messages WHERE room_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(room_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.map_or(0, |r| r.get(0)))
+    }
+
+    async fn last_message_id(&self, room_id: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM messages WHERE room_id = $1")
+            .bind(room_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.get(0))
+    }
+
+    async fn message(&self, room_id: i64, id: i64) -> Result<Message, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = $1 AND m.id = $2"
+        )))
+        .bind(room_id)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        message_from_row(&row).map_err(map_err)
+    }
+
+    async fn secret(&self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        // Nodes starting together race here; whichever insert lands first
+        // wins, and every node reads the winner's value.
+        sqlx::query(
+            "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let row = sqlx::query("SELECT value FROM secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.get(0))
+    }
+
+    async fn set_setup_token(&self, token_hash: Option<&str>) -> Result<(), StoreError> {
+        match token_hash {
+            Some(hash) => sqlx::query(
+                "INSERT INTO secrets (name, value) VALUES ('setup_token', $1) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?,
+            None => sqlx::query("DELETE FROM secrets WHERE name = 'setup_token'")
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?,
+        };
+        Ok(())
+    }
+
+    async fn take_setup_token(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM secrets WHERE name = 'setup_token' AND value = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_alert_email(&self, user_id: i64, address: Option<&str>) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET alert_email = $1 WHERE id = $2")
+            .bind(address)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn update_user(
+        &self,
+        user_id: i64,
+        email: Option<&str>,
+        is_admin: bool,
+        is_active: bool,
+    ) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE users SET email = $1, is_admin = $2, is_active = $3 WHERE id = $4")
+                .bind(email)
+                .bind(is_admin)
+                .bind(is_active)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(slug))]
+    async fn room_by_id(&self, id: i64) -> Result<Room, StoreError> {
+        let row = sqlx::query("SELECT id, slug, title FROM rooms WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        room_from_row(&row).map_err(map_err)
+    }
+
+    async fn update_room(&self, room_id: i64, slug: &str, title: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE rooms SET slug = $1, title = $2 WHERE id = $3")
+            .bind(slug)
+            .bind(title)
+            .bind(room_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match map_err(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("a room with the slug '{slug}' already exists"))
+                }
+                other => other,
+            })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_room(&self, room_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let keys = file_keys(&mut tx, room_id).await?;
+        sqlx::query("DELETE FROM messages WHERE room_id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM members WHERE room_id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let done = sqlx::query("DELETE FROM rooms WHERE id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(keys)
+    }
+
+    async fn clear_room(&self, room_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let keys = file_keys(&mut tx, room_id).await?;
+        sqlx::query("DELETE FROM messages WHERE room_id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(keys)
+    }
+
+    async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM members WHERE room_id = $1 AND user_id = $2")
+            .bind(room_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_colour(&self, room_id: i64, user_id: i64, colour: &str) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE members SET colour = $1 WHERE room_id = $2 AND user_id = $3")
+                .bind(colour)
+                .bind(room_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn due_alerts(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, room_id, user_id, first_message_id, recipient, attempts FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1) \
+             ORDER BY next_attempt_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxItem {
+                id: r.get(0),
+                created_at: r.get(1),
+                room_id: r.get(2),
+                user_id: r.get(3),
+                first_message_id: r.get(4),
+                recipient: r.get(5),
+                attempts: r.get(6),
+            })
+            .collect())
+    }
+
+    async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until < $3)",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn alert_sent(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_until = NULL WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn alert_failed(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, claimed_until = NULL WHERE id = $3",
+        )
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET status = 'cancelled', last_error = $1, claimed_until = NULL WHERE id = $2")
+            .bind(reason)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn record_audit(&self, e: AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_id, actor_name, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(e.at)
+        .bind(e.actor_id)
+        .bind(&e.actor_name)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor_id, actor_name, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                at: r.get(0),
+                actor_id: r.get(1),
+                actor_name: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: r.get(5),
+            })
+            .collect())
+    }
+
+    fn sessions(&self) -> &dyn SessionRecords {
+        self
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionRecords for PostgresBackend {
+    async fn insert(&self, id: &str, data: &str, expires: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO sessions (id, data, expires) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(data)
+        .bind(expires)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn upsert(&self, id: &str, data: &str, expires: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, data, expires) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires = excluded.expires",
+        )
+        .bind(id)
+        .bind(data)
+        .bind(expires)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError> {
+        let row = sqlx::query("SELECT data, expires FROM sessions WHERE id = $1 AND expires > $2")
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn delete_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+}
