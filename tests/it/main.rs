@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod big_files;
 mod cli;
+mod cluster;
 mod events;
 mod files;
 mod mail;

@@ -37,46 +37,57 @@ pub fn cli(data: &TestData, args: &[&str], stdin: &str) {
     assert!(child.wait().expect("exit").success(), "conversate {args:?}");
 }
 
+/// Seeds alice and bob in room `general`.
+pub fn seed(data: &TestData) {
+    cli(
+        data,
+        &["user", "add", "alice", "--password-stdin"],
+        crate::support::PASSWORD,
+    );
+    cli(
+        data,
+        &["user", "add", "bob", "--password-stdin"],
+        crate::support::PASSWORD,
+    );
+    cli(data, &["room", "add", "general", "--title", "General"], "");
+    cli(data, &["room", "add-member", "general", "alice"], "");
+    cli(data, &["room", "add-member", "general", "bob"], "");
+}
+
+/// Starts `conversate serve` on `data`; returns the process and its base URL.
+pub fn spawn(data: &TestData, env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conversate"));
+    command
+        .arg("--data-dir")
+        .arg(data.dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("CONVERSATE_DATABASE_URL")
+        .envs(data.env())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("server runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the listening line names the URL")
+        .to_owned();
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, base)
+}
+
 impl ServerProcess {
     /// Seeds alice and bob in room `general`, then starts the server.
     pub fn start(env: &[(&str, &str)]) -> Self {
         let data = TestData::fresh();
-        cli(
-            &data,
-            &["user", "add", "alice", "--password-stdin"],
-            crate::support::PASSWORD,
-        );
-        cli(
-            &data,
-            &["user", "add", "bob", "--password-stdin"],
-            crate::support::PASSWORD,
-        );
-        cli(&data, &["room", "add", "general", "--title", "General"], "");
-        cli(&data, &["room", "add-member", "general", "alice"], "");
-        cli(&data, &["room", "add-member", "general", "bob"], "");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_conversate"));
-        command
-            .arg("--data-dir")
-            .arg(data.dir.path())
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env_remove("CONVERSATE_DATABASE_URL")
-            .envs(data.env())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().expect("server runs");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().expect("a line").expect("utf-8");
-        let base = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the listening line names the URL")
-            .to_owned();
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        seed(&data);
+        let (child, base) = spawn(&data, env);
         Self {
             child,
             base,

@@ -1,0 +1,154 @@
+//! Several server nodes on one PostgreSQL database: every client on every
+//! node sees every message exactly once, in order.
+
+use std::collections::HashSet;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::events::EventReader;
+use crate::process::{cli, spawn};
+use crate::support::{Browser, PASSWORD, TestData};
+
+const SENDERS: usize = 10;
+const PER_SENDER: usize = 100;
+
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn login(base: &str, name: &str) -> Browser {
+    let mut b = Browser::new(base);
+    assert_eq!(
+        b.login(name, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "{name} logs in"
+    );
+    b.refresh_csrf().await;
+    b
+}
+
+#[tokio::test]
+async fn two_nodes_deliver_a_thousand_concurrent_messages_to_every_client_in_order() {
+    let data = TestData::fresh();
+    if data.db.is_none() {
+        eprintln!(
+            "\n*** SKIPPING the two-node test: it needs PostgreSQL (set CONVERSATE_TEST_DATABASE_URL; .ci/run does). ***\n"
+        );
+        return;
+    }
+    cli(&data, &["room", "add", "general", "--title", "General"], "");
+    let names: Vec<String> = (0..SENDERS)
+        .map(|i| format!("sender{i}"))
+        .chain(["reader".to_owned()])
+        .collect();
+    for name in &names {
+        cli(&data, &["user", "add", name, "--password-stdin"], PASSWORD);
+        cli(&data, &["room", "add-member", "general", name], "");
+    }
+    let env = [
+        ("CONVERSATE_SENDS_PER_MINUTE", "100000"),
+        ("CONVERSATE_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", "1000"),
+    ];
+    let (a, base_a) = spawn(&data, &env);
+    let (b, base_b) = spawn(&data, &env);
+    let _nodes = (Node(a), Node(b));
+
+    // A stream on node B and a long-poll loop on node A.
+    let reader_b = login(&base_b, "reader").await;
+    let mut stream = EventReader::open(&reader_b, "general/api/events/", None).await;
+    stream.next_of("users").await;
+    let reader_a = login(&base_a, "reader").await;
+    let long_poll = tokio::spawn(async move {
+        let mut last = 0_i64;
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while seen.len() < SENDERS * PER_SENDER && Instant::now() < deadline {
+            let (status, body) = reader_a
+                .api(
+                    "general/api/poll/",
+                    &[
+                        ("last", &last.to_string()),
+                        ("wait", "25"),
+                        ("hasFocus", "true"),
+                    ],
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            for m in body["messages"].as_array().expect("messages") {
+                seen.push(m["pk"].as_i64().expect("pk"));
+            }
+            last = body["last"].as_i64().expect("last");
+        }
+        seen
+    });
+
+    // Ten senders, half through each node, all at once.
+    let mut senders = Vec::new();
+    for (i, name) in names.iter().take(SENDERS).enumerate() {
+        let base = if i % 2 == 0 {
+            base_a.clone()
+        } else {
+            base_b.clone()
+        };
+        let name = name.clone();
+        senders.push(tokio::spawn(async move {
+            let b = login(&base, &name).await;
+            let mut ids = Vec::with_capacity(PER_SENDER);
+            for n in 0..PER_SENDER {
+                let (status, body) = b
+                    .api("general/api/send/", &[("content", &format!("{name} #{n}"))])
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                ids.push(
+                    body["messages"]
+                        .as_array()
+                        .expect("messages")
+                        .iter()
+                        .rev()
+                        .find(|m| m["user"] == name.as_str())
+                        .expect("own message")["pk"]
+                        .as_i64()
+                        .expect("pk"),
+                );
+            }
+            ids
+        }));
+    }
+    let mut sent = HashSet::new();
+    for s in senders {
+        sent.extend(s.await.expect("sender"));
+    }
+    assert_eq!(
+        sent.len(),
+        SENDERS * PER_SENDER,
+        "every send acknowledged with its own id"
+    );
+
+    let mut streamed = Vec::with_capacity(sent.len());
+    while streamed.len() < sent.len() {
+        let e = stream.next_of("message").await;
+        streamed.push(e.data["pk"].as_i64().expect("pk"));
+    }
+    let polled = long_poll.await.expect("long-poll");
+    for (who, got) in [
+        ("stream on node B", &streamed),
+        ("long-poll on node A", &polled),
+    ] {
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "{who}: in id order, no duplicates"
+        );
+        assert_eq!(
+            got.iter().copied().collect::<HashSet<_>>(),
+            sent,
+            "{who}: every message, nothing else"
+        );
+    }
+}
