@@ -8,6 +8,7 @@ mod cli;
 mod cluster;
 mod events;
 mod files;
+mod hostile;
 mod mail;
 mod pages;
 mod process;
