@@ -432,7 +432,7 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
 
 /// Nothing script-capable in a fragment of HTML: no dangerous elements, no
 /// event-handler attributes, no script or data URLs in links and sources.
-fn assert_inert(html: &str, case: &str) {
+pub fn assert_inert(html: &str, case: &str) {
     let mut rest = html;
     while let Some(start) = rest.find('<') {
         let end = rest[start..]
