@@ -102,7 +102,13 @@ pub async fn stream(
     s.refill().await?;
     let members = s.state.chat.members(s.access.room.id).await?;
     s.push_users(domain::now(), &members);
-    Ok(Sse::new(futures_util::stream::unfold(s, next_event)))
+    let mut response = Sse::new(futures_util::stream::unfold(s, next_event)).into_response();
+    // Authenticated content is never stored by caches (axum says no-cache).
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 async fn next_event(mut s: StreamState) -> Option<(Result<Event, Infallible>, StreamState)> {

@@ -98,7 +98,7 @@ fn set_headers(response: &mut Response, etag: &str, name: &str, content_type: &s
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+            "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'",
         ),
     );
     headers.insert(

@@ -1,0 +1,185 @@
+//! Throttles and slow clients.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn login_attempts_are_throttled_per_account_without_revealing_accounts() {
+    let app = TestApp::start_with(|c| c.limits.login_per_account = 3).await;
+    app.with_room().await;
+    for name in ["alice", "nobody"] {
+        let mut b = app.browser();
+        for _ in 0..3 {
+            assert_eq!(
+                b.login(name, "wrong").await.status(),
+                StatusCode::UNAUTHORIZED,
+                "{name}"
+            );
+        }
+        let r = b
+            .login(name, if name == "alice" { PASSWORD } else { "wrong" })
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{name}: even the right password waits"
+        );
+        assert!(
+            r.text()
+                .await
+                .expect("body")
+                .contains("Too many login attempts. Please wait a minute and try again.")
+        );
+    }
+    let mut bob = app.browser();
+    assert_eq!(
+        bob.login("bob", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "other accounts are unaffected"
+    );
+}
+
+#[tokio::test]
+async fn login_attempts_are_throttled_per_address() {
+    let app = TestApp::start_with(|c| c.limits.login_per_ip = 4).await;
+    app.with_room().await;
+    let mut b = app.browser();
+    for i in 0..4 {
+        assert_eq!(
+            b.login(&format!("user{i}"), "x").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        b.login("alice", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_take_about_as_long() {
+    let app = TestApp::start_with(|c| c.limits.login_per_account = 1_000).await;
+    app.with_room().await;
+    let mut timings = [Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        for (i, name) in ["alice", "nobody"].into_iter().enumerate() {
+            let mut b = app.browser();
+            let started = Instant::now();
+            assert_eq!(
+                b.login(name, "wrong password").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+            timings[i].push(started.elapsed());
+        }
+    }
+    for t in &mut timings {
+        t.sort();
+    }
+    let (wrong, unknown) = (timings[0][2], timings[1][2]);
+    // Both verify an argon2 hash; without the dummy hash an unknown user would answer ~100x faster.
+    assert!(
+        unknown * 3 > wrong && wrong * 3 > unknown,
+        "wrong password {wrong:?} vs unknown user {unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn members_who_send_too_fast_are_told_to_wait() {
+    let app = TestApp::start_with(|c| c.limits.sends_per_minute = 5).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    for i in 0..5 {
+        assert_eq!(
+            alice
+                .api("general/api/send/", &[("content", &format!("m{i}"))])
+                .await
+                .0,
+            StatusCode::OK
+        );
+    }
+    let (status, body) = alice
+        .api("general/api/send/", &[("content", "one too many")])
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        body["error"],
+        "You are sending messages too fast. Please wait a moment and try again."
+    );
+    assert_eq!(
+        crate::support::stored_messages(&app.store, room.id).await,
+        5
+    );
+    let bob = app.login("bob").await;
+    assert_eq!(
+        bob.api("general/api/send/", &[("content", "bob is fine")])
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn open_streams_per_user_are_limited() {
+    let app = TestApp::start_with(|c| c.limits.streams_per_user = 2).await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let first = alice.get("general/api/events/").await;
+    let second = alice.get("general/api/events/").await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = alice.get("general/api/events/").await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(first);
+    // The slot frees when the server notices the closed stream (at its next write).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let again = alice.get("general/api/events/").await;
+        if again.status() == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot came back");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_is_cut_off() {
+    let app = TestApp::start().await;
+    let addr = app
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    socket
+        .write_all(b"GET /login/ HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    // Keep trickling a header line every second; the server must give up.
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(1), socket.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break true,
+            Ok(Ok(_)) => break true,
+            Err(_) => {
+                if started.elapsed() > Duration::from_secs(20) {
+                    break false;
+                }
+                if socket.write_all(b"X-Slow: 1\r\n").await.is_err() {
+                    break true;
+                }
+            }
+        }
+    };
+    assert!(closed, "the connection was still open after 20 s");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
