@@ -47,40 +47,63 @@ impl EventReader {
 
     /// The next event of the given kind (skipping comments and others), within 10 s.
     pub async fn next_of(&mut self, kind: &str) -> SseEvent {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                if let Some(end) = self.buffer.find("\n\n") {
-                    let block: String = self.buffer.drain(..end + 2).collect();
-                    let mut event = String::from("message");
-                    let mut id = None;
-                    let mut data = String::new();
-                    let mut any = false;
-                    for line in block.lines() {
-                        if let Some(v) = line.strip_prefix("event:") {
-                            event = v.trim().to_owned();
-                            any = true;
-                        } else if let Some(v) = line.strip_prefix("id:") {
-                            id = Some(v.trim().to_owned());
-                        } else if let Some(v) = line.strip_prefix("data:") {
-                            data.push_str(v.trim_start());
-                            any = true;
-                        }
+        tokio::time::timeout(Duration::from_secs(10), self.try_next_of(kind))
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream stays open")
+    }
+
+    /// The next event of the given kind, or `None` when the stream ends or fails.
+    pub async fn try_next_of(&mut self, kind: &str) -> Option<SseEvent> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = String::from("message");
+                let mut id = None;
+                let mut data = String::new();
+                let mut any = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                        any = true;
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                        any = true;
                     }
-                    if any && event == kind {
-                        return SseEvent {
-                            event,
-                            id,
-                            data: serde_json::from_str(&data).expect("JSON data"),
-                        };
-                    }
-                    continue;
                 }
-                let chunk = self.body.next().await.expect("stream open").expect("chunk");
-                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+                if any && event == kind {
+                    return Some(SseEvent {
+                        event,
+                        id,
+                        data: serde_json::from_str(&data).expect("JSON data"),
+                    });
+                }
+                continue;
             }
+            let chunk = self.body.next().await?.ok()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Opens a stream, returning `None` instead of failing when the server refuses.
+    pub async fn try_open(b: &Browser, path: &str, last_event_id: Option<&str>) -> Option<Self> {
+        let mut request = b
+            .client
+            .get(b.url(path))
+            .header("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let r = request.send().await.ok()?;
+        if r.status() != StatusCode::OK {
+            return None;
+        }
+        Some(Self {
+            body: Box::pin(r.bytes_stream()),
+            buffer: String::new(),
         })
-        .await
-        .expect("an event within 10 s")
     }
 
     /// Waits (up to 20 s) until the server ends the stream.
