@@ -356,3 +356,60 @@ async fn a_file_can_be_sent_without_javascript() {
         .expect("messages");
     assert!(m[1].file.is_none());
 }
+
+/// A real full disk: a 1 MiB tmpfs as the upload directory (needs root to
+/// mount; CI runs as root, elsewhere the test says it is skipped).
+#[tokio::test]
+async fn a_full_disk_during_upload_gives_a_clear_error_and_a_consistent_database() {
+    let mount_point = tempfile::tempdir().expect("tempdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(mount_point.path())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must be able to mount a small filesystem for the full-disk test"
+        );
+        eprintln!("\n*** SKIPPING the full-disk test: mounting a tmpfs needs root. ***\n");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount_point.path().to_path_buf());
+    let root = mount_point.path().join("files");
+    let app = TestApp::start_with(move |c| c.store_root = root).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let (status, body) = upload(
+        &alice,
+        "big.bin",
+        vec![1u8; 3 * 1024 * 1024],
+        "does not fit",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body["error"].as_str().expect("error").contains("try again"),
+        "{body}"
+    );
+    assert_eq!(
+        stored_messages(&app.store, room.id).await,
+        0,
+        "no message without its file"
+    );
+    assert_eq!(files_in(&app.config.store_root), 0, "no partial file left");
+    let (status, _) = upload(&alice, "small.txt", b"fits".to_vec(), "fits").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the server carries on once there is room"
+    );
+    assert_eq!(stored_messages(&app.store, room.id).await, 1);
+}
