@@ -21,6 +21,98 @@ use crate::domain::PresenceState;
 pub struct SqliteBackend {
     read: SqlitePool,
     write: SqlitePool,
+    committer: Committer,
+}
+
+/// Most messages committed together.
+const MAX_BATCH: usize = 128;
+
+type Reply = tokio::sync::oneshot::Sender<Result<Posted, StoreError>>;
+
+/// Group commit for messages. With `synchronous=FULL` every commit waits for
+/// the disk; one task takes every message waiting at that moment, stores
+/// each in its own savepoint (so one failure fails only its sender) and
+/// commits them together, so concurrent senders share one disk flush. A
+/// sender is answered only after the commit: acknowledged means durable.
+#[derive(Clone)]
+struct Committer {
+    queue: tokio::sync::mpsc::Sender<(NewMessage, Reply)>,
+}
+
+impl Committer {
+    fn start(pool: SqlitePool) -> Self {
+        let (queue, mut rx) = tokio::sync::mpsc::channel::<(NewMessage, Reply)>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                commit_batch(&pool, batch).await;
+            }
+        });
+        Self { queue }
+    }
+
+    async fn post(&self, m: NewMessage) -> Result<Posted, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue
+            .send((m, reply))
+            .await
+            .map_err(|_| StoreError::Unavailable("the database is closed".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the database writer stopped".to_owned()))?
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, batch: Vec<(NewMessage, Reply)>) {
+    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let error = map_err(e).to_string();
+            for (_, reply) in batch {
+                let _ = reply.send(Err(StoreError::Unavailable(error.clone())));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for (m, reply) in batch {
+        let result = match sqlx::query("SAVEPOINT message").execute(&mut *tx).await {
+            Ok(_) => post_in_tx(&mut tx, m).await,
+            Err(e) => Err(map_err(e)),
+        };
+        let closed = if result.is_ok() {
+            sqlx::query("RELEASE message").execute(&mut *tx).await
+        } else {
+            sqlx::query("ROLLBACK TO message")
+                .execute(&mut *tx)
+                .await
+                .and(sqlx::query("RELEASE message").execute(&mut *tx).await)
+        };
+        let result = match closed {
+            Ok(_) => result,
+            Err(e) => Err(map_err(e)),
+        };
+        results.push((reply, result));
+    }
+    match tx.commit().await {
+        Ok(()) => {
+            for (reply, result) in results {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            let error = map_err(e).to_string();
+            for (reply, _) in results {
+                let _ = reply.send(Err(StoreError::Unavailable(error.clone())));
+            }
+        }
+    }
 }
 
 fn map_err(e: sqlx::Error) -> StoreError {
@@ -180,6 +272,105 @@ async fn file_keys(
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// Stores one message inside the caller's transaction (see [`Committer`]).
+async fn post_in_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: NewMessage,
+) -> Result<Posted, StoreError> {
+    if let Some(client_id) = &m.client_id {
+        let earlier = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
+        )))
+        .bind(m.room_id)
+        .bind(m.user_id)
+        .bind(client_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(map_err)?;
+        if let Some(row) = earlier {
+            let message = message_from_row(&row).map_err(map_err)?;
+            return Ok(Posted {
+                message,
+                created: false,
+                alerts_queued: 0,
+            });
+        }
+    }
+    let seq: i64 =
+        sqlx::query("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+            .bind(m.room_id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(map_err)?
+            .get(0);
+    let (file_name, file_size, file_type, file_key) = match &m.file {
+        Some(f) => (
+            Some(&f.name),
+            Some(f.size),
+            Some(&f.content_type),
+            Some(&f.key),
+        ),
+        None => (None, None, None, None),
+    };
+    let id: i64 = sqlx::query(
+        "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
+         file_name, file_size, file_type, file_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(m.room_id)
+    .bind(seq)
+    .bind(m.user_id)
+    .bind(m.time)
+    .bind(&m.content)
+    .bind(&m.html)
+    .bind(&m.client_id)
+    .bind(file_name)
+    .bind(file_size)
+    .bind(file_type)
+    .bind(file_key)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(map_err)?
+    .get(0);
+    let p = &m.presence;
+    sqlx::query(
+        "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+         last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
+    )
+    .bind(p.last_seen)
+    .bind(p.has_focus)
+    .bind(p.inactive_from)
+    .bind(p.last_spoke)
+    .bind(p.room_id)
+    .bind(p.user_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let alerts_queued = queue_alerts(tx, &m, id).await?;
+    let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
+        .bind(m.user_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(map_err)?
+        .get(0);
+    Ok(Posted {
+        message: Message {
+            id,
+            room_id: m.room_id,
+            seq,
+            user_id: m.user_id,
+            username,
+            time: m.time,
+            content: m.content,
+            html: m.html,
+            file: m.file,
+        },
+        created: true,
+        alerts_queued,
+    })
+}
+
 impl SqliteBackend {
     /// Opens (and when `create`, creates) the database file and migrates it.
     ///
@@ -214,7 +405,12 @@ impl SqliteBackend {
             .connect_with(options.read_only(true))
             .await
             .map_err(map_err)?;
-        Ok(Self { read, write })
+        let committer = Committer::start(write.clone());
+        Ok(Self {
+            read,
+            write,
+            committer,
+        })
     }
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
@@ -586,102 +782,7 @@ impl Backend for SqliteBackend {
 
     #[tracing::instrument(skip_all, fields(room_id = m.room_id, user_id = m.user_id))]
     async fn post_message(&self, m: NewMessage) -> Result<Posted, StoreError> {
-        let mut tx = self.begin().await?;
-        if let Some(client_id) = &m.client_id {
-            let earlier = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
-                 WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
-            )))
-            .bind(m.room_id)
-            .bind(m.user_id)
-            .bind(client_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(row) = earlier {
-                let message = message_from_row(&row).map_err(map_err)?;
-                tx.rollback().await.map_err(map_err)?;
-                return Ok(Posted {
-                    message,
-                    created: false,
-                    alerts_queued: 0,
-                });
-            }
-        }
-        let seq: i64 = sqlx::query(
-            "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
-        )
-        .bind(m.room_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .get(0);
-        let (file_name, file_size, file_type, file_key) = match &m.file {
-            Some(f) => (
-                Some(&f.name),
-                Some(f.size),
-                Some(&f.content_type),
-                Some(&f.key),
-            ),
-            None => (None, None, None, None),
-        };
-        let id: i64 = sqlx::query(
-            "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
-             file_name, file_size, file_type, file_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(m.room_id)
-        .bind(seq)
-        .bind(m.user_id)
-        .bind(m.time)
-        .bind(&m.content)
-        .bind(&m.html)
-        .bind(&m.client_id)
-        .bind(file_name)
-        .bind(file_size)
-        .bind(file_type)
-        .bind(file_key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .get(0);
-        let p = &m.presence;
-        sqlx::query(
-            "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
-             last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
-        )
-        .bind(p.last_seen)
-        .bind(p.has_focus)
-        .bind(p.inactive_from)
-        .bind(p.last_spoke)
-        .bind(p.room_id)
-        .bind(p.user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let alerts_queued = queue_alerts(&mut tx, &m, id).await?;
-        let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
-            .bind(m.user_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .get(0);
-        tx.commit().await.map_err(map_err)?;
-        Ok(Posted {
-            message: Message {
-                id,
-                room_id: m.room_id,
-                seq,
-                user_id: m.user_id,
-                username,
-                time: m.time,
-                content: m.content,
-                html: m.html,
-                file: m.file,
-            },
-            created: true,
-            alerts_queued,
-        })
+        self.committer.post(m).await
     }
 
     async fn messages_after(
