@@ -19,11 +19,38 @@ use crate::store::Message;
 /// Events buffered per room before a slow receiver is told it lagged.
 pub const CHANNEL_CAPACITY: usize = 256;
 
+/// A new message on its way to listeners, with room for its wire form: the
+/// first stream to send it serialises it once, every other stream reuses
+/// that text (fan-out to thousands of streams costs one serialisation).
+#[derive(Debug)]
+pub struct LiveMessage {
+    pub message: Message,
+    pub wire: std::sync::OnceLock<String>,
+}
+
+impl LiveMessage {
+    /// Wraps a committed message.
+    #[must_use]
+    pub fn new(message: Message) -> Arc<Self> {
+        Arc::new(Self {
+            message,
+            wire: std::sync::OnceLock::new(),
+        })
+    }
+}
+
+impl std::ops::Deref for LiveMessage {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.message
+    }
+}
+
 /// Something that happened in a room.
 #[derive(Debug, Clone)]
 pub enum RoomEvent {
     /// A new message was committed.
-    Message(Arc<Message>),
+    Message(Arc<LiveMessage>),
     /// Someone's presence changed: the members as of `time`.
     Presence {
         time: i64,

@@ -160,7 +160,7 @@ async fn handle(chat: &Arc<Chat>, node: u64, payload: &str) {
             match chat.store.message(room_id, id).await {
                 Ok(m) => chat
                     .hub
-                    .publish_local(room_id, RoomEvent::Message(Arc::new(m))),
+                    .publish_local(room_id, RoomEvent::Message(super::LiveMessage::new(m))),
                 Err(e) => {
                     tracing::warn!(error = %e, "fetching a noticed message failed; resyncing the room");
                     chat.hub.publish_local(room_id, RoomEvent::Resync);

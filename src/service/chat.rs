@@ -213,7 +213,7 @@ impl Chat {
             );
             self.hub.publish(
                 access.room.id,
-                RoomEvent::Message(Arc::new(posted.message.clone())),
+                RoomEvent::Message(crate::live::LiveMessage::new(posted.message.clone())),
             );
             // last_spoke changed, which the users list shows.
             self.announce_presence_forced(access.room.id).await?;

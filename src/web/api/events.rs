@@ -139,7 +139,18 @@ impl StreamState {
         let result = match received {
             Ok(RoomEvent::Message(m)) if m.id <= self.last_id => Ok(()),
             Ok(RoomEvent::Message(m)) if m.seq == self.last_seq + 1 => {
-                self.push_message(&m);
+                let slug = &self.access.room.slug;
+                let wire = m.wire.get_or_init(|| {
+                    serde_json::to_string(&MessageView::new(&self.state, slug, &m.message))
+                        .unwrap_or_default()
+                });
+                let event = Event::default()
+                    .event("message")
+                    .id(m.id.to_string())
+                    .data(wire.as_str());
+                self.pending.push_back(event);
+                self.last_id = m.id;
+                self.last_seq = m.seq;
                 Ok(())
             }
             // A gap: something committed that this stream has not seen yet.
