@@ -325,10 +325,15 @@ impl ServerProc {
 
     /// SIGTERM, then wait for a graceful exit.
     async fn terminate(&mut self) -> Result<()> {
-        let status = Command::new("kill")
+        // Without a `kill` command (procps), fall back to SIGKILL.
+        let sent = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
-            .status()?;
-        ensure!(status.success(), "kill -TERM failed");
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return self.kill9();
+        }
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if self.child.try_wait()?.is_some() {
