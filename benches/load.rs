@@ -1339,7 +1339,8 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     // durability figures include real fsyncs.
     let work = tempfile::Builder::new()
         .prefix("conversate-bench-")
-        .tempdir()?;
+        .tempdir()
+        .context("creating the data directory under the temporary directory")?;
     let dir = work.path().join("data");
     let mut r = Results::default();
 
