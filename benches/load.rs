@@ -325,10 +325,15 @@ impl ServerProc {
 
     /// SIGTERM, then wait for a graceful exit.
     async fn terminate(&mut self) -> Result<()> {
-        let status = Command::new("kill")
+        // Without a `kill` command (procps), fall back to SIGKILL.
+        let sent = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
-            .status()?;
-        ensure!(status.success(), "kill -TERM failed");
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return self.kill9();
+        }
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if self.child.try_wait()?.is_some() {
@@ -1343,7 +1348,8 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     // durability figures include real fsyncs.
     let work = tempfile::Builder::new()
         .prefix("conversate-bench-")
-        .tempdir()?;
+        .tempdir()
+        .context("creating the data directory under the temporary directory")?;
     let dir = work.path().join("data");
     let mut r = Results::default();
 
