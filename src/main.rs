@@ -1,6 +1,11 @@
 //! The `conversate` command.
 
 use clap::Parser;
+
+// glibc keeps large freed blocks in per-thread arenas, so each login's
+// argon2 buffer (19 MiB) stayed resident; mimalloc gives memory back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

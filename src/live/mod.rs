@@ -55,6 +55,8 @@ pub enum RoomEvent {
     Presence {
         time: i64,
         members: Arc<Vec<crate::store::Member>>,
+        /// The wire form, serialised once by the first stream that sends it.
+        wire: Arc<std::sync::OnceLock<String>>,
     },
     /// A member lost access; their streams must end.
     AccessRevoked { user_id: i64 },
@@ -165,6 +167,7 @@ mod tests {
         RoomEvent::Presence {
             time: 0,
             members: Arc::new(Vec::new()),
+            wire: Arc::default(),
         }
     }
 

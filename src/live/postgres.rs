@@ -190,6 +190,7 @@ mod tests {
         let presence = RoomEvent::Presence {
             time: 0,
             members: Arc::new(Vec::new()),
+            wire: Arc::default(),
         };
         let p = PgRelay::encode(7, 3, &presence).expect("encoded");
         assert_eq!(decode(8, &p), Some(Notice::Presence { room_id: 3 }));

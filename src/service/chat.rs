@@ -378,6 +378,7 @@ impl Chat {
             let event = RoomEvent::Presence {
                 time: now,
                 members: Arc::new(members),
+                wire: Arc::default(),
             };
             if relay {
                 self.hub.publish(room_id, event);

@@ -30,10 +30,9 @@ const MAX_BATCH: usize = 128;
 type Reply = tokio::sync::oneshot::Sender<Result<Posted, StoreError>>;
 
 /// Group commit for messages. With `synchronous=FULL` every commit waits for
-/// the disk; one task takes every message waiting at that moment, stores
-/// each in its own savepoint (so one failure fails only its sender) and
-/// commits them together, so concurrent senders share one disk flush. A
-/// sender is answered only after the commit: acknowledged means durable.
+/// the disk; one task takes every message waiting at that moment and commits
+/// them together, so concurrent senders share one disk flush. A sender is
+/// answered only after the commit: acknowledged means durable.
 #[derive(Clone)]
 struct Committer {
     queue: tokio::sync::mpsc::Sender<(NewMessage, Reply)>,
@@ -70,49 +69,34 @@ impl Committer {
 }
 
 async fn commit_batch(pool: &SqlitePool, batch: Vec<(NewMessage, Reply)>) {
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => {
-            let error = map_err(e).to_string();
-            for (_, reply) in batch {
-                let _ = reply.send(Err(StoreError::Unavailable(error.clone())));
-            }
-            return;
+    // The common case: the whole batch in one transaction, one disk flush.
+    // If anything fails, nothing of it is kept and each message is tried
+    // again in a transaction of its own, so one bad message fails alone.
+    let (messages, replies): (Vec<NewMessage>, Vec<Reply>) = batch.into_iter().unzip();
+    if messages.len() > 1
+        && let Ok(results) = try_batch(pool, messages.clone()).await
+    {
+        for (reply, posted) in replies.into_iter().zip(results) {
+            let _ = reply.send(Ok(posted));
         }
-    };
-    let mut results = Vec::with_capacity(batch.len());
-    for (m, reply) in batch {
-        let result = match sqlx::query("SAVEPOINT message").execute(&mut *tx).await {
-            Ok(_) => post_in_tx(&mut tx, m).await,
-            Err(e) => Err(map_err(e)),
-        };
-        let closed = if result.is_ok() {
-            sqlx::query("RELEASE message").execute(&mut *tx).await
-        } else {
-            sqlx::query("ROLLBACK TO message")
-                .execute(&mut *tx)
-                .await
-                .and(sqlx::query("RELEASE message").execute(&mut *tx).await)
-        };
-        let result = match closed {
-            Ok(_) => result,
-            Err(e) => Err(map_err(e)),
-        };
-        results.push((reply, result));
+        return;
     }
-    match tx.commit().await {
-        Ok(()) => {
-            for (reply, result) in results {
-                let _ = reply.send(result);
-            }
-        }
-        Err(e) => {
-            let error = map_err(e).to_string();
-            for (reply, _) in results {
-                let _ = reply.send(Err(StoreError::Unavailable(error.clone())));
-            }
-        }
+    for (m, reply) in messages.into_iter().zip(replies) {
+        let _ = reply.send(try_batch(pool, vec![m]).await.map(|mut p| p.remove(0)));
     }
+}
+
+async fn try_batch(
+    pool: &SqlitePool,
+    messages: Vec<NewMessage>,
+) -> Result<Vec<Posted>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    let mut results = Vec::with_capacity(messages.len());
+    for m in messages {
+        results.push(post_in_tx(&mut tx, m).await?);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(results)
 }
 
 fn map_err(e: sqlx::Error) -> StoreError {

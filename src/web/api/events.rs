@@ -155,8 +155,14 @@ impl StreamState {
             }
             // A gap: something committed that this stream has not seen yet.
             Ok(RoomEvent::Message(_)) | Err(RecvError::Lagged(_)) => self.refill().await,
-            Ok(RoomEvent::Presence { time, members }) => {
-                self.push_users(time, &members);
+            Ok(RoomEvent::Presence {
+                time,
+                members,
+                wire,
+            }) => {
+                let wire = wire.get_or_init(|| users_json(time, &members));
+                self.pending
+                    .push_back(Event::default().event("users").data(wire.as_str()));
                 Ok(())
             }
             Ok(RoomEvent::AccessRevoked { user_id }) if user_id == self.access.user.id => {
@@ -208,12 +214,14 @@ impl StreamState {
     }
 
     fn push_users(&mut self, time: i64, members: &[Member]) {
-        let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, time)).collect();
-        if let Ok(event) = Event::default()
-            .event("users")
-            .json_data(serde_json::json!({ "time": time, "users": users }))
-        {
-            self.pending.push_back(event);
-        }
+        let wire = users_json(time, members);
+        self.pending
+            .push_back(Event::default().event("users").data(wire));
     }
+}
+
+/// The `users` event's data: the members as the API shows them, at `time`.
+fn users_json(time: i64, members: &[Member]) -> String {
+    let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, time)).collect();
+    serde_json::json!({ "time": time, "users": users }).to_string()
 }
