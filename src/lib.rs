@@ -34,7 +34,7 @@ use web::AppState;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database")]
     Store(#[from] StoreError),
     #[error("invalid mail settings: {0}")]
     Mail(String),

@@ -193,6 +193,11 @@ fn an_unreachable_postgres_database_is_named_without_its_password() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("postgres://chat:***@db.invalid/chat"), "{err}");
+    assert_eq!(
+        err.matches("db.invalid").count(),
+        1,
+        "the cause is said once: {err}"
+    );
     assert!(!err.contains("hunter2"), "{err}");
 }
 
