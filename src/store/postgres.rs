@@ -577,12 +577,6 @@ impl Backend for PostgresBackend {
         .await
         .map_err(map_err)?;
         let alerts_queued = queue_alerts(&mut tx, &m, id).await?;
-        let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
-            .bind(m.user_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .get(0);
         tx.commit().await.map_err(map_err)?;
         Ok(Posted {
             message: Message {
@@ -590,7 +584,7 @@ impl Backend for PostgresBackend {
                 room_id: m.room_id,
                 seq,
                 user_id: m.user_id,
-                username,
+                username: m.username,
                 time: m.time,
                 content: m.content,
                 html: m.html,

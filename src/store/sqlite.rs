@@ -256,38 +256,14 @@ async fn file_keys(
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Stores one message inside the caller's transaction (see [`Committer`]).
+/// Stores one message inside the caller's transaction (see [`Committer`]):
+/// three statements, since every one is a round trip to SQLite's thread
+/// while the write lock is held. The room's `last_seq` follows by trigger
+/// (migration 0004).
 async fn post_in_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     m: NewMessage,
 ) -> Result<Posted, StoreError> {
-    if let Some(client_id) = &m.client_id {
-        let earlier = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
-             WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
-        )))
-        .bind(m.room_id)
-        .bind(m.user_id)
-        .bind(client_id)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(map_err)?;
-        if let Some(row) = earlier {
-            let message = message_from_row(&row).map_err(map_err)?;
-            return Ok(Posted {
-                message,
-                created: false,
-                alerts_queued: 0,
-            });
-        }
-    }
-    let seq: i64 =
-        sqlx::query("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-            .bind(m.room_id)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(map_err)?
-            .get(0);
     let (file_name, file_size, file_type, file_key) = match &m.file {
         Some(f) => (
             Some(&f.name),
@@ -297,13 +273,15 @@ async fn post_in_tx(
         ),
         None => (None, None, None, None),
     };
-    let id: i64 = sqlx::query(
+    // No row back: the room is gone, or this client_id was used before.
+    let inserted = sqlx::query(
         "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
          file_name, file_size, file_type, file_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+         SELECT id, last_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM rooms WHERE id = $1 \
+         ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING \
+         RETURNING id, seq",
     )
     .bind(m.room_id)
-    .bind(seq)
     .bind(m.user_id)
     .bind(m.time)
     .bind(&m.content)
@@ -313,10 +291,13 @@ async fn post_in_tx(
     .bind(file_size)
     .bind(file_type)
     .bind(file_key)
-    .fetch_one(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
-    .map_err(map_err)?
-    .get(0);
+    .map_err(map_err)?;
+    let Some(row) = inserted else {
+        return earlier_send(tx, &m).await;
+    };
+    let (id, seq): (i64, i64) = (row.get(0), row.get(1));
     let p = &m.presence;
     sqlx::query(
         "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
@@ -332,19 +313,13 @@ async fn post_in_tx(
     .await
     .map_err(map_err)?;
     let alerts_queued = queue_alerts(tx, &m, id).await?;
-    let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
-        .bind(m.user_id)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(map_err)?
-        .get(0);
     Ok(Posted {
         message: Message {
             id,
             room_id: m.room_id,
             seq,
             user_id: m.user_id,
-            username,
+            username: m.username,
             time: m.time,
             content: m.content,
             html: m.html,
@@ -352,6 +327,33 @@ async fn post_in_tx(
         },
         created: true,
         alerts_queued,
+    })
+}
+
+/// The message an earlier send with the same `client_id` stored; `NotFound`
+/// when there is none (then the room does not exist).
+async fn earlier_send(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: &NewMessage,
+) -> Result<Posted, StoreError> {
+    let Some(client_id) = &m.client_id else {
+        return Err(StoreError::NotFound);
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+         WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
+    )))
+    .bind(m.room_id)
+    .bind(m.user_id)
+    .bind(client_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(map_err)?
+    .ok_or(StoreError::NotFound)?;
+    Ok(Posted {
+        message: message_from_row(&row).map_err(map_err)?,
+        created: false,
+        alerts_queued: 0,
     })
 }
 

@@ -99,6 +99,9 @@ pub struct Message {
 pub struct NewMessage {
     pub room_id: i64,
     pub user_id: i64,
+    /// The poster's username, for the returned message (the caller has the
+    /// user at hand; stored messages take it from the users table).
+    pub username: String,
     pub time: i64,
     pub content: String,
     pub html: String,

@@ -253,6 +253,7 @@ async fn a_poll_from_far_behind_gets_a_bounded_batch() {
             .post_message(conversate::store::NewMessage {
                 room_id: room.id,
                 user_id: alice_id,
+                username: "alice".to_owned(),
                 time: 1,
                 content: format!("bulk {i}"),
                 html: format!("<p>bulk {i}</p>"),

@@ -43,6 +43,7 @@ pub(crate) fn new_message(room_id: i64, user_id: i64, content: &str) -> NewMessa
     NewMessage {
         room_id,
         user_id,
+        username: String::new(),
         time: 1_700_000_100,
         content: content.to_owned(),
         html: format!("<p>{content}</p>\n"),
@@ -54,10 +55,9 @@ pub(crate) fn new_message(room_id: i64, user_id: i64, content: &str) -> NewMessa
 }
 
 pub(crate) async fn post(store: &Store, room_id: i64, user_id: i64, content: &str) -> Message {
-    let posted = store
-        .post_message(new_message(room_id, user_id, content))
-        .await
-        .expect("posted");
+    let mut message = new_message(room_id, user_id, content);
+    message.username = store.user_by_id(user_id).await.expect("user").username;
+    let posted = store.post_message(message).await.expect("posted");
     assert!(posted.created);
     posted.message
 }
