@@ -179,6 +179,8 @@ pub struct Config {
     pub chat: ChatSettings,
     /// Abuse limits.
     pub limits: Limits,
+    /// How long look-ups on the request path are cached, ms (`CACHE_MS`; 0: off).
+    pub cache_ms: u64,
 }
 
 /// Throttles against abuse; each a setting.
@@ -230,6 +232,7 @@ impl Config {
             mail_retry_secs: 30,
             chat: ChatSettings::default(),
             limits: Limits::default(),
+            cache_ms: 1000,
             data_dir,
         }
     }
@@ -376,6 +379,19 @@ impl Config {
         )?;
         limit("SENDS_PER_MINUTE", &mut c.limits.sends_per_minute)?;
         limit("STREAMS_PER_USER", &mut c.limits.streams_per_user)?;
+        if let Some(v) = get("CACHE_MS") {
+            c.cache_ms = v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms <= 60_000)
+                .ok_or_else(|| {
+                    bad(
+                        "CACHE_MS",
+                        "must be a whole number of milliseconds up to 60000",
+                    )
+                })?;
+        }
         let chat = &mut c.chat;
         if let Some(v) = get("PAGE_SIZE") {
             chat.page_size =
@@ -439,6 +455,7 @@ pub const KNOWN: &[&str] = &[
     "POLL_STEP",
     "CONTROL_LAYOUT",
     "DISCONNECT_AT",
+    "CACHE_MS",
 ];
 
 /// An invalid setting.

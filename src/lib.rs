@@ -5,6 +5,8 @@
 //! calls in. A host application can build a [`Config`], open an [`App`] and
 //! mount [`App::router`] in its own axum site.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -72,7 +74,10 @@ impl App {
             path: config.store_root.display().to_string(),
             source,
         })?;
-        let store = Store::open(&config.database_url, config.sqlite_synchronous).await?;
+        let cache_ttl = std::time::Duration::from_millis(config.cache_ms);
+        let store = Store::open(&config.database_url, config.sqlite_synchronous)
+            .await?
+            .cached(cache_ttl);
         let mailer = mail::Mailer::new(&config).map_err(|e| StartError::Mail(e.to_string()))?;
         let mut chat = Chat::new(
             store.clone(),
@@ -81,6 +86,7 @@ impl App {
             config.max_message_chars,
         );
         chat.mail_delay = i64::try_from(config.mail_alert_delay).unwrap_or(i64::MAX / 4);
+        chat.cache_ttl = cache_ttl;
         // The signing key lives in the database so every node shares it.
         let key = store.secret("signing_key", &random_hex(32)).await?;
         // Several nodes on one PostgreSQL database hear each other's events.

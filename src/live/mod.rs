@@ -10,7 +10,8 @@ pub mod postgres;
 pub mod presence;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
@@ -73,11 +74,23 @@ pub trait Relay: Send + Sync {
     fn relay(&self, room_id: i64, event: &RoomEvent);
 }
 
+/// What this node knows about a room's newest message, so that a poll with
+/// nothing new can be answered without the database.
+#[derive(Debug, Default, Clone, Copy)]
+struct Newest {
+    /// Bumped by every message, clear and resync the hub sees in the room.
+    generation: u64,
+    /// Every message of the room had an id at most this, when learnt; later
+    /// messages raise it as their events pass through the hub.
+    bound: Option<(i64, Instant)>,
+}
+
 /// Per-room broadcast channels.
 #[derive(Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<i64, broadcast::Sender<RoomEvent>>>,
     relay: std::sync::OnceLock<Arc<dyn Relay>>,
+    newest: Mutex<HashMap<i64, Newest>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -123,6 +136,11 @@ impl Hub {
 
     /// Delivers an event to this node's listeners only.
     pub fn publish_local(&self, room_id: i64, event: RoomEvent) {
+        match &event {
+            RoomEvent::Message(m) => self.note_message(room_id, m.id),
+            RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
+            RoomEvent::Presence { .. } | RoomEvent::AccessRevoked { .. } => {}
+        }
         let mut rooms = self
             .rooms
             .lock()
@@ -133,6 +151,64 @@ impl Hub {
         {
             rooms.remove(&room_id);
         }
+    }
+
+    fn newest(&self) -> MutexGuard<'_, HashMap<i64, Newest>> {
+        self.newest.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records that message `id` was committed in the room (also for rooms
+    /// nobody on this node listens to).
+    pub fn note_message(&self, room_id: i64, id: i64) {
+        let mut newest = self.newest();
+        let entry = newest.entry(room_id).or_default();
+        entry.generation += 1;
+        if let Some((bound, at)) = entry.bound {
+            entry.bound = Some((bound.max(id), at));
+        }
+    }
+
+    /// Forgets what is known about one room's (or every room's) newest
+    /// message: after a clear, or when events may have been missed.
+    pub fn forget_newest(&self, room_id: Option<i64>) {
+        let mut newest = self.newest();
+        let rooms: Vec<i64> = match room_id {
+            Some(room_id) => vec![room_id],
+            None => newest.keys().copied().collect(),
+        };
+        for room_id in rooms {
+            let entry = newest.entry(room_id).or_default();
+            entry.generation += 1;
+            entry.bound = None;
+        }
+    }
+
+    /// The current generation of a room, to pass to [`Hub::learn_newest`]
+    /// after reading the store.
+    #[must_use]
+    pub fn generation(&self, room_id: i64) -> u64 {
+        self.newest().get(&room_id).map_or(0, |n| n.generation)
+    }
+
+    /// Records that the store, read under `generation`, held no message of
+    /// the room with an id above `bound`; ignored when a message, clear or
+    /// resync has passed since, because the read may be older than it.
+    pub fn learn_newest(&self, room_id: i64, generation: u64, bound: i64) {
+        let mut newest = self.newest();
+        let entry = newest.entry(room_id).or_default();
+        if entry.generation == generation {
+            entry.bound = Some((bound, Instant::now()));
+        }
+    }
+
+    /// An id no message of the room exceeds, if learnt within `max_age`.
+    #[must_use]
+    pub fn newest_known(&self, room_id: i64, max_age: Duration) -> Option<i64> {
+        self.newest()
+            .get(&room_id)
+            .and_then(|n| n.bound)
+            .filter(|(_, at)| at.elapsed() < max_age)
+            .map(|(bound, _)| bound)
     }
 
     /// Whether anyone on this node listens to the room.
@@ -179,6 +255,27 @@ mod tests {
         hub.publish(1, presence());
         assert!(matches!(a.try_recv(), Ok(RoomEvent::Presence { .. })));
         assert!(b.try_recv().is_err());
+    }
+
+    #[test]
+    fn the_newest_bound_follows_messages_and_ignores_stale_reads() {
+        let hub = Hub::new();
+        let ttl = Duration::from_secs(60);
+        assert_eq!(hub.newest_known(1, ttl), None);
+        let before = hub.generation(1);
+        hub.learn_newest(1, before, 10);
+        assert_eq!(hub.newest_known(1, ttl), Some(10));
+        hub.note_message(1, 12);
+        assert_eq!(hub.newest_known(1, ttl), Some(12));
+        // A read that started before message 12 must not lower the bound.
+        hub.learn_newest(1, before, 10);
+        assert_eq!(hub.newest_known(1, ttl), Some(12));
+        // A clear forgets it; old knowledge expires.
+        hub.forget_newest(Some(1));
+        assert_eq!(hub.newest_known(1, ttl), None);
+        hub.learn_newest(1, hub.generation(1), 3);
+        assert_eq!(hub.newest_known(1, Duration::ZERO), None);
+        assert_eq!(hub.newest_known(2, ttl), None);
     }
 
     #[test]

@@ -143,6 +143,9 @@ async fn connect(url: &str) -> Result<PgListener, sqlx::Error> {
 }
 
 fn resync(chat: &Chat) {
+    // Anything cached may have changed while the link was down.
+    chat.store.forget(None);
+    chat.hub.forget_newest(None);
     for room_id in chat.hub.rooms_with_listeners() {
         chat.hub.publish_local(room_id, RoomEvent::Resync);
     }
@@ -152,9 +155,19 @@ async fn handle(chat: &Arc<Chat>, node: u64, payload: &str) {
     let Some(notice) = decode(node, payload) else {
         return;
     };
+    // Another node changed this room: what this node cached about it
+    // (members, presence; on a revocation also accounts) is re-read.
+    match notice {
+        Notice::Message { room_id, .. } | Notice::Presence { room_id } => {
+            chat.store.forget(Some(room_id));
+        }
+        Notice::Revoked { .. } | Notice::Closed { .. } => chat.store.forget(None),
+    }
     match notice {
         Notice::Message { room_id, id } => {
             if !chat.hub.has_listeners(room_id) {
+                // Nobody to deliver to, but polls must know it exists.
+                chat.hub.note_message(room_id, id);
                 return;
             }
             match chat.store.message(room_id, id).await {

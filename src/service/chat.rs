@@ -68,6 +68,9 @@ pub struct Chat {
     pub max_message_chars: usize,
     /// Seconds queued alert e-mails wait (`MAIL_ALERT_DELAY`).
     pub mail_delay: i64,
+    /// How long what this node learnt from the store may be trusted
+    /// (`CACHE_MS`); zero reads the store every time.
+    pub cache_ttl: Duration,
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
@@ -88,6 +91,7 @@ impl Chat {
             settings,
             max_message_chars,
             mail_delay: 0,
+            cache_ttl: Duration::ZERO,
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
         }
@@ -187,6 +191,7 @@ impl Chat {
             .post_message(NewMessage {
                 room_id: access.room.id,
                 user_id: access.user.id,
+                username: access.user.username.clone(),
                 time: now,
                 content,
                 html,
@@ -245,10 +250,25 @@ impl Chat {
     /// # Errors
     /// When storage fails.
     pub async fn since(&self, access: &Access, last: i64) -> Result<Vec<Message>, ServiceError> {
-        Ok(self
+        let room_id = access.room.id;
+        // The common poll: nothing new, known without asking the database.
+        if self
+            .hub
+            .newest_known(room_id, self.cache_ttl)
+            .is_some_and(|newest| last >= newest)
+        {
+            return Ok(Vec::new());
+        }
+        let generation = self.hub.generation(room_id);
+        let messages = self
             .store
-            .messages_after(access.room.id, last, BATCH_LIMIT)
-            .await?)
+            .messages_after(room_id, last, BATCH_LIMIT)
+            .await?;
+        if messages.len() < BATCH_LIMIT as usize {
+            let newest = messages.last().map_or(last, |m| m.id);
+            self.hub.learn_newest(room_id, generation, newest);
+        }
+        Ok(messages)
     }
 
     /// Like [`Chat::since`], but when nothing is new waits up to `wait` for

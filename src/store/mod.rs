@@ -4,6 +4,7 @@
 //! [`Backend`] with its own best SQL. sqlx errors never leave this module:
 //! they become [`StoreError`] at the boundary.
 
+mod cache;
 pub mod postgres;
 mod sessions;
 pub mod sqlite;
@@ -166,6 +167,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Session records for the session layer.
     fn sessions(&self) -> &dyn SessionRecords;
 
+    /// Drops cached reads after another node reported a change (to one room,
+    /// or to anything when `None`); backends without a cache ignore it.
+    fn forget(&self, _room_id: Option<i64>) {}
+
     /// Closes connections; further calls fail.
     async fn close(&self);
 }
@@ -188,6 +193,17 @@ impl std::ops::Deref for Store {
 }
 
 impl Store {
+    /// The same store with the request path's look-ups cached for `ttl`
+    /// (see [`cache`]); a zero `ttl` caches nothing.
+    #[must_use]
+    pub fn cached(self, ttl: std::time::Duration) -> Self {
+        if ttl.is_zero() {
+            self
+        } else {
+            Self(Arc::new(cache::CachedBackend::new(self.0, ttl)))
+        }
+    }
+
     /// Opens the database named by `url`, applying migrations.
     ///
     /// # Errors

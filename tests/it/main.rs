@@ -4,6 +4,7 @@ mod admin;
 mod api;
 mod auth;
 mod big_files;
+mod cache;
 mod cli;
 mod cluster;
 mod events;
