@@ -106,7 +106,7 @@ impl App {
             web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let limits = config.limits.clone();
-        let state = AppState {
+        let state = AppState::new(web::state::Shared {
             config: Arc::new(config),
             chat: Arc::new(chat),
             files: Arc::new(files),
@@ -115,7 +115,7 @@ impl App {
             signer,
             mailer,
             throttle: Arc::new(web::throttle::Throttle::new(&limits)),
-        };
+        });
         Ok(Self {
             state,
             shutdown,

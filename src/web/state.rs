@@ -8,9 +8,28 @@ use crate::config::Config;
 use crate::files::Files;
 use crate::service::chat::Chat;
 
-/// Shared application state: cheap to clone.
+/// Shared application state: one reference count to clone, since every
+/// request clones it several times (extractors, middleware).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the shared parts.
+    #[must_use]
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub config: Arc<Config>,
     pub chat: Arc<Chat>,
     pub files: Arc<Files>,

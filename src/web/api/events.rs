@@ -49,7 +49,7 @@ struct StreamState {
 }
 
 /// Opens the stream.
-#[tracing::instrument(skip_all, fields(slug = %slug))]
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn stream(
     State(state): State<AppState>,
     viewer: Viewer,

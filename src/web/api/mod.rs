@@ -53,7 +53,7 @@ async fn news(
     access: &Access,
     last: i64,
     messages: Vec<Message>,
-) -> Result<Value, ApiError> {
+) -> Result<Json<News>, ApiError> {
     let now = domain::now();
     let members = state.chat.members(access.room.id).await?;
     let new_last = messages.last().map_or(last, |m| m.id.max(last));
@@ -62,19 +62,33 @@ async fn news(
         .map(|m| MessageView::new(state, &access.room.slug, m))
         .collect();
     let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, now)).collect();
-    Ok(
-        json!({ "success": true, "last": new_last, "time": now, "messages": messages, "users": users }),
-    )
+    Ok(Json(News {
+        success: true,
+        last: new_last,
+        time: now,
+        messages,
+        users,
+    }))
+}
+
+/// The poll/send answer (SPEC §5), serialised straight from this struct.
+#[derive(serde::Serialize)]
+pub struct News {
+    pub success: bool,
+    pub last: i64,
+    pub time: i64,
+    pub messages: Vec<MessageView>,
+    pub users: Vec<UserView>,
 }
 
 /// `POST /{slug}/api/poll/`: fields `last`, `hasFocus`, optional `wait`.
-#[tracing::instrument(skip_all, fields(slug = %slug))]
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn poll(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(slug): Path<String>,
     form: FormData,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<News>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
     let last = required_id(&form, "last")?;
     let wait = match form.get("wait").map(str::trim).filter(|w| !w.is_empty()) {
@@ -95,18 +109,18 @@ pub async fn poll(
         result = state.chat.wait_since(&access, last, Duration::from_secs(wait)) => result?,
         _ = shutdown.changed() => state.chat.since(&access, last).await?,
     };
-    Ok(Json(news(&state, &access, last, messages).await?))
+    news(&state, &access, last, messages).await
 }
 
 /// `POST /{slug}/api/send/`: fields `content`, optional `file`, `last`,
 /// `hasFocus`, `client_id`. Answers like a poll, the new message included.
-#[tracing::instrument(skip_all, fields(slug = %slug))]
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn send(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(slug): Path<String>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<News>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access)?;
     let form = read_upload(&state, &viewer.session, request).await?;
@@ -120,11 +134,11 @@ pub async fn send(
         .unwrap_or(posted.message.id - 1)
         .min(posted.message.id - 1);
     let messages = state.chat.since(&access, last).await?;
-    Ok(Json(news(&state, &access, last, messages).await?))
+    news(&state, &access, last, messages).await
 }
 
 /// `POST /{slug}/api/history/`: field `first`.
-#[tracing::instrument(skip_all, fields(slug = %slug))]
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn history(
     State(state): State<AppState>,
     viewer: Viewer,
