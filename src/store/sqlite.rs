@@ -375,8 +375,12 @@ impl SqliteBackend {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("temp_store", "memory");
+        // A connection to a local file does not go stale, so the pools skip
+        // sqlx's ping before each use: it is a round trip to the
+        // connection's thread, as dear as the query itself.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
@@ -388,6 +392,7 @@ impl SqliteBackend {
             })?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await
             .map_err(map_err)?;
