@@ -21,12 +21,13 @@ use crate::store::Message;
 pub const CHANNEL_CAPACITY: usize = 256;
 
 /// A new message on its way to listeners, with room for its wire form: the
-/// first stream to send it serialises it once, every other stream reuses
-/// that text (fan-out to thousands of streams costs one serialisation).
+/// first stream to send it frames it once, every other stream sends the same
+/// shared bytes (fan-out to thousands of streams costs one serialisation and
+/// no copy).
 #[derive(Debug)]
 pub struct LiveMessage {
     pub message: Message,
-    pub wire: std::sync::OnceLock<String>,
+    pub wire: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl LiveMessage {
@@ -56,8 +57,8 @@ pub enum RoomEvent {
     Presence {
         time: i64,
         members: Arc<Vec<crate::store::Member>>,
-        /// The wire form, serialised once by the first stream that sends it.
-        wire: Arc<std::sync::OnceLock<String>>,
+        /// The wire form, framed once by the first stream that sends it.
+        wire: Arc<std::sync::OnceLock<bytes::Bytes>>,
     },
     /// A member lost access; their streams must end.
     AccessRevoked { user_id: i64 },

@@ -9,10 +9,12 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
-use axum::response::sse::{Event, Sse};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::open;
@@ -28,6 +30,32 @@ use crate::web::views::{MessageView, UserView};
 /// Seconds between heartbeats (a comment line, and a presence keepalive).
 pub const HEARTBEAT_SECS: u64 = 15;
 
+/// The heartbeat: an empty SSE comment.
+const HEARTBEAT: Bytes = Bytes::from_static(b":\n\n");
+
+/// One SSE frame. Frames are built here rather than with axum's `Event` so
+/// that a message's frame is built once and the same bytes, shared, go to
+/// every stream of the room. `data` is JSON, so it has no line breaks of its
+/// own; any it had would become separate `data:` lines, as SSE requires.
+fn frame(event: &str, id: Option<i64>, data: &str) -> Bytes {
+    let mut out = String::with_capacity(data.len() + event.len() + 40);
+    out.push_str("event: ");
+    out.push_str(event);
+    out.push('\n');
+    if let Some(id) = id {
+        out.push_str("id: ");
+        out.push_str(&id.to_string());
+        out.push('\n');
+    }
+    for line in data.lines() {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
 /// Query of the stream: where to resume when no `Last-Event-ID` is sent.
 #[derive(Debug, serde::Deserialize)]
 pub struct EventsQuery {
@@ -42,7 +70,7 @@ struct StreamState {
     heartbeat: tokio::time::Interval,
     last_id: i64,
     last_seq: i64,
-    pending: VecDeque<Event>,
+    pending: VecDeque<Bytes>,
     done: bool,
     /// Frees the user's stream slot when the stream ends.
     _slot: crate::web::throttle::StreamSlot,
@@ -56,7 +84,7 @@ pub async fn stream(
     Path(slug): Path<String>,
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
     let slot = state.throttle.open_stream(access.user.id).ok_or_else(|| {
         AppError::TooManyRequests(
@@ -102,19 +130,22 @@ pub async fn stream(
     s.refill().await?;
     let members = s.state.chat.members(s.access.room.id).await?;
     s.push_users(domain::now(), &members);
-    let mut response = Sse::new(futures_util::stream::unfold(s, next_event)).into_response();
-    // Authenticated content is never stored by caches (axum says no-cache).
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
+    let frames = futures_util::stream::unfold(s, next_frame).map(Ok::<Bytes, Infallible>);
+    let mut response = Body::from_stream(frames).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
     );
+    // Authenticated content is never stored by caches.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
-async fn next_event(mut s: StreamState) -> Option<(Result<Event, Infallible>, StreamState)> {
+async fn next_frame(mut s: StreamState) -> Option<(Bytes, StreamState)> {
     loop {
-        if let Some(event) = s.pending.pop_front() {
-            return Some((Ok(event), s));
+        if let Some(frame) = s.pending.pop_front() {
+            return Some((frame, s));
         }
         if s.done {
             return None;
@@ -127,7 +158,7 @@ async fn next_event(mut s: StreamState) -> Option<(Result<Event, Infallible>, St
                     Err(crate::service::ServiceError::NoSuchRoom) => return None,
                     Err(e) => tracing::warn!(error = %e, "stream keepalive failed"),
                 }
-                return Some((Ok(Event::default().comment("")), s));
+                return Some((HEARTBEAT, s));
             }
             received = s.events.recv() => s.handle(received).await,
         }
@@ -141,14 +172,14 @@ impl StreamState {
             Ok(RoomEvent::Message(m)) if m.seq == self.last_seq + 1 => {
                 let slug = &self.access.room.slug;
                 let wire = m.wire.get_or_init(|| {
-                    serde_json::to_string(&MessageView::new(&self.state, slug, &m.message))
-                        .unwrap_or_default()
+                    let view = MessageView::new(&self.state, slug, &m.message);
+                    frame(
+                        "message",
+                        Some(m.id),
+                        &serde_json::to_string(&view).unwrap_or_default(),
+                    )
                 });
-                let event = Event::default()
-                    .event("message")
-                    .id(m.id.to_string())
-                    .data(wire.as_str());
-                self.pending.push_back(event);
+                self.pending.push_back(wire.clone());
                 self.last_id = m.id;
                 self.last_seq = m.seq;
                 Ok(())
@@ -160,9 +191,8 @@ impl StreamState {
                 members,
                 wire,
             }) => {
-                let wire = wire.get_or_init(|| users_json(time, &members));
-                self.pending
-                    .push_back(Event::default().event("users").data(wire.as_str()));
+                let wire = wire.get_or_init(|| frame("users", None, &users_json(time, &members)));
+                self.pending.push_back(wire.clone());
                 Ok(())
             }
             Ok(RoomEvent::AccessRevoked { user_id }) if user_id == self.access.user.id => {
@@ -202,12 +232,8 @@ impl StreamState {
 
     fn push_message(&mut self, m: &Message) {
         let view = MessageView::new(&self.state, &self.access.room.slug, m);
-        if let Ok(event) = Event::default()
-            .event("message")
-            .id(m.id.to_string())
-            .json_data(&view)
-        {
-            self.pending.push_back(event);
+        if let Ok(json) = serde_json::to_string(&view) {
+            self.pending.push_back(frame("message", Some(m.id), &json));
         }
         self.last_id = m.id;
         self.last_seq = m.seq;
@@ -215,8 +241,7 @@ impl StreamState {
 
     fn push_users(&mut self, time: i64, members: &[Member]) {
         let wire = users_json(time, members);
-        self.pending
-            .push_back(Event::default().event("users").data(wire));
+        self.pending.push_back(frame("users", None, &wire));
     }
 }
 
@@ -224,4 +249,21 @@ impl StreamState {
 fn users_json(time: i64, members: &[Member]) -> String {
     let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, time)).collect();
     serde_json::json!({ "time": time, "users": users }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_follow_the_event_stream_format() {
+        assert_eq!(
+            frame("message", Some(7), r#"{"a":1}"#),
+            Bytes::from_static(b"event: message\nid: 7\ndata: {\"a\":1}\n\n")
+        );
+        assert_eq!(
+            frame("users", None, "one\ntwo"),
+            Bytes::from_static(b"event: users\ndata: one\ndata: two\n\n")
+        );
+    }
 }
