@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
 
 use self::range::ByteRange;
 use super::room::open;
@@ -95,7 +96,11 @@ pub async fn download(
             )));
         }
     };
-    let mut response = Body::from_stream(download.body).into_response();
+    let key = file.key.clone();
+    let body = download.body.inspect_err(move |e| {
+        tracing::error!(key = %key, error = %e, "reading a stored file failed midway");
+    });
+    let mut response = Body::from_stream(body).into_response();
     let length = match &part {
         Some(part) => {
             *response.status_mut() = StatusCode::PARTIAL_CONTENT;
