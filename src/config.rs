@@ -132,6 +132,93 @@ impl DatabaseUrl {
     }
 }
 
+/// Where uploaded files live (`STORE_URL`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StoreUrl {
+    /// Files on the local filesystem under `STORE_ROOT` (the default).
+    #[default]
+    Local,
+    /// An S3-compatible bucket, optionally under a key prefix
+    /// (`s3://bucket/optional/prefix`).
+    S3 {
+        /// The bucket's name.
+        bucket: String,
+        /// Key prefix without leading or trailing `/`; empty for none.
+        prefix: String,
+    },
+}
+
+impl StoreUrl {
+    /// Parses `STORE_URL`: empty for local files, or `s3://bucket/prefix`.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(Self::Local);
+        }
+        let Some(rest) = raw.strip_prefix("s3://") else {
+            return Err(
+                "must be empty (files under STORE_ROOT) or s3://bucket/optional/prefix".to_owned(),
+            );
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty()
+            || !bucket
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err("must name a bucket, as in s3://bucket/optional/prefix".to_owned());
+        }
+        let prefix = prefix.trim_matches('/');
+        if !prefix.is_empty()
+            && !prefix.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            })
+        {
+            return Err(
+                "has a prefix that is not a plain path of letters, digits, '-', '_' and '.'"
+                    .to_owned(),
+            );
+        }
+        Ok(Self::S3 {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Local => f.write_str("local files"),
+            Self::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            Self::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// The standard AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, …) for S3 storage, taken
+/// from the environment the binary hands to [`Config::from_sources`], so the
+/// library itself never reads the process environment. `Debug` shows names only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings(pub Vec<(String, String)>);
+
+impl fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
 /// A secret that never prints.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -159,8 +246,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Directory whose templates override the embedded ones.
     pub templates_dir: Option<PathBuf>,
-    /// Directory for uploaded files.
+    /// Directory for uploaded files (when `store_url` is local).
     pub store_root: PathBuf,
+    /// Where uploaded files live: local files or an S3-compatible bucket.
+    pub store_url: StoreUrl,
+    /// AWS client settings for S3 storage.
+    pub aws: AwsSettings,
     /// Largest accepted upload, bytes.
     pub max_upload_bytes: u64,
     /// Longest accepted message, characters.
@@ -223,6 +314,8 @@ impl Config {
             public_url: None,
             templates_dir: None,
             store_root: data_dir.join("files"),
+            store_url: StoreUrl::Local,
+            aws: AwsSettings::default(),
             max_upload_bytes: 25 * 1024 * 1024,
             max_message_chars: 10_000,
             smtp_url: None,
@@ -294,7 +387,15 @@ impl Config {
         for (name, value) in overrides {
             raw.insert((*name).to_owned(), value.clone());
         }
-        Self::from_raw(&raw)
+        let mut config = Self::from_raw(&raw)?;
+        let mut aws: Vec<(String, String)> = env
+            .iter()
+            .filter(|(key, _)| key.starts_with("AWS_"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        aws.sort();
+        config.aws = AwsSettings(aws);
+        Ok(config)
     }
 
     fn from_raw(raw: &HashMap<String, String>) -> Result<Self, ConfigError> {
@@ -334,6 +435,15 @@ impl Config {
         }
         if let Some(v) = get("STORE_ROOT").filter(|v| !v.is_empty()) {
             c.store_root = PathBuf::from(v);
+        }
+        if let Some(v) = get("STORE_URL") {
+            c.store_url = StoreUrl::parse(&v).map_err(|p| bad("STORE_URL", &p))?;
+            if matches!(c.store_url, StoreUrl::S3 { .. }) && !cfg!(feature = "s3") {
+                return Err(bad(
+                    "STORE_URL",
+                    "names S3 storage, but this build has no S3 support (build with the s3 feature)",
+                ));
+            }
         }
         if let Some(v) = get("MAX_UPLOAD_BYTES") {
             c.max_upload_bytes = positive(&v, "MAX_UPLOAD_BYTES")?;
@@ -437,6 +547,7 @@ pub const KNOWN: &[&str] = &[
     "PUBLIC_URL",
     "TEMPLATES_DIR",
     "STORE_ROOT",
+    "STORE_URL",
     "MAX_UPLOAD_BYTES",
     "MAX_MESSAGE_CHARS",
     "SMTP_URL",
@@ -574,6 +685,74 @@ mod tests {
         )
         .expect_err("scheme");
         assert_eq!(err.setting, "DATABASE_URL");
+    }
+
+    #[test]
+    fn store_url_is_local_or_s3() {
+        assert_eq!(StoreUrl::parse(""), Ok(StoreUrl::Local));
+        assert_eq!(
+            StoreUrl::parse("s3://uploads"),
+            Ok(StoreUrl::S3 {
+                bucket: "uploads".into(),
+                prefix: String::new()
+            })
+        );
+        assert_eq!(
+            StoreUrl::parse("s3://uploads/chat/files/"),
+            Ok(StoreUrl::S3 {
+                bucket: "uploads".into(),
+                prefix: "chat/files".into()
+            })
+        );
+        assert!(StoreUrl::parse("s3:///prefix").is_err());
+        assert!(StoreUrl::parse("s3://b/../x").is_err());
+        assert!(StoreUrl::parse("s3://b/a//c").is_err());
+        for wrong in ["gs://bucket", "/srv/files", "file:///srv/files"] {
+            let err = Config::from_sources(
+                None,
+                &env(&[("CONVERSATE_STORE_URL", wrong)]),
+                &HashMap::new(),
+            )
+            .expect_err("unknown scheme");
+            assert_eq!(err.setting, "STORE_URL", "{wrong}");
+        }
+        let s3 = Config::from_sources(
+            None,
+            &env(&[("CONVERSATE_STORE_URL", "s3://uploads/chat")]),
+            &HashMap::new(),
+        );
+        if cfg!(feature = "s3") {
+            assert_eq!(
+                s3.expect("s3 URL").store_url.to_string(),
+                "s3://uploads/chat"
+            );
+        } else {
+            let err = s3.expect_err("no S3 support");
+            assert_eq!(err.setting, "STORE_URL");
+            assert!(err.problem.contains("s3 feature"), "{err}");
+        }
+    }
+
+    #[test]
+    fn aws_settings_come_from_the_given_environment_and_never_print() {
+        let c = Config::from_sources(
+            None,
+            &env(&[
+                ("AWS_SECRET_ACCESS_KEY", "hunter2"),
+                ("AWS_REGION", "eu-west-1"),
+                ("HOME", "/root"),
+            ]),
+            &HashMap::new(),
+        )
+        .expect("valid");
+        assert_eq!(
+            c.aws.0,
+            vec![
+                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+                ("AWS_SECRET_ACCESS_KEY".to_owned(), "hunter2".to_owned()),
+            ]
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

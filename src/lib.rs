@@ -38,6 +38,8 @@ use web::AppState;
 pub enum StartError {
     #[error("cannot open the database")]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Files(#[from] files::OpenError),
     #[error("invalid mail settings: {0}")]
     Mail(String),
     #[error("cannot prepare {path}: {source}")]
@@ -59,7 +61,7 @@ impl App {
     /// Opens the database (migrating it) and prepares storage.
     ///
     /// # Errors
-    /// When the data directory, upload directory or database cannot be used.
+    /// When the data directory, file storage or database cannot be used.
     pub async fn open(config: Config) -> Result<Self, StartError> {
         if matches!(
             config.database_url,
@@ -70,10 +72,7 @@ impl App {
                 source,
             })?;
         }
-        let files = Files::open(&config.store_root).map_err(|source| StartError::Io {
-            path: config.store_root.display().to_string(),
-            source,
-        })?;
+        let files = Files::open(&config).await?;
         let cache_ttl = std::time::Duration::from_millis(config.cache_ms);
         let store = Store::open(&config.database_url, config.sqlite_synchronous)
             .await?

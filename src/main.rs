@@ -25,6 +25,12 @@ fn return_large_blocks_to_the_system() {}
 
 fn main() -> std::process::ExitCode {
     return_large_blocks_to_the_system();
+    // With S3 support, rustls has two crypto providers compiled in: ring
+    // (database, mail) and aws-lc-rs (the S3 client). Any TLS client built
+    // without an explicit provider would then panic, so pick one for the
+    // process; the S3 client uses it too.
+    #[cfg(feature = "s3")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => {

@@ -1,17 +1,25 @@
 //! Private storage for uploaded files.
 //!
-//! Files are written under server-generated keys (never a client's name or
-//! path): streamed to a temporary file, size-checked while streaming,
-//! fsynced, then renamed into place, so a stored key always names a whole
-//! file. The directory is never served statically: downloads go through a
-//! handler that checks membership.
+//! Files are stored under server-generated keys (never a client's name or
+//! path), size-checked while they stream in, and only count as stored once
+//! they are whole. Two places can hold them, chosen by `STORE_URL`: the
+//! local filesystem under `STORE_ROOT` (the default, [`local`]) or an
+//! S3-compatible bucket ([`object`]). Neither is ever served statically:
+//! downloads go through a handler that checks membership.
 
-use std::path::{Path, PathBuf};
+pub mod local;
+pub mod object;
+
+use std::ops::Range;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
+use futures_util::stream::BoxStream;
 use rand::RngCore;
-use tokio::io::AsyncWriteExt;
+
+use crate::config::{Config, StoreUrl};
+pub use local::LocalFiles;
+pub use object::ObjectFiles;
 
 /// Image types shown inline, detected from the file's bytes, not its name.
 pub const INLINE_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -25,12 +33,26 @@ pub enum FileError {
     /// The client's upload broke off.
     #[error("The upload was interrupted: {0}")]
     Interrupted(String),
-    /// The disk refused (full, read-only, …).
+    /// The storage refused (disk full, read-only, bucket unreachable, …).
     #[error("The file could not be stored: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// A file that is safely on disk.
+/// Why the file storage could not be opened at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The local directory cannot be created.
+    #[error("cannot prepare {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The bucket cannot be reached or used.
+    #[error("cannot use the file storage STORE_URL={url}: {detail}")]
+    Object { url: String, detail: String },
+}
+
+/// A file that is safely stored.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
     pub key: String,
@@ -39,30 +61,40 @@ pub struct StoredFile {
     pub content_type: String,
 }
 
-/// Local-filesystem storage under `STORE_ROOT`.
+/// A stored file opened for streaming to a client.
+pub struct Download {
+    /// The size of the whole file.
+    pub size: u64,
+    /// The bytes asked for, in chunks, never the whole file in memory.
+    pub body: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+/// Where uploads live: one handle, whichever storage `STORE_URL` picks.
 #[derive(Debug, Clone)]
-pub struct Files {
-    root: PathBuf,
+pub enum Files {
+    /// Files under `STORE_ROOT`.
+    Local(LocalFiles),
+    /// Objects in an S3-compatible bucket (or any `object_store` backend).
+    Object(ObjectFiles),
 }
 
 impl Files {
-    /// Storage rooted at `root` (created if missing).
+    /// Opens the storage the configuration names; an S3 bucket is checked
+    /// once, so wrong credentials or a missing bucket stop start-up.
     ///
     /// # Errors
-    /// When the directory cannot be created.
-    pub fn open(root: &Path) -> std::io::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self {
-            root: root.to_path_buf(),
-        })
-    }
-
-    fn path_of(&self, key: &str) -> Option<PathBuf> {
-        // Keys are ours (hex); refuse anything else outright.
-        if key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Some(self.root.join(&key[..2]).join(key))
-        } else {
-            None
+    /// When the directory cannot be created or the bucket cannot be used.
+    pub async fn open(config: &Config) -> Result<Self, OpenError> {
+        match &config.store_url {
+            StoreUrl::Local => LocalFiles::open(&config.store_root)
+                .map(Self::Local)
+                .map_err(|source| OpenError::Dir {
+                    path: config.store_root.display().to_string(),
+                    source,
+                }),
+            StoreUrl::S3 { bucket, prefix } => ObjectFiles::s3(bucket, prefix, &config.aws)
+                .await
+                .map(Self::Object),
         }
     }
 
@@ -75,88 +107,87 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let key = new_key();
-        let tmp = self.root.join("tmp").join(format!("{key}.part"));
-        let result = self.write(body, limit, &key, &tmp).await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
+        match self {
+            Self::Local(files) => files.store(body, limit).await,
+            Self::Object(files) => files.store(body, limit).await,
         }
-        result
     }
 
-    async fn write<S, E>(
+    /// Opens a stored file, or the bytes `range` of it, for streaming;
+    /// `None` when nothing is stored under `key`.
+    ///
+    /// # Errors
+    /// When the storage fails.
+    pub async fn read(
         &self,
-        mut body: S,
-        limit: u64,
         key: &str,
-        tmp: &Path,
-    ) -> Result<StoredFile, FileError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
-    {
-        let mut file = tokio::fs::File::create(tmp).await?;
-        let mut size: u64 = 0;
-        let mut head: Vec<u8> = Vec::with_capacity(16);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| FileError::Interrupted(e.to_string()))?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(FileError::TooLarge { limit });
-            }
-            if head.len() < 16 {
-                let take = (16 - head.len()).min(chunk.len());
-                head.extend_from_slice(&chunk[..take]);
-            }
-            file.write_all(&chunk).await?;
+        range: Option<Range<u64>>,
+    ) -> std::io::Result<Option<Download>> {
+        match self {
+            Self::Local(files) => files.read(key, range).await,
+            Self::Object(files) => files.read(key, range).await,
         }
-        file.sync_all().await?;
-        drop(file);
-        let dest = self
-            .path_of(key)
-            .ok_or_else(|| std::io::Error::other("bad key"))?;
-        let dir = dest
-            .parent()
-            .ok_or_else(|| std::io::Error::other("bad key"))?
-            .to_path_buf();
-        tokio::fs::create_dir_all(&dir).await?;
-        tokio::fs::rename(tmp, &dest).await?;
-        // The rename is durable only once the directory entry is on disk.
-        tokio::fs::File::open(&dir).await?.sync_all().await?;
-        Ok(StoredFile {
-            key: key.to_owned(),
-            size,
-            content_type: sniff(&head).to_owned(),
-        })
-    }
-
-    /// The path of a stored file, if the key is well-formed.
-    #[must_use]
-    pub fn path(&self, key: &str) -> Option<PathBuf> {
-        self.path_of(key)
     }
 
     /// Removes a stored file; a missing file is not an error.
     ///
     /// # Errors
-    /// When the disk refuses.
+    /// When the storage refuses.
     pub async fn delete(&self, key: &str) -> std::io::Result<()> {
-        let Some(path) = self.path_of(key) else {
-            return Ok(());
-        };
-        match tokio::fs::remove_file(path).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        match self {
+            Self::Local(files) => files.delete(key).await,
+            Self::Object(files) => files.delete(key).await,
         }
     }
 
-    /// Removes temporary files left by a crash mid-upload.
+    /// Removes what a crash mid-upload left behind, where that is ours to do.
     pub async fn sweep_temporary(&self) {
-        let Ok(mut entries) = tokio::fs::read_dir(self.root.join("tmp")).await else {
-            return;
-        };
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            let _ = tokio::fs::remove_file(entry.path()).await;
+        match self {
+            Self::Local(files) => files.sweep_temporary().await,
+            // Incomplete multipart uploads are the bucket's lifecycle rule's
+            // job (README, "Object storage"): listing and aborting them here
+            // could cut off another node's upload in progress.
+            Self::Object(_) => {}
+        }
+    }
+}
+
+/// Counts and sniffs an upload while it streams in, refusing it as soon as
+/// it passes the limit.
+struct Intake {
+    limit: u64,
+    size: u64,
+    head: Vec<u8>,
+}
+
+impl Intake {
+    fn new(limit: u64) -> Self {
+        Self {
+            limit,
+            size: 0,
+            head: Vec::with_capacity(16),
+        }
+    }
+
+    /// Accepts the next chunk of the body.
+    fn take<E: std::fmt::Display>(&mut self, chunk: Result<Bytes, E>) -> Result<Bytes, FileError> {
+        let chunk = chunk.map_err(|e| FileError::Interrupted(e.to_string()))?;
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Err(FileError::TooLarge { limit: self.limit });
+        }
+        if self.head.len() < 16 {
+            let take = (16 - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        Ok(chunk)
+    }
+
+    fn stored(self, key: String) -> StoredFile {
+        StoredFile {
+            key,
+            size: self.size,
+            content_type: sniff(&self.head).to_owned(),
         }
     }
 }
@@ -165,6 +196,12 @@ fn new_key() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `key` is one of ours (32 hex digits); anything else is refused
+/// outright, so a key can never walk out of the storage.
+fn is_key(key: &str) -> bool {
+    key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Content type from magic bytes: only the inline image types are recognised.
@@ -228,36 +265,11 @@ mod tests {
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), "image/webp");
     }
 
-    #[tokio::test]
-    async fn over_limit_leaves_nothing() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let files = Files::open(dir.path()).expect("open");
-        let chunks = futures_util::stream::iter(
-            (0..2).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 600]))),
-        );
-        let err = files.store(chunks, 1000).await.expect_err("too large");
-        assert!(matches!(err, FileError::TooLarge { limit: 1000 }));
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("tmp"))
-                .expect("tmp")
-                .count(),
-            0
-        );
-    }
-
-    #[tokio::test]
-    async fn stored_files_round_trip() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let files = Files::open(dir.path()).expect("open");
-        let chunks = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from_static(
-            b"GIF89a hello",
-        ))]);
-        let stored = files.store(chunks, 1000).await.expect("stored");
-        assert_eq!(stored.size, 12);
-        assert_eq!(stored.content_type, "image/gif");
-        let path = files.path(&stored.key).expect("path");
-        assert_eq!(std::fs::read(&path).expect("read"), b"GIF89a hello");
-        files.delete(&stored.key).await.expect("delete");
-        assert!(!path.exists());
+    #[test]
+    fn only_our_keys_are_keys() {
+        assert!(is_key("0123456789abcdef0123456789abcdef"));
+        assert!(!is_key("../../etc/passwd"));
+        assert!(!is_key("0123456789abcdef0123456789abcde/"));
+        assert!(!is_key(""));
     }
 }

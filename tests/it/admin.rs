@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::storage::Storage;
 use crate::support::{Browser, PASSWORD, TestApp, stored_messages};
 
 async fn admin(app: &TestApp) -> Browser {
@@ -388,13 +389,18 @@ async fn a_removed_member_loses_room_history_stream_and_files_at_once() {
     );
 }
 
-#[tokio::test]
-async fn deleting_a_room_removes_its_files_from_storage() {
-    let app = TestApp::start().await;
+crate::on_each_storage! {
+    room_files_go_with_the_room => deleting_a_room_removes_its_files_from_storage,
+        deleting_a_room_removes_its_files_from_storage_on_s3;
+}
+
+/// Clearing a room removes its files; deleting it removes the rest.
+async fn room_files_go_with_the_room(storage: Storage) {
+    let app = TestApp::start_with(|c| storage.apply(c)).await;
     app.with_room().await;
     let root = admin(&app).await;
     let alice = app.login("alice").await;
-    for i in 0..3 {
+    let upload = async |i: u8| {
         let form = reqwest::multipart::Form::new().part(
             "file",
             reqwest::multipart::Part::bytes(vec![i; 1000]).file_name("f.bin"),
@@ -408,28 +414,27 @@ async fn deleting_a_room_removes_its_files_from_storage() {
             .await
             .expect("upload");
         assert_eq!(r.status(), StatusCode::OK);
+    };
+    for i in 0..3 {
+        upload(i).await;
     }
-    let stored = || walk_files(&app.config.store_root);
-    assert_eq!(stored(), 3);
+    assert_eq!(storage.stored(&app.config).await.len(), 3);
+    confirm(&root, "admin/rooms/general/clear/").await;
+    assert_eq!(
+        storage.stored(&app.config).await,
+        Vec::<String>::new(),
+        "clearing removes the files"
+    );
+    for i in 0..2 {
+        upload(i).await;
+    }
+    assert_eq!(storage.stored(&app.config).await.len(), 2);
     confirm(&root, "admin/rooms/general/delete/").await;
-    assert_eq!(stored(), 0, "the room's files are gone");
-}
-
-fn walk_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk_files(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
+    assert_eq!(
+        storage.stored(&app.config).await,
+        Vec::<String>::new(),
+        "the room's files are gone"
+    );
 }
 
 #[tokio::test]

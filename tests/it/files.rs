@@ -1,9 +1,33 @@
-//! Uploads and downloads.
+//! Uploads and downloads, on local files and on S3-compatible storage.
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
+use crate::storage::Storage;
 use crate::support::{Browser, TestApp, stored_messages};
+
+crate::on_each_storage! {
+    round_trip => upload_and_download_round_trip_with_identical_bytes,
+        upload_and_download_round_trip_with_identical_bytes_on_s3;
+    inline_images => images_show_inline_and_lying_or_active_files_never_do,
+        images_show_inline_and_lying_or_active_files_never_do_on_s3;
+    hostile_names => hostile_file_names_are_stored_and_shown_safely,
+        hostile_file_names_are_stored_and_shown_safely_on_s3;
+    strangers => downloads_are_refused_to_strangers_and_logged_out_visitors_alike,
+        downloads_are_refused_to_strangers_and_logged_out_visitors_alike_on_s3;
+    over_limit => an_over_limit_upload_is_refused_and_leaves_nothing_behind,
+        an_over_limit_upload_is_refused_and_leaves_nothing_behind_on_s3;
+    bad_token => an_upload_with_a_bad_token_stores_neither_file_nor_message,
+        an_upload_with_a_bad_token_stores_neither_file_nor_message_on_s3;
+    ranges => single_ranges_are_served_and_others_answered_plainly,
+        single_ranges_are_served_and_others_answered_plainly_on_s3;
+    missing => a_stored_file_that_went_missing_answers_404_like_no_file,
+        a_stored_file_that_went_missing_answers_404_like_no_file_on_s3;
+}
+
+async fn start(storage: &Storage) -> TestApp {
+    TestApp::start_with(|c| storage.apply(c)).await
+}
 
 async fn upload(
     b: &Browser,
@@ -26,28 +50,8 @@ async fn upload(
     (status, r.json().await.expect("json"))
 }
 
-fn files_in(dir: &std::path::Path) -> usize {
-    walk(dir).into_iter().filter(|p| p.is_file()).count()
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-#[tokio::test]
-async fn upload_and_download_round_trip_with_identical_bytes() {
-    let app = TestApp::start().await;
+async fn round_trip(storage: Storage) {
+    let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
@@ -67,6 +71,9 @@ async fn upload_and_download_round_trip_with_identical_bytes() {
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers().clone();
     assert_eq!(h["content-type"], "application/octet-stream");
+    assert_eq!(h["content-length"], bytes.len().to_string());
+    assert_eq!(h["accept-ranges"], "bytes");
+    assert_eq!(h["cache-control"], "private, max-age=86400");
     assert!(
         h["content-disposition"]
             .to_str()
@@ -91,6 +98,9 @@ async fn upload_and_download_round_trip_with_identical_bytes() {
         .await
         .expect("GET");
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(r.headers()["etag"], etag.as_str());
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.bytes().await.expect("bytes").is_empty());
     let r = bob
         .client
         .get(bob.url(&format!("general/file/{pk}/")))
@@ -99,15 +109,17 @@ async fn upload_and_download_round_trip_with_identical_bytes() {
         .await
         .expect("GET");
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.headers()["content-range"], "bytes 10-19/300000");
     assert_eq!(
         r.bytes().await.expect("bytes").to_vec(),
         bytes[10..20].to_vec()
     );
+    assert!(storage.all_keys_are_ours(&app.config).await);
+    assert_eq!(storage.stored(&app.config).await.len(), 1);
 }
 
-#[tokio::test]
-async fn images_show_inline_and_lying_or_active_files_never_do() {
-    let app = TestApp::start().await;
+async fn inline_images(storage: Storage) {
+    let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -121,6 +133,7 @@ async fn images_show_inline_and_lying_or_active_files_never_do() {
     );
     let r = alice.get(&format!("general/file/{pk}/")).await;
     assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(
         r.headers()["content-disposition"]
             .to_str()
@@ -174,9 +187,8 @@ async fn images_show_inline_and_lying_or_active_files_never_do() {
     }
 }
 
-#[tokio::test]
-async fn hostile_file_names_are_stored_and_shown_safely() {
-    let app = TestApp::start().await;
+async fn hostile_names(storage: Storage) {
+    let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
     let long = "n".repeat(1000);
@@ -198,17 +210,14 @@ async fn hostile_file_names_are_stored_and_shown_safely() {
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.headers()["content-disposition"].to_str().is_ok());
     }
-    let stored = walk(&app.config.store_root);
-    assert!(stored.iter().all(|p| p.starts_with(&app.config.store_root)));
+    let stored = storage.stored(&app.config).await;
+    assert_eq!(stored.len(), names.len());
     assert!(
-        stored.iter().all(|p| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            n.len() == 32 && n.bytes().all(|b| b.is_ascii_hexdigit())
-        }),
+        storage.all_keys_are_ours(&app.config).await,
         "stored names are ours: {stored:?}"
     );
     // Control characters cannot travel in a multipart header: a clear 400, nothing stored.
-    let before = files_in(&app.config.store_root);
+    let before = stored.len();
     let (status, body) = upload(&alice, "a\tb\u{7f}c.txt", b"x".to_vec(), "").await;
     if status == StatusCode::OK {
         let content = body["messages"][0]["content"].as_str().expect("content");
@@ -218,16 +227,15 @@ async fn hostile_file_names_are_stored_and_shown_safely() {
         );
     } else {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(files_in(&app.config.store_root), before);
+        assert_eq!(storage.stored(&app.config).await.len(), before);
     }
     let (_, html) = alice.text("general/").await;
     assert!(html.contains("&quot;&gt;&lt;svg onload=alert(1)&gt;.png"));
     assert!(html.contains("日本語ファイル.txt"));
 }
 
-#[tokio::test]
-async fn downloads_are_refused_to_strangers_and_logged_out_visitors_alike() {
-    let app = TestApp::start().await;
+async fn strangers(storage: Storage) {
+    let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
     let (_, body) = upload(&alice, "secret.txt", b"secret".to_vec(), "").await;
@@ -255,9 +263,12 @@ async fn downloads_are_refused_to_strangers_and_logged_out_visitors_alike() {
     }
 }
 
-#[tokio::test]
-async fn an_over_limit_upload_is_refused_and_leaves_nothing_behind() {
-    let app = TestApp::start_with(|c| c.max_upload_bytes = 100_000).await;
+async fn over_limit(storage: Storage) {
+    let app = TestApp::start_with(|c| {
+        storage.apply(c);
+        c.max_upload_bytes = 100_000;
+    })
+    .await;
     let room = app.with_room().await;
     let alice = app.login("alice").await;
     let (status, body) = upload(&alice, "big.bin", vec![7u8; 100_001], "too big").await;
@@ -270,14 +281,14 @@ async fn an_over_limit_upload_is_refused_and_leaves_nothing_behind() {
         "{body}"
     );
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
-    assert_eq!(files_in(&app.config.store_root), 0);
+    assert_eq!(storage.stored(&app.config).await, Vec::<String>::new());
     let (status, _) = upload(&alice, "fits.bin", vec![7u8; 100_000], "").await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(storage.stored(&app.config).await.len(), 1);
 }
 
-#[tokio::test]
-async fn an_upload_with_a_bad_token_stores_neither_file_nor_message() {
-    let app = TestApp::start().await;
+async fn bad_token(storage: Storage) {
+    let app = start(&storage).await;
     let room = app.with_room().await;
     let alice = app.login("alice").await;
     let form = Form::new()
@@ -293,7 +304,81 @@ async fn an_upload_with_a_bad_token_stores_neither_file_nor_message() {
         .expect("POST");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
-    assert_eq!(files_in(&app.config.store_root), 0);
+    assert_eq!(storage.stored(&app.config).await, Vec::<String>::new());
+}
+
+async fn ranges(storage: Storage) {
+    let app = start(&storage).await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let (_, body) = upload(&alice, "data.bin", bytes.clone(), "").await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let path = alice.url(&format!("general/file/{pk}/"));
+    let get = |range: &'static str| alice.client.get(&path).header("Range", range).send();
+    for (range, from, to) in [
+        ("bytes=0-0", 0, 1),
+        ("bytes=990-", 990, 1000),
+        ("bytes=-10", 990, 1000),
+        ("bytes=500-5000", 500, 1000),
+    ] {
+        let r = get(range).await.expect("GET");
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(
+            r.headers()["content-range"],
+            format!("bytes {from}-{}/1000", to - 1),
+            "{range}"
+        );
+        assert_eq!(r.headers()["content-length"], (to - from).to_string());
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert!(
+            r.headers()["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("sandbox")
+        );
+        let got = r.bytes().await.expect("bytes").to_vec();
+        assert_eq!(got, bytes[from..to].to_vec(), "{range}");
+    }
+    for range in ["bytes=1000-", "bytes=5000-6000"] {
+        let r = get(range).await.expect("GET");
+        assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+        assert_eq!(r.headers()["content-range"], "bytes */1000");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    }
+    // Several ranges, a malformed one or another unit: the whole file, once.
+    for range in ["bytes=0-1,5-6", "bytes=9-5", "lines=1-2"] {
+        let r = get(range).await.expect("GET");
+        assert_eq!(r.status(), StatusCode::OK, "{range}");
+        assert_eq!(r.bytes().await.expect("bytes").to_vec(), bytes, "{range}");
+    }
+    // If-Range with another validator: the whole file.
+    let r = alice
+        .client
+        .get(&path)
+        .header("Range", "bytes=0-9")
+        .header("If-Range", "\"something-else\"")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+async fn missing(storage: Storage) {
+    let app = start(&storage).await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let (_, body) = upload(&alice, "gone.txt", b"soon gone".to_vec(), "").await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let key = storage.stored(&app.config).await.pop().expect("stored");
+    match &storage {
+        Storage::Local => std::fs::remove_file(app.config.store_root.join(&key)).expect("rm"),
+        Storage::S3(bucket) => bucket.delete_key(&key).await,
+    }
+    let gone = alice.text(&format!("general/file/{pk}/")).await;
+    let never = alice.text("general/file/999999/").await;
+    assert_eq!(gone.0, StatusCode::NOT_FOUND);
+    assert_eq!(gone, never);
 }
 
 #[tokio::test]
@@ -404,7 +489,11 @@ async fn a_full_disk_during_upload_gives_a_clear_error_and_a_consistent_database
         0,
         "no message without its file"
     );
-    assert_eq!(files_in(&app.config.store_root), 0, "no partial file left");
+    assert_eq!(
+        Storage::Local.stored(&app.config).await,
+        Vec::<String>::new(),
+        "no partial file left"
+    );
     let (status, _) = upload(&alice, "small.txt", b"fits".to_vec(), "fits").await;
     assert_eq!(
         status,

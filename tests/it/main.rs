@@ -16,6 +16,8 @@ mod mail;
 mod pages;
 mod process;
 mod render_props;
+mod s3;
+mod storage;
 mod store;
 mod store_more;
 mod support;

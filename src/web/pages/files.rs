@@ -1,11 +1,15 @@
-//! Downloads: membership checked on every request, never served as active content.
+//! Downloads: membership checked on every request, never served as active
+//! content, streamed the same way from local files and from object storage.
 
+mod range;
+
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
+use futures_util::TryStreamExt;
 
+use self::range::ByteRange;
 use super::room::open;
 use crate::files::is_inline_image;
 use crate::store::StoreError;
@@ -44,40 +48,85 @@ pub async fn download(
     let Some(file) = message.file else {
         return Err(no_such_file());
     };
-    let Some(path) = state.files.path(&file.key) else {
-        return Err(no_such_file());
-    };
+    // A key names one upload for good, so it is a strong validator.
     let etag = format!("\"{}\"", file.key);
-    if request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if text(header::IF_NONE_MATCH)
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         set_headers(&mut response, &etag, &file.name, &file.content_type);
         return Ok(response);
     }
-    let inline = is_inline_image(&file.content_type);
-    let mime = if inline {
-        file.content_type.clone()
-    } else {
-        "application/octet-stream".to_owned()
+    // `If-Range` with another validator asks for the whole file.
+    let size = u64::try_from(file.size).unwrap_or_default();
+    let range = match text(header::RANGE) {
+        Some(v) if text(header::IF_RANGE).is_none_or(|t| t.trim() == etag) => range::parse(v, size),
+        _ => ByteRange::Whole,
     };
-    let mime: mime_guess::mime::Mime = mime
-        .parse()
-        .map_err(|_| AppError::Internal("bad stored content type".to_owned()))?;
-    let served = ServeFile::new_with_mime(&path, &mime)
-        .oneshot(request)
-        .await
-        .map_err(|e| AppError::Internal(format!("serving a file failed: {e}")))?;
-    if served.status() == StatusCode::NOT_FOUND {
-        tracing::error!(key = %file.key, "a stored file is missing");
-        return Err(no_such_file());
-    }
-    let mut response = served.map(axum::body::Body::new);
+    let part = match range {
+        ByteRange::Whole => None,
+        ByteRange::Part(part) => Some(part),
+        ByteRange::Unsatisfiable => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            insert(
+                &mut response,
+                header::CONTENT_RANGE,
+                &format!("bytes */{size}"),
+            );
+            set_headers(&mut response, &etag, &file.name, &file.content_type);
+            return Ok(response);
+        }
+    };
+    let download = match state.files.read(&file.key, part.clone()).await {
+        Ok(Some(download)) => download,
+        Ok(None) => {
+            tracing::error!(key = %file.key, "a stored file is missing");
+            return Err(no_such_file());
+        }
+        Err(e) => {
+            return Err(AppError::Unavailable(format!(
+                "reading the stored file {} failed: {e}",
+                file.key
+            )));
+        }
+    };
+    let key = file.key.clone();
+    let body = download.body.inspect_err(move |e| {
+        tracing::error!(key = %key, error = %e, "reading a stored file failed midway");
+    });
+    let mut response = Body::from_stream(body).into_response();
+    let length = match &part {
+        Some(part) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let last = part.end - 1;
+            let content_range = format!("bytes {}-{last}/{}", part.start, download.size);
+            insert(&mut response, header::CONTENT_RANGE, &content_range);
+            part.end - part.start
+        }
+        None => download.size,
+    };
+    insert(&mut response, header::CONTENT_LENGTH, &length.to_string());
+    insert(&mut response, header::ACCEPT_RANGES, "bytes");
+    let mime = if is_inline_image(&file.content_type) {
+        file.content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
+    insert(&mut response, header::CONTENT_TYPE, mime);
     set_headers(&mut response, &etag, &file.name, &file.content_type);
     Ok(response)
+}
+
+fn insert(response: &mut Response, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, value);
+    }
 }
 
 fn set_headers(response: &mut Response, etag: &str, name: &str, content_type: &str) {
