@@ -1,0 +1,811 @@
+//! Posting messages: group commit, and the bulk statements that keep a
+//! batch to a handful of round trips.
+//!
+//! Every statement sqlx runs on SQLite is a hand-off to the connection's own
+//! thread and back. With one message after another that is three hand-offs
+//! per message while the write lock is held, and the thread switches, not
+//! SQLite, bound how many messages a second are stored. A batch therefore
+//! goes to SQLite as JSON arrays that `json_each` turns into rows: the same
+//! few statements for one message or a hundred.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use sqlx::{Row, SqlitePool};
+
+use super::{MEMBER_COLUMNS, MESSAGE_COLUMNS, map_err, member_from_row, message_from_row};
+use crate::store::{Member, Message, NewMessage, Posted, StoreError};
+
+/// Most messages committed together.
+const MAX_BATCH: usize = 128;
+
+type Reply = tokio::sync::oneshot::Sender<Result<Posted, StoreError>>;
+
+/// Group commit for messages. With `synchronous=FULL` every commit waits for
+/// the disk; one task takes every message waiting at that moment and commits
+/// them together, so concurrent senders share one disk flush. A sender is
+/// answered only after the commit: acknowledged means durable.
+#[derive(Clone)]
+pub(super) struct Committer {
+    queue: tokio::sync::mpsc::Sender<(NewMessage, Reply)>,
+}
+
+impl Committer {
+    pub(super) fn start(pool: SqlitePool) -> Self {
+        let (queue, mut rx) = tokio::sync::mpsc::channel::<(NewMessage, Reply)>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            let mut gather = Gather::default();
+            let mut batch = Vec::new();
+            loop {
+                if batch.is_empty() {
+                    match rx.recv().await {
+                        Some(first) => batch.push(first),
+                        None => break,
+                    }
+                }
+                take_waiting(&mut rx, &mut batch);
+                if let Some(deadline) = gather.deadline(batch.len()) {
+                    while batch.len() < gather.expected {
+                        match tokio::time::timeout_at(deadline, rx.recv()).await {
+                            Ok(Some(next)) => {
+                                batch.push(next);
+                                take_waiting(&mut rx, &mut batch);
+                            }
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
+                }
+                let started = tokio::time::Instant::now();
+                let size = batch.len();
+                commit_batch(&pool, std::mem::take(&mut batch)).await;
+                let took = started.elapsed();
+                // Those who queued during the commit start the next batch.
+                take_waiting(&mut rx, &mut batch);
+                gather.committed(size, batch.len(), took);
+            }
+        });
+        Self { queue }
+    }
+
+    pub(super) async fn post(&self, m: NewMessage) -> Result<Posted, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue
+            .send((m, reply))
+            .await
+            .map_err(|_| StoreError::Unavailable("the database is closed".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the database writer stopped".to_owned()))?
+    }
+}
+
+fn take_waiting(
+    rx: &mut tokio::sync::mpsc::Receiver<(NewMessage, Reply)>,
+    batch: &mut Vec<(NewMessage, Reply)>,
+) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Commits shorter than this are not worth waiting for company.
+const WORTH_WAITING: Duration = Duration::from_millis(1);
+/// The longest a message waits for others to join its commit.
+const MAX_GATHER: Duration = Duration::from_millis(4);
+
+/// When to wait for more messages before committing (adaptive group
+/// commit, in the spirit of PostgreSQL's `commit_delay`).
+///
+/// With a commit that waits for the disk, concurrent senders otherwise
+/// settle into two groups that take turns: one commits while the other
+/// queues. Every flush then carries half of them. Counting the senders seen
+/// around the last commit (its batch, plus those who queued while it ran)
+/// and waiting, for at most one commit's time, until that many are in the
+/// batch joins the groups, and one flush carries them all. A lone sender
+/// never waits, and with a fast disk (or `synchronous=NORMAL`) nobody does.
+#[derive(Debug, Default)]
+struct Gather {
+    /// Senders seen around the last commit.
+    expected: usize,
+    /// How long the last commit took.
+    last_commit: Duration,
+}
+
+impl Gather {
+    /// Until when a batch of `have` messages waits for more; `None`: commit
+    /// now.
+    fn deadline(&self, have: usize) -> Option<tokio::time::Instant> {
+        (have < self.expected && self.last_commit >= WORTH_WAITING)
+            .then(|| tokio::time::Instant::now() + self.last_commit.min(MAX_GATHER))
+    }
+
+    /// A commit of `size` messages took `took`; `queued` more arrived meanwhile.
+    fn committed(&mut self, size: usize, queued: usize, took: Duration) {
+        self.expected = (size + queued).min(MAX_BATCH);
+        self.last_commit = took;
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, batch: Vec<(NewMessage, Reply)>) {
+    // The common case: the whole batch in one transaction, one disk flush,
+    // in bulk statements. A batch the bulk path does not take (a repeated
+    // client_id, a room deleted meanwhile) goes one message after another in
+    // one transaction. If anything fails, nothing of it is kept and each
+    // message is tried again in a transaction of its own, so one bad
+    // message fails alone.
+    let (messages, replies): (Vec<NewMessage>, Vec<Reply>) = batch.into_iter().unzip();
+    if messages.len() > 1 {
+        let results = match post_bulk(pool, &messages).await {
+            Ok(Some(results)) => Ok(results),
+            Ok(None) => post_each(pool, messages.clone()).await,
+            Err(e) => Err(e),
+        };
+        if let Ok(results) = results {
+            for (reply, posted) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(posted));
+            }
+            return;
+        }
+    }
+    for (m, reply) in messages.into_iter().zip(replies) {
+        let _ = reply.send(post_each(pool, vec![m]).await.map(|mut p| p.remove(0)));
+    }
+}
+
+/// One transaction, the messages one after another.
+pub(super) async fn post_each(
+    pool: &SqlitePool,
+    messages: Vec<NewMessage>,
+) -> Result<Vec<Posted>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    let mut results = Vec::with_capacity(messages.len());
+    for m in messages {
+        results.push(post_in_tx(&mut tx, m).await?);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(results)
+}
+
+/// Stores a batch in one transaction with a fixed number of statements
+/// whatever its size. `None` (and nothing written) when the batch needs the
+/// careful path: a `client_id` repeated inside it or already stored, or a
+/// room that no longer exists.
+pub(super) async fn post_bulk(
+    pool: &SqlitePool,
+    messages: &[NewMessage],
+) -> Result<Option<Vec<Posted>>, StoreError> {
+    let mut sent = HashSet::new();
+    let keys: Vec<(i64, i64, &str)> = messages
+        .iter()
+        .filter_map(|m| Some((m.room_id, m.user_id, m.client_id.as_deref()?)))
+        .collect();
+    if !keys.iter().all(|k| sent.insert(*k)) {
+        return Ok(None);
+    }
+    let mut room_ids: Vec<i64> = messages.iter().map(|m| m.room_id).collect();
+    room_ids.sort_unstable();
+    room_ids.dedup();
+    let room_ids = json(&room_ids)?;
+
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    let mut last_seq: HashMap<i64, i64> = sqlx::query_as(
+        "SELECT id, last_seq FROM rooms WHERE id IN (SELECT value FROM json_each($1))",
+    )
+    .bind(&room_ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .into_iter()
+    .collect();
+    if messages.iter().any(|m| !last_seq.contains_key(&m.room_id)) {
+        return Ok(None);
+    }
+    if !keys.is_empty() {
+        let repeated = sqlx::query(
+            "SELECT 1 FROM json_each($1) j JOIN messages m \
+             ON m.room_id = j.value ->> 0 AND m.user_id = j.value ->> 1 \
+             AND m.client_id = j.value ->> 2 LIMIT 1",
+        )
+        .bind(json(&keys)?)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if repeated.is_some() {
+            return Ok(None);
+        }
+    }
+
+    // Read before the batch's own presence updates change them.
+    let candidates = alert_candidates(&mut tx, &room_ids).await?;
+
+    // The seqs are handed out here, under the write lock; the trigger of
+    // migration 0004 moves each room's last_seq along as the rows go in.
+    let seqs: Vec<i64> = messages
+        .iter()
+        .map(|m| {
+            let seq = last_seq.entry(m.room_id).or_default();
+            *seq += 1;
+            *seq
+        })
+        .collect();
+    let rows: Vec<_> = messages
+        .iter()
+        .zip(&seqs)
+        .map(|(m, seq)| {
+            let f = m.file.as_ref();
+            (
+                (m.room_id, seq, m.user_id, m.time, &m.content, &m.html),
+                (
+                    &m.client_id,
+                    f.map(|f| &f.name),
+                    f.map(|f| f.size),
+                    f.map(|f| &f.content_type),
+                    f.map(|f| &f.key),
+                ),
+            )
+        })
+        .collect();
+    let inserted: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
+         file_name, file_size, file_type, file_key) \
+         SELECT j.value ->> '$[0][0]', j.value ->> '$[0][1]', j.value ->> '$[0][2]', \
+         j.value ->> '$[0][3]', j.value ->> '$[0][4]', j.value ->> '$[0][5]', \
+         j.value ->> '$[1][0]', j.value ->> '$[1][1]', j.value ->> '$[1][2]', \
+         j.value ->> '$[1][3]', j.value ->> '$[1][4]' \
+         FROM json_each($1) j ORDER BY j.key \
+         RETURNING room_id, seq, id",
+    )
+    .bind(json(&rows)?)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    // RETURNING's order is not promised; (room, seq) names each row.
+    let ids: HashMap<(i64, i64), i64> = inserted
+        .into_iter()
+        .map(|(room, seq, id)| ((room, seq), id))
+        .collect();
+
+    // Presence: the last word of each member in the batch.
+    let mut presence = HashMap::new();
+    for m in messages {
+        let p = &m.presence;
+        presence.insert(
+            (p.room_id, p.user_id),
+            (p.last_seen, p.has_focus, p.inactive_from, p.last_spoke),
+        );
+    }
+    let presence: Vec<_> = presence.into_iter().collect();
+    sqlx::query(
+        "UPDATE members SET last_seen = j.value ->> '$[1][0]', \
+         has_focus = j.value ->> '$[1][1]', inactive_from = j.value ->> '$[1][2]', \
+         last_spoke = COALESCE(j.value ->> '$[1][3]', last_spoke) \
+         FROM json_each($1) j \
+         WHERE members.room_id = j.value ->> '$[0][0]' AND members.user_id = j.value ->> '$[0][1]'",
+    )
+    .bind(json(&presence)?)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+
+    let mut posted = Vec::with_capacity(messages.len());
+    for (m, seq) in messages.iter().zip(seqs) {
+        let id = *ids.get(&(m.room_id, seq)).ok_or_else(|| {
+            StoreError::Other("a stored message was not returned by the database".to_owned())
+        })?;
+        posted.push(Posted {
+            message: Message {
+                id,
+                room_id: m.room_id,
+                seq,
+                user_id: m.user_id,
+                username: m.username.clone(),
+                time: m.time,
+                content: m.content.clone(),
+                html: m.html.clone(),
+                file: m.file.clone(),
+            },
+            created: true,
+            alerts_queued: 0,
+        });
+    }
+    queue_alerts_bulk(&mut tx, messages, candidates, &mut posted).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(Some(posted))
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+/// Who may get a mail alert from a message in these rooms, as they stand
+/// before the batch.
+async fn alert_candidates(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    room_ids: &str,
+) -> Result<Vec<Member>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+         WHERE mb.room_id IN (SELECT value FROM json_each($1)) AND mb.mail_alert AND u.is_active"
+    )))
+    .bind(room_ids)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(map_err)?
+    .iter()
+    .map(member_from_row)
+    .collect::<Result<_, _>>()
+    .map_err(map_err)
+}
+
+/// The mail-alert rule of [`queue_alerts`] for a whole batch: the batch is
+/// replayed in order over the candidates as they stood before it, so the
+/// outcome is the one the messages would have had one by one.
+async fn queue_alerts_bulk(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    messages: &[NewMessage],
+    mut candidates: Vec<Member>,
+    posted: &mut [Posted],
+) -> Result<(), StoreError> {
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    // (room, user, at, recipient, first message)
+    let mut alerts: Vec<(i64, i64, i64, i64, String, i64)> = Vec::new();
+    for (m, p) in messages.iter().zip(posted.iter_mut()) {
+        for member in candidates.iter_mut().filter(|c| c.room_id == m.room_id) {
+            if member.user_id == m.user_id {
+                let s = &mut member.presence;
+                s.last_seen = Some(m.presence.last_seen);
+                s.has_focus = m.presence.has_focus;
+                s.inactive_from = Some(m.presence.inactive_from);
+                s.last_spoke = m.presence.last_spoke.or(s.last_spoke);
+                continue;
+            }
+            let Some(address) = member
+                .email
+                .as_deref()
+                .filter(|_| member.presence.due_mail_alert(m.time))
+            else {
+                continue;
+            };
+            alerts.push((
+                m.room_id,
+                member.user_id,
+                m.time,
+                m.time + m.mail_delay,
+                address.to_owned(),
+                p.message.id,
+            ));
+            member.presence.last_mail_alert = Some(m.time);
+            p.alerts_queued += 1;
+        }
+    }
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    let alerts = json(&alerts)?;
+    // An alerted member is alerted again in the same batch only after a
+    // message of their own; the newest time is the one to keep.
+    sqlx::query(
+        "UPDATE members SET last_mail_alert = a.at FROM \
+         (SELECT j.value ->> 0 AS room_id, j.value ->> 1 AS user_id, MAX(j.value ->> 2) AS at \
+          FROM json_each($1) j GROUP BY 1, 2) a \
+         WHERE members.room_id = a.room_id AND members.user_id = a.user_id",
+    )
+    .bind(&alerts)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, \
+         first_message_id, recipient) \
+         SELECT j.value ->> 2, j.value ->> 3, j.value ->> 3, j.value ->> 0, j.value ->> 1, \
+         j.value ->> 5, j.value ->> 4 FROM json_each($1) j ORDER BY j.key",
+    )
+    .bind(&alerts)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// The mail-alert rule (SPEC §3), applied in the posting transaction: each
+/// other member with `mail_alert` on, an address, not active and not alerted
+/// since last seen, gets one outbox row and `last_mail_alert = now`.
+async fn queue_alerts(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: &NewMessage,
+    message_id: i64,
+) -> Result<usize, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+         WHERE mb.room_id = $1 AND mb.user_id <> $2 AND mb.mail_alert AND u.is_active"
+    )))
+    .bind(m.room_id)
+    .bind(m.user_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let mut queued = 0;
+    for row in &rows {
+        let member = member_from_row(row).map_err(map_err)?;
+        let Some(address) = member
+            .email
+            .as_deref()
+            .filter(|_| member.presence.due_mail_alert(m.time))
+        else {
+            continue;
+        };
+        sqlx::query("UPDATE members SET last_mail_alert = $1 WHERE room_id = $2 AND user_id = $3")
+            .bind(m.time)
+            .bind(m.room_id)
+            .bind(member.user_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, first_message_id, recipient) \
+             VALUES ($1, $2, $2, $3, $4, $5, $6)",
+        )
+        .bind(m.time)
+        .bind(m.time + m.mail_delay)
+        .bind(m.room_id)
+        .bind(member.user_id)
+        .bind(message_id)
+        .bind(address)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// Stores one message inside the caller's transaction (see [`Committer`]):
+/// three statements, since every one is a round trip to SQLite's thread
+/// while the write lock is held. The room's `last_seq` follows by trigger
+/// (migration 0004).
+async fn post_in_tx(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: NewMessage,
+) -> Result<Posted, StoreError> {
+    let (file_name, file_size, file_type, file_key) = match &m.file {
+        Some(f) => (
+            Some(&f.name),
+            Some(f.size),
+            Some(&f.content_type),
+            Some(&f.key),
+        ),
+        None => (None, None, None, None),
+    };
+    // No row back: the room is gone, or this client_id was used before.
+    let inserted = sqlx::query(
+        "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
+         file_name, file_size, file_type, file_key) \
+         SELECT id, last_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM rooms WHERE id = $1 \
+         ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING \
+         RETURNING id, seq",
+    )
+    .bind(m.room_id)
+    .bind(m.user_id)
+    .bind(m.time)
+    .bind(&m.content)
+    .bind(&m.html)
+    .bind(&m.client_id)
+    .bind(file_name)
+    .bind(file_size)
+    .bind(file_type)
+    .bind(file_key)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let Some(row) = inserted else {
+        return earlier_send(tx, &m).await;
+    };
+    let (id, seq): (i64, i64) = (row.get(0), row.get(1));
+    let p = &m.presence;
+    sqlx::query(
+        "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+         last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
+    )
+    .bind(p.last_seen)
+    .bind(p.has_focus)
+    .bind(p.inactive_from)
+    .bind(p.last_spoke)
+    .bind(p.room_id)
+    .bind(p.user_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let alerts_queued = queue_alerts(tx, &m, id).await?;
+    Ok(Posted {
+        message: Message {
+            id,
+            room_id: m.room_id,
+            seq,
+            user_id: m.user_id,
+            username: m.username,
+            time: m.time,
+            content: m.content,
+            html: m.html,
+            file: m.file,
+        },
+        created: true,
+        alerts_queued,
+    })
+}
+
+/// The message an earlier send with the same `client_id` stored; `NotFound`
+/// when there is none (then the room does not exist).
+async fn earlier_send(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: &NewMessage,
+) -> Result<Posted, StoreError> {
+    let Some(client_id) = &m.client_id else {
+        return Err(StoreError::NotFound);
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+         WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
+    )))
+    .bind(m.room_id)
+    .bind(m.user_id)
+    .bind(client_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(map_err)?
+    .ok_or(StoreError::NotFound)?;
+    Ok(Posted {
+        message: message_from_row(&row).map_err(map_err)?,
+        created: false,
+        alerts_queued: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SqliteSync;
+    use crate::store::sqlite::SqliteBackend;
+    use crate::store::{Attachment, Backend, NewUser, PresenceUpdate};
+
+    const NOW: i64 = 1_700_000_000;
+
+    struct Scene {
+        db: SqliteBackend,
+        _dir: tempfile::TempDir,
+        room: i64,
+        users: Vec<i64>,
+    }
+
+    /// A room with alice, bob, carol and dave; bob and carol want mail
+    /// alerts and were last seen long ago.
+    async fn scene() -> Scene {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = SqliteBackend::open(&dir.path().join("db.sqlite3"), true, SqliteSync::Full)
+            .await
+            .expect("open");
+        let room = db.create_room("general", "General").await.expect("room").id;
+        let mut users = Vec::new();
+        for name in ["alice", "bob", "carol", "dave"] {
+            let user = db
+                .create_user(NewUser {
+                    username: name.to_owned(),
+                    username_key: name.to_owned(),
+                    email: Some(format!("{name}@example.com")),
+                    password_hash: String::new(),
+                    is_admin: false,
+                    created_at: NOW,
+                })
+                .await
+                .expect("user");
+            db.add_member(room, user.id, "000000")
+                .await
+                .expect("member");
+            users.push(user.id);
+        }
+        for &away in &users[1..3] {
+            db.set_alerts(room, away, true, true).await.expect("alerts");
+            db.save_presence(PresenceUpdate {
+                room_id: room,
+                user_id: away,
+                last_seen: NOW - 1_000,
+                has_focus: false,
+                inactive_from: NOW - 900,
+                last_spoke: None,
+            })
+            .await
+            .expect("presence");
+        }
+        Scene {
+            db,
+            _dir: dir,
+            room,
+            users,
+        }
+    }
+
+    fn message(room: i64, user: i64, at: i64, text: &str) -> NewMessage {
+        NewMessage {
+            room_id: room,
+            user_id: user,
+            username: format!("user{user}"),
+            time: at,
+            content: text.to_owned(),
+            html: format!("<p>{text}</p>"),
+            client_id: Some(format!("{user}-{text}")),
+            file: None,
+            presence: PresenceUpdate {
+                room_id: room,
+                user_id: user,
+                last_seen: at,
+                has_focus: user % 2 == 0,
+                inactive_from: at + 90,
+                last_spoke: Some(at),
+            },
+            mail_delay: 60,
+        }
+    }
+
+    /// Alice writes, carol (away, alerted) comes back by writing, alice
+    /// writes again, dave attaches a file: bob gets one alert, carol one.
+    fn batch(s: &Scene) -> Vec<NewMessage> {
+        let [alice, _, carol, dave] = s.users[..] else {
+            unreachable!("four users")
+        };
+        let mut with_file = message(s.room, dave, NOW + 3, "a file");
+        with_file.file = Some(Attachment {
+            name: "notes.txt".to_owned(),
+            size: 12,
+            content_type: "text/plain".to_owned(),
+            key: "k1".to_owned(),
+        });
+        vec![
+            message(s.room, alice, NOW, "one"),
+            message(s.room, carol, NOW + 1, "back"),
+            message(s.room, alice, NOW + 2, "two"),
+            with_file,
+        ]
+    }
+
+    /// What a batch left in the database, ids included.
+    async fn outcome(s: &Scene) -> (Vec<Message>, Vec<Member>, Vec<(i64, i64, String, i64)>) {
+        let messages = s.db.messages_after(s.room, 0, 100).await.expect("messages");
+        let members = s.db.members(s.room).await.expect("members");
+        let alerts =
+            s.db.due_alerts(NOW + 1_000, 100)
+                .await
+                .expect("alerts")
+                .into_iter()
+                .map(|a| (a.user_id, a.created_at, a.recipient, a.first_message_id))
+                .collect();
+        (messages, members, alerts)
+    }
+
+    #[test]
+    fn a_batch_waits_for_the_senders_of_the_last_commit_only_when_it_pays() {
+        let mut gather = Gather::default();
+        assert!(
+            gather.deadline(1).is_none(),
+            "the first message goes at once"
+        );
+
+        // A slow commit of 8 while 8 more queued: 16 senders are about.
+        gather.committed(8, 8, Duration::from_millis(2));
+        assert_eq!(gather.expected, 16);
+        let deadline = gather.deadline(8).expect("waits for the other 8");
+        let wait = deadline - tokio::time::Instant::now();
+        assert!(
+            wait <= Duration::from_millis(2),
+            "never longer than a commit"
+        );
+        assert!(gather.deadline(16).is_none(), "all there: commit now");
+
+        // A lone sender never waits, however slow the disk.
+        gather.committed(1, 0, Duration::from_millis(3));
+        assert!(gather.deadline(1).is_none());
+
+        // A fast commit is not worth waiting for.
+        gather.committed(16, 0, Duration::from_micros(300));
+        assert!(gather.deadline(2).is_none());
+
+        // The wait is capped, and so is the count.
+        gather.committed(MAX_BATCH, MAX_BATCH, Duration::from_secs(1));
+        assert_eq!(gather.expected, MAX_BATCH);
+        let wait = gather.deadline(1).expect("waits") - tokio::time::Instant::now();
+        assert!(wait <= MAX_GATHER);
+    }
+
+    #[tokio::test]
+    async fn a_bulk_batch_stores_what_one_by_one_posting_stores() {
+        let (bulk, each) = (scene().await, scene().await);
+        let by_bulk = post_bulk(&bulk.db.write, &batch(&bulk))
+            .await
+            .expect("bulk")
+            .expect("the bulk path takes this batch");
+        let by_each = post_each(&each.db.write, batch(&each)).await.expect("each");
+
+        let summary = |posted: &[Posted]| -> Vec<(i64, i64, usize)> {
+            posted
+                .iter()
+                .map(|p| (p.message.id, p.message.seq, p.alerts_queued))
+                .collect()
+        };
+        assert_eq!(summary(&by_bulk), summary(&by_each));
+        assert_eq!(
+            by_bulk.iter().map(|p| p.alerts_queued).collect::<Vec<_>>(),
+            [2, 0, 0, 0],
+            "bob and carol are alerted by the first message only"
+        );
+        let (bulk_out, each_out) = (outcome(&bulk).await, outcome(&each).await);
+        assert_eq!(
+            format!("{:?}", bulk_out.0),
+            format!("{:?}", each_out.0),
+            "same messages, seqs and files"
+        );
+        assert_eq!(
+            format!("{:?}", bulk_out.1),
+            format!("{:?}", each_out.1),
+            "same presence and alert state"
+        );
+        assert_eq!(bulk_out.2, each_out.2, "same outbox");
+        assert_eq!(bulk_out.2.len(), 2);
+        assert_eq!(bulk.db.last_message_id(bulk.room).await.expect("last"), 4);
+
+        // The room's seq counter moved along: a later single post follows on.
+        let next = post_each(
+            &bulk.db.write,
+            vec![message(bulk.room, bulk.users[0], NOW + 9, "after")],
+        )
+        .await
+        .expect("after");
+        assert_eq!(next[0].message.seq, 5);
+    }
+
+    #[tokio::test]
+    async fn the_bulk_path_declines_repeats_and_missing_rooms_and_writes_nothing() {
+        let s = scene().await;
+        let alice = s.users[0];
+        let repeated_inside = vec![
+            message(s.room, alice, NOW, "same"),
+            message(s.room, alice, NOW + 1, "same"),
+        ];
+        assert!(
+            post_bulk(&s.db.write, &repeated_inside)
+                .await
+                .expect("ran")
+                .is_none()
+        );
+
+        post_each(&s.db.write, vec![message(s.room, alice, NOW, "first")])
+            .await
+            .expect("first");
+        let repeated_earlier = vec![
+            message(s.room, alice, NOW + 1, "new"),
+            message(s.room, alice, NOW + 2, "first"),
+        ];
+        assert!(
+            post_bulk(&s.db.write, &repeated_earlier)
+                .await
+                .expect("ran")
+                .is_none()
+        );
+
+        let missing_room = vec![
+            message(s.room, alice, NOW + 3, "fine"),
+            message(s.room + 99, alice, NOW + 4, "nowhere"),
+        ];
+        assert!(
+            post_bulk(&s.db.write, &missing_room)
+                .await
+                .expect("ran")
+                .is_none()
+        );
+
+        let stored = s.db.messages_after(s.room, 0, 100).await.expect("messages");
+        assert_eq!(stored.len(), 1, "only the one posted on its own");
+    }
+}
