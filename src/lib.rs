@@ -114,6 +114,7 @@ impl App {
             signer,
             mailer,
             throttle: Arc::new(web::throttle::Throttle::new(&limits)),
+            users_json: web::views::UsersJson::default(),
         });
         Ok(Self {
             state,

@@ -322,6 +322,14 @@ impl Chat {
         Ok(self.store.members(room_id).await?)
     }
 
+    /// The same list, shared (see [`crate::store::Backend::members_shared`]).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn members_shared(&self, room_id: i64) -> Result<Arc<Vec<Member>>, ServiceError> {
+        Ok(self.store.members_shared(room_id).await?)
+    }
+
     /// Saves a member's preferences: alerts, and optionally a colour from
     /// the palette (admins may set any colour; members pick readable ones).
     ///

@@ -73,7 +73,7 @@ struct State {
     rooms: Maps<String, Room>,
     /// `None`: known not to be a member.
     members: Maps<(i64, i64), Option<Member>>,
-    lists: Maps<i64, Vec<Member>>,
+    lists: Maps<i64, Arc<Vec<Member>>>,
 }
 
 /// A [`Backend`] that answers repeated look-ups from memory.
@@ -147,7 +147,8 @@ impl CachedBackend {
         let mut state = self.lock();
         state.generation += 1;
         if let Some(entry) = state.lists.entries.get_mut(&p.room_id) {
-            entry.value.iter_mut().for_each(apply);
+            // A copy still handed out keeps the old list; this one is new.
+            Arc::make_mut(&mut entry.value).iter_mut().for_each(apply);
         }
         if let Some(Entry {
             value: Some(member),
@@ -281,8 +282,12 @@ impl Backend for CachedBackend {
     }
 
     async fn members(&self, room_id: i64) -> Result<Vec<Member>, StoreError> {
-        self.cached(|s| &mut s.lists, room_id, self.inner.members(room_id))
-            .await
+        Ok(self.members_shared(room_id).await?.as_ref().clone())
+    }
+
+    async fn members_shared(&self, room_id: i64) -> Result<Arc<Vec<Member>>, StoreError> {
+        let fetch = async { Ok(Arc::new(self.inner.members(room_id).await?)) };
+        self.cached(|s| &mut s.lists, room_id, fetch).await
     }
 
     async fn room_by_id(&self, id: i64) -> Result<Room, StoreError> {

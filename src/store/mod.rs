@@ -78,6 +78,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn member(&self, room_id: i64, user_id: i64) -> Result<Member, StoreError>;
     /// Every member of a room, by username.
     async fn members(&self, room_id: i64) -> Result<Vec<Member>, StoreError>;
+    /// The same list, shared: a caching backend hands out its own copy
+    /// instead of cloning it, and the same `Arc` while the list is unchanged.
+    async fn members_shared(&self, room_id: i64) -> Result<Arc<Vec<Member>>, StoreError> {
+        Ok(Arc::new(self.members(room_id).await?))
+    }
     /// A room by id.
     async fn room_by_id(&self, id: i64) -> Result<Room, StoreError>;
     /// Renames a room; `Conflict` when the new slug is taken.

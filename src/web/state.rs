@@ -42,6 +42,8 @@ pub struct Shared {
     pub mailer: crate::mail::Mailer,
     /// Abuse limits.
     pub throttle: Arc<super::throttle::Throttle>,
+    /// The users list of poll answers, per room.
+    pub users_json: super::views::UsersJson,
 }
 
 impl AppState {

@@ -18,7 +18,7 @@ use crate::web::error::{ApiError, AppError};
 use crate::web::forms::{FormData, read_upload};
 use crate::web::pages::room::{check_send_rate, parse_id, post_draft};
 use crate::web::state::AppState;
-use crate::web::views::{MessageView, UserView};
+use crate::web::views::MessageView;
 
 /// Longest long-poll wait, seconds.
 pub const MAX_WAIT_SECS: u64 = 25;
@@ -55,13 +55,16 @@ async fn news(
     messages: Vec<Message>,
 ) -> Result<Json<News>, ApiError> {
     let now = domain::now();
-    let members = state.chat.members(access.room.id).await?;
+    let members = state.chat.members_shared(access.room.id).await?;
     let new_last = messages.last().map_or(last, |m| m.id.max(last));
     let messages: Vec<MessageView> = messages
         .iter()
         .map(|m| MessageView::new(state, &access.room.slug, m))
         .collect();
-    let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, now)).collect();
+    let users = state
+        .users_json
+        .get(access.room.id, &members, now)
+        .map_err(|e| AppError::Internal(format!("rendering the users list: {e}")))?;
     Ok(Json(News {
         success: true,
         last: new_last,
@@ -78,7 +81,8 @@ pub struct News {
     pub last: i64,
     pub time: i64,
     pub messages: Vec<MessageView>,
-    pub users: Vec<UserView>,
+    /// `[UserView]`, rendered once per room and second ([`crate::web::views::UsersJson`]).
+    pub users: Box<serde_json::value::RawValue>,
 }
 
 /// `POST /{slug}/api/poll/`: fields `last`, `hasFocus`, optional `wait`.
