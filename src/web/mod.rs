@@ -22,7 +22,6 @@ use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -97,7 +96,7 @@ pub fn router(state: AppState) -> Router {
             auth::SESSION_DAYS,
         )));
 
-    let mut app = app
+    let app = app
         .layer(middleware::from_fn(csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -105,36 +104,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(tower_http::csrf::CsrfLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
+        .layer(middleware::map_response_with_state(
+            state.config.is_https(),
+            security_headers,
         ));
-    if state.config.is_https() {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        ));
-    }
     app.layer(CatchPanicLayer::custom(|_| {
         tracing::error!("a handler panicked");
         (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html("<!doctype html><title>Server error</title><h1>Server error</h1><p>Something went wrong on the server. Please try again.</p>")).into_response()
@@ -179,6 +152,36 @@ fn admin_routes(p: &str) -> Router<AppState> {
             get(deactivate_confirm).post(deactivate),
         )
         .route(&r("audit/"), get(audit))
+}
+
+/// The headers every answer carries unless its handler set its own: one
+/// layer for all of them, since each layer is a future more per request.
+async fn security_headers(
+    axum::extract::State(https): axum::extract::State<bool>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(header::CACHE_CONTROL, "no-store");
+    if https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
 }
 
 async fn health() -> &'static str {
