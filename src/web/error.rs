@@ -1,6 +1,6 @@
 //! The one place where failures become HTTP answers.
 //!
-//! Pages get an HTML error page (rendered by [`render_error_pages`], which
+//! Pages get an HTML error page (rendered by [`guard`], which
 //! can reach the templates); the JSON API gets `{"success": false, "error"}`.
 //! Server errors are logged once with their cause; clients get a sentence.
 
@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
+use super::csrf;
 use super::state::AppState;
 use crate::service::ServiceError;
 use crate::store::StoreError;
@@ -168,15 +169,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Renders [`ErrorPage`] responses (and bare 404s and 405s from routing) as
-/// HTML through the `error.html` template.
-pub async fn render_error_pages(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The middleware around every handler: checks the CSRF token of state
+/// changes ([`csrf::verify`]), then renders [`ErrorPage`] responses (and bare
+/// 404s and 405s from routing) as HTML through the `error.html` template.
+/// One middleware for both, since each layer costs every request a future.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_api = request.uri().path().contains("/api/");
-    let response = next.run(request).await;
+    let response = csrf::verify(request, next).await;
+    render_error_page(&state, is_api, response)
+}
+
+fn render_error_page(state: &AppState, is_api: bool, response: Response) -> Response {
     let status = response.status();
     let page = response.extensions().get::<ErrorPage>().cloned();
     let message = match page {

@@ -97,11 +97,7 @@ pub fn router(state: AppState) -> Router {
         )));
 
     let app = app
-        .layer(middleware::from_fn(csrf::verify))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            error::render_error_pages,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), error::guard))
         .layer(sessions)
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(middleware::map_response_with_state(
