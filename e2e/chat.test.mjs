@@ -264,6 +264,10 @@ e2e('4. Shift+Enter makes a new line, Enter sends', async (t) => {
   assert.equal(alice.requests.count('/api/send/'), 1, 'Enter sent once');
   const html = await message.locator('.cv-content').innerHTML();
   assert.match(html, /first line<br\s*\/?>\s*second line/, `the message keeps its line break: ${html}`);
+  // The message can arrive on the event stream before the send is answered;
+  // the input is cleared once the send is acknowledged.
+  await page.waitForFunction(() => document.getElementById('cv-input').value === '', null, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await input.inputValue(), '', 'the input was cleared');
   assert.equal(await page.locator('li.cv-message').count(), 1);
 
