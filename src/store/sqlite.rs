@@ -116,6 +116,27 @@ fn member_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Member, sqlx::Error>
     })
 }
 
+/// Writes one member's presence (a sign of life, or a send).
+async fn save_presence<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    p: &PresenceUpdate,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+         last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
+    )
+    .bind(p.last_seen)
+    .bind(p.has_focus)
+    .bind(p.inactive_from)
+    .bind(p.last_spoke)
+    .bind(p.room_id)
+    .bind(p.user_id)
+    .execute(db)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active, alert_email";
 const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, COALESCE(u.alert_email, u.email) AS email, mb.colour, mb.alert, \
      mb.mail_alert, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
@@ -531,20 +552,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn save_presence(&self, p: PresenceUpdate) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
-             last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
-        )
-        .bind(p.last_seen)
-        .bind(p.has_focus)
-        .bind(p.inactive_from)
-        .bind(p.last_spoke)
-        .bind(p.room_id)
-        .bind(p.user_id)
-        .execute(&self.write)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        save_presence(&self.write, &p).await
     }
 
     #[tracing::instrument(skip_all, fields(room_id = m.room_id, user_id = m.user_id))]

@@ -87,15 +87,14 @@ fn refuse(is_api: bool) -> Response {
 /// The header is checked here; for url-encoded forms the body is read here
 /// (bounded), checked, and handed on unchanged; multipart bodies may be huge
 /// uploads, so they are marked unverified and the upload extractor checks the
-/// token field before anything is stored.
-pub async fn verify(request: Request, next: Next) -> Response {
+/// token field before anything is stored. `is_api` picks the JSON refusal.
+pub async fn verify(request: Request, next: Next, is_api: bool) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return next.run(request).await;
     }
-    let is_api = request.uri().path().contains("/api/");
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return refuse(is_api);
     };

@@ -175,7 +175,7 @@ impl IntoResponse for ApiError {
 /// One middleware for both, since each layer costs every request a future.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_api = request.uri().path().contains("/api/");
-    let response = csrf::verify(request, next).await;
+    let response = csrf::verify(request, next, is_api).await;
     render_error_page(&state, is_api, response)
 }
 

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use sqlx::{Row, SqlitePool};
 
-use super::{MEMBER_COLUMNS, MESSAGE_COLUMNS, map_err, member_from_row, message_from_row};
+use super::{
+    MEMBER_COLUMNS, MESSAGE_COLUMNS, map_err, member_from_row, message_from_row, save_presence,
+};
 use crate::store::{Member, Message, NewMessage, Posted, StoreError};
 
 /// Most messages committed together.
@@ -506,20 +508,7 @@ async fn post_in_tx(
         return earlier_send(tx, &m).await;
     };
     let (id, seq): (i64, i64) = (row.get(0), row.get(1));
-    let p = &m.presence;
-    sqlx::query(
-        "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
-         last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
-    )
-    .bind(p.last_seen)
-    .bind(p.has_focus)
-    .bind(p.inactive_from)
-    .bind(p.last_spoke)
-    .bind(p.room_id)
-    .bind(p.user_id)
-    .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
+    save_presence(&mut **tx, &m.presence).await?;
     let alerts_queued = queue_alerts(tx, &m, id).await?;
     Ok(Posted {
         message: Message {
@@ -765,6 +754,10 @@ mod tests {
         assert_eq!(next[0].message.seq, 5);
     }
 
+    async fn declined(s: &Scene, batch: &[NewMessage]) -> bool {
+        post_bulk(&s.db.write, batch).await.expect("ran").is_none()
+    }
+
     #[tokio::test]
     async fn the_bulk_path_declines_repeats_and_missing_rooms_and_writes_nothing() {
         let s = scene().await;
@@ -773,12 +766,7 @@ mod tests {
             message(s.room, alice, NOW, "same"),
             message(s.room, alice, NOW + 1, "same"),
         ];
-        assert!(
-            post_bulk(&s.db.write, &repeated_inside)
-                .await
-                .expect("ran")
-                .is_none()
-        );
+        assert!(declined(&s, &repeated_inside).await);
 
         post_each(&s.db.write, vec![message(s.room, alice, NOW, "first")])
             .await
@@ -787,23 +775,13 @@ mod tests {
             message(s.room, alice, NOW + 1, "new"),
             message(s.room, alice, NOW + 2, "first"),
         ];
-        assert!(
-            post_bulk(&s.db.write, &repeated_earlier)
-                .await
-                .expect("ran")
-                .is_none()
-        );
+        assert!(declined(&s, &repeated_earlier).await);
 
         let missing_room = vec![
             message(s.room, alice, NOW + 3, "fine"),
             message(s.room + 99, alice, NOW + 4, "nowhere"),
         ];
-        assert!(
-            post_bulk(&s.db.write, &missing_room)
-                .await
-                .expect("ran")
-                .is_none()
-        );
+        assert!(declined(&s, &missing_room).await);
 
         let stored = s.db.messages_after(s.room, 0, 100).await.expect("messages");
         assert_eq!(stored.len(), 1, "only the one posted on its own");
