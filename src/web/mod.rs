@@ -83,8 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/api/presence/"), post(api::presence))
         .route(&r("{slug}/api/events/"), get(api::events::stream))
         .merge(uploads)
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(csrf::MAX_FORM_BYTES));
+        .fallback(not_found);
 
     let sessions = SessionManagerLayer::new(SessionStoreAdapter(state.chat.store.clone()))
         .with_name("conversate_session")
@@ -96,21 +95,32 @@ pub fn router(state: AppState) -> Router {
             auth::SESSION_DAYS,
         )));
 
-    let app = app
-        .layer(middleware::from_fn_with_state(state.clone(), error::guard))
-        .layer(sessions)
-        .layer(tower_http::csrf::CsrfLayer::new())
+    // The layers wrap the finished router once, as one stack of concrete
+    // services. Through `Router::layer` each would wrap every route
+    // separately, behind a box of its own: a service clone, a boxed future
+    // and a copy of it per layer and request.
+    let is_https = state.config.is_https();
+    let stack = tower::ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            Duration::from_secs(300),
+        ))
+        .map_request(|request: axum::http::Request<_>| request.map(axum::body::Body::new))
+        // Forms are small; the upload routes raise this for themselves.
+        .layer(DefaultBodyLimit::max(csrf::MAX_FORM_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html("<!doctype html><title>Server error</title><h1>Server error</h1><p>Something went wrong on the server. Please try again.</p>")).into_response()
+        }))
         .layer(middleware::map_response_with_state(
-            state.config.is_https(),
+            is_https,
             security_headers,
-        ));
-    app.layer(CatchPanicLayer::custom(|_| {
-        tracing::error!("a handler panicked");
-        (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html("<!doctype html><title>Server error</title><h1>Server error</h1><p>Something went wrong on the server. Please try again.</p>")).into_response()
-    }))
-    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(300)))
-    .layer(TraceLayer::new_for_http())
-    .with_state(state)
+        ))
+        .layer(tower_http::csrf::CsrfLayer::new())
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), error::guard))
+        .service(app.with_state(state));
+    Router::new().fallback_service(stack)
 }
 
 /// The administration pages: refused to non-admins inside every handler.
@@ -150,32 +160,48 @@ fn admin_routes(p: &str) -> Router<AppState> {
         .route(&r("audit/"), get(audit))
 }
 
-/// The headers every answer carries unless its handler set its own: one
-/// layer for all of them, since each layer is a future more per request.
+/// The headers every answer carries unless its handler set its own. The
+/// values are constants: `HeaderValue::from_static` checks every byte, and
+/// at run time it did so for each answer (the policy alone is 230 bytes).
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+];
+
+/// Sent over HTTPS only.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+/// Sets the security headers: one layer for all of them, since each layer
+/// is a future more per request.
 async fn security_headers(
     axum::extract::State(https): axum::extract::State<bool>,
     mut response: axum::response::Response,
 ) -> axum::response::Response {
     let headers = response.headers_mut();
-    let mut set = |name: HeaderName, value: &'static str| {
-        headers
-            .entry(name)
-            .or_insert_with(|| HeaderValue::from_static(value));
-    };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
-    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::REFERRER_POLICY, "same-origin");
-    set(header::X_FRAME_OPTIONS, "DENY");
-    set(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(header::CACHE_CONTROL, "no-store");
+    headers.reserve(SECURITY_HEADERS.len() + 1);
+    for (name, value) in SECURITY_HEADERS {
+        headers.entry(name).or_insert(value);
+    }
     if https {
-        set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        );
+        headers
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HSTS);
     }
     response
 }
