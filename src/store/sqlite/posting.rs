@@ -63,6 +63,12 @@ impl Committer {
                 let took = started.elapsed();
                 // Those who queued during the commit start the next batch.
                 take_waiting(&mut rx, &mut batch);
+                tracing::debug!(
+                    size,
+                    queued = batch.len(),
+                    took_us = took.as_micros(),
+                    "committed messages"
+                );
                 gather.committed(size, batch.len(), took);
             }
         });
