@@ -78,29 +78,35 @@ fn printable(key: &str) -> String {
 }
 
 fn decode(raw: &[u8]) -> Result<String, AppError> {
-    let plus_as_space: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    // Most fields (ids, flags, tokens) have nothing to decode.
+    let bytes = if raw.iter().any(|b| matches!(b, b'+' | b'%')) {
+        let plus_as_space: Vec<u8> = raw
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        percent_encoding::percent_decode(&plus_as_space).collect()
+    } else {
+        raw.to_vec()
+    };
     String::from_utf8(bytes).map_err(|_| {
         AppError::BadRequest("The form contains text that is not valid UTF-8.".to_owned())
     })
+}
+
+/// Whether the request's `Content-Type` is `mime` (any parameters, any case).
+fn has_content_type(request: &Request, mime: &str) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.as_bytes().get(..mime.len()))
+        .is_some_and(|start| start.eq_ignore_ascii_case(mime.as_bytes()))
 }
 
 impl FromRequest<AppState> for FormData {
     type Rejection = AppError;
 
     async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
-        let is_form = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
-        if !is_form {
+        if !has_content_type(&request, "application/x-www-form-urlencoded") {
             return Err(AppError::BadRequest(
                 "Expected a form (application/x-www-form-urlencoded).".to_owned(),
             ));
@@ -132,12 +138,7 @@ pub async fn read_upload(
     request: Request,
 ) -> Result<UploadForm, AppError> {
     let verified = request.extensions().get::<csrf::Verified>().is_some();
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
+    if !has_content_type(&request, "multipart/form-data") {
         let fields = FormData::from_request(request, state).await?;
         return Ok(UploadForm { fields, file: None });
     }
@@ -263,6 +264,32 @@ mod tests {
     #[test]
     fn refuses_invalid_utf8_and_repeats() {
         assert!(FormData::parse(b"a=%FF").is_err());
+        assert!(
+            FormData::parse(b"a=\xFF").is_err(),
+            "raw, with nothing to decode"
+        );
         assert!(FormData::parse(b"a=1&a=2").is_err());
+    }
+
+    #[test]
+    fn content_types_match_by_prefix_in_any_case() {
+        let with = |value: &str| {
+            Request::builder()
+                .header(header::CONTENT_TYPE, value)
+                .body(axum::body::Body::empty())
+                .expect("request")
+        };
+        let form = "application/x-www-form-urlencoded";
+        assert!(has_content_type(&with(form), form));
+        assert!(has_content_type(
+            &with("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
+            form
+        ));
+        assert!(!has_content_type(&with("text/plain"), form));
+        assert!(!has_content_type(&with("application/x"), form));
+        let none = Request::builder()
+            .body(axum::body::Body::empty())
+            .expect("request");
+        assert!(!has_content_type(&none, form));
     }
 }
