@@ -9,7 +9,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::RngCore;
@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use super::error::{ApiError, AppError};
+use super::forms::has_content_type;
 
 /// Session key of the token.
 pub const TOKEN_KEY: &str = "csrf";
@@ -106,16 +107,10 @@ pub async fn verify(request: Request, next: Next, is_api: bool) -> Response {
         request.extensions_mut().insert(Verified);
         return next.run(request).await;
     }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if content_type.starts_with("multipart/form-data") {
+    if has_content_type(&request, "multipart/form-data") {
         return next.run(request).await;
     }
-    if !content_type.starts_with("application/x-www-form-urlencoded") {
+    if !has_content_type(&request, "application/x-www-form-urlencoded") {
         return refuse(is_api);
     }
     let (parts, body) = request.into_parts();

@@ -94,7 +94,7 @@ fn decode(raw: &[u8]) -> Result<String, AppError> {
 }
 
 /// Whether the request's `Content-Type` is `mime` (any parameters, any case).
-fn has_content_type(request: &Request, mime: &str) -> bool {
+pub(crate) fn has_content_type(request: &Request, mime: &str) -> bool {
     request
         .headers()
         .get(header::CONTENT_TYPE)
