@@ -12,6 +12,7 @@
 //! tied to this trait's write methods, and the generation check below is
 //! the part that matters; a map behind a mutex is all it takes.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -44,7 +45,11 @@ impl<K: Eq + Hash, V: Clone> Maps<K, V> {
         }
     }
 
-    fn get(&self, key: &K, ttl: Duration) -> Option<V> {
+    fn get<Q>(&self, key: &Q, ttl: Duration) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         self.entries
             .get(key)
             .filter(|e| e.at.elapsed() < ttl)
@@ -509,7 +514,7 @@ impl SessionRecords for CachedSessions {
     async fn load(&self, id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError> {
         let generation = {
             let state = self.lock();
-            if let Some((data, expires)) = state.1.get(&id.to_owned(), self.ttl) {
+            if let Some((data, expires)) = state.1.get(id, self.ttl) {
                 return Ok((expires > now).then_some((data, expires)));
             }
             state.0

@@ -12,13 +12,13 @@ mod types;
 
 use std::sync::Arc;
 
-pub use sessions::{SessionRecords, SessionStoreAdapter};
+pub use sessions::SessionRecords;
 pub use types::*;
 
 use crate::config::{DatabaseUrl, SqliteSync};
 
 /// What went wrong in storage, in terms callers can act on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("not found")]

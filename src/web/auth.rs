@@ -6,23 +6,21 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use tower_sessions::Session;
 
 use super::error::AppError;
+use super::session::{self, Session};
 use super::state::AppState;
 use crate::store::{StoreError, User};
 
-const USER_KEY: &str = "uid";
-const FINGERPRINT_KEY: &str = "pwfp";
-const REFRESHED_KEY: &str = "refreshed";
 /// Sessions last this long without a visit.
-pub const SESSION_DAYS: i64 = 14;
+pub const SESSION_DAYS: i64 = session::DAYS;
 
 /// A short fingerprint of a password hash (its last 16 characters, part of
 /// the argon2 output): it changes whenever the password does.
-fn fingerprint(user: &User) -> String {
+fn fingerprint(user: &User) -> &str {
     let hash = &user.password_hash;
-    hash[hash.len().saturating_sub(16)..].to_owned()
+    hash.get(hash.len().saturating_sub(16)..)
+        .unwrap_or_default()
 }
 
 /// The visitor: a logged-in, active user, or nobody.
@@ -94,14 +92,17 @@ impl FromRequestParts<AppState> for Viewer {
             .get::<Session>()
             .cloned()
             .ok_or_else(|| AppError::Internal("session layer missing".to_owned()))?;
+        if let Some(e) = session.broken() {
+            return Err(e.into());
+        }
         let user = current_user(&session, state).await?;
         Ok(Self { user, session })
     }
 }
 
 async fn current_user(session: &Session, state: &AppState) -> Result<Option<User>, AppError> {
-    // A broken or forged session counts as anonymous, never as an error page.
-    let Ok(Some(user_id)) = session.get::<i64>(USER_KEY).await else {
+    let Some((user_id, refreshed)) = session.with(|d| Some((d.user_id?, d.refreshed.unwrap_or(0))))
+    else {
         return Ok(None);
     };
     let user = match state.chat.store.user_by_id(user_id).await {
@@ -109,63 +110,40 @@ async fn current_user(session: &Session, state: &AppState) -> Result<Option<User
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let stored = session.get::<String>(FINGERPRINT_KEY).await.ok().flatten();
-    if !user.is_active || stored.as_deref() != Some(fingerprint(&user).as_str()) {
+    let same_password = session.with(|d| d.fingerprint.as_deref() == Some(fingerprint(&user)));
+    if !user.is_active || !same_password {
         // Log out, but keep the CSRF token so the visitor's next form (the
         // login form, say) still works and API clients learn "401", not "403".
-        let _ = session.remove::<i64>(USER_KEY).await;
-        let _ = session.remove::<String>(FINGERPRINT_KEY).await;
+        session.update(|d| {
+            d.user_id = None;
+            d.fingerprint = None;
+        });
         return Ok(None);
     }
     // Sessions expire after inactivity; touching the session once a day keeps
     // active users logged in without a write per request.
     let now = crate::domain::now();
-    let refreshed = session
-        .get::<i64>(REFRESHED_KEY)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0);
     if now - refreshed > 86_400 {
-        let _ = session.insert(REFRESHED_KEY, now).await;
+        session.update(|d| d.refreshed = Some(now));
     }
     Ok(Some(user))
 }
 
-/// Logs `user` in: a new session id (no fixation), then the user's keys.
-///
-/// # Errors
-/// When the session store fails.
-pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    session.clear().await;
-    session
-        .insert(USER_KEY, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    session
-        .insert(FINGERPRINT_KEY, fingerprint(user))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    session
-        .insert(REFRESHED_KEY, crate::domain::now())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    // A fresh CSRF token too: the old one was issued to an anonymous visitor.
-    super::csrf::rotate(session).await?;
-    Ok(())
+/// Logs `user` in: a new session id (no fixation), then the user's keys and
+/// a fresh CSRF token (the old one was issued to an anonymous visitor).
+pub fn log_in(session: &Session, user: &User) {
+    session.cycle_id();
+    session.update(|d| {
+        *d = session::Data {
+            user_id: Some(user.id),
+            fingerprint: Some(fingerprint(user).to_owned()),
+            refreshed: Some(crate::domain::now()),
+            csrf: Some(super::csrf::new_token()),
+        };
+    });
 }
 
 /// Ends the session.
-///
-/// # Errors
-/// When the session store fails.
-pub async fn log_out(session: &Session) -> Result<(), AppError> {
-    session
-        .flush()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+pub fn log_out(session: &Session) {
+    session.end();
 }

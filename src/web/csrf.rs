@@ -12,15 +12,12 @@ use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rand::RngCore;
 use subtle::ConstantTimeEq;
-use tower_sessions::Session;
 
 use super::error::{ApiError, AppError};
 use super::forms::has_content_type;
+use super::session::{Session, random_hex};
 
-/// Session key of the token.
-pub const TOKEN_KEY: &str = "csrf";
 /// Form field carrying the token.
 pub const FIELD: &str = "csrfmiddlewaretoken";
 /// Header carrying the token.
@@ -32,44 +29,31 @@ pub const MAX_FORM_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct Verified;
 
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A new token: 256 random bits, hex.
+#[must_use]
+pub fn new_token() -> String {
+    random_hex(32)
 }
 
 /// The session's token, created on first use.
-///
-/// # Errors
-/// When the session store fails.
-pub async fn token(session: &Session) -> Result<String, AppError> {
-    if let Ok(Some(token)) = session.get::<String>(TOKEN_KEY).await {
-        return Ok(token);
+#[must_use]
+pub fn token(session: &Session) -> String {
+    if let Some(token) = session.with(|d| d.csrf.clone()) {
+        return token;
     }
-    rotate(session).await
-}
-
-/// Replaces the session's token.
-///
-/// # Errors
-/// When the session store fails.
-pub async fn rotate(session: &Session) -> Result<String, AppError> {
     let token = new_token();
-    session
-        .insert(TOKEN_KEY, &token)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(token)
+    session.update(|d| d.csrf = Some(token.clone()));
+    token
 }
 
 /// Whether `offered` is the session's token (constant-time).
-pub async fn matches(session: &Session, offered: &str) -> bool {
-    match session.get::<String>(TOKEN_KEY).await {
-        Ok(Some(expected)) => {
+pub fn matches(session: &Session, offered: &str) -> bool {
+    session.with(|d| match &d.csrf {
+        Some(expected) => {
             !offered.is_empty() && bool::from(expected.as_bytes().ct_eq(offered.as_bytes()))
         }
-        _ => false,
-    }
+        None => false,
+    })
 }
 
 fn refuse(is_api: bool) -> Response {
@@ -100,7 +84,7 @@ pub async fn verify(request: Request, next: Next, is_api: bool) -> Response {
         return refuse(is_api);
     };
     if let Some(offered) = request.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
-        if !matches(&session, offered).await {
+        if !matches(&session, offered) {
             return refuse(is_api);
         }
         let mut request = request;
@@ -123,7 +107,7 @@ pub async fn verify(request: Request, next: Next, is_api: bool) -> Response {
         };
     };
     let offered = form_urlencoded_value(&bytes, FIELD);
-    if !matches(&session, offered.as_deref().unwrap_or_default()).await {
+    if !matches(&session, offered.as_deref().unwrap_or_default()) {
         return refuse(is_api);
     }
     let mut request = Request::from_parts(parts, Body::from(bytes));

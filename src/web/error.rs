@@ -11,8 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
-use super::csrf;
 use super::state::AppState;
+use super::{csrf, session};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -169,13 +169,18 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The middleware around every handler: checks the CSRF token of state
-/// changes ([`csrf::verify`]), then renders [`ErrorPage`] responses (and bare
-/// 404s and 405s from routing) as HTML through the `error.html` template.
-/// One middleware for both, since each layer costs every request a future.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The middleware around every handler: opens the request's session,
+/// checks the CSRF token of state changes ([`csrf::verify`]), stores the
+/// session if the handler changed it, then renders [`ErrorPage`] responses
+/// (and bare 404s and 405s from routing) as HTML through the `error.html`
+/// template. One middleware for all of it, since each layer costs every
+/// request a future.
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let is_api = request.uri().path().contains("/api/");
+    let session = session::open(&state, request.headers()).await;
+    request.extensions_mut().insert(session.clone());
     let response = csrf::verify(request, next, is_api).await;
+    let response = session::close(&state, &session, response).await;
     render_error_page(&state, is_api, response)
 }
 

@@ -3,9 +3,9 @@
 //! axum's `Form` decodes invalid UTF-8 lossily and accepts repeated fields;
 //! here both are refused with a clear sentence, and every field is bounded.
 
+use super::session::Session;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
-use tower_sessions::Session;
 
 use super::csrf;
 use super::error::AppError;
@@ -148,7 +148,7 @@ pub async fn read_upload(
     let mut form = UploadForm::default();
     let result = read_parts(state, &mut multipart, &mut form).await;
     let token_ok =
-        verified || csrf::matches(session, form.fields.get(csrf::FIELD).unwrap_or_default()).await;
+        verified || csrf::matches(session, form.fields.get(csrf::FIELD).unwrap_or_default());
     if (result.is_err() || !token_ok)
         && let Some((file, _)) = form.file.take()
     {

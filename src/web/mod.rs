@@ -8,6 +8,7 @@ pub mod error;
 pub mod forms;
 pub mod pages;
 pub mod server;
+pub mod session;
 pub mod state;
 pub mod templates;
 pub mod throttle;
@@ -21,13 +22,9 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+pub use state::AppState;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
-
-use crate::store::SessionStoreAdapter;
-pub use state::AppState;
 
 /// The policy for every page: no inline script or style, nothing framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -85,16 +82,6 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .fallback(not_found);
 
-    let sessions = SessionManagerLayer::new(SessionStoreAdapter(state.chat.store.clone()))
-        .with_name("conversate_session")
-        .with_path(p.clone())
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.is_https())
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(
-            auth::SESSION_DAYS,
-        )));
-
     // The layers wrap the finished router once, as one stack of concrete
     // services. Through `Router::layer` each would wrap every route
     // separately, behind a box of its own: a service clone, a boxed future
@@ -117,7 +104,6 @@ pub fn router(state: AppState) -> Router {
             security_headers,
         ))
         .layer(tower_http::csrf::CsrfLayer::new())
-        .layer(sessions)
         .layer(middleware::from_fn_with_state(state.clone(), error::guard))
         .service(app.with_state(state));
     Router::new().fallback_service(stack)

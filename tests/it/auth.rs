@@ -190,14 +190,80 @@ async fn logout_ends_the_session() {
     );
 }
 
+/// A client with no cookie jar of its own: it sends exactly `cookie`.
+fn replaying_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn replayed_session_ids_from_before_login_and_after_logout_are_worthless() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let mut b = app.browser();
+    let (_, html) = b.text("login/").await;
+    b.csrf = crate::support::csrf_in(&html).expect("token");
+    let before_login = session_cookie(&b, &app).await;
+    let r = b
+        .post_form("login/", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let logged_in = session_cookie(&b, &app).await;
+    let (status, html) = b.text("general/").await;
+    assert_eq!(status, StatusCode::OK);
+    b.csrf = crate::support::csrf_in(&html).expect("a new token after login");
+    let r = b.post_form("logout/", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let replay = replaying_client();
+    for (what, cookie) in [
+        ("before login", &before_login),
+        ("after logout", &logged_in),
+    ] {
+        let r = replay
+            .get(app.url("general/"))
+            .header("Cookie", cookie.as_str())
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "the id {what} is anonymous"
+        );
+        let removal = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(
+            removal.starts_with("conversate_session=;") && removal.contains("max-age=0"),
+            "a cookie naming no session is removed ({what}): {removal}"
+        );
+    }
+    let ids =
+        [&before_login, &logged_in].map(|c| c.trim_start_matches("conversate_session=").to_owned());
+    for id in ids {
+        assert_eq!(
+            app.store
+                .sessions()
+                .load(&id, conversate::domain::now())
+                .await
+                .expect("load"),
+            None,
+            "no record is left under {id}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn forged_session_cookies_count_as_anonymous() {
     let app = TestApp::start().await;
     app.with_room().await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let client = replaying_client();
     for cookie in [
         "conversate_session=garbage",
         "conversate_session=AAAAAAAAAAAAAAAAAAAAAA",

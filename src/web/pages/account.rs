@@ -62,7 +62,7 @@ pub async fn submit(
     }
     match accounts::authenticate(&state.chat.store, &username, password).await? {
         Some(user) => {
-            auth::log_in(&viewer.session, &user).await?;
+            auth::log_in(&viewer.session, &user);
             tracing::info!(user = %user.username, "logged in");
             Ok(Redirect::to(&next).into_response())
         }
@@ -83,7 +83,7 @@ pub async fn submit(
 
 /// `POST /logout/`
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
-    auth::log_out(&viewer.session).await?;
+    auth::log_out(&viewer.session);
     Ok(Redirect::to(&state.url("login/")).into_response())
 }
 
@@ -128,7 +128,7 @@ pub async fn change_password(
             Ok(hash) => {
                 state.chat.store.set_password(user.id, &hash).await?;
                 let fresh = state.chat.store.user_by_id(user.id).await?;
-                auth::log_in(&viewer.session, &fresh).await?;
+                auth::log_in(&viewer.session, &fresh);
                 tracing::info!(user = %user.username, "password changed");
                 None
             }

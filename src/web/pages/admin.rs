@@ -578,7 +578,7 @@ pub async fn reset_password(
             if viewer.user.as_ref().is_some_and(|v| v.id == user.id) {
                 // Keep the admin's own session valid with the new password.
                 let fresh = state.chat.store.user_by_id(user.id).await?;
-                crate::web::auth::log_in(&viewer.session, &fresh).await?;
+                crate::web::auth::log_in(&viewer.session, &fresh);
             }
             Ok(redirect(
                 &state,

@@ -22,7 +22,7 @@ use super::state::AppState;
 /// # Errors
 /// When the session store fails.
 pub async fn base(state: &AppState, viewer: &Viewer) -> Result<Value, AppError> {
-    let csrf_token = csrf::token(&viewer.session).await?;
+    let csrf_token = csrf::token(&viewer.session);
     let user = viewer
         .user
         .as_ref()

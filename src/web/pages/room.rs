@@ -56,7 +56,7 @@ pub async fn show(
         .collect();
     let users: Vec<UserItem> = members.iter().map(|m| UserItem::new(m, now)).collect();
     let room_url = state.room_url(&slug);
-    let csrf_token = crate::web::csrf::token(&viewer.session).await?;
+    let csrf_token = crate::web::csrf::token(&viewer.session);
     let data = serde_json::json!({
         "pageSize": state.config.chat.page_size,
         "batchSize": crate::service::chat::BATCH_LIMIT,

@@ -88,7 +88,7 @@ pub async fn submit(
     };
     match result {
         Ok(user) => {
-            auth::log_in(&viewer.session, &user).await?;
+            auth::log_in(&viewer.session, &user);
             tracing::info!(user = %user.username, "first administrator created");
             Ok(Redirect::to(state.prefix()).into_response())
         }
