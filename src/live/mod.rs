@@ -9,7 +9,6 @@
 pub mod postgres;
 pub mod presence;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -89,9 +88,9 @@ struct Newest {
 /// Per-room broadcast channels.
 #[derive(Default)]
 pub struct Hub {
-    rooms: Mutex<HashMap<i64, broadcast::Sender<RoomEvent>>>,
+    rooms: Mutex<crate::FastMap<i64, broadcast::Sender<RoomEvent>>>,
     relay: std::sync::OnceLock<Arc<dyn Relay>>,
-    newest: Mutex<HashMap<i64, Newest>>,
+    newest: Mutex<crate::FastMap<i64, Newest>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -154,7 +153,7 @@ impl Hub {
         }
     }
 
-    fn newest(&self) -> MutexGuard<'_, HashMap<i64, Newest>> {
+    fn newest(&self) -> MutexGuard<'_, crate::FastMap<i64, Newest>> {
         self.newest.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

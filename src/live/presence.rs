@@ -5,7 +5,6 @@
 //! remembers what this node last wrote per member and asks for a write only
 //! when something visible changed or the stored value is getting stale.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::domain::UnixTime;
@@ -33,7 +32,7 @@ pub struct Decision {
 /// Remembers the last presence written per (room, user) on this node.
 #[derive(Debug, Default)]
 pub struct PresenceTracker {
-    written: Mutex<HashMap<(i64, i64), Written>>,
+    written: Mutex<crate::FastMap<(i64, i64), Written>>,
 }
 
 impl PresenceTracker {

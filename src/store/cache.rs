@@ -13,7 +13,6 @@
 //! the part that matters; a map behind a mutex is all it takes.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -35,13 +34,13 @@ struct Entry<T> {
 
 /// Entries with a time to live.
 struct Maps<K, V> {
-    entries: HashMap<K, Entry<V>>,
+    entries: crate::FastMap<K, Entry<V>>,
 }
 
 impl<K: Eq + Hash, V: Clone> Maps<K, V> {
     fn new() -> Self {
         Self {
-            entries: HashMap::new(),
+            entries: crate::FastMap::default(),
         }
     }
 

@@ -1,6 +1,5 @@
 //! What templates and JSON show: messages and members as the protocol has them.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
@@ -110,7 +109,7 @@ impl UserView {
 /// same. Many members polling one room get the same list; rendering it
 /// anew for each poll was a sixth of a poll's time.
 #[derive(Default)]
-pub struct UsersJson(Mutex<HashMap<i64, RenderedUsers>>);
+pub struct UsersJson(Mutex<crate::FastMap<i64, RenderedUsers>>);
 
 /// The list it was rendered from, the second, and the JSON.
 type RenderedUsers = (Arc<Vec<Member>>, i64, Box<RawValue>);
