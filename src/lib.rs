@@ -285,8 +285,14 @@ impl App {
     }
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes, hex: secrets, tokens and session ids.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    use std::fmt::Write as _;
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    buf.iter()
+        .fold(String::with_capacity(bytes * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

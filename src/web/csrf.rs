@@ -16,7 +16,8 @@ use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, AppError};
 use super::forms::has_content_type;
-use super::session::{Session, random_hex};
+use super::session::Session;
+use crate::random_hex;
 
 /// Form field carrying the token.
 pub const FIELD: &str = "csrfmiddlewaretoken";

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::state::AppState;
+use crate::random_hex;
 use crate::store::{SessionRecords, StoreError};
 
 /// The cookie's name.
@@ -109,19 +109,6 @@ impl Session {
     pub fn broken(&self) -> Option<StoreError> {
         self.lock().broken.clone()
     }
-}
-
-/// A new random id: 128 bits, hex.
-#[must_use]
-pub fn random_hex(bytes: usize) -> String {
-    use std::fmt::Write as _;
-    let mut raw = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut raw);
-    raw.iter()
-        .fold(String::with_capacity(bytes * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Whether a cookie value can be an id of ours (hex, or the base64 of the
