@@ -8,6 +8,7 @@
 
 pub mod postgres;
 pub mod presence;
+pub mod recent;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -74,15 +75,27 @@ pub trait Relay: Send + Sync {
     fn relay(&self, room_id: i64, event: &RoomEvent);
 }
 
-/// What this node knows about a room's newest message, so that a poll with
-/// nothing new can be answered without the database.
-#[derive(Debug, Default, Clone, Copy)]
+/// What this node knows about a room's newest messages, so that a poll with
+/// nothing new, and the answer to a send, need no database read.
+#[derive(Debug, Default)]
 struct Newest {
     /// Bumped by every message, clear and resync the hub sees in the room.
     generation: u64,
     /// Every message of the room had an id at most this, when learnt; later
     /// messages raise it as their events pass through the hub.
     bound: Option<(i64, Instant)>,
+    /// The latest messages that passed through the hub.
+    recent: recent::Recent,
+}
+
+impl Newest {
+    /// Message `id` was committed.
+    fn note(&mut self, id: i64) {
+        self.generation += 1;
+        if let Some((bound, at)) = self.bound {
+            self.bound = Some((bound.max(id), at));
+        }
+    }
 }
 
 /// Per-room broadcast channels.
@@ -137,7 +150,10 @@ impl Hub {
     /// Delivers an event to this node's listeners only.
     pub fn publish_local(&self, room_id: i64, event: RoomEvent) {
         match &event {
-            RoomEvent::Message(m) => self.note_message(room_id, m.id),
+            RoomEvent::Message(m) => self.with_newest(room_id, |n| {
+                n.note(m.id);
+                n.recent.insert(m.clone());
+            }),
             RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
             RoomEvent::Presence { .. } | RoomEvent::AccessRevoked { .. } => {}
         }
@@ -157,15 +173,38 @@ impl Hub {
         self.newest.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn with_newest<R>(&self, room_id: i64, f: impl FnOnce(&mut Newest) -> R) -> R {
+        f(self.newest().entry(room_id).or_default())
+    }
+
+    /// Up to `limit` messages of the room after the one with id `last`,
+    /// when the latest messages this node saw can tell them for certain
+    /// (see [`recent::Recent::after`]); `None`: read the store.
+    #[must_use]
+    pub fn recent_after(
+        &self,
+        room_id: i64,
+        last: i64,
+        max_age: Duration,
+        limit: usize,
+    ) -> Option<Vec<Message>> {
+        self.newest()
+            .get(&room_id)?
+            .recent
+            .after(last, max_age, limit)
+    }
+
+    /// Drops the latest messages kept longer than `max_age` in every room.
+    pub fn prune_recent(&self, max_age: Duration) {
+        for newest in self.newest().values_mut() {
+            newest.recent.prune(max_age);
+        }
+    }
+
     /// Records that message `id` was committed in the room (also for rooms
     /// nobody on this node listens to).
     pub fn note_message(&self, room_id: i64, id: i64) {
-        let mut newest = self.newest();
-        let entry = newest.entry(room_id).or_default();
-        entry.generation += 1;
-        if let Some((bound, at)) = entry.bound {
-            entry.bound = Some((bound.max(id), at));
-        }
+        self.with_newest(room_id, |n| n.note(id));
     }
 
     /// Forgets what is known about one room's (or every room's) newest
@@ -180,6 +219,7 @@ impl Hub {
             let entry = newest.entry(room_id).or_default();
             entry.generation += 1;
             entry.bound = None;
+            entry.recent.clear();
         }
     }
 

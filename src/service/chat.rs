@@ -259,6 +259,13 @@ impl Chat {
         {
             return Ok(Vec::new());
         }
+        // A send's answer, or a poll a few messages behind.
+        if let Some(messages) =
+            self.hub
+                .recent_after(room_id, last, self.cache_ttl, BATCH_LIMIT as usize)
+        {
+            return Ok(messages);
+        }
         let generation = self.hub.generation(room_id);
         let messages = self
             .store
@@ -421,8 +428,10 @@ impl Chat {
         self.announce(room_id, true, true).await
     }
 
-    /// Periodic upkeep: announce members who went quiet, forget old entries.
+    /// Periodic upkeep: announce members who went quiet, forget old entries
+    /// (also the latest messages kept in memory for `since`).
     pub async fn sweep_presence(&self) {
+        self.hub.prune_recent(self.cache_ttl);
         let rooms = self.hub.rooms_with_listeners();
         {
             let mut announced = self

@@ -320,3 +320,75 @@ async fn long_poll_with_nothing_new_ends_after_the_wait() {
     assert_eq!(body["messages"], Value::Array(vec![]));
     assert!(started.elapsed() >= Duration::from_millis(900));
 }
+
+fn contents(answer: &Value) -> Vec<String> {
+    answer["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().expect("content").trim().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_send_answers_with_everything_since_the_senders_last_message_and_nothing_cleared() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+
+    let (_, first) = alice
+        .api("general/api/send/", &[("content", "a1"), ("last", "0")])
+        .await;
+    let first_pk = first["last"].as_i64().expect("last");
+    for i in 0..3 {
+        bob.api("general/api/send/", &[("content", &format!("b{i}"))])
+            .await;
+    }
+    let (_, answer) = alice
+        .api(
+            "general/api/send/",
+            &[("content", "a2"), ("last", &first_pk.to_string())],
+        )
+        .await;
+    assert_eq!(
+        contents(&answer),
+        ["<p>b0</p>", "<p>b1</p>", "<p>b2</p>", "<p>a2</p>"],
+        "others' messages since alice's last, then hers, in order"
+    );
+    let stored: Vec<i64> = app
+        .store
+        .messages_after(room.id, first_pk, 100)
+        .await
+        .expect("read")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let answered: Vec<i64> = answer["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["pk"].as_i64().expect("pk"))
+        .collect();
+    assert_eq!(answered, stored, "the answer is what the database holds");
+    assert_eq!(answer["last"], stored[stored.len() - 1]);
+
+    app.create_user("root", true).await;
+    let root = app.login("root").await;
+    let (status, html) = root.text("admin/rooms/general/clear/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Please confirm"));
+    let r = root.post_form("admin/rooms/general/clear/", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, answer) = alice
+        .api(
+            "general/api/send/",
+            &[("content", "a3"), ("last", &first_pk.to_string())],
+        )
+        .await;
+    assert_eq!(
+        contents(&answer),
+        ["<p>a3</p>"],
+        "after a clear no cleared message comes back"
+    );
+}
