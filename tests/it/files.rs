@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 use crate::storage::Storage;
-use crate::support::{Browser, TestApp, stored_messages};
+use crate::support::{TestApp, stored_messages};
 
 crate::on_each_storage! {
     round_trip => upload_and_download_round_trip_with_identical_bytes,
@@ -29,33 +29,12 @@ async fn start(storage: &Storage) -> TestApp {
     TestApp::start_with(|c| storage.apply(c)).await
 }
 
-async fn upload(
-    b: &Browser,
-    name: &str,
-    bytes: Vec<u8>,
-    content: &str,
-) -> (StatusCode, serde_json::Value) {
-    let form = Form::new()
-        .text("content", content.to_owned())
-        .part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    let r = b
-        .client
-        .post(b.url("general/api/send/"))
-        .header("X-CSRFToken", &b.csrf)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST");
-    let status = r.status();
-    (status, r.json().await.expect("json"))
-}
-
 async fn round_trip(storage: Storage) {
     let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let (status, body) = upload(&alice, "data.bin", bytes.clone(), "").await;
+    let (status, body) = alice.upload("data.bin", bytes.clone(), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let m = &body["messages"][0];
     let pk = m["pk"].as_i64().expect("pk");
@@ -123,7 +102,7 @@ async fn inline_images(storage: Storage) {
     app.with_room().await;
     let alice = app.login("alice").await;
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let (_, body) = upload(&alice, "pic.png", png, "look").await;
+    let (_, body) = alice.upload("pic.png", png, "look").await;
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
     assert!(
         body["messages"][0]["content"]
@@ -155,7 +134,7 @@ async fn inline_images(storage: Storage) {
             b"<html><script>alert(1)</script></html>".to_vec(),
         ),
     ] {
-        let (_, body) = upload(&alice, name, bytes, "").await;
+        let (_, body) = alice.upload(name, bytes, "").await;
         let pk = body["messages"][0]["pk"].as_i64().expect("pk");
         assert!(
             !body["messages"][0]["content"]
@@ -200,7 +179,7 @@ async fn hostile_names(storage: Storage) {
         "..\\..\\boot.ini",
     ];
     for name in names {
-        let (status, body) = upload(&alice, name, b"x".to_vec(), "").await;
+        let (status, body) = alice.upload(name, b"x".to_vec(), "").await;
         assert_eq!(status, StatusCode::OK, "{name}");
         let content = body["messages"][0]["content"].as_str().expect("content");
         assert!(!content.contains("<svg"), "{content}");
@@ -218,7 +197,7 @@ async fn hostile_names(storage: Storage) {
     );
     // Control characters cannot travel in a multipart header: a clear 400, nothing stored.
     let before = stored.len();
-    let (status, body) = upload(&alice, "a\tb\u{7f}c.txt", b"x".to_vec(), "").await;
+    let (status, body) = alice.upload("a\tb\u{7f}c.txt", b"x".to_vec(), "").await;
     if status == StatusCode::OK {
         let content = body["messages"][0]["content"].as_str().expect("content");
         assert!(
@@ -238,7 +217,7 @@ async fn strangers(storage: Storage) {
     let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
-    let (_, body) = upload(&alice, "secret.txt", b"secret".to_vec(), "").await;
+    let (_, body) = alice.upload("secret.txt", b"secret".to_vec(), "").await;
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
     let text_only = alice
         .api("general/api/send/", &[("content", "no file")])
@@ -271,7 +250,7 @@ async fn over_limit(storage: Storage) {
     .await;
     let room = app.with_room().await;
     let alice = app.login("alice").await;
-    let (status, body) = upload(&alice, "big.bin", vec![7u8; 100_001], "too big").await;
+    let (status, body) = alice.upload("big.bin", vec![7u8; 100_001], "too big").await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
         body["error"]
@@ -282,7 +261,7 @@ async fn over_limit(storage: Storage) {
     );
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
     assert_eq!(storage.stored(&app.config).await, Vec::<String>::new());
-    let (status, _) = upload(&alice, "fits.bin", vec![7u8; 100_000], "").await;
+    let (status, _) = alice.upload("fits.bin", vec![7u8; 100_000], "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(storage.stored(&app.config).await.len(), 1);
 }
@@ -312,7 +291,7 @@ async fn ranges(storage: Storage) {
     app.with_room().await;
     let alice = app.login("alice").await;
     let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
-    let (_, body) = upload(&alice, "data.bin", bytes.clone(), "").await;
+    let (_, body) = alice.upload("data.bin", bytes.clone(), "").await;
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
     let path = alice.url(&format!("general/file/{pk}/"));
     let get = |range: &'static str| alice.client.get(&path).header("Range", range).send();
@@ -368,7 +347,7 @@ async fn missing(storage: Storage) {
     let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
-    let (_, body) = upload(&alice, "gone.txt", b"soon gone".to_vec(), "").await;
+    let (_, body) = alice.upload("gone.txt", b"soon gone".to_vec(), "").await;
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
     let key = storage.stored(&app.config).await.pop().expect("stored");
     match &storage {
@@ -390,7 +369,7 @@ async fn a_storage_failure_gives_a_clear_error_and_no_message() {
     let tmp = app.config.store_root.join("tmp");
     std::fs::remove_dir_all(&tmp).expect("remove tmp");
     std::fs::write(&tmp, b"not a directory").expect("block tmp");
-    let (status, body) = upload(&alice, "f.bin", vec![1u8; 10], "").await;
+    let (status, body) = alice.upload("f.bin", vec![1u8; 10], "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["success"], false);
     assert!(body["error"].as_str().expect("error").contains("try again"));
@@ -472,13 +451,9 @@ async fn a_full_disk_during_upload_gives_a_clear_error_and_a_consistent_database
     let app = TestApp::start_with(move |c| c.store_root = root).await;
     let room = app.with_room().await;
     let alice = app.login("alice").await;
-    let (status, body) = upload(
-        &alice,
-        "big.bin",
-        vec![1u8; 3 * 1024 * 1024],
-        "does not fit",
-    )
-    .await;
+    let (status, body) = alice
+        .upload("big.bin", vec![1u8; 3 * 1024 * 1024], "does not fit")
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(
         body["error"].as_str().expect("error").contains("try again"),
@@ -494,7 +469,7 @@ async fn a_full_disk_during_upload_gives_a_clear_error_and_a_consistent_database
         Vec::<String>::new(),
         "no partial file left"
     );
-    let (status, _) = upload(&alice, "small.txt", b"fits".to_vec(), "fits").await;
+    let (status, _) = alice.upload("small.txt", b"fits".to_vec(), "fits").await;
     assert_eq!(
         status,
         StatusCode::OK,

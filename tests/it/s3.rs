@@ -3,27 +3,12 @@
 //! `files.rs` and `admin.rs` also run on S3, as `…_on_s3`.)
 
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 
 use crate::process::{seed, spawn};
 use crate::storage::Storage;
 use crate::support::{Browser, PASSWORD, TestApp, TestData, stored_messages};
 
 const MIB: usize = 1024 * 1024;
-
-async fn upload(b: &Browser, bytes: Vec<u8>) -> (StatusCode, serde_json::Value) {
-    let form = Form::new().part("file", Part::bytes(bytes).file_name("big.bin"));
-    let r = b
-        .client
-        .post(b.url("general/api/send/"))
-        .header("X-CSRFToken", &b.csrf)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST");
-    let status = r.status();
-    (status, r.json().await.expect("json"))
-}
 
 #[tokio::test]
 async fn large_files_go_up_in_parts_and_a_refused_one_leaves_no_parts() {
@@ -40,7 +25,7 @@ async fn large_files_go_up_in_parts_and_a_refused_one_leaves_no_parts() {
     let alice = app.login("alice").await;
 
     // Refused after three 5 MiB parts went up: they are aborted.
-    let (status, body) = upload(&alice, vec![9u8; 17 * MIB]).await;
+    let (status, body) = alice.upload("big.bin", vec![9u8; 17 * MIB], "").await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
     assert_eq!(bucket.keys().await, Vec::<String>::new());
@@ -48,7 +33,7 @@ async fn large_files_go_up_in_parts_and_a_refused_one_leaves_no_parts() {
 
     // Accepted in three parts, read back whole and across a part boundary.
     let bytes: Vec<u8> = (0..11 * MIB).map(|i| (i % 251) as u8).collect();
-    let (status, body) = upload(&alice, bytes.clone()).await;
+    let (status, body) = alice.upload("big.bin", bytes.clone(), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(bucket.incomplete_uploads().await, 0);
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
@@ -80,7 +65,7 @@ async fn a_bucket_that_goes_away_gives_a_clear_error_and_no_message() {
     let room = app.with_room().await;
     let alice = app.login("alice").await;
     bucket.delete_bucket().await;
-    let (status, body) = upload(&alice, vec![1u8; 10]).await;
+    let (status, body) = alice.upload("big.bin", vec![1u8; 10], "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["success"], false);
     assert!(body["error"].as_str().expect("error").contains("try again"));
@@ -155,7 +140,7 @@ async fn a_file_uploaded_through_one_node_downloads_from_another() {
         .copied()
         .chain((0..70_000u32).map(|i| (i % 7) as u8))
         .collect();
-    let (status, body) = upload(&alice, bytes.clone()).await;
+    let (status, body) = alice.upload("big.bin", bytes.clone(), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
 

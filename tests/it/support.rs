@@ -423,6 +423,26 @@ impl Browser {
         (status, body)
     }
 
+    /// Sends a file (and `content`) to room `general` through the JSON API.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>, content: &str) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("content", content.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        let r = self
+            .client
+            .post(self.url("general/api/send/"))
+            .header("X-CSRFToken", &self.csrf)
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status();
+        (status, r.json().await.expect("json"))
+    }
+
     /// Sends a message through the no-JS form.
     pub async fn send(&self, slug: &str, content: &str) -> reqwest::Response {
         let form = reqwest::multipart::Form::new()
