@@ -272,6 +272,8 @@ pub struct Config {
     pub limits: Limits,
     /// How long look-ups on the request path are cached, ms (`CACHE_MS`; 0: off).
     pub cache_ms: u64,
+    /// Longest pause while a request body arrives, seconds (`BODY_TIMEOUT_SECS`).
+    pub body_timeout_secs: u64,
 }
 
 /// Throttles against abuse; each a setting.
@@ -326,6 +328,7 @@ impl Config {
             chat: ChatSettings::default(),
             limits: Limits::default(),
             cache_ms: 1000,
+            body_timeout_secs: 300,
             data_dir,
         }
     }
@@ -502,6 +505,11 @@ impl Config {
                     )
                 })?;
         }
+        if let Some(v) = get("BODY_TIMEOUT_SECS") {
+            c.body_timeout_secs = Some(positive(&v, "BODY_TIMEOUT_SECS")?)
+                .filter(|secs| *secs <= 3_600)
+                .ok_or_else(|| bad("BODY_TIMEOUT_SECS", "must be at most 3600 seconds"))?;
+        }
         let chat = &mut c.chat;
         if let Some(v) = get("PAGE_SIZE") {
             chat.page_size =
@@ -567,6 +575,7 @@ pub const KNOWN: &[&str] = &[
     "CONTROL_LAYOUT",
     "DISCONNECT_AT",
     "CACHE_MS",
+    "BODY_TIMEOUT_SECS",
 ];
 
 /// An invalid setting.
@@ -685,6 +694,22 @@ mod tests {
         )
         .expect_err("scheme");
         assert_eq!(err.setting, "DATABASE_URL");
+        for wrong in ["0", "3601", "soon"] {
+            let err = Config::from_sources(
+                None,
+                &env(&[("CONVERSATE_BODY_TIMEOUT_SECS", wrong)]),
+                &HashMap::new(),
+            )
+            .expect_err("out of range");
+            assert_eq!(err.setting, "BODY_TIMEOUT_SECS", "{wrong}");
+        }
+        let c = Config::from_sources(
+            None,
+            &env(&[("CONVERSATE_BODY_TIMEOUT_SECS", "3600")]),
+            &HashMap::new(),
+        )
+        .expect("in range");
+        assert_eq!(c.body_timeout_secs, 3600);
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl LocalFiles {
     pub async fn store<S, E>(&self, body: S, limit: u64) -> Result<StoredFile, FileError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error + 'static,
     {
         let key = new_key();
         let tmp = self.root.join("tmp").join(format!("{key}.part"));
@@ -69,7 +69,7 @@ impl LocalFiles {
     ) -> Result<StoredFile, FileError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error + 'static,
     {
         let mut file = tokio::fs::File::create(tmp).await?;
         let mut intake = Intake::new(limit);

@@ -105,7 +105,7 @@ impl Files {
     pub async fn store<S, E>(&self, body: S, limit: u64) -> Result<StoredFile, FileError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error + 'static,
     {
         match self {
             Self::Local(files) => files.store(body, limit).await,
@@ -170,8 +170,11 @@ impl Intake {
     }
 
     /// Accepts the next chunk of the body.
-    fn take<E: std::fmt::Display>(&mut self, chunk: Result<Bytes, E>) -> Result<Bytes, FileError> {
-        let chunk = chunk.map_err(|e| FileError::Interrupted(e.to_string()))?;
+    fn take<E: std::error::Error + 'static>(
+        &mut self,
+        chunk: Result<Bytes, E>,
+    ) -> Result<Bytes, FileError> {
+        let chunk = chunk.map_err(|e| FileError::Interrupted(with_causes(&e)))?;
         self.size += chunk.len() as u64;
         if self.size > self.limit {
             return Err(FileError::TooLarge { limit: self.limit });
@@ -238,6 +241,19 @@ pub fn clean_name(raw: &str) -> String {
     } else {
         cleaned
     }
+}
+
+/// An error and its causes, `outer: inner: …` (the cause of a broken
+/// upload sits a few levels down, under the multipart parser's error).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ impl ObjectFiles {
     pub async fn store<S, E>(&self, mut body: S, limit: u64) -> Result<StoredFile, FileError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error + 'static,
     {
         let key = new_key();
         let path = self

@@ -99,13 +99,10 @@ pub async fn verify(request: Request, next: Next, is_api: bool) -> Response {
         return refuse(is_api);
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-        let error = AppError::TooLarge("The form is too large.".to_owned());
-        return if is_api {
-            ApiError(error).into_response()
-        } else {
-            error.into_response()
-        };
+    let bytes = match super::forms::read_form_body(body).await {
+        Ok(bytes) => bytes,
+        Err(error) if is_api => return ApiError(error).into_response(),
+        Err(error) => return error.into_response(),
     };
     let offered = form_urlencoded_value(&bytes, FIELD);
     if !matches(&session, offered.as_deref().unwrap_or_default()) {

@@ -7,10 +7,11 @@ use super::session::Session;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 
-use super::csrf;
 use super::error::AppError;
 use super::state::AppState;
+use super::{body_timeout, csrf};
 use crate::files::{FileError, StoredFile, clean_name};
+use axum::body::Bytes;
 
 /// Largest text field accepted in a multipart form, bytes.
 const MAX_TEXT_FIELD_BYTES: usize = 256 * 1024;
@@ -111,11 +112,51 @@ impl FromRequest<AppState> for FormData {
                 "Expected a form (application/x-www-form-urlencoded).".to_owned(),
             ));
         }
-        let bytes = axum::body::to_bytes(request.into_body(), csrf::MAX_FORM_BYTES)
-            .await
-            .map_err(|_| AppError::TooLarge("The form is too large.".to_owned()))?;
-        Self::parse(&bytes)
+        Self::parse(&read_form_body(request.into_body()).await?)
     }
+}
+
+/// Reads a url-encoded body of at most [`csrf::MAX_FORM_BYTES`]. Frame by
+/// frame rather than through `axum::body::to_bytes`, whose limit and
+/// collector wrap the body twice more; a body that came in one frame (a
+/// form almost always does) is handed on without a copy.
+///
+/// # Errors
+/// `TooLarge` over the limit, `Timeout` when the client stopped sending,
+/// `BadRequest` when the body broke off.
+pub(crate) async fn read_form_body(mut body: axum::body::Body) -> Result<Bytes, AppError> {
+    use http_body_util::BodyExt as _;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut size = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            if body_timeout::timed_out(&e) {
+                timeout_error()
+            } else {
+                AppError::BadRequest(
+                    "The form could not be read; it may have been interrupted.".to_owned(),
+                )
+            }
+        })?;
+        if let Ok(data) = frame.into_data() {
+            size += data.len();
+            if size > csrf::MAX_FORM_BYTES {
+                return Err(AppError::TooLarge("The form is too large.".to_owned()));
+            }
+            chunks.push(data);
+        }
+    }
+    Ok(if chunks.len() == 1 {
+        chunks.swap_remove(0)
+    } else {
+        Bytes::from(chunks.concat())
+    })
+}
+
+fn timeout_error() -> AppError {
+    AppError::Timeout(
+        "The request stopped arriving before it was complete. Please try again.".to_owned(),
+    )
 }
 
 /// A form that may carry one uploaded file (the send form).
@@ -173,7 +214,7 @@ async fn read_parts(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => return Ok(()),
-            Err(e) => return Err(multipart_error(&e.body_text(), limit)),
+            Err(e) => return Err(multipart_read_error(&e, limit)),
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
@@ -212,7 +253,7 @@ async fn read_parts(
                         bytes.extend_from_slice(&chunk);
                     }
                     Ok(None) => break,
-                    Err(e) => return Err(multipart_error(&e.body_text(), limit)),
+                    Err(e) => return Err(multipart_read_error(&e, limit)),
                 }
             }
             let value = String::from_utf8(bytes).map_err(|_| {
@@ -223,8 +264,18 @@ async fn read_parts(
     }
 }
 
+fn multipart_read_error(error: &axum::extract::multipart::MultipartError, limit: u64) -> AppError {
+    if body_timeout::timed_out(error) {
+        timeout_error()
+    } else {
+        multipart_error(&error.body_text(), limit)
+    }
+}
+
 fn multipart_error(detail: &str, limit: u64) -> AppError {
-    if detail.contains("limit") || detail.contains("too large") {
+    if detail.contains(&body_timeout::BodyTimedOut.to_string()) {
+        timeout_error()
+    } else if detail.contains("limit") || detail.contains("too large") {
         AppError::TooLarge(format!(
             "The upload is larger than the limit of {}.",
             human_bytes(limit)

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod body_timeout;
 pub mod csrf;
 pub mod error;
 pub mod forms;
@@ -87,12 +88,14 @@ pub fn router(state: AppState) -> Router {
     // separately, behind a box of its own: a service clone, a boxed future
     // and a copy of it per layer and request.
     let is_https = state.config.is_https();
+    let body_timeout = Duration::from_secs(state.config.body_timeout_secs);
     let stack = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            Duration::from_secs(300),
-        ))
-        .map_request(|request: axum::http::Request<_>| request.map(axum::body::Body::new))
+        .map_request(move |request: axum::http::Request<axum::body::Body>| {
+            request.map(|body| {
+                axum::body::Body::new(body_timeout::IdleTimeout::new(body, body_timeout))
+            })
+        })
         // Forms are small; the upload routes raise this for themselves.
         .layer(DefaultBodyLimit::max(csrf::MAX_FORM_BYTES))
         .layer(CatchPanicLayer::custom(|_| {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp, stored_messages};
 
 #[tokio::test]
 async fn login_attempts_are_throttled_per_account_without_revealing_accounts() {
@@ -109,10 +109,7 @@ async fn members_who_send_too_fast_are_told_to_wait() {
         body["error"],
         "You are sending messages too fast. Please wait a moment and try again."
     );
-    assert_eq!(
-        crate::support::stored_messages(&app.store, room.id).await,
-        5
-    );
+    assert_eq!(stored_messages(&app.store, room.id).await, 5);
     let bob = app.login("bob").await;
     assert_eq!(
         bob.api("general/api/send/", &[("content", "bob is fine")])
@@ -182,4 +179,68 @@ async fn a_client_that_trickles_its_headers_is_cut_off() {
     };
     assert!(closed, "the connection was still open after 20 s");
     assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+/// Sends `head` and the start of a body that never ends; the answer.
+async fn trickled_answer(app: &TestApp, head: String, start: &[u8]) -> String {
+    let addr = app
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    socket.write_all(head.as_bytes()).await.expect("write");
+    socket.write_all(start).await.expect("write");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The answer, then the end of the connection (or of our patience).
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(n) = socket.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                break;
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_stops_sending_its_body_gets_408_and_nothing_is_stored() {
+    let app = TestApp::start_with(|c| c.body_timeout_secs = 1).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let head = |content_type: &str| {
+        format!(
+            "POST /general/api/send/ HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nX-CSRFToken: {}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: 1000\r\n\r\n",
+            alice.cookies(),
+            alice.csrf
+        )
+    };
+    let started = Instant::now();
+    let answer = trickled_answer(
+        &app,
+        head("application/x-www-form-urlencoded"),
+        b"content=hello",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("stopped arriving"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let answer = trickled_answer(
+        &app,
+        head("multipart/form-data; boundary=XyZ"),
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\nabc",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
 }
