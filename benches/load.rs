@@ -1000,17 +1000,38 @@ fn json_number(body: &[u8], name: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-async fn stored_client_ids(dir: &Path, tag: &str) -> Result<HashSet<String>> {
-    use sqlx::Row;
+/// The benchmark's own connection to the server's database file.
+async fn open_db(dir: &Path) -> Result<sqlx::SqlitePool> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-    let pool = SqlitePoolOptions::new()
+    Ok(SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(
             SqliteConnectOptions::new()
                 .filename(dir.join("conversate.db"))
                 .journal_mode(SqliteJournalMode::Wal),
         )
-        .await?;
+        .await?)
+}
+
+/// The id of the newest message in the live room: where senders start, so
+/// that each answer carries only what others sent meanwhile (starting from
+/// an older id, every sender would first catch up 200 messages a send).
+async fn newest_in_live(dir: &Path) -> Result<i64> {
+    let pool = open_db(dir).await?;
+    let newest: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(m.id), 0) FROM messages m JOIN rooms r ON r.id = m.room_id \
+         WHERE r.slug = $1",
+    )
+    .bind(LIVE_ROOM)
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(newest)
+}
+
+async fn stored_client_ids(dir: &Path, tag: &str) -> Result<HashSet<String>> {
+    use sqlx::Row;
+    let pool = open_db(dir).await?;
     let rows = sqlx::query("SELECT client_id FROM messages WHERE client_id LIKE $1")
         .bind(format!("{tag}-%"))
         .fetch_all(&pool)
@@ -1457,7 +1478,8 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         t,
         "(b) durable sends, synchronous=FULL (default), then kill -9",
     );
-    r.send_full = durable_sends(&mut server, &dir, &auths, &p, seeded.live_last, "full").await?;
+    let newest = newest_in_live(&dir).await?;
+    r.send_full = durable_sends(&mut server, &dir, &auths, &p, newest, "full").await?;
     progress(
         t,
         "(b) durable sends, CONVERSATE_SQLITE_SYNCHRONOUS=NORMAL, then kill -9",
@@ -1468,8 +1490,15 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         "server-normal.log",
     )
     .await?;
-    r.send_normal =
-        durable_sends(&mut server, &dir, &auths, &p, seeded.live_last, "normal").await?;
+    r.send_normal = durable_sends(
+        &mut server,
+        &dir,
+        &auths,
+        &p,
+        newest_in_live(&dir).await?,
+        "normal",
+    )
+    .await?;
     drop(server);
 
     progress(t, "(f) cold starts, ceiling and conversate in turn");
@@ -1816,7 +1845,9 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     let _ = writeln!(
         o,
         "Each sender is a different member; each send carries `content` (Markdown, an emoji \
-         shortcode and a link), `last`, `hasFocus` and a unique `client_id`. A message counts \
+         shortcode and a link), `last` (the id of the newest message the sender has: at the \
+         start, the room's newest; then the `last` of its previous answer, so each answer carries \
+         what others sent meanwhile), `hasFocus` and a unique `client_id`. A message counts \
          once its `200` answer is read. At the end of the window the server is killed with \
          SIGKILL while sends are in flight, and every acknowledged `client_id` is looked up \
          in the database file.\n"
