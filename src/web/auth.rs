@@ -12,9 +12,6 @@ use super::session::{self, Session};
 use super::state::AppState;
 use crate::store::{StoreError, User};
 
-/// Sessions last this long without a visit.
-pub const SESSION_DAYS: i64 = session::DAYS;
-
 /// A short fingerprint of a password hash (its last 16 characters, part of
 /// the argon2 output): it changes whenever the password does.
 fn fingerprint(user: &User) -> &str {

@@ -148,14 +148,7 @@ async fn open_streams_per_user_are_limited() {
 #[tokio::test]
 async fn a_client_that_trickles_its_headers_is_cut_off() {
     let app = TestApp::start().await;
-    let addr = app
-        .base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut socket = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let mut socket = raw_connection(&app).await;
     socket
         .write_all(b"GET /login/ HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -181,16 +174,15 @@ async fn a_client_that_trickles_its_headers_is_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(15));
 }
 
+/// A plain TCP connection to the server, to send what no HTTP client would.
+async fn raw_connection(app: &TestApp) -> tokio::net::TcpStream {
+    let addr = app.base.trim_start_matches("http://").trim_end_matches('/');
+    tokio::net::TcpStream::connect(addr).await.expect("connect")
+}
+
 /// Sends `head` and the start of a body that never ends; the answer.
 async fn trickled_answer(app: &TestApp, head: String, start: &[u8]) -> String {
-    let addr = app
-        .base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut socket = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let mut socket = raw_connection(app).await;
     socket.write_all(head.as_bytes()).await.expect("write");
     socket.write_all(start).await.expect("write");
     let mut answer = Vec::new();
