@@ -94,14 +94,17 @@ impl App {
         chat.mail_delay = i64::try_from(config.mail_alert_delay).unwrap_or(i64::MAX / 4);
         chat.cache_ttl = cache_ttl;
         // The signing key lives in the database so every node shares it.
-        let key = store.secret("signing_key", &random_hex(32)).await?;
+        let key = store
+            .secrets()
+            .secret("signing_key", &random_hex(32))
+            .await?;
         // Several nodes on one PostgreSQL database hear each other's events.
         let node: u64 = rand::random();
         if let config::DatabaseUrl::Postgres(url) = &config.database_url {
             let relay = live::postgres::PgRelay::connect(url, node)
                 .await
                 .map_err(|e| {
-                    StartError::Store(StoreError::Unavailable(format!(
+                    StartError::Store(StoreError::unavailable(format!(
                         "cannot connect the event relay: {e}"
                     )))
                 })?;
@@ -162,19 +165,9 @@ impl App {
     ///
     /// # Errors
     /// When storage fails.
-    pub async fn setup_path(&self) -> Result<Option<String>, StoreError> {
-        if self.store().has_admin().await? {
-            self.store().set_setup_token(None).await?;
-            return Ok(None);
-        }
-        let token = random_hex(24);
-        self.store()
-            .set_setup_token(Some(&web::pages::setup::token_hash(&token)))
-            .await?;
-        Ok(Some(format!(
-            "{}setup/{token}/",
-            self.state.config.url_prefix
-        )))
+    pub async fn setup_path(&self) -> Result<Option<String>, service::ServiceError> {
+        let token = service::setup::fresh_token(self.store()).await?;
+        Ok(token.map(|token| format!("{}setup/{token}/", self.state.config.url_prefix)))
     }
 
     /// Serves on `listener` until `shutdown` resolves, then drains: open
@@ -275,7 +268,7 @@ impl App {
                     _ = stop.changed() => break,
                     _ = tick.tick() => {
                         if let Err(e) = store.sessions().delete_expired(domain::now()).await {
-                            tracing::warn!(error = %e, "removing expired sessions failed");
+                            tracing::warn!(error = %error_chain(&e), "removing expired sessions failed");
                         }
                     }
                 }
@@ -283,6 +276,22 @@ impl App {
         }));
         tasks
     }
+}
+
+/// An error and its causes on one line, for the log.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Causes often repeat the text of the error that wraps them.
+        if !detail.ends_with(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        source = cause.source();
+    }
+    detail
 }
 
 /// `bytes` random bytes, hex: secrets, tokens and session ids.

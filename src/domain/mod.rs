@@ -1,15 +1,21 @@
-//! Pure domain rules: names, slugs, colours, presence, polling, rendering.
+//! The entities and pure rules: names, slugs, colours, presence, alerts,
+//! rendering.
 //!
 //! Nothing here knows about HTTP or SQL, so every rule is unit-tested directly.
 
+pub mod alerts;
 pub mod colour;
 pub mod duration_words;
+pub mod entities;
 pub mod presence;
 pub mod render;
 pub mod slug;
 pub mod username;
 
 pub use colour::Colour;
+pub use entities::{
+    Attachment, AuditEntry, Member, Message, OutboxItem, PresenceUpdate, Room, User,
+};
 pub use presence::{PresenceState, PresenceStatus};
 pub use slug::RoomSlug;
 pub use username::Username;

@@ -1,6 +1,8 @@
-//! Presence: who is around, and who should get an e-mail alert (SPEC §3).
+//! Presence: who is around, and who should get an e-mail alert (the rules
+//! are in `docs/rules.md`).
 
 use super::UnixTime;
+use super::entities::PresenceUpdate;
 
 /// A member's presence bookkeeping in one room.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,6 +70,16 @@ impl PresenceState {
             (true, true) => PresenceStatus::Active,
             (true, false) => PresenceStatus::Afk,
             (false, _) => PresenceStatus::Inactive,
+        }
+    }
+
+    /// Takes in a saved sign of life (see [`PresenceUpdate`]).
+    pub fn apply(&mut self, p: &PresenceUpdate) {
+        self.last_seen = Some(p.last_seen);
+        self.has_focus = p.has_focus;
+        self.inactive_from = Some(p.inactive_from);
+        if p.last_spoke.is_some() {
+            self.last_spoke = p.last_spoke;
         }
     }
 

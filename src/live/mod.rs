@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
-use crate::store::Message;
+use crate::domain::Message;
 
 /// Events buffered per room before a slow receiver is told it lagged.
 pub const CHANNEL_CAPACITY: usize = 256;
@@ -56,7 +56,7 @@ pub enum RoomEvent {
     /// Someone's presence changed: the members as of `time`.
     Presence {
         time: i64,
-        members: Arc<Vec<crate::store::Member>>,
+        members: Arc<Vec<crate::domain::Member>>,
         /// The wire form, framed once by the first stream that sends it.
         wire: Arc<std::sync::OnceLock<bytes::Bytes>>,
     },

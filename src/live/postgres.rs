@@ -170,7 +170,7 @@ async fn handle(chat: &Arc<Chat>, node: u64, payload: &str) {
                 chat.hub.note_message(room_id, id);
                 return;
             }
-            match chat.store.message(room_id, id).await {
+            match chat.store.messages().message(room_id, id).await {
                 Ok(m) => chat
                     .hub
                     .publish_local(room_id, RoomEvent::Message(super::LiveMessage::new(m))),

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::LiveMessage;
-use crate::store::Message;
+use crate::domain::Message;
 
 /// Messages kept per room: a client more than this far behind is answered
 /// from the database.

@@ -13,7 +13,8 @@ use minijinja::{Environment, context};
 use super::{MailError, Mailer, Signer};
 use crate::config::Config;
 use crate::domain;
-use crate::store::{OutboxItem, Store, StoreError};
+use crate::domain::OutboxItem;
+use crate::store::{Store, StoreError};
 
 /// How long a node holds a row it is sending.
 const CLAIM_SECS: i64 = 120;
@@ -43,7 +44,7 @@ impl AlertSender {
     /// Sends everything due now; returns how many rows it handled.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let now = domain::now();
-        let due = self.store.due_alerts(now, 20).await?;
+        let due = self.store.outbox().due_alerts(now, 20).await?;
         let count = due.len();
         for item in due {
             let outcome = self.deliver(&item).await?;
@@ -72,7 +73,7 @@ impl AlertSender {
                 _ = stop.changed() => return,
                 _ = tick.tick() => {
                     if let Err(e) = self.run_once().await {
-                        tracing::warn!(error = %e, "outbox check failed");
+                        tracing::warn!(error = %crate::error_chain(&e), "outbox check failed");
                     }
                 }
             }
@@ -83,13 +84,14 @@ impl AlertSender {
         let now = domain::now();
         if !self
             .store
+            .outbox()
             .claim_alert(item.id, now, now + CLAIM_SECS)
             .await?
         {
             return Ok(Outcome::Skipped);
         }
         // The rule may have changed its mind while the e-mail waited.
-        let member = match self.store.member(item.room_id, item.user_id).await {
+        let member = match self.store.rooms().member(item.room_id, item.user_id).await {
             Ok(m) => m,
             Err(StoreError::NotFound) => return self.cancel(item, "no longer a member").await,
             Err(e) => return Err(e),
@@ -114,7 +116,10 @@ impl AlertSender {
         };
         match result {
             Ok(()) => {
-                self.store.alert_sent(item.id, domain::now()).await?;
+                self.store
+                    .outbox()
+                    .alert_sent(item.id, domain::now())
+                    .await?;
                 Ok(Outcome::Sent)
             }
             Err(MailError::Address(a)) => {
@@ -123,6 +128,7 @@ impl AlertSender {
             Err(e) => {
                 let wait = retry_after(self.config.mail_retry_secs, item.attempts);
                 self.store
+                    .outbox()
                     .alert_failed(item.id, domain::now() + wait, &e.to_string())
                     .await?;
                 Ok(Outcome::Retry(e.to_string()))
@@ -131,12 +137,12 @@ impl AlertSender {
     }
 
     async fn cancel(&self, item: &OutboxItem, why: &'static str) -> Result<Outcome, StoreError> {
-        self.store.alert_cancelled(item.id, why).await?;
+        self.store.outbox().alert_cancelled(item.id, why).await?;
         Ok(Outcome::Cancelled(why))
     }
 
     async fn cancel_with(&self, item: &OutboxItem, why: String) -> Result<Outcome, StoreError> {
-        self.store.alert_cancelled(item.id, &why).await?;
+        self.store.outbox().alert_cancelled(item.id, &why).await?;
         Ok(Outcome::Cancelled("invalid address"))
     }
 
@@ -145,17 +151,20 @@ impl AlertSender {
         let store_err = |e: StoreError| MailError::Build(e.to_string());
         let room = self
             .store
+            .rooms()
             .room_by_id(item.room_id)
             .await
             .map_err(store_err)?;
         let user = self
             .store
+            .accounts()
             .user_by_id(item.user_id)
             .await
             .map_err(store_err)?;
         let limit = self.config.mail_digest_messages;
         let mut messages = self
             .store
+            .messages()
             .messages_after(item.room_id, item.first_message_id - 1, limit + 1)
             .await
             .map_err(store_err)?;

@@ -4,7 +4,8 @@ use std::sync::LazyLock;
 
 use super::{ServiceError, password};
 use crate::domain::{Colour, RoomSlug, Username};
-use crate::store::{NewUser, Room, Store, StoreError, User};
+use crate::domain::{Room, User};
+use crate::store::{NewUser, Store, StoreError};
 
 /// Longest accepted room title, characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -28,6 +29,7 @@ pub async fn create_user(
     let email = validate_email(email)?;
     let password_hash = password::hash(password).map_err(ServiceError::Invalid)?;
     let user = store
+        .accounts()
         .create_user(NewUser {
             username_key: username.key(),
             username: username.as_str().to_owned(),
@@ -36,7 +38,12 @@ pub async fn create_user(
             is_admin,
             created_at: crate::domain::now(),
         })
-        .await?;
+        .await
+        .map_err(|e| {
+            ServiceError::clash(e, || {
+                format!("The username '{}' is already taken.", username.as_str())
+            })
+        })?;
     Ok(user)
 }
 
@@ -82,7 +89,11 @@ pub async fn create_room(store: &Store, slug: &str, title: &str) -> Result<Room,
             "The room title must be at most {MAX_TITLE_CHARS} characters."
         )));
     }
-    Ok(store.create_room(slug.as_str(), title).await?)
+    store
+        .rooms()
+        .create_room(slug.as_str(), title)
+        .await
+        .map_err(|e| ServiceError::clash(e, || slug_taken(slug.as_str())))
 }
 
 /// Adds a user to a room with a colour (default black).
@@ -103,7 +114,21 @@ pub async fn add_member(
     };
     let room = find_room(store, slug).await?;
     let user = find_user(store, username).await?;
-    Ok(store.add_member(room.id, user.id, colour.as_str()).await?)
+    store
+        .rooms()
+        .add_member(room.id, user.id, colour.as_str())
+        .await
+        .map_err(|e| {
+            ServiceError::clash(e, || {
+                format!("{} is already a member of this room.", user.username)
+            })
+        })
+}
+
+/// The sentence for a slug another room has.
+#[must_use]
+pub fn slug_taken(slug: &str) -> String {
+    format!("A room with the slug '{slug}' already exists.")
 }
 
 /// A room by slug, or a `NotFound` naming it.
@@ -111,7 +136,7 @@ pub async fn add_member(
 /// # Errors
 /// `NotFound` when there is no such room.
 pub async fn find_room(store: &Store, slug: &str) -> Result<Room, ServiceError> {
-    store.room_by_slug(slug).await.map_err(|e| match e {
+    store.rooms().room_by_slug(slug).await.map_err(|e| match e {
         StoreError::NotFound => ServiceError::NotFound(format!("There is no room '{slug}'.")),
         other => other.into(),
     })
@@ -123,6 +148,7 @@ pub async fn find_room(store: &Store, slug: &str) -> Result<Room, ServiceError> 
 /// `NotFound` when there is no such user.
 pub async fn find_user(store: &Store, username: &str) -> Result<User, ServiceError> {
     store
+        .accounts()
         .user_by_name(&username.to_ascii_lowercase())
         .await
         .map_err(|e| match e {
@@ -149,6 +175,7 @@ pub async fn authenticate(
     password: &str,
 ) -> Result<Option<User>, ServiceError> {
     let found = match store
+        .accounts()
         .user_by_name(&username.trim().to_ascii_lowercase())
         .await
     {
@@ -165,6 +192,49 @@ pub async fn authenticate(
         .await
         .unwrap_or(false);
     Ok(found.filter(|u| ok && u.is_active))
+}
+
+/// Changes a user's own password, after checking the current one.
+/// Returns the user as now stored.
+///
+/// # Errors
+/// `Invalid` when the current password is wrong, the two new ones differ,
+/// or the new one breaks the policy; storage errors.
+pub async fn change_password(
+    store: &Store,
+    user: &User,
+    current: &str,
+    new: &str,
+    again: &str,
+) -> Result<User, ServiceError> {
+    if authenticate(store, &user.username, current)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::Invalid(
+            "Your current password is not correct.".to_owned(),
+        ));
+    }
+    if new != again {
+        return Err(ServiceError::Invalid(
+            "The two new passwords differ.".to_owned(),
+        ));
+    }
+    let hash = password::hash(new).map_err(ServiceError::Invalid)?;
+    store.accounts().set_password(user.id, &hash).await?;
+    Ok(store.accounts().user_by_id(user.id).await?)
+}
+
+/// Sets (or with a blank address, clears) where a user's alerts go.
+///
+/// # Errors
+/// `Invalid` for a malformed address; storage errors.
+pub async fn set_alert_email(store: &Store, user: &User, raw: &str) -> Result<(), ServiceError> {
+    let address = validate_email(Some(raw))?;
+    Ok(store
+        .accounts()
+        .set_alert_email(user.id, address.as_deref())
+        .await?)
 }
 
 /// Capitalises the first letter and ends with a full stop: errors are sentences.

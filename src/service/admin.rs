@@ -6,9 +6,10 @@ use std::sync::Arc;
 use super::chat::Chat;
 use super::{ServiceError, accounts, password};
 use crate::domain::{self, Colour, RoomSlug};
+use crate::domain::{AuditEntry, Room, User};
 use crate::files::Files;
 use crate::live::RoomEvent;
-use crate::store::{AuditEntry, Room, StoreError, User};
+use crate::store::StoreError;
 
 /// Who is acting.
 #[derive(Debug, Clone)]
@@ -51,6 +52,7 @@ impl Admin<'_> {
         tracing::info!(actor = %self.actor.name(), action, target, detail, "admin action");
         self.chat
             .store
+            .audit()
             .record_audit(AuditEntry {
                 at: domain::now(),
                 actor_id: self.actor.id(),
@@ -96,8 +98,10 @@ impl Admin<'_> {
         let title = validate_title(title)?;
         self.chat
             .store
+            .rooms()
             .update_room(room.id, new_slug.as_str(), &title)
-            .await?;
+            .await
+            .map_err(|e| ServiceError::clash(e, || accounts::slug_taken(new_slug.as_str())))?;
         self.audit(
             "room.update",
             &room.slug,
@@ -120,7 +124,7 @@ impl Admin<'_> {
     /// # Errors
     /// Storage failures.
     pub async fn delete_room(&self, room: &Room) -> Result<(), ServiceError> {
-        let keys = self.chat.store.delete_room(room.id).await?;
+        let keys = self.chat.store.rooms().delete_room(room.id).await?;
         let files = keys.len();
         self.chat.hub.publish(room.id, RoomEvent::Closed);
         self.remove_files(keys).await;
@@ -137,7 +141,7 @@ impl Admin<'_> {
     /// # Errors
     /// Storage failures.
     pub async fn clear_room(&self, room: &Room) -> Result<(), ServiceError> {
-        let keys = self.chat.store.clear_room(room.id).await?;
+        let keys = self.chat.store.rooms().clear_room(room.id).await?;
         let files = keys.len();
         self.chat.hub.publish(room.id, RoomEvent::Closed);
         self.remove_files(keys).await;
@@ -174,6 +178,7 @@ impl Admin<'_> {
         let user = accounts::find_user(&self.chat.store, username).await?;
         self.chat
             .store
+            .rooms()
             .set_colour(room.id, user.id, colour.as_str())
             .await
             .map_err(not_member)?;
@@ -193,6 +198,7 @@ impl Admin<'_> {
         let user = accounts::find_user(&self.chat.store, username).await?;
         self.chat
             .store
+            .rooms()
             .remove_member(room.id, user.id)
             .await
             .map_err(not_member)?;
@@ -246,6 +252,7 @@ impl Admin<'_> {
         let email = accounts::validate_email(email)?;
         self.chat
             .store
+            .accounts()
             .update_user(user.id, email.as_deref(), is_admin, is_active)
             .await?;
         if user.is_active && !is_active {
@@ -277,13 +284,17 @@ impl Admin<'_> {
     /// An empty or too long password.
     pub async fn set_password(&self, user: &User, new_password: &str) -> Result<(), ServiceError> {
         let hash = password::hash(new_password).map_err(ServiceError::Invalid)?;
-        self.chat.store.set_password(user.id, &hash).await?;
+        self.chat
+            .store
+            .accounts()
+            .set_password(user.id, &hash)
+            .await?;
         self.audit("user.password", &user.username, String::new())
             .await
     }
 
     async fn revoke_everywhere(&self, user: &User) -> Result<(), ServiceError> {
-        for room in self.chat.store.rooms_of(user.id).await? {
+        for room in self.chat.store.rooms().rooms_of(user.id).await? {
             self.chat
                 .hub
                 .publish(room.id, RoomEvent::AccessRevoked { user_id: user.id });

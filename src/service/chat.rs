@@ -9,11 +9,10 @@ use tokio::sync::broadcast::error::RecvError;
 use super::ServiceError;
 use crate::config::ChatSettings;
 use crate::domain::{self, PresenceStatus, render};
+use crate::domain::{Attachment, Member, Message, PresenceUpdate, Room, User};
 use crate::live::presence::PresenceTracker;
 use crate::live::{Hub, RoomEvent};
-use crate::store::{
-    Attachment, Member, Message, NewMessage, Posted, PresenceUpdate, Room, Store, StoreError, User,
-};
+use crate::store::{NewMessage, Posted, Store, StoreError};
 
 /// Most messages one poll or stream catch-up returns; clients ask again.
 pub const BATCH_LIMIT: u32 = 200;
@@ -103,12 +102,12 @@ impl Chat {
     /// # Errors
     /// `NoSuchRoom` when the room does not exist or the user may not see it.
     pub async fn open(&self, user: &User, slug: &str) -> Result<Access, ServiceError> {
-        let room = match self.store.room_by_slug(slug).await {
+        let room = match self.store.rooms().room_by_slug(slug).await {
             Ok(room) => room,
             Err(StoreError::NotFound) => return Err(ServiceError::NoSuchRoom),
             Err(e) => return Err(e.into()),
         };
-        let member = match self.store.member(room.id, user.id).await {
+        let member = match self.store.rooms().member(room.id, user.id).await {
             Ok(member) => Some(member),
             Err(StoreError::NotFound) if user.is_admin => None,
             Err(StoreError::NotFound) => return Err(ServiceError::NoSuchRoom),
@@ -136,6 +135,7 @@ impl Chat {
                 .seen(access.room.id, access.user.id, now, has_focus, disconnect);
         if decision.write {
             self.store
+                .rooms()
                 .save_presence(PresenceUpdate {
                     room_id: access.room.id,
                     user_id: access.user.id,
@@ -188,6 +188,7 @@ impl Chat {
         };
         let posted = self
             .store
+            .posting()
             .post_message(NewMessage {
                 room_id: access.room.id,
                 user_id: access.user.id,
@@ -233,10 +234,16 @@ impl Chat {
     pub async fn page(&self, access: &Access, before: Option<i64>) -> Result<Page, ServiceError> {
         let messages = self
             .store
+            .messages()
             .messages_before(access.room.id, before, self.settings.page_size)
             .await?;
         let remaining = match messages.first() {
-            Some(m) => self.store.count_before(access.room.id, m.id).await?,
+            Some(m) => {
+                self.store
+                    .messages()
+                    .count_before(access.room.id, m.id)
+                    .await?
+            }
             None => 0,
         };
         Ok(Page {
@@ -269,6 +276,7 @@ impl Chat {
         let generation = self.hub.generation(room_id);
         let messages = self
             .store
+            .messages()
             .messages_after(room_id, last, BATCH_LIMIT)
             .await?;
         if messages.len() < BATCH_LIMIT as usize {
@@ -325,16 +333,8 @@ impl Chat {
     ///
     /// # Errors
     /// When storage fails.
-    pub async fn members(&self, room_id: i64) -> Result<Vec<Member>, ServiceError> {
-        Ok(self.store.members(room_id).await?)
-    }
-
-    /// The same list, shared (see [`crate::store::Backend::members_shared`]).
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn members_shared(&self, room_id: i64) -> Result<Arc<Vec<Member>>, ServiceError> {
-        Ok(self.store.members_shared(room_id).await?)
+    pub async fn members(&self, room_id: i64) -> Result<Arc<Vec<Member>>, ServiceError> {
+        Ok(self.store.rooms().members(room_id).await?)
     }
 
     /// Saves a member's preferences: alerts, and optionally a colour from
@@ -366,10 +366,12 @@ impl Chat {
                     ServiceError::Invalid("Please choose one of the offered colours.".to_owned())
                 })?;
             self.store
+                .rooms()
                 .set_colour(access.room.id, access.user.id, colour.as_str())
                 .await?;
         }
         self.store
+            .rooms()
             .set_alerts(access.room.id, access.user.id, alert, mail_alert)
             .await?;
         self.announce_presence_forced(access.room.id).await
@@ -395,7 +397,7 @@ impl Chat {
     }
 
     async fn announce(&self, room_id: i64, force: bool, relay: bool) -> Result<(), ServiceError> {
-        let members = self.store.members(room_id).await?;
+        let members = self.store.rooms().members(room_id).await?;
         let now = domain::now();
         let statuses: Vec<(i64, PresenceStatus)> = members
             .iter()
@@ -412,7 +414,7 @@ impl Chat {
         if changed {
             let event = RoomEvent::Presence {
                 time: now,
-                members: Arc::new(members),
+                members,
                 wire: Arc::default(),
             };
             if relay {
@@ -442,7 +444,7 @@ impl Chat {
         }
         for room_id in rooms {
             if let Err(e) = self.announce(room_id, false, false).await {
-                tracing::warn!(room_id, error = %e, "presence sweep failed");
+                tracing::warn!(room_id, error = %crate::error_chain(&e), "presence sweep failed");
             }
         }
         self.presence.sweep(domain::now());

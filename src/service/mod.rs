@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin;
 pub mod chat;
 pub mod password;
+pub mod setup;
 
 use crate::store::StoreError;
 
@@ -33,10 +34,20 @@ pub enum ServiceError {
     Store(StoreError),
 }
 
+impl ServiceError {
+    /// A storage error, where a clash is told as `sentence` says.
+    pub(crate) fn clash(e: StoreError, sentence: impl FnOnce() -> String) -> Self {
+        match e {
+            StoreError::Conflict => Self::Conflict(sentence()),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(text) => Self::Conflict(text),
+            StoreError::Conflict => Self::Conflict("That already exists.".to_owned()),
             other => Self::Store(other),
         }
     }

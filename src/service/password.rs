@@ -1,23 +1,42 @@
-//! Password hashing with argon2id.
+//! The password policy, and hashing with argon2id.
+//!
+//! Every way a password is set (setup, the account page, the admin pages,
+//! the CLI) goes through [`hash`], so the policy holds on every path with
+//! the same words.
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 /// Longest accepted password, bytes: hashing cost must not grow with input.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Hashes a password (argon2id with a fresh salt, OWASP parameters).
+/// Shortest accepted password, characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Checks a new password against the policy.
 ///
 /// # Errors
-/// A sentence when the password is empty, too long, or hashing failed.
-pub fn hash(password: &str) -> Result<String, String> {
-    if password.is_empty() {
-        return Err("The password must not be empty.".to_owned());
+/// A sentence saying what is wrong: too short (or empty), or too long.
+pub fn check(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "The password must be at least {MIN_PASSWORD_CHARS} characters."
+        ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(format!(
             "The password must be at most {MAX_PASSWORD_BYTES} bytes."
         ));
     }
+    Ok(())
+}
+
+/// Hashes a new password (argon2id with a fresh salt, OWASP parameters)
+/// once it passes [`check`].
+///
+/// # Errors
+/// A sentence when the password breaks the policy, or hashing failed.
+pub fn hash(password: &str) -> Result<String, String> {
+    check(password)?;
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
@@ -52,8 +71,13 @@ mod tests {
     }
 
     #[test]
-    fn refuses_empty_and_huge() {
-        assert!(hash("").is_err());
+    fn refuses_short_empty_and_huge_passwords_in_the_same_words() {
+        let short = "The password must be at least 8 characters.";
+        assert_eq!(hash(""), Err(short.to_owned()));
+        assert_eq!(hash("x"), Err(short.to_owned()));
+        // Characters, not bytes: seven accented letters are still too short.
+        assert_eq!(hash("ééééééé"), Err(short.to_owned()));
+        assert!(hash("éééééééé").is_ok());
         assert!(hash(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
     }
 }

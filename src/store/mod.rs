@@ -1,59 +1,56 @@
-//! Storage: one interface, chat operations rather than table CRUD.
+//! Storage: chat operations rather than table CRUD, split by concern.
 //!
-//! Handlers and services hold a cloneable [`Store`]; each backend implements
-//! [`Backend`] with its own best SQL. sqlx errors never leave this module:
-//! they become [`StoreError`] at the boundary.
+//! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
+//! [`Messages`], [`Outbox`], [`Audit`], [`Secrets`], [`SessionRecords`]).
+//! The SQL behind them is written once, in `store/sql/`, and compiled for
+//! each backend; a backend contributes only what differs: opening and
+//! migrating, and the posting path (`sqlite/`, `postgres/`). The read
+//! cache ([`Store::cached`]) wraps only the concerns it caches.
+//!
+//! Callers hold a cloneable [`Store`] and pick the concern:
+//! `store.rooms().member(room, user)`. Outside this module only the service
+//! layer (and the background jobs it starts) does; pages, API and CLI go
+//! through it.
 
 mod cache;
+mod error;
+mod inputs;
 pub mod postgres;
+mod rows;
 mod sessions;
 pub mod sqlite;
-mod types;
+mod watch;
 
 use std::sync::Arc;
 
+pub use error::{Cause, StoreError};
+pub use inputs::{NewMessage, NewUser, Posted};
 pub use sessions::SessionRecords;
-pub use types::*;
+pub use watch::Changes;
 
 use crate::config::{DatabaseUrl, SqliteSync};
+use crate::domain::{AuditEntry, Member, Message, OutboxItem, PresenceUpdate, Room, User};
 
-/// What went wrong in storage, in terms callers can act on.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The thing asked for does not exist.
-    #[error("not found")]
-    NotFound,
-    /// A uniqueness rule refused the write; the text names what clashed.
-    #[error("{0}")]
-    Conflict(String),
-    /// The database could not be reached or is overloaded; worth retrying.
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else.
-    #[error("database error: {0}")]
-    Other(String),
-}
+/// Result of a storage operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The storage operations the chat needs. Each backend implements them all,
-/// and the conformance tests in `tests/` hold every backend to the same behaviour.
+/// Accounts.
 #[async_trait::async_trait]
-pub trait Backend: Send + Sync + 'static {
-    // --- accounts
+pub trait Accounts: Send + Sync {
     /// Creates a user; `Conflict` when the username (any case) is taken.
-    async fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
+    async fn create_user(&self, user: NewUser) -> Result<User>;
     /// A user by id.
-    async fn user_by_id(&self, id: i64) -> Result<User, StoreError>;
+    async fn user_by_id(&self, id: i64) -> Result<User>;
     /// A user by username, ignoring case.
-    async fn user_by_name(&self, username_key: &str) -> Result<User, StoreError>;
+    async fn user_by_name(&self, username_key: &str) -> Result<User>;
     /// Every user, by username.
-    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    async fn list_users(&self) -> Result<Vec<User>>;
     /// Whether any active admin exists.
-    async fn has_admin(&self) -> Result<bool, StoreError>;
+    async fn has_admin(&self) -> Result<bool>;
     /// Replaces a user's password hash.
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError>;
-
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()>;
     /// Sets (or clears) the address e-mail alerts go to.
-    async fn set_alert_email(&self, user_id: i64, address: Option<&str>) -> Result<(), StoreError>;
+    async fn set_alert_email(&self, user_id: i64, address: Option<&str>) -> Result<()>;
     /// Saves a user's e-mail and flags.
     async fn update_user(
         &self,
@@ -61,41 +58,40 @@ pub trait Backend: Send + Sync + 'static {
         email: Option<&str>,
         is_admin: bool,
         is_active: bool,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
+}
 
-    // --- rooms and members
+/// Rooms, their members and the members' presence.
+#[async_trait::async_trait]
+pub trait Rooms: Send + Sync {
     /// Creates a room; `Conflict` when the slug is taken.
-    async fn create_room(&self, slug: &str, title: &str) -> Result<Room, StoreError>;
+    async fn create_room(&self, slug: &str, title: &str) -> Result<Room>;
     /// A room by slug.
-    async fn room_by_slug(&self, slug: &str) -> Result<Room, StoreError>;
-    /// Every room, by title.
-    async fn list_rooms(&self) -> Result<Vec<Room>, StoreError>;
-    /// The rooms `user_id` is a member of, by title.
-    async fn rooms_of(&self, user_id: i64) -> Result<Vec<Room>, StoreError>;
-    /// Adds a member; `Conflict` when already a member.
-    async fn add_member(&self, room_id: i64, user_id: i64, colour: &str) -> Result<(), StoreError>;
-    /// One membership; `NotFound` when not a member.
-    async fn member(&self, room_id: i64, user_id: i64) -> Result<Member, StoreError>;
-    /// Every member of a room, by username.
-    async fn members(&self, room_id: i64) -> Result<Vec<Member>, StoreError>;
-    /// The same list, shared: a caching backend hands out its own copy
-    /// instead of cloning it, and the same `Arc` while the list is unchanged.
-    async fn members_shared(&self, room_id: i64) -> Result<Arc<Vec<Member>>, StoreError> {
-        Ok(Arc::new(self.members(room_id).await?))
-    }
+    async fn room_by_slug(&self, slug: &str) -> Result<Room>;
     /// A room by id.
-    async fn room_by_id(&self, id: i64) -> Result<Room, StoreError>;
+    async fn room_by_id(&self, id: i64) -> Result<Room>;
+    /// Every room, by title.
+    async fn list_rooms(&self) -> Result<Vec<Room>>;
+    /// The rooms `user_id` is a member of, by title.
+    async fn rooms_of(&self, user_id: i64) -> Result<Vec<Room>>;
     /// Renames a room; `Conflict` when the new slug is taken.
-    async fn update_room(&self, room_id: i64, slug: &str, title: &str) -> Result<(), StoreError>;
+    async fn update_room(&self, room_id: i64, slug: &str, title: &str) -> Result<()>;
     /// Deletes a room with its messages and memberships; returns the storage
     /// keys of its files, for the caller to remove once this has committed.
-    async fn delete_room(&self, room_id: i64) -> Result<Vec<String>, StoreError>;
+    async fn delete_room(&self, room_id: i64) -> Result<Vec<String>>;
     /// Deletes every message of a room, keeping its members; returns file keys.
-    async fn clear_room(&self, room_id: i64) -> Result<Vec<String>, StoreError>;
+    async fn clear_room(&self, room_id: i64) -> Result<Vec<String>>;
+    /// Adds a member; `Conflict` when already a member.
+    async fn add_member(&self, room_id: i64, user_id: i64, colour: &str) -> Result<()>;
+    /// One membership; `NotFound` when not a member.
+    async fn member(&self, room_id: i64, user_id: i64) -> Result<Member>;
+    /// Every active member of a room, by username, shared: a caching store
+    /// hands out the same `Arc` while the list is unchanged.
+    async fn members(&self, room_id: i64) -> Result<Arc<Vec<Member>>>;
     /// Removes a member; `NotFound` when not a member.
-    async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<(), StoreError>;
+    async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<()>;
     /// Sets a member's colour.
-    async fn set_colour(&self, room_id: i64, user_id: i64, colour: &str) -> Result<(), StoreError>;
+    async fn set_colour(&self, room_id: i64, user_id: i64, colour: &str) -> Result<()>;
     /// Saves a member's alert preferences.
     async fn set_alerts(
         &self,
@@ -103,21 +99,26 @@ pub trait Backend: Send + Sync + 'static {
         user_id: i64,
         alert: bool,
         mail_alert: bool,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
     /// Saves presence bookkeeping for one member.
-    async fn save_presence(&self, update: PresenceUpdate) -> Result<(), StoreError>;
+    async fn save_presence(&self, update: PresenceUpdate) -> Result<()>;
+}
 
-    // --- messages
+/// Storing new messages (with the poster's presence and the mail alerts
+/// they cause, in one transaction).
+#[async_trait::async_trait]
+pub trait Posting: Send + Sync {
     /// Stores a message, or returns the one already stored under the same
     /// `client_id` by the same member in the same room (`created == false`).
-    async fn post_message(&self, message: NewMessage) -> Result<Posted, StoreError>;
+    /// `NotFound` when the room does not exist.
+    async fn post_message(&self, message: NewMessage) -> Result<Posted>;
+}
+
+/// Reading messages.
+#[async_trait::async_trait]
+pub trait Messages: Send + Sync {
     /// Up to `limit` messages with id greater than `after`, oldest first.
-    async fn messages_after(
-        &self,
-        room_id: i64,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Message>, StoreError>;
+    async fn messages_after(&self, room_id: i64, after: i64, limit: u32) -> Result<Vec<Message>>;
     /// Up to `limit` messages with id less than `before` (or the newest when
     /// `None`), returned oldest first.
     async fn messages_before(
@@ -125,64 +126,75 @@ pub trait Backend: Send + Sync + 'static {
         room_id: i64,
         before: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<Message>, StoreError>;
+    ) -> Result<Vec<Message>>;
     /// How many messages of the room are older than message `id`.
-    async fn count_before(&self, room_id: i64, id: i64) -> Result<i64, StoreError>;
+    async fn count_before(&self, room_id: i64, id: i64) -> Result<i64>;
     /// The `seq` of the newest message of the room with id at most `id` (0 when none).
-    async fn seq_at(&self, room_id: i64, id: i64) -> Result<i64, StoreError>;
+    async fn seq_at(&self, room_id: i64, id: i64) -> Result<i64>;
     /// The newest message id in a room (0 when empty).
-    async fn last_message_id(&self, room_id: i64) -> Result<i64, StoreError>;
+    async fn last_message_id(&self, room_id: i64) -> Result<i64>;
     /// One message of a room.
-    async fn message(&self, room_id: i64, id: i64) -> Result<Message, StoreError>;
-
-    // --- e-mail outbox
-    /// Pending alerts due at `now`, not held by another node, oldest first.
-    async fn due_alerts(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError>;
-    /// Holds an alert for this node until `until`; false when another holds it.
-    async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool, StoreError>;
-    /// Marks an alert sent.
-    async fn alert_sent(&self, id: i64, now: i64) -> Result<(), StoreError>;
-    /// Records a failed attempt and when to try again.
-    async fn alert_failed(
-        &self,
-        id: i64,
-        next_attempt_at: i64,
-        error: &str,
-    ) -> Result<(), StoreError>;
-    /// Drops an alert that is no longer wanted (the member came back, opted out).
-    async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<(), StoreError>;
-    /// Counts outbox rows by status (for tests, health and metrics).
-    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
-
-    // --- audit log
-    /// Records an administrative action.
-    async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
-    /// The newest audit entries, newest first.
-    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
-
-    // --- installation secrets and one-time setup
-    /// The named secret, created with `fresh` if it does not exist yet.
-    async fn secret(&self, name: &str, fresh: &str) -> Result<String, StoreError>;
-    /// Replaces the one-time setup token's hash.
-    async fn set_setup_token(&self, token_hash: Option<&str>) -> Result<(), StoreError>;
-    /// Consumes the setup token if `token_hash` matches; true when it did.
-    async fn take_setup_token(&self, token_hash: &str) -> Result<bool, StoreError>;
-
-    // --- sessions
-    /// Session records for the session layer.
-    fn sessions(&self) -> &dyn SessionRecords;
-
-    /// Drops cached reads after another node reported a change (to one room,
-    /// or to anything when `None`); backends without a cache ignore it.
-    fn forget(&self, _room_id: Option<i64>) {}
-
-    /// Closes connections; further calls fail.
-    async fn close(&self);
+    async fn message(&self, room_id: i64, id: i64) -> Result<Message>;
 }
 
-/// A cloneable handle on the configured backend.
+/// The durable queue of alert e-mails.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    /// Pending alerts due at `now`, not held by another node, oldest first.
+    async fn due_alerts(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>>;
+    /// Holds an alert for this node until `until`; false when another holds it.
+    async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool>;
+    /// Marks an alert sent.
+    async fn alert_sent(&self, id: i64, now: i64) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn alert_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()>;
+    /// Drops an alert that is no longer wanted (the member came back, opted out).
+    async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<()>;
+    /// Counts outbox rows by status (for tests, health and metrics).
+    async fn outbox_counts(&self) -> Result<Vec<(String, i64)>>;
+}
+
+/// The audit log of administrative actions.
+#[async_trait::async_trait]
+pub trait Audit: Send + Sync {
+    /// Records an administrative action.
+    async fn record_audit(&self, entry: AuditEntry) -> Result<()>;
+    /// The newest audit entries, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// Installation secrets and the one-time setup token.
+#[async_trait::async_trait]
+pub trait Secrets: Send + Sync {
+    /// The named secret, created with `fresh` if it does not exist yet.
+    async fn secret(&self, name: &str, fresh: &str) -> Result<String>;
+    /// Replaces the one-time setup token's hash.
+    async fn set_setup_token(&self, token_hash: Option<&str>) -> Result<()>;
+    /// Consumes the setup token if `token_hash` matches; true when it did.
+    async fn take_setup_token(&self, token_hash: &str) -> Result<bool>;
+}
+
+/// Everything a backend provides.
+trait Backend:
+    Accounts + Rooms + Posting + Messages + Outbox + Audit + Secrets + SessionRecords + 'static
+{
+    /// Closes connections; further calls fail.
+    fn close(&self) -> futures_util::future::BoxFuture<'_, ()>;
+    /// Starts noticing commits made by other processes (see [`watch`]).
+    fn watch(&self, changes: Changes);
+}
+
+/// A cloneable handle on the configured storage, one door per concern.
 #[derive(Clone)]
-pub struct Store(Arc<dyn Backend>);
+pub struct Store {
+    accounts: Arc<dyn Accounts>,
+    rooms: Arc<dyn Rooms>,
+    posting: Arc<dyn Posting>,
+    sessions: Arc<dyn SessionRecords>,
+    backend: Arc<dyn Backend>,
+    cache: Option<Arc<cache::Cache>>,
+    changes: Changes,
+}
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -190,22 +202,18 @@ impl std::fmt::Debug for Store {
     }
 }
 
-impl std::ops::Deref for Store {
-    type Target = dyn Backend;
-    fn deref(&self) -> &Self::Target {
-        &*self.0
-    }
-}
-
 impl Store {
-    /// The same store with the request path's look-ups cached for `ttl`
-    /// (see [`cache`]); a zero `ttl` caches nothing.
-    #[must_use]
-    pub fn cached(self, ttl: std::time::Duration) -> Self {
-        if ttl.is_zero() {
-            self
-        } else {
-            Self(Arc::new(cache::CachedBackend::new(self.0, ttl)))
+    fn new(backend: Arc<dyn Backend>) -> Self {
+        let changes = Changes::default();
+        backend.watch(changes.clone());
+        Self {
+            accounts: backend.clone(),
+            rooms: backend.clone(),
+            posting: backend.clone(),
+            sessions: backend.clone(),
+            backend,
+            cache: None,
+            changes,
         }
     }
 
@@ -214,14 +222,105 @@ impl Store {
     /// # Errors
     /// `Unavailable` when the database cannot be opened or migrated; the
     /// message names the database, never a password.
-    pub async fn open(url: &DatabaseUrl, sync: SqliteSync) -> Result<Self, StoreError> {
-        match url {
-            DatabaseUrl::Sqlite { path, create } => Ok(Self(Arc::new(
-                sqlite::SqliteBackend::open(path, *create, sync).await?,
-            ))),
-            DatabaseUrl::Postgres(url) => {
-                Ok(Self(Arc::new(postgres::PostgresBackend::open(url).await?)))
+    pub async fn open(url: &DatabaseUrl, sync: SqliteSync) -> Result<Self> {
+        let backend: Arc<dyn Backend> = match url {
+            DatabaseUrl::Sqlite { path, create } => {
+                Arc::new(sqlite::Backend::open(path, *create, sync).await?)
             }
+            DatabaseUrl::Postgres(url) => Arc::new(postgres::Backend::open(url).await?),
+        };
+        Ok(Self::new(backend))
+    }
+
+    /// The same store with the request path's look-ups (sessions, users,
+    /// rooms, memberships) cached for `ttl`; a zero `ttl` caches nothing.
+    #[must_use]
+    pub fn cached(self, ttl: std::time::Duration) -> Self {
+        if ttl.is_zero() || self.cache.is_some() {
+            return self;
         }
+        let cache = Arc::new(cache::Cache::new(
+            self.accounts.clone(),
+            self.rooms.clone(),
+            self.posting.clone(),
+            self.sessions.clone(),
+            ttl,
+        ));
+        Self {
+            accounts: cache.clone(),
+            rooms: cache.clone(),
+            posting: cache.clone(),
+            sessions: cache.sessions(),
+            cache: Some(cache),
+            ..self
+        }
+    }
+
+    /// Accounts.
+    #[must_use]
+    pub fn accounts(&self) -> &dyn Accounts {
+        &*self.accounts
+    }
+
+    /// Rooms, members and presence.
+    #[must_use]
+    pub fn rooms(&self) -> &dyn Rooms {
+        &*self.rooms
+    }
+
+    /// Storing messages.
+    #[must_use]
+    pub fn posting(&self) -> &dyn Posting {
+        &*self.posting
+    }
+
+    /// Reading messages.
+    #[must_use]
+    pub fn messages(&self) -> &dyn Messages {
+        &*self.backend
+    }
+
+    /// The alert e-mail queue.
+    #[must_use]
+    pub fn outbox(&self) -> &dyn Outbox {
+        &*self.backend
+    }
+
+    /// The audit log.
+    #[must_use]
+    pub fn audit(&self) -> &dyn Audit {
+        &*self.backend
+    }
+
+    /// Installation secrets.
+    #[must_use]
+    pub fn secrets(&self) -> &dyn Secrets {
+        &*self.backend
+    }
+
+    /// Session records for the session layer.
+    #[must_use]
+    pub fn sessions(&self) -> &dyn SessionRecords {
+        &*self.sessions
+    }
+
+    /// Commits this store did not make itself (another process on the same
+    /// SQLite file, such as the CLI): each one is counted here.
+    #[must_use]
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    /// Drops cached reads after a change made elsewhere (to one room, or to
+    /// anything when `None`).
+    pub fn forget(&self, room_id: Option<i64>) {
+        if let Some(cache) = &self.cache {
+            cache.forget(room_id);
+        }
+    }
+
+    /// Closes connections; further calls fail.
+    pub async fn close(&self) {
+        self.backend.close().await;
     }
 }

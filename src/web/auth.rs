@@ -10,7 +10,8 @@ use axum::http::request::Parts;
 use super::error::AppError;
 use super::session::{self, Session};
 use super::state::AppState;
-use crate::store::{StoreError, User};
+use crate::domain::User;
+use crate::store::StoreError;
 
 /// A short fingerprint of a password hash (its last 16 characters, part of
 /// the argon2 output): it changes whenever the password does.
@@ -102,7 +103,7 @@ async fn current_user(session: &Session, state: &AppState) -> Result<Option<User
     else {
         return Ok(None);
     };
-    let user = match state.chat.store.user_by_id(user_id).await {
+    let user = match state.chat.store.accounts().user_by_id(user_id).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),

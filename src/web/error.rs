@@ -97,25 +97,18 @@ impl From<ServiceError> for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        match e {
+        match &e {
             StoreError::NotFound => Self::NotFound("Not found.".to_owned()),
-            StoreError::Conflict(m) => Self::Conflict(m),
-            StoreError::Unavailable(m) => Self::Unavailable(m),
-            StoreError::Other(m) => Self::Internal(m),
+            StoreError::Conflict => Self::Conflict("That already exists.".to_owned()),
+            StoreError::Unavailable(_) => Self::Unavailable(crate::error_chain(&e)),
+            StoreError::Other(_) => Self::Internal(crate::error_chain(&e)),
         }
     }
 }
 
 impl From<minijinja::Error> for AppError {
     fn from(e: minijinja::Error) -> Self {
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            detail.push_str(": ");
-            detail.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Self::Internal(format!("template error: {detail}"))
+        Self::Internal(format!("template error: {}", crate::error_chain(&e)))
     }
 }
 

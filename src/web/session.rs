@@ -222,7 +222,7 @@ async fn write(
         return Ok(None);
     };
     let json = serde_json::to_string(&data)
-        .map_err(|e| StoreError::Other(format!("encoding the session: {e}")))?;
+        .map_err(|e| StoreError::other(format!("encoding the session: {e}")))?;
     let expires = crate::domain::now() + DAYS * 86_400;
     if let Some(id) = id {
         records.upsert(&id, &json, expires).await?;

@@ -8,8 +8,8 @@ use serde_json::value::RawValue;
 use super::state::AppState;
 use crate::domain::duration_words::{seconds_ago, since};
 use crate::domain::render::{AttachmentRef, render_message};
+use crate::domain::{Member, Message};
 use crate::files::is_inline_image;
-use crate::store::{Member, Message};
 
 /// A message as the JSON API shows it (SPEC §5).
 #[derive(Debug, Clone, Serialize)]

@@ -88,17 +88,40 @@ async fn non_admins_are_refused_on_every_admin_page_and_post_and_nothing_changes
             "POST {path}"
         );
     }
-    assert_eq!(app.store.list_rooms().await.expect("rooms").len(), 1);
     assert_eq!(
-        app.store.room_by_slug("general").await.expect("room").title,
+        app.store.rooms().list_rooms().await.expect("rooms").len(),
+        1
+    );
+    assert_eq!(
+        app.store
+            .rooms()
+            .room_by_slug("general")
+            .await
+            .expect("room")
+            .title,
         "General"
     );
-    assert_eq!(app.store.members(room.id).await.expect("members").len(), 2);
+    assert_eq!(
+        app.store
+            .rooms()
+            .members(room.id)
+            .await
+            .expect("members")
+            .len(),
+        2
+    );
     assert_eq!(stored_messages(&app.store, room.id).await, 1);
-    let users = app.store.list_users().await.expect("users");
+    let users = app.store.accounts().list_users().await.expect("users");
     assert_eq!(users.len(), 3);
     assert!(users.iter().all(|u| u.is_active && !u.is_admin));
-    assert!(app.store.audit_log(10).await.expect("audit").is_empty());
+    assert!(
+        app.store
+            .audit()
+            .audit_log(10)
+            .await
+            .expect("audit")
+            .is_empty()
+    );
     let mut bob = app.browser();
     assert_eq!(
         bob.login("bob", PASSWORD).await.status(),
@@ -156,9 +179,14 @@ async fn admins_manage_rooms_and_members_without_javascript_and_it_is_audited() 
         r.headers()["location"],
         "/admin/rooms/the-club/?done=room-saved"
     );
-    let room = app.store.room_by_slug("the-club").await.expect("renamed");
+    let room = app
+        .store
+        .rooms()
+        .room_by_slug("the-club")
+        .await
+        .expect("renamed");
     assert_eq!(room.title, "The Club!");
-    let members = app.store.members(room.id).await.expect("members");
+    let members = app.store.rooms().members(room.id).await.expect("members");
     assert_eq!(
         members
             .iter()
@@ -173,18 +201,38 @@ async fn admins_manage_rooms_and_members_without_javascript_and_it_is_audited() 
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
     assert_eq!(
-        app.store.members(room.id).await.expect("members").len(),
+        app.store
+            .rooms()
+            .members(room.id)
+            .await
+            .expect("members")
+            .len(),
         2,
         "clearing keeps members"
     );
 
     let r = confirm(&root, "admin/rooms/the-club/members/bob/remove/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.store.members(room.id).await.expect("members").len(), 1);
+    assert_eq!(
+        app.store
+            .rooms()
+            .members(room.id)
+            .await
+            .expect("members")
+            .len(),
+        1
+    );
 
     let r = confirm(&root, "admin/rooms/the-club/delete/").await;
     assert_eq!(r.headers()["location"], "/admin/rooms/?done=room-deleted");
-    assert!(app.store.list_rooms().await.expect("rooms").is_empty());
+    assert!(
+        app.store
+            .rooms()
+            .list_rooms()
+            .await
+            .expect("rooms")
+            .is_empty()
+    );
 
     let (_, audit) = root.text("admin/audit/").await;
     for action in [
@@ -198,7 +246,7 @@ async fn admins_manage_rooms_and_members_without_javascript_and_it_is_audited() 
     ] {
         assert!(audit.contains(action), "{action} is in the audit log");
     }
-    let entries = app.store.audit_log(100).await.expect("audit");
+    let entries = app.store.audit().audit_log(100).await.expect("audit");
     assert!(entries.iter().all(|e| e.actor_name == "root"));
 }
 
@@ -228,8 +276,8 @@ async fn admins_manage_accounts_and_deactivation_ends_sessions_at_once() {
             "admin/users/",
             &[
                 ("username", "DAVE"),
-                ("password", "x1"),
-                ("password2", "x1"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
             ],
         )
         .await;
@@ -237,6 +285,11 @@ async fn admins_manage_accounts_and_deactivation_ends_sessions_at_once() {
         r.status(),
         StatusCode::BAD_REQUEST,
         "usernames are unique ignoring case"
+    );
+    let body = r.text().await.expect("body");
+    assert!(
+        body.contains("The username &#x27;DAVE&#x27; is already taken."),
+        "{body}"
     );
 
     let r = root
@@ -257,7 +310,12 @@ async fn admins_manage_accounts_and_deactivation_ends_sessions_at_once() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let dave = app.store.user_by_name("dave").await.expect("dave");
+    let dave = app
+        .store
+        .accounts()
+        .user_by_name("dave")
+        .await
+        .expect("dave");
     assert!(dave.is_admin && dave.is_active);
     assert_eq!(dave.email.as_deref(), Some("d@example.org"));
 
@@ -502,9 +560,20 @@ async fn members_change_their_password_and_pick_a_readable_colour() {
         StatusCode::BAD_REQUEST,
         "colours outside the palette are refused"
     );
-    let id = app.store.user_by_name("alice").await.expect("alice").id;
+    let id = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice")
+        .id;
     assert_eq!(
-        app.store.member(room.id, id).await.expect("member").colour,
+        app.store
+            .rooms()
+            .member(room.id, id)
+            .await
+            .expect("member")
+            .colour,
         "7d3c98"
     );
     let (_, css) = alice.text("general/colours.css").await;
@@ -516,8 +585,16 @@ fn the_command_line_can_administer_and_asks_before_destroying() {
     use crate::process::cli;
     use std::process::{Command, Stdio};
     let data = crate::support::TestData::fresh();
-    cli(&data, &["user", "add", "alice", "--password-stdin"], "pw");
-    cli(&data, &["user", "add", "bob", "--password-stdin"], "pw");
+    cli(
+        &data,
+        &["user", "add", "alice", "--password-stdin"],
+        "long enough pw",
+    );
+    cli(
+        &data,
+        &["user", "add", "bob", "--password-stdin"],
+        "long enough pw",
+    );
     cli(&data, &["room", "add", "general", "--title", "General"], "");
     cli(&data, &["room", "add-member", "general", "alice"], "");
     cli(&data, &["room", "add-member", "general", "bob"], "");

@@ -246,10 +246,17 @@ async fn a_repeated_send_with_the_same_client_id_stores_one_message() {
 async fn a_poll_from_far_behind_gets_a_bounded_batch() {
     let app = TestApp::start().await;
     let room = app.with_room().await;
-    let alice_id = app.store.user_by_name("alice").await.expect("alice").id;
+    let alice_id = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice")
+        .id;
     let chat_batch = conversate::service::chat::BATCH_LIMIT as usize;
     for i in 0..chat_batch + 10 {
         app.store
+            .posting()
             .post_message(conversate::store::NewMessage {
                 room_id: room.id,
                 user_id: alice_id,
@@ -259,7 +266,7 @@ async fn a_poll_from_far_behind_gets_a_bounded_batch() {
                 html: format!("<p>bulk {i}</p>"),
                 client_id: None,
                 file: None,
-                presence: conversate::store::PresenceUpdate {
+                presence: conversate::domain::PresenceUpdate {
                     room_id: room.id,
                     user_id: alice_id,
                     last_seen: 1,
@@ -358,6 +365,7 @@ async fn a_send_answers_with_everything_since_the_senders_last_message_and_nothi
     );
     let stored: Vec<i64> = app
         .store
+        .messages()
         .messages_after(room.id, first_pk, 100)
         .await
         .expect("read")

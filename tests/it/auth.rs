@@ -140,9 +140,15 @@ async fn posts_without_or_with_a_wrong_csrf_token_are_refused_and_store_nothing(
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
     let member = app
         .store
+        .rooms()
         .member(
             room.id,
-            app.store.user_by_name("alice").await.expect("alice").id,
+            app.store
+                .accounts()
+                .user_by_name("alice")
+                .await
+                .expect("alice")
+                .id,
         )
         .await
         .expect("member");
@@ -326,6 +332,7 @@ async fn first_run_setup_link_creates_the_admin_once() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         app.store
+            .accounts()
             .user_by_name("root")
             .await
             .expect("created")

@@ -14,33 +14,64 @@ async fn writes_through_the_cache_are_seen_at_once() {
     let raw = TestStore::open().await;
     let cached = raw.store.clone().cached(Duration::from_secs(3600));
     let (room, alice, bob) = general(&cached).await;
-    let slug = cached.room_by_id(room).await.expect("room").slug;
+    let slug = cached.rooms().room_by_id(room).await.expect("room").slug;
 
     // Warm every cached look-up.
-    assert!(cached.user_by_id(bob.id).await.expect("bob").is_active);
-    cached.room_by_slug(&slug).await.expect("room");
-    cached.member(room, bob.id).await.expect("bob is a member");
-    assert_eq!(cached.members(room).await.expect("members").len(), 2);
-
-    cached.remove_member(room, bob.id).await.expect("removed");
     assert!(
-        cached.member(room, bob.id).await.is_err(),
-        "membership gone"
+        cached
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .is_active
     );
-    assert_eq!(cached.members(room).await.expect("members").len(), 1);
+    cached.rooms().room_by_slug(&slug).await.expect("room");
+    cached
+        .rooms()
+        .member(room, bob.id)
+        .await
+        .expect("bob is a member");
+    assert_eq!(
+        cached.rooms().members(room).await.expect("members").len(),
+        2
+    );
 
     cached
+        .rooms()
+        .remove_member(room, bob.id)
+        .await
+        .expect("removed");
+    assert!(
+        cached.rooms().member(room, bob.id).await.is_err(),
+        "membership gone"
+    );
+    assert_eq!(
+        cached.rooms().members(room).await.expect("members").len(),
+        1
+    );
+
+    cached
+        .accounts()
         .update_user(bob.id, None, false, false)
         .await
         .expect("deactivated");
-    assert!(!cached.user_by_id(bob.id).await.expect("bob").is_active);
+    assert!(
+        !cached
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .is_active
+    );
 
     cached
+        .accounts()
         .set_password(alice.id, "new-hash")
         .await
         .expect("set");
     assert_eq!(
         cached
+            .accounts()
             .user_by_id(alice.id)
             .await
             .expect("alice")
@@ -54,17 +85,39 @@ async fn writes_behind_its_back_are_seen_within_the_time_to_live() {
     let raw = TestStore::open().await;
     let cached = raw.store.clone().cached(TTL);
     let (room, _alice, bob) = general(&cached).await;
-    cached.member(room, bob.id).await.expect("bob is a member");
-    assert!(cached.user_by_id(bob.id).await.expect("bob").is_active);
+    cached
+        .rooms()
+        .member(room, bob.id)
+        .await
+        .expect("bob is a member");
+    assert!(
+        cached
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .is_active
+    );
 
     // Another node (the raw store) revokes and deactivates.
-    raw.remove_member(room, bob.id).await.expect("removed");
-    raw.update_user(bob.id, None, false, false)
+    raw.rooms()
+        .remove_member(room, bob.id)
+        .await
+        .expect("removed");
+    raw.accounts()
+        .update_user(bob.id, None, false, false)
         .await
         .expect("deactivated");
     tokio::time::sleep(TTL + Duration::from_millis(100)).await;
-    assert!(cached.member(room, bob.id).await.is_err());
-    assert!(!cached.user_by_id(bob.id).await.expect("bob").is_active);
+    assert!(cached.rooms().member(room, bob.id).await.is_err());
+    assert!(
+        !cached
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .is_active
+    );
 }
 
 #[tokio::test]
@@ -72,10 +125,17 @@ async fn the_relay_makes_it_forget_at_once() {
     let raw = TestStore::open().await;
     let cached = raw.store.clone().cached(Duration::from_secs(3600));
     let (room, _alice, bob) = general(&cached).await;
-    cached.member(room, bob.id).await.expect("bob is a member");
-    raw.remove_member(room, bob.id).await.expect("removed");
+    cached
+        .rooms()
+        .member(room, bob.id)
+        .await
+        .expect("bob is a member");
+    raw.rooms()
+        .remove_member(room, bob.id)
+        .await
+        .expect("removed");
     cached.forget(Some(room));
-    assert!(cached.member(room, bob.id).await.is_err());
+    assert!(cached.rooms().member(room, bob.id).await.is_err());
 }
 
 #[tokio::test]
@@ -83,19 +143,24 @@ async fn presence_and_posts_update_the_member_list_in_place() {
     let raw = TestStore::open().await;
     let cached = raw.store.clone().cached(Duration::from_secs(3600));
     let (room, alice, _bob) = general(&cached).await;
-    let before = cached.members(room).await.expect("members");
+    let before = cached.rooms().members(room).await.expect("members");
     assert!(before.iter().all(|m| m.presence.last_seen.is_none()));
 
     cached
+        .rooms()
         .save_presence(presence(room, alice.id, 1_700_000_050))
         .await
         .expect("saved");
     let mut message = new_message(room, alice.id, "hi");
     message.username = alice.username.clone();
-    cached.post_message(message).await.expect("posted");
+    cached
+        .posting()
+        .post_message(message)
+        .await
+        .expect("posted");
 
-    let cached_list = cached.members(room).await.expect("members");
-    let stored = raw.members(room).await.expect("members");
+    let cached_list = cached.rooms().members(room).await.expect("members");
+    let stored = raw.rooms().members(room).await.expect("members");
     assert_eq!(
         cached_list.iter().map(|m| &m.presence).collect::<Vec<_>>(),
         stored.iter().map(|m| &m.presence).collect::<Vec<_>>(),

@@ -48,11 +48,18 @@ fn users_rooms_and_members_can_be_managed_from_the_command_line() {
                 "--admin",
                 "--password-stdin"
             ],
-            "pw1\n"
+            "long enough pw 1\n"
         )
         .0
     );
-    assert!(conversate(d, &["user", "add", "bob", "--password-stdin"], "pw2").0);
+    assert!(
+        conversate(
+            d,
+            &["user", "add", "bob", "--password-stdin"],
+            "long enough pw 2"
+        )
+        .0
+    );
     assert!(
         conversate(
             d,
@@ -92,7 +99,11 @@ fn users_rooms_and_members_can_be_managed_from_the_command_line() {
 fn command_line_errors_are_one_clear_line_and_a_failure_exit() {
     let data = TestData::fresh();
     let d = &data;
-    conversate(d, &["user", "add", "alice", "--password-stdin"], "pw");
+    conversate(
+        d,
+        &["user", "add", "alice", "--password-stdin"],
+        "long enough pw",
+    );
     conversate(d, &["room", "add", "general", "--title", "General"], "");
     let cases: Vec<(Vec<&str>, &str, &str)> = vec![
         (
@@ -127,7 +138,7 @@ fn command_line_errors_are_one_clear_line_and_a_failure_exit() {
         ),
         (
             vec!["user", "add", "ALICE", "--password-stdin"],
-            "pw",
+            "long enough pw",
             "already taken",
         ),
         (

@@ -124,8 +124,9 @@ async fn kill_9_during_a_burst_of_sends_loses_no_acknowledged_message() {
     let store = conversate::store::Store::open(&config.database_url, config.sqlite_synchronous)
         .await
         .expect("store");
-    let room = store.room_by_slug("general").await.expect("room");
+    let room = store.rooms().room_by_slug("general").await.expect("room");
     let all = store
+        .messages()
         .messages_after(room.id, 0, 1_000_000)
         .await
         .expect("messages");

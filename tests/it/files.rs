@@ -415,6 +415,7 @@ async fn a_file_can_be_sent_without_javascript() {
     );
     let m = app
         .store
+        .messages()
         .messages_after(room.id, 0, 10)
         .await
         .expect("messages");

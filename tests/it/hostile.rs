@@ -344,8 +344,8 @@ fn cases() -> Vec<(&'static str, Input, Expect)> {
                 "admin/users/",
                 vec![
                     ("username", s("<b>bold</b>")),
-                    ("password", s("pw")),
-                    ("password2", s("pw")),
+                    ("password", s("long enough pw")),
+                    ("password2", s("long enough pw")),
                 ],
             ),
             Refused(StatusCode::BAD_REQUEST),
@@ -356,8 +356,8 @@ fn cases() -> Vec<(&'static str, Input, Expect)> {
                 "admin/users/",
                 vec![
                     ("username", s("x' OR '1'='1")),
-                    ("password", s("pw")),
-                    ("password2", s("pw")),
+                    ("password", s("long enough pw")),
+                    ("password2", s("long enough pw")),
                 ],
             ),
             Refused(StatusCode::BAD_REQUEST),
@@ -385,8 +385,8 @@ fn cases() -> Vec<(&'static str, Input, Expect)> {
                 vec![
                     ("username", s("eve")),
                     ("email", s("eve@<script>")),
-                    ("password", s("pw")),
-                    ("password2", s("pw")),
+                    ("password", s("long enough pw")),
+                    ("password2", s("long enough pw")),
                 ],
             ),
             Refused(StatusCode::BAD_REQUEST),
@@ -515,9 +515,20 @@ async fn hostile_input_is_refused_clearly_or_stored_and_shown_safely() {
     assert!(cases.len() >= 60, "{} cases", cases.len());
     for (name, input, expect) in cases {
         let before = stored_messages(&app.store, room.id).await;
-        let last = app.store.last_message_id(room.id).await.expect("last");
-        let rooms_before = app.store.list_rooms().await.expect("rooms").len();
-        let users_before = app.store.list_users().await.expect("users").len();
+        let last = app
+            .store
+            .messages()
+            .last_message_id(room.id)
+            .await
+            .expect("last");
+        let rooms_before = app.store.rooms().list_rooms().await.expect("rooms").len();
+        let users_before = app
+            .store
+            .accounts()
+            .list_users()
+            .await
+            .expect("users")
+            .len();
         let (status, body) = match input {
             Input::Message(text) => {
                 let r = alice.api("general/api/send/", &[("content", text)]).await;
@@ -582,12 +593,17 @@ async fn hostile_input_is_refused_clearly_or_stored_and_shown_safely() {
                     "{name}: nothing stored"
                 );
                 assert_eq!(
-                    app.store.list_rooms().await.expect("rooms").len(),
+                    app.store.rooms().list_rooms().await.expect("rooms").len(),
                     rooms_before,
                     "{name}: no room created"
                 );
                 assert_eq!(
-                    app.store.list_users().await.expect("users").len(),
+                    app.store
+                        .accounts()
+                        .list_users()
+                        .await
+                        .expect("users")
+                        .len(),
                     users_before,
                     "{name}: no user created"
                 );

@@ -240,7 +240,7 @@ async fn an_away_member_gets_one_email_for_a_burst_and_another_only_after_coming
 async fn outbox_settles(app: &TestApp, expected: Vec<(String, i64)>) -> Vec<(String, i64)> {
     let start = Instant::now();
     loop {
-        let counts = app.store.outbox_counts().await.expect("counts");
+        let counts = app.store.outbox().outbox_counts().await.expect("counts");
         if counts == expected || start.elapsed() > Duration::from_secs(10) {
             return counts;
         }
@@ -272,10 +272,22 @@ async fn active_members_the_sender_and_opted_out_members_get_none() {
     let dave = app.login("dave").await; // away and not opted in
     drop(dave);
     // Bob goes away: his presence is rewritten as long gone.
-    let room = app.store.room_by_slug("general").await.expect("room");
-    let bob_id = app.store.user_by_name("bob").await.expect("bob").id;
+    let room = app
+        .store
+        .rooms()
+        .room_by_slug("general")
+        .await
+        .expect("room");
+    let bob_id = app
+        .store
+        .accounts()
+        .user_by_name("bob")
+        .await
+        .expect("bob")
+        .id;
     app.store
-        .save_presence(conversate::store::PresenceUpdate {
+        .rooms()
+        .save_presence(conversate::domain::PresenceUpdate {
             room_id: room.id,
             user_id: bob_id,
             last_seen: 1,
@@ -322,7 +334,7 @@ async fn emails_wait_out_a_down_server_and_a_restart_and_arrive_once() {
     // Let the worker fail at least once.
     let start = Instant::now();
     loop {
-        let counts = app.store.outbox_counts().await.expect("counts");
+        let counts = app.store.outbox().outbox_counts().await.expect("counts");
         assert_eq!(
             counts,
             vec![("pending".to_owned(), 1)],
@@ -400,7 +412,13 @@ async fn the_one_click_opt_out_works_logged_out_and_cannot_be_forged() {
     let path = link.trim_start_matches("http://chat.example.com/");
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let (room_id, user_id, token) = (parts[1], parts[2], parts[3]);
-    let alice_id = app.store.user_by_name("alice").await.expect("alice").id;
+    let alice_id = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice")
+        .id;
     let other_room = app.create_room("other", "Other").await;
     app.add_member("other", "bob").await;
 
@@ -423,6 +441,7 @@ async fn the_one_click_opt_out_works_logged_out_and_cannot_be_forged() {
     let bob_id: i64 = user_id.parse().expect("id");
     assert!(
         app.store
+            .rooms()
             .member(room.id, bob_id)
             .await
             .expect("bob")
@@ -447,6 +466,7 @@ async fn the_one_click_opt_out_works_logged_out_and_cannot_be_forged() {
     );
     assert!(
         !app.store
+            .rooms()
             .member(room.id, bob_id)
             .await
             .expect("bob")
@@ -454,6 +474,7 @@ async fn the_one_click_opt_out_works_logged_out_and_cannot_be_forged() {
     );
     assert!(
         app.store
+            .rooms()
             .member(room.id, alice_id)
             .await
             .expect("alice")

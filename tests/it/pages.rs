@@ -72,7 +72,7 @@ async fn admins_see_every_room_and_may_open_it_without_joining_presence() {
         !html.contains("id=\"cv-send\""),
         "no send form for a non-member admin"
     );
-    let members = app.store.members(room.id).await.expect("members");
+    let members = app.store.rooms().members(room.id).await.expect("members");
     assert!(members.iter().all(|m| m.username != "root"));
     let alice = app.login("alice").await;
     let (_, index) = alice.text("").await;
@@ -286,8 +286,14 @@ async fn settings_form_saves_alert_choices() {
         .post_form("general/settings/", &[("mail_alert", "on")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let id = app.store.user_by_name("alice").await.expect("alice").id;
-    let m = app.store.member(room.id, id).await.expect("member");
+    let id = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice")
+        .id;
+    let m = app.store.rooms().member(room.id, id).await.expect("member");
     assert!(!m.alert && m.mail_alert);
     let (_, html) = alice.text("general/?notice=settings").await;
     assert!(html.contains("Settings saved."));

@@ -4,9 +4,8 @@
 
 use conversate::config::DatabaseUrl;
 use conversate::domain::PresenceState;
-use conversate::store::{
-    Attachment, Message, NewMessage, NewUser, PresenceUpdate, Store, StoreError, User,
-};
+use conversate::domain::{Attachment, Message, PresenceUpdate, User};
+use conversate::store::{NewMessage, NewUser, Store, StoreError};
 
 use crate::support::TestStore;
 
@@ -23,6 +22,7 @@ pub(crate) fn new_user(name: &str, admin: bool) -> NewUser {
 
 pub(crate) async fn user(store: &Store, name: &str) -> User {
     store
+        .accounts()
         .create_user(new_user(name, false))
         .await
         .expect("user created")
@@ -56,8 +56,13 @@ pub(crate) fn new_message(room_id: i64, user_id: i64, content: &str) -> NewMessa
 
 pub(crate) async fn post(store: &Store, room_id: i64, user_id: i64, content: &str) -> Message {
     let mut message = new_message(room_id, user_id, content);
-    message.username = store.user_by_id(user_id).await.expect("user").username;
-    let posted = store.post_message(message).await.expect("posted");
+    message.username = store
+        .accounts()
+        .user_by_id(user_id)
+        .await
+        .expect("user")
+        .username;
+    let posted = store.posting().post_message(message).await.expect("posted");
     assert!(posted.created);
     posted.message
 }
@@ -68,11 +73,16 @@ pub(crate) fn contents(messages: &[Message]) -> Vec<&str> {
 
 /// A room `general` with members alice and bob.
 pub(crate) async fn general(store: &Store) -> (i64, User, User) {
-    let room = store.create_room("general", "General").await.expect("room");
+    let room = store
+        .rooms()
+        .create_room("general", "General")
+        .await
+        .expect("room");
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     for u in [&alice, &bob] {
         store
+            .rooms()
             .add_member(room.id, u.id, "000000")
             .await
             .expect("member");
@@ -83,47 +93,59 @@ pub(crate) async fn general(store: &Store) -> (i64, User, User) {
 #[tokio::test]
 async fn users_are_found_by_id_and_by_name_in_any_case() {
     let store = TestStore::open().await;
-    assert!(!store.has_admin().await.expect("has_admin"));
+    assert!(!store.accounts().has_admin().await.expect("has_admin"));
     let alice = store
+        .accounts()
         .create_user(new_user("Alice", false))
         .await
         .expect("created");
     assert!(alice.is_active && !alice.is_admin);
 
-    let by_id = store.user_by_id(alice.id).await.expect("by id");
+    let by_id = store.accounts().user_by_id(alice.id).await.expect("by id");
     assert_eq!(by_id.username, "Alice");
     assert_eq!(by_id.email.as_deref(), Some("alice@example.com"));
     assert_eq!(by_id.password_hash, "hash-of-Alice");
     assert!(by_id.is_active && !by_id.is_admin);
-    let by_name = store.user_by_name("alice").await.expect("by name");
+    let by_name = store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("by name");
     assert_eq!(by_name.id, alice.id);
     assert_eq!(by_name.username, "Alice", "the name keeps its case");
 
-    match store.create_user(new_user("ALICE", true)).await {
-        Err(StoreError::Conflict(text)) => {
-            assert_eq!(text, "the username 'ALICE' is already taken");
-        }
+    match store.accounts().create_user(new_user("ALICE", true)).await {
+        Err(StoreError::Conflict) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(matches!(
-        store.user_by_id(alice.id + 1000).await,
+        store.accounts().user_by_id(alice.id + 1000).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.user_by_name("nobody").await,
+        store.accounts().user_by_name("nobody").await,
         Err(StoreError::NotFound)
     ));
 
     let mut no_email = new_user("bob", false);
     no_email.email = None;
-    let bob = store.create_user(no_email).await.expect("bob");
-    assert_eq!(store.user_by_id(bob.id).await.expect("bob").email, None);
-    assert!(!store.has_admin().await.expect("has_admin"));
+    let bob = store.accounts().create_user(no_email).await.expect("bob");
+    assert_eq!(
+        store
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .email,
+        None
+    );
+    assert!(!store.accounts().has_admin().await.expect("has_admin"));
     store
+        .accounts()
         .create_user(new_user("root", true))
         .await
         .expect("admin");
-    assert!(store.has_admin().await.expect("has_admin"));
+    assert!(store.accounts().has_admin().await.expect("has_admin"));
 }
 
 #[tokio::test]
@@ -133,6 +155,7 @@ async fn users_are_listed_by_name_and_passwords_change() {
         user(&store, name).await;
     }
     let names: Vec<String> = store
+        .accounts()
         .list_users()
         .await
         .expect("list")
@@ -144,13 +167,15 @@ async fn users_are_listed_by_name_and_passwords_change() {
         ["_zed", "alice", "Bob", "carol", "carol.b", "carol2"]
     );
 
-    let alice = store.user_by_name("alice").await.expect("alice");
+    let alice = store.accounts().user_by_name("alice").await.expect("alice");
     store
+        .accounts()
         .set_password(alice.id, "new-hash")
         .await
         .expect("set password");
     assert_eq!(
         store
+            .accounts()
             .user_by_id(alice.id)
             .await
             .expect("alice")
@@ -158,7 +183,7 @@ async fn users_are_listed_by_name_and_passwords_change() {
         "new-hash"
     );
     assert!(matches!(
-        store.set_password(alice.id + 1000, "x").await,
+        store.accounts().set_password(alice.id + 1000, "x").await,
         Err(StoreError::NotFound)
     ));
 }
@@ -166,25 +191,32 @@ async fn users_are_listed_by_name_and_passwords_change() {
 #[tokio::test]
 async fn rooms_have_unique_slugs_and_sort_by_title_in_code_point_order() {
     let store = TestStore::open().await;
-    let beta = store.create_room("b", "beta").await.expect("room");
+    let beta = store.rooms().create_room("b", "beta").await.expect("room");
     assert_eq!((beta.slug.as_str(), beta.title.as_str()), ("b", "beta"));
-    store.create_room("z", "Zulu").await.expect("room");
-    store.create_room("a2", "Alpha").await.expect("room");
-    store.create_room("a1", "Alpha").await.expect("room");
-    match store.create_room("b", "Another beta").await {
-        Err(StoreError::Conflict(text)) => {
-            assert_eq!(text, "a room with the slug 'b' already exists");
-        }
+    store.rooms().create_room("z", "Zulu").await.expect("room");
+    store
+        .rooms()
+        .create_room("a2", "Alpha")
+        .await
+        .expect("room");
+    store
+        .rooms()
+        .create_room("a1", "Alpha")
+        .await
+        .expect("room");
+    match store.rooms().create_room("b", "Another beta").await {
+        Err(StoreError::Conflict) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
-    let found = store.room_by_slug("b").await.expect("by slug");
+    let found = store.rooms().room_by_slug("b").await.expect("by slug");
     assert_eq!((found.id, found.title.as_str()), (beta.id, "beta"));
     assert!(matches!(
-        store.room_by_slug("B").await,
+        store.rooms().room_by_slug("B").await,
         Err(StoreError::NotFound)
     ));
     // Upper case before lower case, whatever the database's locale says.
     let slugs: Vec<String> = store
+        .rooms()
         .list_rooms()
         .await
         .expect("rooms")
@@ -194,15 +226,24 @@ async fn rooms_have_unique_slugs_and_sort_by_title_in_code_point_order() {
     assert_eq!(slugs, ["a1", "a2", "z", "b"]);
 
     let alice = user(&store, "alice").await;
-    assert!(store.rooms_of(alice.id).await.expect("none").is_empty());
-    for slug in ["b", "z", "a2"] {
-        let room = store.room_by_slug(slug).await.expect("room");
+    assert!(
         store
+            .rooms()
+            .rooms_of(alice.id)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    for slug in ["b", "z", "a2"] {
+        let room = store.rooms().room_by_slug(slug).await.expect("room");
+        store
+            .rooms()
             .add_member(room.id, alice.id, "000000")
             .await
             .expect("member");
     }
     let slugs: Vec<String> = store
+        .rooms()
         .rooms_of(alice.id)
         .await
         .expect("rooms")
@@ -215,28 +256,37 @@ async fn rooms_have_unique_slugs_and_sort_by_title_in_code_point_order() {
 #[tokio::test]
 async fn members_have_defaults_alerts_and_presence() {
     let store = TestStore::open().await;
-    let room = store.create_room("general", "General").await.expect("room");
+    let room = store
+        .rooms()
+        .create_room("general", "General")
+        .await
+        .expect("room");
     let zed = user(&store, "Zed").await;
     let alice = user(&store, "alice").await;
     let carol = user(&store, "carol").await;
     store
+        .rooms()
         .add_member(room.id, zed.id, "AA0000")
         .await
         .expect("member");
     store
+        .rooms()
         .add_member(room.id, alice.id, "000000")
         .await
         .expect("member");
-    match store.add_member(room.id, alice.id, "00AA00").await {
-        Err(StoreError::Conflict(text)) => assert_eq!(text, "already a member of this room"),
+    match store.rooms().add_member(room.id, alice.id, "00AA00").await {
+        Err(StoreError::Conflict) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(matches!(
-        store.add_member(room.id + 1000, alice.id, "000000").await,
+        store
+            .rooms()
+            .add_member(room.id + 1000, alice.id, "000000")
+            .await,
         Err(StoreError::Other(_))
     ));
 
-    let m = store.member(room.id, zed.id).await.expect("member");
+    let m = store.rooms().member(room.id, zed.id).await.expect("member");
     assert_eq!((m.room_id, m.user_id), (room.id, zed.id));
     assert_eq!(m.username, "Zed");
     assert_eq!(m.email.as_deref(), Some("zed@example.com"));
@@ -244,38 +294,49 @@ async fn members_have_defaults_alerts_and_presence() {
     assert!(m.alert && !m.mail_alert, "alerts on, e-mail off by default");
     assert_eq!(m.presence, PresenceState::default());
     assert!(matches!(
-        store.member(room.id, carol.id).await,
+        store.rooms().member(room.id, carol.id).await,
         Err(StoreError::NotFound)
     ));
     let names: Vec<String> = store
+        .rooms()
         .members(room.id)
         .await
         .expect("members")
-        .into_iter()
-        .map(|m| m.username)
+        .iter()
+        .map(|m| m.username.clone())
         .collect();
     assert_eq!(names, ["alice", "Zed"], "by name, ignoring case");
 
     store
+        .rooms()
         .set_alerts(room.id, alice.id, false, true)
         .await
         .expect("alerts");
-    let m = store.member(room.id, alice.id).await.expect("member");
+    let m = store
+        .rooms()
+        .member(room.id, alice.id)
+        .await
+        .expect("member");
     assert!(!m.alert && m.mail_alert);
     assert!(matches!(
-        store.set_alerts(room.id, carol.id, true, true).await,
+        store
+            .rooms()
+            .set_alerts(room.id, carol.id, true, true)
+            .await,
         Err(StoreError::NotFound)
     ));
 
     store
+        .rooms()
         .save_presence(presence(room.id, alice.id, 1000))
         .await
         .expect("presence");
     let mut quiet = presence(room.id, alice.id, 2000);
     quiet.has_focus = false;
     quiet.last_spoke = None;
-    store.save_presence(quiet).await.expect("presence");
+    store.rooms().save_presence(quiet).await.expect("presence");
     let p = store
+        .rooms()
         .member(room.id, alice.id)
         .await
         .expect("member")
@@ -286,6 +347,7 @@ async fn members_have_defaults_alerts_and_presence() {
     assert_eq!(p.last_spoke, Some(1000), "no new send keeps the last one");
     assert_eq!(p.last_mail_alert, None);
     store
+        .rooms()
         .save_presence(presence(room.id, carol.id, 3000))
         .await
         .expect("a non-member's presence is ignored");
@@ -295,8 +357,13 @@ async fn members_have_defaults_alerts_and_presence() {
 async fn posting_numbers_messages_and_records_presence() {
     let store = TestStore::open().await;
     let (room, alice, bob) = general(&store).await;
-    let other = store.create_room("other", "Other").await.expect("room");
+    let other = store
+        .rooms()
+        .create_room("other", "Other")
+        .await
+        .expect("room");
     store
+        .rooms()
         .add_member(other.id, alice.id, "000000")
         .await
         .expect("member");
@@ -317,11 +384,20 @@ async fn posting_numbers_messages_and_records_presence() {
         content_type: "application/pdf".to_owned(),
         key: "2024/abc".to_owned(),
     });
-    let second = store.post_message(with_file).await.expect("posted").message;
+    let second = store
+        .posting()
+        .post_message(with_file)
+        .await
+        .expect("posted")
+        .message;
     assert_eq!(second.seq, 2);
     assert!(second.id > first.id);
 
-    let stored = store.message(room, second.id).await.expect("stored");
+    let stored = store
+        .messages()
+        .message(room, second.id)
+        .await
+        .expect("stored");
     assert_eq!(stored.content, "a file 🎉 ünïcödé");
     assert_eq!(stored.html, "<p>a file 🎉 ünïcödé</p>\n");
     assert_eq!((stored.seq, stored.username.as_str()), (2, "bob"));
@@ -332,6 +408,7 @@ async fn posting_numbers_messages_and_records_presence() {
     assert_eq!(file.key, "2024/abc");
     assert!(
         store
+            .messages()
             .message(room, first.id)
             .await
             .expect("first")
@@ -339,22 +416,31 @@ async fn posting_numbers_messages_and_records_presence() {
             .is_none()
     );
     assert!(matches!(
-        store.message(other.id, first.id).await,
+        store.messages().message(other.id, first.id).await,
         Err(StoreError::NotFound)
     ));
 
-    let p = store.member(room, bob.id).await.expect("bob").presence;
+    let p = store
+        .rooms()
+        .member(room, bob.id)
+        .await
+        .expect("bob")
+        .presence;
     assert_eq!(p.last_spoke, Some(1_700_000_100), "a send is recorded");
     assert_eq!(p.last_seen, Some(1_700_000_100));
     assert!(p.has_focus);
 
     assert!(matches!(
         store
+            .posting()
             .post_message(new_message(room + 1000, alice.id, "nowhere"))
             .await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(store.last_message_id(room).await.expect("last"), second.id);
+    assert_eq!(
+        store.messages().last_message_id(room).await.expect("last"),
+        second.id
+    );
 }
 
 #[tokio::test]
@@ -363,12 +449,16 @@ async fn a_client_id_makes_a_send_idempotent() {
     let (room, alice, bob) = general(&store).await;
     let mut send = new_message(room, alice.id, "hello");
     send.client_id = Some("c-1".to_owned());
-    let first = store.post_message(send.clone()).await.expect("first");
+    let first = store
+        .posting()
+        .post_message(send.clone())
+        .await
+        .expect("first");
     assert!(first.created);
 
     let mut again = send.clone();
     again.content = "hello, edited in the retry".to_owned();
-    let retry = store.post_message(again).await.expect("retry");
+    let retry = store.posting().post_message(again).await.expect("retry");
     assert!(!retry.created);
     assert_eq!(retry.message.id, first.message.id);
     assert_eq!(retry.message.seq, 1);
@@ -378,11 +468,16 @@ async fn a_client_id_makes_a_send_idempotent() {
     let mut bobs = send.clone();
     bobs.user_id = bob.id;
     bobs.presence.user_id = bob.id;
-    let bobs = store.post_message(bobs).await.expect("bob");
+    let bobs = store.posting().post_message(bobs).await.expect("bob");
     assert!(bobs.created, "client ids are per member");
     assert_eq!(bobs.message.seq, 2, "the retry took no seq");
-    let other = store.create_room("other", "Other").await.expect("room");
+    let other = store
+        .rooms()
+        .create_room("other", "Other")
+        .await
+        .expect("room");
     store
+        .rooms()
         .add_member(other.id, alice.id, "000000")
         .await
         .expect("member");
@@ -390,21 +485,40 @@ async fn a_client_id_makes_a_send_idempotent() {
     elsewhere.room_id = other.id;
     elsewhere.presence.room_id = other.id;
     assert!(
-        store.post_message(elsewhere).await.expect("other").created,
+        store
+            .posting()
+            .post_message(elsewhere)
+            .await
+            .expect("other")
+            .created,
         "client ids are per room"
     );
     let mut plain = new_message(room, alice.id, "no id");
     plain.client_id = None;
     assert!(
         store
+            .posting()
             .post_message(plain.clone())
             .await
             .expect("one")
             .created
     );
-    assert!(store.post_message(plain).await.expect("two").created);
+    assert!(
+        store
+            .posting()
+            .post_message(plain)
+            .await
+            .expect("two")
+            .created
+    );
     assert_eq!(
-        contents(&store.messages_after(room, 0, 100).await.expect("all")),
+        contents(
+            &store
+                .messages()
+                .messages_after(room, 0, 100)
+                .await
+                .expect("all")
+        ),
         ["hello", "hello", "no id", "no id"]
     );
 }
@@ -419,7 +533,7 @@ async fn concurrent_sends_with_one_client_id_store_one_message() {
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let (store, send) = (store.store.clone(), send.clone());
-                tokio::spawn(async move { store.post_message(send).await })
+                tokio::spawn(async move { store.posting().post_message(send).await })
             })
             .collect();
         let mut results = Vec::new();
@@ -434,7 +548,11 @@ async fn concurrent_sends_with_one_client_id_store_one_message() {
             "every sender gets the one stored message"
         );
     }
-    let stored = store.messages_after(room, 0, 100).await.expect("all");
+    let stored = store
+        .messages()
+        .messages_after(room, 0, 100)
+        .await
+        .expect("all");
     assert_eq!(stored.len(), 5);
     let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5], "no seq lost to a clash");
@@ -450,6 +568,7 @@ async fn concurrent_sends_get_gapless_seqs_in_id_order() {
             let user = if i % 2 == 0 { alice.id } else { bob.id };
             tokio::spawn(async move {
                 store
+                    .posting()
                     .post_message(new_message(room, user, &format!("m{i}")))
                     .await
             })
@@ -458,7 +577,11 @@ async fn concurrent_sends_get_gapless_seqs_in_id_order() {
     for task in tasks {
         assert!(task.await.expect("task").expect("sent").created);
     }
-    let stored = store.messages_after(room, 0, 100).await.expect("all");
+    let stored = store
+        .messages()
+        .messages_after(room, 0, 100)
+        .await
+        .expect("all");
     let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, (1..=40).collect::<Vec<_>>(), "ordered by id");
 }
@@ -467,13 +590,19 @@ async fn concurrent_sends_get_gapless_seqs_in_id_order() {
 async fn history_pages_by_id_in_both_directions() {
     let store = TestStore::open().await;
     let (room, alice, bob) = general(&store).await;
-    let other = store.create_room("other", "Other").await.expect("room");
+    let other = store
+        .rooms()
+        .create_room("other", "Other")
+        .await
+        .expect("room");
     store
+        .rooms()
         .add_member(other.id, bob.id, "000000")
         .await
         .expect("member");
     assert!(
         store
+            .messages()
             .messages_after(room, 0, 10)
             .await
             .expect("none")
@@ -481,14 +610,32 @@ async fn history_pages_by_id_in_both_directions() {
     );
     assert!(
         store
+            .messages()
             .messages_before(room, None, 10)
             .await
             .expect("none")
             .is_empty()
     );
-    assert_eq!(store.last_message_id(room).await.expect("empty"), 0);
-    assert_eq!(store.seq_at(room, i64::MAX).await.expect("empty"), 0);
-    assert_eq!(store.count_before(room, i64::MAX).await.expect("empty"), 0);
+    assert_eq!(
+        store.messages().last_message_id(room).await.expect("empty"),
+        0
+    );
+    assert_eq!(
+        store
+            .messages()
+            .seq_at(room, i64::MAX)
+            .await
+            .expect("empty"),
+        0
+    );
+    assert_eq!(
+        store
+            .messages()
+            .count_before(room, i64::MAX)
+            .await
+            .expect("empty"),
+        0
+    );
 
     let mut ids = Vec::new();
     for i in 1..=7 {
@@ -497,18 +644,35 @@ async fn history_pages_by_id_in_both_directions() {
         post(&store, other.id, bob.id, &format!("other {i}")).await;
     }
 
-    let all = store.messages_after(room, 0, 100).await.expect("all");
+    let all = store
+        .messages()
+        .messages_after(room, 0, 100)
+        .await
+        .expect("all");
     assert_eq!(contents(&all), ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
     assert_eq!(
-        contents(&store.messages_after(room, 0, 3).await.expect("first 3")),
+        contents(
+            &store
+                .messages()
+                .messages_after(room, 0, 3)
+                .await
+                .expect("first 3")
+        ),
         ["m1", "m2", "m3"]
     );
     assert_eq!(
-        contents(&store.messages_after(room, ids[4], 10).await.expect("tail")),
+        contents(
+            &store
+                .messages()
+                .messages_after(room, ids[4], 10)
+                .await
+                .expect("tail")
+        ),
         ["m6", "m7"]
     );
     assert!(
         store
+            .messages()
             .messages_after(room, ids[6], 10)
             .await
             .expect("none newer")
@@ -516,6 +680,7 @@ async fn history_pages_by_id_in_both_directions() {
     );
     assert!(
         store
+            .messages()
             .messages_after(room, 0, 0)
             .await
             .expect("limit 0")
@@ -523,13 +688,20 @@ async fn history_pages_by_id_in_both_directions() {
     );
 
     assert_eq!(
-        contents(&store.messages_before(room, None, 3).await.expect("newest")),
+        contents(
+            &store
+                .messages()
+                .messages_before(room, None, 3)
+                .await
+                .expect("newest")
+        ),
         ["m5", "m6", "m7"],
         "the newest page, oldest first"
     );
     assert_eq!(
         contents(
             &store
+                .messages()
                 .messages_before(room, Some(ids[4]), 3)
                 .await
                 .expect("older")
@@ -539,6 +711,7 @@ async fn history_pages_by_id_in_both_directions() {
     assert_eq!(
         contents(
             &store
+                .messages()
                 .messages_before(room, Some(ids[1]), 3)
                 .await
                 .expect("oldest")
@@ -546,18 +719,54 @@ async fn history_pages_by_id_in_both_directions() {
         ["m1"]
     );
 
-    assert_eq!(store.count_before(room, ids[0]).await.expect("count"), 0);
-    assert_eq!(store.count_before(room, ids[4]).await.expect("count"), 4);
-    assert_eq!(
-        store.count_before(room, ids[6] + 1).await.expect("count"),
-        7
-    );
-    assert_eq!(store.seq_at(room, ids[0] - 1).await.expect("seq"), 0);
-    assert_eq!(store.seq_at(room, ids[2]).await.expect("seq"), 3);
-    assert_eq!(store.seq_at(room, ids[2] + 1).await.expect("seq"), 3);
-    assert_eq!(store.last_message_id(room).await.expect("last"), ids[6]);
     assert_eq!(
         store
+            .messages()
+            .count_before(room, ids[0])
+            .await
+            .expect("count"),
+        0
+    );
+    assert_eq!(
+        store
+            .messages()
+            .count_before(room, ids[4])
+            .await
+            .expect("count"),
+        4
+    );
+    assert_eq!(
+        store
+            .messages()
+            .count_before(room, ids[6] + 1)
+            .await
+            .expect("count"),
+        7
+    );
+    assert_eq!(
+        store
+            .messages()
+            .seq_at(room, ids[0] - 1)
+            .await
+            .expect("seq"),
+        0
+    );
+    assert_eq!(store.messages().seq_at(room, ids[2]).await.expect("seq"), 3);
+    assert_eq!(
+        store
+            .messages()
+            .seq_at(room, ids[2] + 1)
+            .await
+            .expect("seq"),
+        3
+    );
+    assert_eq!(
+        store.messages().last_message_id(room).await.expect("last"),
+        ids[6]
+    );
+    assert_eq!(
+        store
+            .messages()
             .messages_after(other.id, 0, 100)
             .await
             .expect("other")
@@ -570,28 +779,84 @@ async fn history_pages_by_id_in_both_directions() {
 #[tokio::test]
 async fn secrets_keep_their_first_value_and_the_setup_token_works_once() {
     let store = TestStore::open().await;
-    assert_eq!(store.secret("key", "first").await.expect("new"), "first");
-    assert_eq!(store.secret("key", "second").await.expect("kept"), "first");
-    assert_eq!(store.secret("other", "x").await.expect("new"), "x");
+    assert_eq!(
+        store.secrets().secret("key", "first").await.expect("new"),
+        "first"
+    );
+    assert_eq!(
+        store.secrets().secret("key", "second").await.expect("kept"),
+        "first"
+    );
+    assert_eq!(
+        store.secrets().secret("other", "x").await.expect("new"),
+        "x"
+    );
 
-    assert!(!store.take_setup_token("h1").await.expect("no token"));
-    store.set_setup_token(Some("h1")).await.expect("set");
-    assert!(!store.take_setup_token("wrong").await.expect("wrong"));
-    assert!(store.take_setup_token("h1").await.expect("right"));
     assert!(
-        !store.take_setup_token("h1").await.expect("used"),
+        !store
+            .secrets()
+            .take_setup_token("h1")
+            .await
+            .expect("no token")
+    );
+    store
+        .secrets()
+        .set_setup_token(Some("h1"))
+        .await
+        .expect("set");
+    assert!(
+        !store
+            .secrets()
+            .take_setup_token("wrong")
+            .await
+            .expect("wrong")
+    );
+    assert!(store.secrets().take_setup_token("h1").await.expect("right"));
+    assert!(
+        !store.secrets().take_setup_token("h1").await.expect("used"),
         "one use"
     );
 
-    store.set_setup_token(Some("h1")).await.expect("set");
-    store.set_setup_token(Some("h2")).await.expect("replace");
-    assert!(!store.take_setup_token("h1").await.expect("replaced"));
-    assert!(store.take_setup_token("h2").await.expect("current"));
-
-    store.set_setup_token(Some("h3")).await.expect("set");
-    store.set_setup_token(None).await.expect("clear");
-    assert!(!store.take_setup_token("h3").await.expect("cleared"));
     store
+        .secrets()
+        .set_setup_token(Some("h1"))
+        .await
+        .expect("set");
+    store
+        .secrets()
+        .set_setup_token(Some("h2"))
+        .await
+        .expect("replace");
+    assert!(
+        !store
+            .secrets()
+            .take_setup_token("h1")
+            .await
+            .expect("replaced")
+    );
+    assert!(
+        store
+            .secrets()
+            .take_setup_token("h2")
+            .await
+            .expect("current")
+    );
+
+    store
+        .secrets()
+        .set_setup_token(Some("h3"))
+        .await
+        .expect("set");
+    store.secrets().set_setup_token(None).await.expect("clear");
+    assert!(
+        !store
+            .secrets()
+            .take_setup_token("h3")
+            .await
+            .expect("cleared")
+    );
+    store
+        .secrets()
         .set_setup_token(None)
         .await
         .expect("clearing twice is fine");
@@ -643,11 +908,11 @@ async fn a_closed_store_is_unavailable() {
     let alice = user(&store, "alice").await;
     store.close().await;
     assert!(matches!(
-        store.user_by_id(alice.id).await,
+        store.accounts().user_by_id(alice.id).await,
         Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(
-        store.create_user(new_user("bob", false)).await,
+        store.accounts().create_user(new_user("bob", false)).await,
         Err(StoreError::Unavailable(_))
     ));
 }
@@ -662,7 +927,13 @@ async fn the_store_reopens_on_the_same_data() {
         .await
         .expect("reopens, migrations already applied");
     assert_eq!(
-        contents(&again.messages_after(room, 0, 10).await.expect("kept")),
+        contents(
+            &again
+                .messages()
+                .messages_after(room, 0, 10)
+                .await
+                .expect("kept")
+        ),
         ["kept"]
     );
     assert_eq!(post(&again, room, alice.id, "next").await.seq, 2);
@@ -675,7 +946,8 @@ async fn an_unreachable_postgres_url_is_unavailable_and_never_shows_its_password
         .expect("url");
     let sync = conversate::config::SqliteSync::Full;
     match Store::open(&url, sync).await {
-        Err(StoreError::Unavailable(text)) => {
+        Err(StoreError::Unavailable(cause)) => {
+            let text = cause.to_string();
             assert!(
                 text.contains("postgres://chat:***@db.invalid/chat?password=***"),
                 "{text}"

@@ -1,7 +1,8 @@
 //! Store conformance, continued: administration, alert outbox, audit log.
 //! Runs on the backend the harness picked, like `store.rs`.
 
-use conversate::store::{Attachment, AuditEntry, StoreError};
+use conversate::domain::{Attachment, AuditEntry};
+use conversate::store::StoreError;
 
 use crate::store::{general, new_message, post, presence};
 use crate::support::TestStore;
@@ -10,16 +11,21 @@ use crate::support::TestStore;
 async fn rooms_can_be_renamed_cleared_and_deleted_returning_their_file_keys() {
     let store = TestStore::open().await;
     let (room, alice, bob) = general(&store).await;
-    let other = store.create_room("other", "Other").await.expect("room");
+    let other = store
+        .rooms()
+        .create_room("other", "Other")
+        .await
+        .expect("room");
     assert!(matches!(
-        store.update_room(room, "other", "X").await,
-        Err(StoreError::Conflict(_))
+        store.rooms().update_room(room, "other", "X").await,
+        Err(StoreError::Conflict)
     ));
     store
+        .rooms()
         .update_room(room, "renamed", "Renamed")
         .await
         .expect("renamed");
-    let r = store.room_by_id(room).await.expect("by id");
+    let r = store.rooms().room_by_id(room).await.expect("by id");
     assert_eq!((r.slug.as_str(), r.title.as_str()), ("renamed", "Renamed"));
 
     let mut with_file = new_message(room, alice.id, "file");
@@ -29,27 +35,36 @@ async fn rooms_can_be_renamed_cleared_and_deleted_returning_their_file_keys() {
         content_type: "application/octet-stream".into(),
         key: "k1".into(),
     });
-    store.post_message(with_file).await.expect("posted");
+    store
+        .posting()
+        .post_message(with_file)
+        .await
+        .expect("posted");
     post(&store, room, bob.id, "plain").await;
     assert_eq!(
-        store.clear_room(room).await.expect("cleared"),
+        store.rooms().clear_room(room).await.expect("cleared"),
         vec!["k1".to_owned()]
     );
     assert!(
         store
+            .messages()
             .messages_after(room, 0, 10)
             .await
             .expect("none")
             .is_empty()
     );
     assert_eq!(
-        store.members(room).await.expect("members").len(),
+        store.rooms().members(room).await.expect("members").len(),
         2,
         "clearing keeps members"
     );
     let after = post(&store, room, alice.id, "after clearing").await;
     assert_eq!(
-        store.count_before(room, after.id + 1).await.expect("count"),
+        store
+            .messages()
+            .count_before(room, after.id + 1)
+            .await
+            .expect("count"),
         1
     );
 
@@ -60,24 +75,24 @@ async fn rooms_can_be_renamed_cleared_and_deleted_returning_their_file_keys() {
         content_type: "application/octet-stream".into(),
         key: "k2".into(),
     });
-    store.post_message(again).await.expect("posted");
+    store.posting().post_message(again).await.expect("posted");
     assert_eq!(
-        store.delete_room(room).await.expect("deleted"),
+        store.rooms().delete_room(room).await.expect("deleted"),
         vec!["k2".to_owned()]
     );
     assert!(matches!(
-        store.room_by_id(room).await,
+        store.rooms().room_by_id(room).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.member(room, alice.id).await,
+        store.rooms().member(room, alice.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.delete_room(room).await,
+        store.rooms().delete_room(room).await,
         Err(StoreError::NotFound)
     ));
-    assert!(store.room_by_id(other.id).await.is_ok());
+    assert!(store.rooms().room_by_id(other.id).await.is_ok());
 }
 
 #[tokio::test]
@@ -85,50 +100,81 @@ async fn members_can_be_recoloured_and_removed_and_users_edited() {
     let store = TestStore::open().await;
     let (room, alice, bob) = general(&store).await;
     store
+        .rooms()
         .set_colour(room, bob.id, "2471a3")
         .await
         .expect("colour");
     assert_eq!(
-        store.member(room, bob.id).await.expect("bob").colour,
+        store
+            .rooms()
+            .member(room, bob.id)
+            .await
+            .expect("bob")
+            .colour,
         "2471a3"
     );
-    store.remove_member(room, bob.id).await.expect("removed");
+    store
+        .rooms()
+        .remove_member(room, bob.id)
+        .await
+        .expect("removed");
     assert!(matches!(
-        store.remove_member(room, bob.id).await,
+        store.rooms().remove_member(room, bob.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.set_colour(room, bob.id, "000000").await,
+        store.rooms().set_colour(room, bob.id, "000000").await,
         Err(StoreError::NotFound)
     ));
 
     store
+        .accounts()
         .update_user(alice.id, Some("new@example.com"), true, false)
         .await
         .expect("updated");
-    let a = store.user_by_id(alice.id).await.expect("alice");
+    let a = store.accounts().user_by_id(alice.id).await.expect("alice");
     assert!(a.is_admin && !a.is_active);
     assert_eq!(a.email.as_deref(), Some("new@example.com"));
     assert!(
-        !store.has_admin().await.expect("has_admin"),
+        !store.accounts().has_admin().await.expect("has_admin"),
         "an inactive admin does not count"
     );
     assert!(
-        store.members(room).await.expect("members").is_empty(),
+        store
+            .rooms()
+            .members(room)
+            .await
+            .expect("members")
+            .is_empty(),
         "inactive users are not listed"
     );
 
     store
+        .accounts()
         .set_alert_email(bob.id, Some("elsewhere@example.com"))
         .await
         .expect("alert email");
     assert_eq!(
-        store.user_by_id(bob.id).await.expect("bob").alert_address(),
+        store
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .alert_address(),
         Some("elsewhere@example.com")
     );
-    store.set_alert_email(bob.id, None).await.expect("cleared");
+    store
+        .accounts()
+        .set_alert_email(bob.id, None)
+        .await
+        .expect("cleared");
     assert_eq!(
-        store.user_by_id(bob.id).await.expect("bob").alert_address(),
+        store
+            .accounts()
+            .user_by_id(bob.id)
+            .await
+            .expect("bob")
+            .alert_address(),
         Some("bob@example.com")
     );
 }
@@ -138,31 +184,36 @@ async fn posting_queues_one_alert_per_absence_and_the_outbox_hands_it_out_once()
     let store = TestStore::open().await;
     let (room, alice, bob) = general(&store).await;
     store
+        .rooms()
         .set_alerts(room, bob.id, true, true)
         .await
         .expect("opt in");
     store
+        .accounts()
         .set_alert_email(bob.id, Some("bob-alerts@example.com"))
         .await
         .expect("address");
     // Bob was last seen long ago; alice posts now (new_message's time).
     store
+        .rooms()
         .save_presence(presence(room, bob.id, 1_000))
         .await
         .expect("presence");
     let first = store
+        .posting()
         .post_message(new_message(room, alice.id, "one"))
         .await
         .expect("posted");
     assert_eq!(first.alerts_queued, 1);
     let second = store
+        .posting()
         .post_message(new_message(room, alice.id, "two"))
         .await
         .expect("posted");
     assert_eq!(second.alerts_queued, 0, "at most one per absence");
 
     let now = 1_700_000_100;
-    let due = store.due_alerts(now, 10).await.expect("due");
+    let due = store.outbox().due_alerts(now, 10).await.expect("due");
     assert_eq!(due.len(), 1);
     let item = &due[0];
     assert_eq!(
@@ -172,55 +223,71 @@ async fn posting_queues_one_alert_per_absence_and_the_outbox_hands_it_out_once()
     assert_eq!(item.recipient, "bob-alerts@example.com");
     assert!(
         store
+            .outbox()
             .claim_alert(item.id, now, now + 60)
             .await
             .expect("claim")
     );
     assert!(
         !store
+            .outbox()
             .claim_alert(item.id, now, now + 60)
             .await
             .expect("claim"),
         "one node at a time"
     );
     assert!(
-        store.due_alerts(now, 10).await.expect("due").is_empty(),
+        store
+            .outbox()
+            .due_alerts(now, 10)
+            .await
+            .expect("due")
+            .is_empty(),
         "claimed rows are not due"
     );
     store
+        .outbox()
         .alert_failed(item.id, now + 30, "server down")
         .await
         .expect("failed");
     assert!(
         store
+            .outbox()
             .due_alerts(now + 29, 10)
             .await
             .expect("due")
             .is_empty()
     );
-    let retry = store.due_alerts(now + 30, 10).await.expect("due");
+    let retry = store.outbox().due_alerts(now + 30, 10).await.expect("due");
     assert_eq!(retry[0].attempts, 1);
     assert!(
         store
+            .outbox()
             .claim_alert(item.id, now + 30, now + 90)
             .await
             .expect("claim")
     );
-    store.alert_sent(item.id, now + 31).await.expect("sent");
+    store
+        .outbox()
+        .alert_sent(item.id, now + 31)
+        .await
+        .expect("sent");
     assert!(
         store
+            .outbox()
             .due_alerts(now + 1_000, 10)
             .await
             .expect("due")
             .is_empty()
     );
     assert_eq!(
-        store.outbox_counts().await.expect("counts"),
+        store.outbox().outbox_counts().await.expect("counts"),
         vec![("sent".to_owned(), 1)]
     );
 
     // Bob comes back and leaves: the next post alerts again.
     store
+        .rooms()
         .save_presence(presence(room, bob.id, 1_700_000_200))
         .await
         .expect("presence");
@@ -228,19 +295,25 @@ async fn posting_queues_one_alert_per_absence_and_the_outbox_hands_it_out_once()
     later.time = 1_700_100_000;
     assert_eq!(
         store
+            .posting()
             .post_message(later)
             .await
             .expect("posted")
             .alerts_queued,
         1
     );
-    let due = store.due_alerts(1_700_100_000, 10).await.expect("due");
+    let due = store
+        .outbox()
+        .due_alerts(1_700_100_000, 10)
+        .await
+        .expect("due");
     store
+        .outbox()
         .alert_cancelled(due[0].id, "came back")
         .await
         .expect("cancelled");
     assert_eq!(
-        store.outbox_counts().await.expect("counts"),
+        store.outbox().outbox_counts().await.expect("counts"),
         vec![("cancelled".to_owned(), 1), ("sent".to_owned(), 1)]
     );
 }
@@ -253,6 +326,7 @@ async fn the_audit_log_lists_newest_first() {
         .enumerate()
     {
         store
+            .audit()
             .record_audit(AuditEntry {
                 at: 1_700_000_000 + i64::try_from(i).expect("small"),
                 actor_id: None,
@@ -264,7 +338,7 @@ async fn the_audit_log_lists_newest_first() {
             .await
             .expect("recorded");
     }
-    let log = store.audit_log(2).await.expect("log");
+    let log = store.audit().audit_log(2).await.expect("log");
     assert_eq!(
         log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
         ["room.delete", "member.add"]

@@ -9,8 +9,9 @@
 use std::time::Duration;
 
 use conversate::config::DatabaseUrl;
+use conversate::domain::{Room, User};
 use conversate::service::accounts;
-use conversate::store::{Room, Store, User};
+use conversate::store::Store;
 use conversate::{App, Config};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
@@ -460,6 +461,7 @@ impl Browser {
 /// Counts the messages stored in a room.
 pub async fn stored_messages(store: &Store, room_id: i64) -> usize {
     store
+        .messages()
         .messages_after(room_id, 0, 10_000)
         .await
         .expect("messages")

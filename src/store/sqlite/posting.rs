@@ -11,12 +11,13 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
-use super::{
-    MEMBER_COLUMNS, MESSAGE_COLUMNS, map_err, member_from_row, message_from_row, save_presence,
-};
-use crate::store::{Member, Message, NewMessage, Posted, StoreError};
+use super::sql;
+use crate::domain::Member;
+use crate::domain::alerts::{self, Sent};
+use crate::store::rows::{MEMBER_COLUMNS, MemberRow};
+use crate::store::{NewMessage, Posted, StoreError};
 
 /// Most messages committed together.
 const MAX_BATCH: usize = 128;
@@ -80,10 +81,10 @@ impl Committer {
         self.queue
             .send((m, reply))
             .await
-            .map_err(|_| StoreError::Unavailable("the database is closed".to_owned()))?;
+            .map_err(|_| StoreError::unavailable("the database is closed"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the database writer stopped".to_owned()))?
+            .map_err(|_| StoreError::unavailable("the database writer stopped"))?
     }
 }
 
@@ -168,12 +169,12 @@ pub(super) async fn post_each(
     pool: &SqlitePool,
     messages: Vec<NewMessage>,
 ) -> Result<Vec<Posted>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(messages.len());
     for m in messages {
         results.push(post_in_tx(&mut tx, m).await?);
     }
-    tx.commit().await.map_err(map_err)?;
+    tx.commit().await?;
     Ok(results)
 }
 
@@ -198,14 +199,13 @@ pub(super) async fn post_bulk(
     room_ids.dedup();
     let room_ids = json(&room_ids)?;
 
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut last_seq: HashMap<i64, i64> = sqlx::query_as(
         "SELECT id, last_seq FROM rooms WHERE id IN (SELECT value FROM json_each($1))",
     )
     .bind(&room_ids)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(map_err)?
+    .await?
     .into_iter()
     .collect();
     if messages.iter().any(|m| !last_seq.contains_key(&m.room_id)) {
@@ -219,8 +219,7 @@ pub(super) async fn post_bulk(
         )
         .bind(json(&keys)?)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         if repeated.is_some() {
             return Ok(None);
         }
@@ -268,8 +267,7 @@ pub(super) async fn post_bulk(
     )
     .bind(json(&rows)?)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(map_err)?;
+    .await?;
     // RETURNING's order is not promised; (room, seq) names each row.
     let ids: HashMap<(i64, i64), i64> = inserted
         .into_iter()
@@ -295,62 +293,43 @@ pub(super) async fn post_bulk(
     )
     .bind(json(&presence)?)
     .execute(&mut *tx)
-    .await
-    .map_err(map_err)?;
+    .await?;
 
     let mut posted = Vec::with_capacity(messages.len());
     for (m, seq) in messages.iter().zip(seqs) {
         let id = *ids.get(&(m.room_id, seq)).ok_or_else(|| {
-            StoreError::Other("a stored message was not returned by the database".to_owned())
+            StoreError::other("a stored message was not returned by the database")
         })?;
-        posted.push(Posted {
-            message: Message {
-                id,
-                room_id: m.room_id,
-                seq,
-                user_id: m.user_id,
-                username: m.username.clone(),
-                time: m.time,
-                content: m.content.clone(),
-                html: m.html.clone(),
-                file: m.file.clone(),
-            },
-            created: true,
-            alerts_queued: 0,
-        });
+        posted.push(sql::posted(m.clone(), id, seq, 0));
     }
     queue_alerts_bulk(&mut tx, messages, candidates, &mut posted).await?;
-    tx.commit().await.map_err(map_err)?;
+    tx.commit().await?;
     Ok(Some(posted))
 }
 
 fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Other(crate::store::Cause::text(e.to_string())))
 }
 
-/// Who may get a mail alert from a message in these rooms, as they stand
-/// before the batch.
+/// Who may get a mail alert from a message in these rooms (the posters
+/// included), as they stand before the batch.
 async fn alert_candidates(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     room_ids: &str,
 ) -> Result<Vec<Member>, StoreError> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
          WHERE mb.room_id IN (SELECT value FROM json_each($1)) AND mb.mail_alert AND u.is_active"
     )))
     .bind(room_ids)
     .fetch_all(&mut **tx)
-    .await
-    .map_err(map_err)?
-    .iter()
-    .map(member_from_row)
-    .collect::<Result<_, _>>()
-    .map_err(map_err)
+    .await?;
+    Ok(rows.into_iter().map(Member::from).collect())
 }
 
-/// The mail-alert rule of [`queue_alerts`] for a whole batch: the batch is
-/// replayed in order over the candidates as they stood before it, so the
-/// outcome is the one the messages would have had one by one.
+/// The mail-alert rule ([`alerts::replay`]) for a whole batch, written in
+/// two statements whatever the number of alerts.
 async fn queue_alerts_bulk(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     messages: &[NewMessage],
@@ -360,41 +339,38 @@ async fn queue_alerts_bulk(
     if candidates.is_empty() {
         return Ok(());
     }
-    // (room, user, at, recipient, first message)
-    let mut alerts: Vec<(i64, i64, i64, i64, String, i64)> = Vec::new();
-    for (m, p) in messages.iter().zip(posted.iter_mut()) {
-        for member in candidates.iter_mut().filter(|c| c.room_id == m.room_id) {
-            if member.user_id == m.user_id {
-                let s = &mut member.presence;
-                s.last_seen = Some(m.presence.last_seen);
-                s.has_focus = m.presence.has_focus;
-                s.inactive_from = Some(m.presence.inactive_from);
-                s.last_spoke = m.presence.last_spoke.or(s.last_spoke);
-                continue;
-            }
-            let Some(address) = member
-                .email
-                .as_deref()
-                .filter(|_| member.presence.due_mail_alert(m.time))
-            else {
-                continue;
-            };
-            alerts.push((
-                m.room_id,
-                member.user_id,
-                m.time,
-                m.time + m.mail_delay,
-                address.to_owned(),
-                p.message.id,
-            ));
-            member.presence.last_mail_alert = Some(m.time);
-            p.alerts_queued += 1;
-        }
-    }
-    if alerts.is_empty() {
+    let sent: Vec<Sent<'_>> = messages
+        .iter()
+        .zip(posted.iter())
+        .map(|(m, p)| Sent {
+            message_id: p.message.id,
+            time: m.time,
+            presence: &m.presence,
+        })
+        .collect();
+    let due = alerts::replay(&sent, &mut candidates);
+    if due.is_empty() {
         return Ok(());
     }
-    let alerts = json(&alerts)?;
+    // (room, user, at, send after, recipient, first message)
+    let mut rows = Vec::with_capacity(due.len());
+    for a in &due {
+        let (i, m) = messages
+            .iter()
+            .enumerate()
+            .find(|(i, _)| posted[*i].message.id == a.first_message_id)
+            .ok_or_else(|| StoreError::other("an alert for a message not in the batch"))?;
+        posted[i].alerts_queued += 1;
+        rows.push((
+            a.room_id,
+            a.user_id,
+            a.at,
+            a.at + m.mail_delay,
+            &a.recipient,
+            a.first_message_id,
+        ));
+    }
+    let rows = json(&rows)?;
     // An alerted member is alerted again in the same batch only after a
     // message of their own; the newest time is the one to keep.
     sqlx::query(
@@ -403,94 +379,30 @@ async fn queue_alerts_bulk(
           FROM json_each($1) j GROUP BY 1, 2) a \
          WHERE members.room_id = a.room_id AND members.user_id = a.user_id",
     )
-    .bind(&alerts)
+    .bind(&rows)
     .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
+    .await?;
     sqlx::query(
         "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, \
          first_message_id, recipient) \
          SELECT j.value ->> 2, j.value ->> 3, j.value ->> 3, j.value ->> 0, j.value ->> 1, \
          j.value ->> 5, j.value ->> 4 FROM json_each($1) j ORDER BY j.key",
     )
-    .bind(&alerts)
+    .bind(&rows)
     .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
+    .await?;
     Ok(())
 }
 
-/// The mail-alert rule (SPEC §3), applied in the posting transaction: each
-/// other member with `mail_alert` on, an address, not active and not alerted
-/// since last seen, gets one outbox row and `last_mail_alert = now`.
-async fn queue_alerts(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    m: &NewMessage,
-    message_id: i64,
-) -> Result<usize, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
-         WHERE mb.room_id = $1 AND mb.user_id <> $2 AND mb.mail_alert AND u.is_active"
-    )))
-    .bind(m.room_id)
-    .bind(m.user_id)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(map_err)?;
-    let mut queued = 0;
-    for row in &rows {
-        let member = member_from_row(row).map_err(map_err)?;
-        let Some(address) = member
-            .email
-            .as_deref()
-            .filter(|_| member.presence.due_mail_alert(m.time))
-        else {
-            continue;
-        };
-        sqlx::query("UPDATE members SET last_mail_alert = $1 WHERE room_id = $2 AND user_id = $3")
-            .bind(m.time)
-            .bind(m.room_id)
-            .bind(member.user_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, first_message_id, recipient) \
-             VALUES ($1, $2, $2, $3, $4, $5, $6)",
-        )
-        .bind(m.time)
-        .bind(m.time + m.mail_delay)
-        .bind(m.room_id)
-        .bind(member.user_id)
-        .bind(message_id)
-        .bind(address)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_err)?;
-        queued += 1;
-    }
-    Ok(queued)
-}
-
-/// Stores one message inside the caller's transaction (see [`Committer`]):
-/// three statements, since every one is a round trip to SQLite's thread
-/// while the write lock is held. The room's `last_seq` follows by trigger
-/// (migration 0004).
+/// Stores one message inside the caller's transaction (see [`Committer`]).
+/// The room's `last_seq` follows by trigger (migration 0004).
 async fn post_in_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     m: NewMessage,
 ) -> Result<Posted, StoreError> {
-    let (file_name, file_size, file_type, file_key) = match &m.file {
-        Some(f) => (
-            Some(&f.name),
-            Some(f.size),
-            Some(&f.content_type),
-            Some(&f.key),
-        ),
-        None => (None, None, None, None),
-    };
+    let f = m.file.as_ref();
     // No row back: the room is gone, or this client_id was used before.
-    let inserted = sqlx::query(
+    let inserted: Option<(i64, i64)> = sqlx::query_as(
         "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
          file_name, file_size, file_type, file_key) \
          SELECT id, last_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM rooms WHERE id = $1 \
@@ -503,69 +415,32 @@ async fn post_in_tx(
     .bind(&m.content)
     .bind(&m.html)
     .bind(&m.client_id)
-    .bind(file_name)
-    .bind(file_size)
-    .bind(file_type)
-    .bind(file_key)
+    .bind(f.map(|f| &f.name))
+    .bind(f.map(|f| f.size))
+    .bind(f.map(|f| &f.content_type))
+    .bind(f.map(|f| &f.key))
     .fetch_optional(&mut **tx)
-    .await
-    .map_err(map_err)?;
-    let Some(row) = inserted else {
-        return earlier_send(tx, &m).await;
+    .await?;
+    let Some((id, seq)) = inserted else {
+        // The room is gone (`NotFound`), or this is a repeated send.
+        let client_id = m.client_id.as_deref().ok_or(StoreError::NotFound)?;
+        return sql::earlier_send(&mut **tx, m.room_id, m.user_id, client_id)
+            .await?
+            .map(Posted::earlier)
+            .ok_or(StoreError::NotFound);
     };
-    let (id, seq): (i64, i64) = (row.get(0), row.get(1));
-    save_presence(&mut **tx, &m.presence).await?;
-    let alerts_queued = queue_alerts(tx, &m, id).await?;
-    Ok(Posted {
-        message: Message {
-            id,
-            room_id: m.room_id,
-            seq,
-            user_id: m.user_id,
-            username: m.username,
-            time: m.time,
-            content: m.content,
-            html: m.html,
-            file: m.file,
-        },
-        created: true,
-        alerts_queued,
-    })
-}
-
-/// The message an earlier send with the same `client_id` stored; `NotFound`
-/// when there is none (then the room does not exist).
-async fn earlier_send(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    m: &NewMessage,
-) -> Result<Posted, StoreError> {
-    let Some(client_id) = &m.client_id else {
-        return Err(StoreError::NotFound);
-    };
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
-         WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
-    )))
-    .bind(m.room_id)
-    .bind(m.user_id)
-    .bind(client_id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(map_err)?
-    .ok_or(StoreError::NotFound)?;
-    Ok(Posted {
-        message: message_from_row(&row).map_err(map_err)?,
-        created: false,
-        alerts_queued: 0,
-    })
+    sql::save_presence(&mut **tx, &m.presence).await?;
+    let alerts_queued = sql::queue_alerts(tx, &m, id).await?;
+    Ok(sql::posted(m, id, seq, alerts_queued))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::SqliteSync;
-    use crate::store::sqlite::SqliteBackend;
-    use crate::store::{Attachment, Backend, NewUser, PresenceUpdate};
+    use crate::domain::{Attachment, Message, PresenceUpdate};
+    use crate::store::sqlite::Backend as SqliteBackend;
+    use crate::store::{Accounts, Messages, NewUser, Outbox, Rooms};
 
     const NOW: i64 = 1_700_000_000;
 
@@ -677,7 +552,7 @@ mod tests {
                 .into_iter()
                 .map(|a| (a.user_id, a.created_at, a.recipient, a.first_message_id))
                 .collect();
-        (messages, members, alerts)
+        (messages, members.as_ref().clone(), alerts)
     }
 
     #[test]

@@ -19,9 +19,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::open;
 use crate::domain;
+use crate::domain::{Member, Message};
 use crate::live::RoomEvent;
 use crate::service::chat::{Access, BATCH_LIMIT};
-use crate::store::{Member, Message};
 use crate::web::auth::Viewer;
 use crate::web::error::{ApiError, AppError};
 use crate::web::state::AppState;
@@ -107,9 +107,21 @@ pub async fn stream(
             .ok_or_else(|| {
                 AppError::BadRequest("Last-Event-ID must be a message id.".to_owned())
             })?,
-        None => state.chat.store.last_message_id(access.room.id).await?,
+        None => {
+            state
+                .chat
+                .store
+                .messages()
+                .last_message_id(access.room.id)
+                .await?
+        }
     };
-    let last_seq = state.chat.store.seq_at(access.room.id, last_id).await?;
+    let last_seq = state
+        .chat
+        .store
+        .messages()
+        .seq_at(access.room.id, last_id)
+        .await?;
     state.chat.seen(&access, true).await?;
     let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -156,7 +168,7 @@ async fn next_frame(mut s: StreamState) -> Option<(Bytes, StreamState)> {
                 match s.state.chat.keepalive(&s.access).await {
                     Ok(()) => {}
                     Err(crate::service::ServiceError::NoSuchRoom) => return None,
-                    Err(e) => tracing::warn!(error = %e, "stream keepalive failed"),
+                    Err(e) => tracing::warn!(error = %crate::error_chain(&e), "stream keepalive failed"),
                 }
                 return Some((HEARTBEAT, s));
             }

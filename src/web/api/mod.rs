@@ -11,8 +11,8 @@ use axum::extract::{Path, Request, State};
 use serde_json::{Value, json};
 
 use crate::domain;
+use crate::domain::Message;
 use crate::service::chat::Access;
-use crate::store::Message;
 use crate::web::auth::Viewer;
 use crate::web::error::{ApiError, AppError};
 use crate::web::forms::{FormData, read_upload};
@@ -55,7 +55,7 @@ async fn news(
     messages: Vec<Message>,
 ) -> Result<Json<News>, ApiError> {
     let now = domain::now();
-    let members = state.chat.members_shared(access.room.id).await?;
+    let members = state.chat.members(access.room.id).await?;
     let new_last = messages.last().map_or(last, |m| m.id.max(last));
     let messages: Vec<MessageView> = messages
         .iter()

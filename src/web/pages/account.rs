@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::page;
-use crate::service::accounts;
+use crate::service::{ServiceError, accounts};
 use crate::web::auth::{self, Viewer, safe_next};
 use crate::web::error::AppError;
 use crate::web::forms::FormData;
@@ -112,28 +112,22 @@ pub async fn change_password(
     let user = viewer
         .require(&state, &state.url("account/password/"))?
         .clone();
-    let current = form.get("current").unwrap_or_default();
-    let new = form.get("password").unwrap_or_default();
-    let error = if accounts::authenticate(&state.chat.store, &user.username, current)
-        .await?
-        .is_none()
-    {
-        Some("Your current password is not correct.".to_owned())
-    } else if new != form.get("password2").unwrap_or_default() {
-        Some("The two new passwords differ.".to_owned())
-    } else if new.chars().count() < 8 {
-        Some("The new password must be at least 8 characters.".to_owned())
-    } else {
-        match crate::service::password::hash(new) {
-            Ok(hash) => {
-                state.chat.store.set_password(user.id, &hash).await?;
-                let fresh = state.chat.store.user_by_id(user.id).await?;
-                auth::log_in(&viewer.session, &fresh);
-                tracing::info!(user = %user.username, "password changed");
-                None
-            }
-            Err(e) => Some(e),
+    let changed = accounts::change_password(
+        &state.chat.store,
+        &user,
+        form.get("current").unwrap_or_default(),
+        form.get("password").unwrap_or_default(),
+        form.get("password2").unwrap_or_default(),
+    )
+    .await;
+    let error = match changed {
+        Ok(fresh) => {
+            auth::log_in(&viewer.session, &fresh);
+            tracing::info!(user = %user.username, "password changed");
+            None
         }
+        Err(ServiceError::Invalid(e)) => Some(e),
+        Err(e) => return Err(e.into()),
     };
     let done = error.is_none();
     let mut response = page(
@@ -178,16 +172,10 @@ pub async fn save_settings(
         .unwrap_or_default()
         .trim()
         .to_owned();
-    let result = match accounts::validate_email(Some(&raw)) {
-        Ok(address) => {
-            state
-                .chat
-                .store
-                .set_alert_email(user.id, address.as_deref())
-                .await?;
-            Ok(())
-        }
-        Err(e) => Err(e.to_string()),
+    let result = match accounts::set_alert_email(&state.chat.store, &user, &raw).await {
+        Ok(()) => Ok(()),
+        Err(ServiceError::Invalid(e)) => Err(e),
+        Err(e) => return Err(e.into()),
     };
     let email = user.email.clone().unwrap_or_default();
     let done = result.is_ok();

@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 
 use super::page;
+use crate::domain::{Room, User};
 use crate::service::ServiceError;
 use crate::service::accounts::find_user;
 use crate::service::admin::{Actor, Admin};
-use crate::store::{Room, StoreError, User};
+use crate::store::StoreError;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
 use crate::web::forms::FormData;
@@ -57,6 +58,7 @@ async fn room(state: &AppState, slug: &str) -> Result<Room, AppError> {
     state
         .chat
         .store
+        .rooms()
         .room_by_slug(slug)
         .await
         .map_err(|e| match e {
@@ -113,8 +115,8 @@ pub fn palette() -> Value {
 /// `GET /admin/`
 pub async fn index(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     admin_of(&state, &viewer, &state.url("admin/"))?;
-    let rooms = state.chat.store.list_rooms().await?;
-    let users = state.chat.store.list_users().await?;
+    let rooms = state.chat.store.rooms().list_rooms().await?;
+    let users = state.chat.store.accounts().list_users().await?;
     page(
         &state,
         &viewer,
@@ -125,10 +127,10 @@ pub async fn index(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
 }
 
 async fn rooms_ctx(state: &AppState) -> Result<Value, AppError> {
-    let rooms = state.chat.store.list_rooms().await?;
+    let rooms = state.chat.store.rooms().list_rooms().await?;
     let mut list = Vec::new();
     for r in rooms {
-        let members = state.chat.store.members(r.id).await?.len();
+        let members = state.chat.store.rooms().members(r.id).await?.len();
         list.push(
             context! { url => state.room_url(&r.slug), slug => r.slug, title => r.title, members },
         );
@@ -183,7 +185,7 @@ pub async fn create_room(
 }
 
 async fn room_ctx(state: &AppState, room: &Room) -> Result<Value, AppError> {
-    let members = state.chat.store.members(room.id).await?;
+    let members = state.chat.store.rooms().members(room.id).await?;
     let taken: std::collections::HashSet<i64> = members.iter().map(|m| m.user_id).collect();
     let members: Vec<Value> = members
         .iter()
@@ -192,6 +194,7 @@ async fn room_ctx(state: &AppState, room: &Room) -> Result<Value, AppError> {
     let candidates: Vec<String> = state
         .chat
         .store
+        .accounts()
         .list_users()
         .await?
         .into_iter()
@@ -430,7 +433,7 @@ pub async fn remove_member(
 }
 
 async fn users_ctx(state: &AppState) -> Result<Value, AppError> {
-    let users = state.chat.store.list_users().await?;
+    let users = state.chat.store.accounts().list_users().await?;
     let users: Vec<Value> = users
         .iter()
         .map(|u| context! { username => u.username.clone(), email => u.email.clone(), is_admin => u.is_admin, is_active => u.is_active })
@@ -495,7 +498,7 @@ pub async fn create_user(
 }
 
 async fn user_ctx(state: &AppState, user: &User) -> Result<Value, AppError> {
-    let rooms = state.chat.store.rooms_of(user.id).await?;
+    let rooms = state.chat.store.rooms().rooms_of(user.id).await?;
     let rooms: Vec<Value> = rooms
         .iter()
         .map(|r| context! { slug => r.slug.clone(), title => r.title.clone() })
@@ -577,7 +580,7 @@ pub async fn reset_password(
         Ok(()) => {
             if viewer.user.as_ref().is_some_and(|v| v.id == user.id) {
                 // Keep the admin's own session valid with the new password.
-                let fresh = state.chat.store.user_by_id(user.id).await?;
+                let fresh = state.chat.store.accounts().user_by_id(user.id).await?;
                 crate::web::auth::log_in(&viewer.session, &fresh);
             }
             Ok(redirect(
@@ -632,7 +635,7 @@ pub async fn deactivate(
 /// `GET /admin/audit/`
 pub async fn audit(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     admin_of(&state, &viewer, &state.url("admin/audit/"))?;
-    let entries = state.chat.store.audit_log(500).await?;
+    let entries = state.chat.store.audit().audit_log(500).await?;
     let entries: Vec<Value> = entries
         .iter()
         .map(|e| {

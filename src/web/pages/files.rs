@@ -40,7 +40,13 @@ pub async fn download(
         Err(e) => return Err(e),
     };
     let id: i64 = id.parse().map_err(|_| no_such_file())?;
-    let message = match state.chat.store.message(access.room.id, id).await {
+    let message = match state
+        .chat
+        .store
+        .messages()
+        .message(access.room.id, id)
+        .await
+    {
         Ok(m) => m,
         Err(StoreError::NotFound) => return Err(no_such_file()),
         Err(e) => return Err(e.into()),

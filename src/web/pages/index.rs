@@ -14,9 +14,9 @@ use crate::web::state::AppState;
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let user = viewer.require(&state, state.prefix())?;
     let rooms = if user.is_admin {
-        state.chat.store.list_rooms().await?
+        state.chat.store.rooms().list_rooms().await?
     } else {
-        state.chat.store.rooms_of(user.id).await?
+        state.chat.store.rooms().rooms_of(user.id).await?
     };
     let rooms: Vec<_> = rooms
         .into_iter()

@@ -7,8 +7,8 @@ use minijinja::{Value, context};
 
 use super::page;
 use crate::domain;
+use crate::domain::Attachment;
 use crate::service::chat::{Access, Draft};
-use crate::store::Attachment;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
 use crate::web::forms::{FormData, read_upload};
@@ -224,7 +224,7 @@ pub async fn colours(
     let access = open(&state, &viewer, &slug).await?;
     let members = state.chat.members(access.room.id).await?;
     let mut css = String::new();
-    for m in members {
+    for m in members.iter() {
         // Usernames are limited to [A-Za-z0-9_.@+-] and colours to hex digits,
         // so neither can break out of the selector or the declaration.
         css.push_str(&format!(

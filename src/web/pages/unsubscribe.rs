@@ -21,19 +21,19 @@ async fn check(
     room_id: &str,
     user_id: &str,
     token: &str,
-) -> Result<(crate::store::Room, crate::store::Member), AppError> {
+) -> Result<(crate::domain::Room, crate::domain::Member), AppError> {
     let (Ok(room_id), Ok(user_id)) = (room_id.parse::<i64>(), user_id.parse::<i64>()) else {
         return Err(invalid());
     };
     if !state.signer.check(room_id, user_id, token) {
         return Err(invalid());
     }
-    let member = match state.chat.store.member(room_id, user_id).await {
+    let member = match state.chat.store.rooms().member(room_id, user_id).await {
         Ok(m) => m,
         Err(StoreError::NotFound) => return Err(invalid()),
         Err(e) => return Err(e.into()),
     };
-    let room = state.chat.store.room_by_id(room_id).await?;
+    let room = state.chat.store.rooms().room_by_id(room_id).await?;
     Ok((room, member))
 }
 
@@ -62,6 +62,7 @@ pub async fn unsubscribe(
     state
         .chat
         .store
+        .rooms()
         .set_alerts(room.id, member.user_id, member.alert, false)
         .await?;
     tracing::info!(room = %room.slug, user = %member.username, "e-mail alerts turned off by link");

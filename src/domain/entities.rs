@@ -1,6 +1,8 @@
-//! Values the store takes and returns.
+//! The things the chat is made of: accounts, rooms, memberships, messages,
+//! queued e-mail alerts and audit entries. Plain values, shared by every
+//! layer; the store maps rows onto them and the web layer renders them.
 
-use crate::domain::PresenceState;
+use super::PresenceState;
 
 /// An account.
 #[derive(Debug, Clone)]
@@ -21,17 +23,6 @@ impl User {
     pub fn alert_address(&self) -> Option<&str> {
         self.alert_email.as_deref().or(self.email.as_deref())
     }
-}
-
-/// A new account.
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub username_key: String,
-    pub email: Option<String>,
-    pub password_hash: String,
-    pub is_admin: bool,
-    pub created_at: i64,
 }
 
 /// A room.
@@ -92,35 +83,6 @@ pub struct Message {
     /// The rendered HTML of `content` (without the attachment).
     pub html: String,
     pub file: Option<Attachment>,
-}
-
-/// A message to store.
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub room_id: i64,
-    pub user_id: i64,
-    /// The poster's username, for the returned message (the caller has the
-    /// user at hand; stored messages take it from the users table).
-    pub username: String,
-    pub time: i64,
-    pub content: String,
-    pub html: String,
-    pub client_id: Option<String>,
-    pub file: Option<Attachment>,
-    /// Presence to record in the same transaction (a send is a sign of life).
-    pub presence: PresenceUpdate,
-    /// Seconds before queued alert e-mails may go out (`MAIL_ALERT_DELAY`).
-    pub mail_delay: i64,
-}
-
-/// The result of [`super::Backend::post_message`].
-#[derive(Debug, Clone)]
-pub struct Posted {
-    pub message: Message,
-    /// False when an earlier send with the same `client_id` was returned.
-    pub created: bool,
-    /// Alert e-mails queued in the same transaction.
-    pub alerts_queued: usize,
 }
 
 /// An alert e-mail waiting in the outbox.

@@ -1,0 +1,150 @@
+//! The PostgreSQL backend: for sites that run several server nodes on one
+//! database.
+//!
+//! One pool serves reads and writes; the server orders concurrent writers.
+//! A post locks its room's row (`UPDATE rooms … RETURNING last_seq`) before
+//! the message row is inserted, so within a room both `seq` and the id,
+//! which the insert takes from the sequence after that lock, rise in commit
+//! order. Behaviour matches the SQLite backend: the conformance tests hold
+//! both to the same results.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Transaction};
+
+use super::{Changes, NewMessage, Posted, Result, StoreError};
+use crate::config::redact_password;
+
+// The shared SQL, compiled here for this backend (see its module comment).
+#[allow(clippy::duplicate_mod)]
+#[path = "../sql/mod.rs"]
+mod sql;
+
+/// The sqlx database the shared SQL is compiled for here.
+type Db = sqlx::Postgres;
+
+/// Connections per server node. Requests are short; ten keep a node busy
+/// without crowding a server's default `max_connections` of 100.
+const POOL_SIZE: u32 = 10;
+
+/// How long a request waits for a free connection before it gives up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The partial unique index that makes `client_id` idempotent.
+const CLIENT_ID_INDEX: &str = "messages_client";
+
+/// PostgreSQL storage: one pool for reads and writes.
+pub struct Backend {
+    pool: PgPool,
+}
+
+impl Backend {
+    /// Connects to the database at `url` and migrates it.
+    ///
+    /// # Errors
+    /// `Unavailable`, naming the URL without its password, when the database
+    /// cannot be reached or migrated.
+    pub async fn open(url: &str) -> Result<Self> {
+        let shown = redact_password(url);
+        let unavailable = |doing: &str, e: &dyn std::fmt::Display| {
+            StoreError::unavailable(format!("cannot {doing} {shown}: {e}"))
+        };
+        let options: PgConnectOptions = url.parse().map_err(|e| unavailable("use", &e))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.application_name("conversate"))
+            .await
+            .map_err(|e| unavailable("connect to", &e))?;
+        // The migrator takes an advisory lock, so nodes starting together
+        // apply each migration once.
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| unavailable("migrate", &e))?;
+        Ok(Self { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Db>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Stores one message in a transaction of its own: the room's row lock
+    /// orders concurrent posts to a room, and PostgreSQL's own group commit
+    /// shares disk flushes between rooms and nodes.
+    async fn post(&self, m: NewMessage) -> Result<Posted> {
+        let mut tx = self.begin().await?;
+        if let Some(client_id) = &m.client_id
+            && let Some(message) =
+                sql::earlier_send(&mut *tx, m.room_id, m.user_id, client_id).await?
+        {
+            tx.rollback().await?;
+            return Ok(Posted::earlier(message));
+        }
+        // Locks the room's row until commit: posts to one room queue here.
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+        )
+        .bind(m.room_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let f = m.file.as_ref();
+        let inserted = sqlx::query_scalar(
+            "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
+             file_name, file_size, file_type, file_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(m.room_id)
+        .bind(seq)
+        .bind(m.user_id)
+        .bind(m.time)
+        .bind(&m.content)
+        .bind(&m.html)
+        .bind(&m.client_id)
+        .bind(f.map(|f| &f.name))
+        .bind(f.map(|f| f.size))
+        .bind(f.map(|f| &f.content_type))
+        .bind(f.map(|f| &f.key))
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(id) => id,
+            // Two sends with one client_id passed the check above together;
+            // the other committed first (we waited for its room lock). Answer
+            // with its message, as a later retry would get.
+            Err(sqlx::Error::Database(db)) if db.constraint() == Some(CLIENT_ID_INDEX) => {
+                tx.rollback().await?;
+                let client_id = m.client_id.as_deref().unwrap_or_default();
+                let message = sql::earlier_send(&self.pool, m.room_id, m.user_id, client_id)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::other("a send with this client_id clashed, then vanished")
+                    })?;
+                return Ok(Posted::earlier(message));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        sql::save_presence(&mut *tx, &m.presence).await?;
+        let alerts_queued = sql::queue_alerts(&mut tx, &m, id).await?;
+        tx.commit().await?;
+        Ok(sql::posted(m, id, seq, alerts_queued))
+    }
+}
+
+impl super::Backend for Backend {
+    fn close(&self) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(self.pool.close())
+    }
+
+    /// Other processes are heard through the event relay (`live::postgres`).
+    fn watch(&self, _changes: Changes) {}
+}

@@ -1,0 +1,155 @@
+//! Columns and row mapping, written once for both backends: the row types
+//! derive (or are tuples with) `sqlx::FromRow`, which is generic over the
+//! database, and convert into the entities of [`crate::domain`].
+
+use crate::domain::{
+    Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Room, User,
+};
+
+pub const USER_COLUMNS: &str =
+    "id, username, email, password_hash, is_admin, is_active, alert_email";
+pub type UserRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    bool,
+    bool,
+    Option<String>,
+);
+
+pub fn user(
+    (id, username, email, password_hash, is_admin, is_active, alert_email): UserRow,
+) -> User {
+    User {
+        id,
+        username,
+        email,
+        password_hash,
+        is_admin,
+        is_active,
+        alert_email,
+    }
+}
+
+pub const ROOM_COLUMNS: &str = "id, slug, title";
+pub type RoomRow = (i64, String, String);
+
+pub fn room((id, slug, title): RoomRow) -> Room {
+    Room { id, slug, title }
+}
+
+/// Members are read joined with their user (`mb` and `u`).
+pub const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, \
+     COALESCE(u.alert_email, u.email) AS email, mb.colour, mb.alert, mb.mail_alert, \
+     mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
+
+#[derive(sqlx::FromRow)]
+pub struct MemberRow {
+    room_id: i64,
+    user_id: i64,
+    username: String,
+    email: Option<String>,
+    colour: String,
+    alert: bool,
+    mail_alert: bool,
+    last_seen: Option<i64>,
+    has_focus: bool,
+    last_spoke: Option<i64>,
+    inactive_from: Option<i64>,
+    last_mail_alert: Option<i64>,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Self {
+            room_id: r.room_id,
+            user_id: r.user_id,
+            username: r.username,
+            email: r.email,
+            colour: r.colour,
+            alert: r.alert,
+            mail_alert: r.mail_alert,
+            presence: PresenceState {
+                last_seen: r.last_seen,
+                has_focus: r.has_focus,
+                last_spoke: r.last_spoke,
+                inactive_from: r.inactive_from,
+                last_mail_alert: r.last_mail_alert,
+            },
+        }
+    }
+}
+
+/// Messages are read joined with their author (`m` and `u`).
+pub const MESSAGE_COLUMNS: &str = "m.id, m.room_id, m.seq, m.user_id, u.username, \
+     m.created_at, m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key";
+
+#[derive(sqlx::FromRow)]
+pub struct MessageRow {
+    id: i64,
+    room_id: i64,
+    seq: i64,
+    user_id: i64,
+    username: String,
+    created_at: i64,
+    content: String,
+    html: String,
+    file_name: Option<String>,
+    file_size: Option<i64>,
+    file_type: Option<String>,
+    file_key: Option<String>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        Self {
+            id: r.id,
+            room_id: r.room_id,
+            seq: r.seq,
+            user_id: r.user_id,
+            username: r.username,
+            time: r.created_at,
+            content: r.content,
+            html: r.html,
+            file: r.file_key.map(|key| Attachment {
+                name: r.file_name.unwrap_or_default(),
+                size: r.file_size.unwrap_or_default(),
+                content_type: r.file_type.unwrap_or_default(),
+                key,
+            }),
+        }
+    }
+}
+
+pub const OUTBOX_COLUMNS: &str =
+    "id, created_at, room_id, user_id, first_message_id, recipient, attempts";
+pub type OutboxRow = (i64, i64, i64, i64, i64, String, i64);
+
+pub fn outbox_item(
+    (id, created_at, room_id, user_id, first_message_id, recipient, attempts): OutboxRow,
+) -> OutboxItem {
+    OutboxItem {
+        id,
+        created_at,
+        room_id,
+        user_id,
+        first_message_id,
+        recipient,
+        attempts,
+    }
+}
+
+pub const AUDIT_COLUMNS: &str = "at, actor_id, actor_name, action, target, detail";
+pub type AuditRow = (i64, Option<i64>, String, String, String, String);
+
+pub fn audit_entry((at, actor_id, actor_name, action, target, detail): AuditRow) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor_id,
+        actor_name,
+        action,
+        target,
+        detail,
+    }
+}

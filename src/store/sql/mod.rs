@@ -1,0 +1,164 @@
+//! The SQL both backends share, written once and compiled once per backend.
+//!
+//! `sqlite/mod.rs` and `postgres/mod.rs` each include this folder as a
+//! module of their own (`#[path = "../sql/mod.rs"]`), where `Db` names their
+//! sqlx database and `Backend` their struct. Both engines take the same
+//! statements (`$n` placeholders, `RETURNING`, `ON CONFLICT`), so every query
+//! here is the one both run. A backend provides only:
+//! - `reader()` and `writer()`: the pools for reads and for writes (SQLite
+//!   has a read pool and a single writer connection; PostgreSQL one pool);
+//! - `begin()`: a write transaction;
+//! - `post()`: the posting path, the one place the engines differ in earnest.
+//!
+//! Adding a storage operation: declare it on its trait in `store/mod.rs`,
+//! write it once here.
+
+mod accounts;
+mod admin;
+mod messages;
+mod outbox;
+mod rooms;
+mod sessions;
+
+use sqlx::Transaction;
+
+use super::{Backend, Db};
+use crate::domain::alerts::{self, Alert, Sent};
+use crate::domain::{Member, Message, PresenceUpdate};
+use crate::store::rows::{MEMBER_COLUMNS, MESSAGE_COLUMNS, MemberRow, MessageRow};
+use crate::store::{NewMessage, Posted, Result, StoreError};
+
+/// Fails with `NotFound` when a write touched no row.
+fn touched(done: <Db as sqlx::Database>::QueryResult) -> Result<()> {
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes one member's presence (a sign of life, or a send).
+pub(super) async fn save_presence<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    p: &PresenceUpdate,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+         last_spoke = COALESCE($4, last_spoke) WHERE room_id = $5 AND user_id = $6",
+    )
+    .bind(p.last_seen)
+    .bind(p.has_focus)
+    .bind(p.inactive_from)
+    .bind(p.last_spoke)
+    .bind(p.room_id)
+    .bind(p.user_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The message a member already sent with `client_id` in a room, if any.
+pub(super) async fn earlier_send<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    room_id: i64,
+    user_id: i64,
+    client_id: &str,
+) -> Result<Option<Message>> {
+    let row: Option<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+         WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
+    )))
+    .bind(room_id)
+    .bind(user_id)
+    .bind(client_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
+/// Who may get a mail alert from a message in the room (the poster
+/// included: the rule needs their sign of life), as they stand now.
+pub(super) async fn alert_candidates(
+    tx: &mut Transaction<'static, Db>,
+    room_id: i64,
+) -> Result<Vec<Member>> {
+    let rows: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+         WHERE mb.room_id = $1 AND mb.mail_alert AND u.is_active"
+    )))
+    .bind(room_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(Member::from).collect())
+}
+
+/// Queues the alerts one stored message causes (see [`alerts::replay`])
+/// and marks their members alerted, inside the posting transaction.
+pub(super) async fn queue_alerts(
+    tx: &mut Transaction<'static, Db>,
+    m: &NewMessage,
+    message_id: i64,
+) -> Result<usize> {
+    let mut candidates = alert_candidates(tx, m.room_id).await?;
+    let sent = Sent {
+        message_id,
+        time: m.time,
+        presence: &m.presence,
+    };
+    let alerts = alerts::replay(&[sent], &mut candidates);
+    for a in &alerts {
+        insert_alert(tx, a, m.mail_delay).await?;
+    }
+    Ok(alerts.len())
+}
+
+async fn insert_alert(tx: &mut Transaction<'static, Db>, a: &Alert, delay: i64) -> Result<()> {
+    sqlx::query("UPDATE members SET last_mail_alert = $1 WHERE room_id = $2 AND user_id = $3")
+        .bind(a.at)
+        .bind(a.room_id)
+        .bind(a.user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (created_at, send_after, next_attempt_at, room_id, user_id, \
+         first_message_id, recipient) VALUES ($1, $2, $2, $3, $4, $5, $6)",
+    )
+    .bind(a.at)
+    .bind(a.at + delay)
+    .bind(a.room_id)
+    .bind(a.user_id)
+    .bind(a.first_message_id)
+    .bind(&a.recipient)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What a successful post answers.
+pub(super) fn posted(m: NewMessage, id: i64, seq: i64, alerts_queued: usize) -> Posted {
+    Posted {
+        message: Message {
+            id,
+            room_id: m.room_id,
+            seq,
+            user_id: m.user_id,
+            username: m.username,
+            time: m.time,
+            content: m.content,
+            html: m.html,
+            file: m.file,
+        },
+        created: true,
+        alerts_queued,
+    }
+}
+
+/// The storage keys of a room's files.
+async fn file_keys(tx: &mut Transaction<'static, Db>, room_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT file_key FROM messages WHERE room_id = $1 AND file_key IS NOT NULL",
+    )
+    .bind(room_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -1,0 +1,146 @@
+//! The SQLite backend: the default, embedded, one file in the data directory.
+//!
+//! Reads go through a small pool; every write goes through a single writer
+//! connection with `BEGIN IMMEDIATE`, so writes queue in-process instead of
+//! failing with `SQLITE_BUSY`. WAL mode lets reads run beside the writer.
+//! Messages are stored by group commit (`posting.rs`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlitePool, Transaction};
+
+use super::{Changes, NewMessage, Posted, Result, StoreError};
+use crate::config::SqliteSync;
+
+mod posting;
+// The shared SQL, compiled here for this backend (see its module comment).
+#[allow(clippy::duplicate_mod)]
+#[path = "../sql/mod.rs"]
+mod sql;
+
+use posting::Committer;
+
+/// The sqlx database the shared SQL is compiled for here.
+type Db = sqlx::Sqlite;
+
+/// How often the writer connection asks whether another process committed.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// SQLite storage: a read pool and a one-connection write pool on one file.
+pub struct Backend {
+    read: SqlitePool,
+    write: SqlitePool,
+    committer: Committer,
+}
+
+impl Backend {
+    /// Opens (and when `create`, creates) the database file and migrates it.
+    ///
+    /// # Errors
+    /// `Unavailable` when the file cannot be opened or migrated.
+    pub async fn open(path: &Path, create: bool, sync: SqliteSync) -> Result<Self> {
+        let synchronous = match sync {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("temp_store", "memory");
+        let unavailable = |doing: &str, e: &dyn std::fmt::Display| {
+            StoreError::unavailable(format!("cannot {doing} {}: {e}", path.display()))
+        };
+        // A connection to a local file does not go stale, so the pools skip
+        // sqlx's ping before each use: it is a round trip to the
+        // connection's thread, as dear as the query itself.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| unavailable("open", &e))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&write)
+            .await
+            .map_err(|e| unavailable("migrate", &e))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false)
+            .connect_with(options.read_only(true))
+            .await?;
+        let committer = Committer::start(write.clone());
+        Ok(Self {
+            read,
+            write,
+            committer,
+        })
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.write
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Db>> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn post(&self, m: NewMessage) -> Result<Posted> {
+        self.committer.post(m).await
+    }
+}
+
+impl super::Backend for Backend {
+    fn close(&self) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(async {
+            self.write.close().await;
+            self.read.close().await;
+        })
+    }
+
+    /// Another process on the same file (the CLI, most often) commits
+    /// without this one knowing. SQLite's `PRAGMA data_version` changes on a
+    /// connection when any other connection commits; asked on the writer
+    /// connection, which makes every commit of this process, it changes only
+    /// for other processes' commits. A cheap question, asked a few times a
+    /// second.
+    fn watch(&self, changes: Changes) {
+        let write = self.write.clone();
+        tokio::spawn(async move {
+            let mut last: Option<i64> = None;
+            let mut tick = tokio::time::interval(WATCH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if write.is_closed() {
+                    return;
+                }
+                let version: i64 = match sqlx::query_scalar("PRAGMA data_version")
+                    .fetch_one(&write)
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot read data_version");
+                        continue;
+                    }
+                };
+                if last.is_some_and(|l| l != version) {
+                    tracing::debug!("another process committed to the database");
+                    changes.note();
+                }
+                last = Some(version);
+            }
+        });
+    }
+}
