@@ -22,6 +22,14 @@ impl Cause {
     }
 }
 
+impl Cause {
+    /// A boxed error, as sqlx hands out for encoding failures.
+    #[must_use]
+    pub fn from_boxed(e: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self(Arc::from(e))
+    }
+}
+
 impl std::fmt::Display for Cause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

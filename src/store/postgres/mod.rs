@@ -97,23 +97,13 @@ impl Backend {
         .bind(m.room_id)
         .fetch_one(&mut *tx)
         .await?;
-        let f = m.file.as_ref();
-        let inserted = sqlx::query_scalar(
-            "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
-             file_name, file_size, file_type, file_key) \
+        let inserted = sqlx::query_scalar_with(
+            "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
+             file_name, file_size, file_type, file_key, seq) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            sql::message_values(&m)?,
         )
-        .bind(m.room_id)
         .bind(seq)
-        .bind(m.user_id)
-        .bind(m.time)
-        .bind(&m.content)
-        .bind(&m.html)
-        .bind(&m.client_id)
-        .bind(f.map(|f| &f.name))
-        .bind(f.map(|f| f.size))
-        .bind(f.map(|f| &f.content_type))
-        .bind(f.map(|f| &f.key))
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {

@@ -134,6 +134,29 @@ async fn insert_alert(tx: &mut Transaction<'static, Db>, a: &Alert, delay: i64) 
     Ok(())
 }
 
+/// A new message's values for an `INSERT INTO messages`, bound as `$1` to
+/// `$10` in this order: room, author, time, content, html, client id, then
+/// the file's name, size, type and key. A backend's statement adds what it
+/// needs after them (PostgreSQL binds the seq as `$11`).
+pub(super) fn message_values(m: &NewMessage) -> Result<<Db as sqlx::Database>::Arguments> {
+    use sqlx::Arguments;
+    let f = m.file.as_ref();
+    let mut args = <Db as sqlx::Database>::Arguments::default();
+    let bound = args
+        .add(m.room_id)
+        .and_then(|()| args.add(m.user_id))
+        .and_then(|()| args.add(m.time))
+        .and_then(|()| args.add(&m.content))
+        .and_then(|()| args.add(&m.html))
+        .and_then(|()| args.add(&m.client_id))
+        .and_then(|()| args.add(f.map(|f| &f.name)))
+        .and_then(|()| args.add(f.map(|f| f.size)))
+        .and_then(|()| args.add(f.map(|f| &f.content_type)))
+        .and_then(|()| args.add(f.map(|f| &f.key)));
+    bound.map_err(|e| StoreError::Other(crate::store::Cause::from_boxed(e)))?;
+    Ok(args)
+}
+
 /// What a successful post answers.
 pub(super) fn posted(m: NewMessage, id: i64, seq: i64, alerts_queued: usize) -> Posted {
     Posted {

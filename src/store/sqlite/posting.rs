@@ -400,25 +400,15 @@ async fn post_in_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     m: NewMessage,
 ) -> Result<Posted, StoreError> {
-    let f = m.file.as_ref();
     // No row back: the room is gone, or this client_id was used before.
-    let inserted: Option<(i64, i64)> = sqlx::query_as(
-        "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
-         file_name, file_size, file_type, file_key) \
-         SELECT id, last_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM rooms WHERE id = $1 \
+    let inserted: Option<(i64, i64)> = sqlx::query_as_with(
+        "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
+         file_name, file_size, file_type, file_key, seq) \
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, last_seq + 1 FROM rooms WHERE id = $1 \
          ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING \
          RETURNING id, seq",
+        sql::message_values(&m)?,
     )
-    .bind(m.room_id)
-    .bind(m.user_id)
-    .bind(m.time)
-    .bind(&m.content)
-    .bind(&m.html)
-    .bind(&m.client_id)
-    .bind(f.map(|f| &f.name))
-    .bind(f.map(|f| f.size))
-    .bind(f.map(|f| &f.content_type))
-    .bind(f.map(|f| &f.key))
     .fetch_optional(&mut **tx)
     .await?;
     let Some((id, seq)) = inserted else {
