@@ -1,5 +1,8 @@
 //! Settings: one plain [`Config`] value.
 //!
+//! Each setting is declared once, in `settings.rs` (name, values, default,
+//! meaning); reading it goes through that declaration (`values.rs`).
+//!
 //! The library never reads the environment or files by itself; the binary
 //! calls [`Config::from_sources`] with the TOML file text and the process
 //! environment, so tests and host applications build a `Config` directly.
@@ -9,10 +12,20 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod settings;
 mod urls;
+mod values;
 
+#[cfg(test)]
+mod tests;
+
+pub use settings::{DefaultValue, Kind, SETTINGS, Section, Setting};
 use urls::normalise_prefix;
 pub use urls::{DatabaseUrl, StoreUrl, redact_password};
+use values::{Values, bad};
+
+/// Why reading the declared defaults cannot fail: a test reads them all.
+const DEFAULTS_ARE_VALID: &str = "the defaults declared in config/settings.rs are valid";
 
 /// Client-side chat settings, the same names and defaults as the original.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -36,15 +49,34 @@ pub struct ChatSettings {
 
 impl Default for ChatSettings {
     fn default() -> Self {
-        Self {
-            page_size: 100,
-            idle_at: 60_000,
-            poll_min: 5_000,
-            poll_max: 60_000,
-            poll_step: 5_000,
-            control_layout: true,
-            disconnect_at: 60 + 30,
+        Self::read(&mut Values::default()).expect(DEFAULTS_ARE_VALID)
+    }
+}
+
+impl ChatSettings {
+    fn read(v: &mut Values) -> Result<Self, ConfigError> {
+        let page_size = v.number("PAGE_SIZE")?;
+        let idle_at = v.number("IDLE_AT")?;
+        let poll_min = v.number("POLL_MIN")?;
+        let poll_max: u64 = v.number("POLL_MAX")?;
+        let poll_step = v.number("POLL_STEP")?;
+        if poll_min > poll_max {
+            return Err(bad("POLL_MIN", "must not be greater than POLL_MAX"));
         }
+        let control_layout = v.flag("CONTROL_LAYOUT")?;
+        let disconnect_at = match v.given_number("DISCONNECT_AT")? {
+            Some(secs) => secs,
+            None => i64::try_from(poll_max / 1000).unwrap_or(i64::MAX / 2) + 30,
+        };
+        Ok(Self {
+            page_size,
+            idle_at,
+            poll_min,
+            poll_max,
+            poll_step,
+            control_layout,
+            disconnect_at,
+        })
     }
 }
 
@@ -145,12 +177,18 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            login_per_account: 10,
-            login_per_ip: 60,
-            sends_per_minute: 120,
-            streams_per_user: 12,
-        }
+        Self::read(&mut Values::default()).expect(DEFAULTS_ARE_VALID)
+    }
+}
+
+impl Limits {
+    fn read(v: &mut Values) -> Result<Self, ConfigError> {
+        Ok(Self {
+            login_per_account: v.number("LOGIN_ATTEMPTS_PER_MINUTE")?,
+            login_per_ip: v.number("LOGIN_ATTEMPTS_PER_IP_PER_MINUTE")?,
+            sends_per_minute: v.number("SENDS_PER_MINUTE")?,
+            streams_per_user: v.number("STREAMS_PER_USER")?,
+        })
     }
 }
 
@@ -158,33 +196,8 @@ impl Config {
     /// Defaults for a data directory: SQLite inside it, uploads inside it.
     #[must_use]
     pub fn with_data_dir(data_dir: impl AsRef<Path>) -> Self {
-        let data_dir = data_dir.as_ref().to_path_buf();
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            database_url: DatabaseUrl::Sqlite {
-                path: data_dir.join("conversate.db"),
-                create: true,
-            },
-            sqlite_synchronous: SqliteSync::Full,
-            url_prefix: "/".to_owned(),
-            public_url: None,
-            templates_dir: None,
-            store_root: data_dir.join("files"),
-            store_url: StoreUrl::Local,
-            aws: AwsSettings::default(),
-            max_upload_bytes: 25 * 1024 * 1024,
-            max_message_chars: 10_000,
-            smtp_url: None,
-            email_from: "conversate@localhost".to_owned(),
-            mail_alert_delay: 300,
-            mail_digest_messages: 20,
-            mail_retry_secs: 30,
-            chat: ChatSettings::default(),
-            limits: Limits::default(),
-            cache_ms: 1000,
-            body_timeout_secs: 300,
-            data_dir,
-        }
+        Self::read(&mut Values::default(), data_dir.as_ref().to_path_buf())
+            .expect(DEFAULTS_ARE_VALID)
     }
 
     /// The scheme and host for absolute links (e-mails, printed URLs).
@@ -213,7 +226,7 @@ impl Config {
         env: &HashMap<String, String>,
         overrides: &HashMap<&str, String>,
     ) -> Result<Self, ConfigError> {
-        let mut raw: HashMap<String, String> = HashMap::new();
+        let mut given: HashMap<String, String> = HashMap::new();
         if let Some((path, text)) = file {
             let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
                 setting: path.display().to_string(),
@@ -221,7 +234,7 @@ impl Config {
             })?;
             for (key, value) in table {
                 let name = key.to_ascii_uppercase();
-                if !KNOWN.contains(&name.as_str()) {
+                if settings::find(&name).is_none() {
                     return Err(ConfigError {
                         setting: key,
                         problem: format!("in {} is not a known setting", path.display()),
@@ -231,20 +244,20 @@ impl Config {
                     toml::Value::String(s) => s,
                     other => other.to_string(),
                 };
-                raw.insert(name, text);
+                given.insert(name, text);
             }
         }
         for (key, value) in env {
             if let Some(name) = key.strip_prefix("CONVERSATE_")
-                && KNOWN.contains(&name)
+                && settings::find(name).is_some()
             {
-                raw.insert(name.to_owned(), value.clone());
+                given.insert(name.to_owned(), value.clone());
             }
         }
         for (name, value) in overrides {
-            raw.insert((*name).to_owned(), value.clone());
+            given.insert((*name).to_owned(), value.clone());
         }
-        let mut config = Self::from_raw(&raw)?;
+        let mut config = Self::from_values(&mut Values::new(given))?;
         let mut aws: Vec<(String, String)> = env
             .iter()
             .filter(|(key, _)| key.starts_with("AWS_"))
@@ -255,182 +268,106 @@ impl Config {
         Ok(config)
     }
 
-    fn from_raw(raw: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| raw.get(name).map(|s| s.trim().to_owned());
-        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
-        let mut c = Self::with_data_dir(&data_dir);
-        if let Some(v) = get("BIND") {
-            c.bind = v
-                .parse()
-                .map_err(|_| bad("BIND", "must be an address such as 127.0.0.1:8000"))?;
-        }
-        if let Some(v) = get("DATABASE_URL") {
-            c.database_url = DatabaseUrl::parse(&v).map_err(|p| bad("DATABASE_URL", &p))?;
-        }
-        if let Some(v) = get("SQLITE_SYNCHRONOUS") {
-            c.sqlite_synchronous = match v.to_ascii_uppercase().as_str() {
-                "FULL" => SqliteSync::Full,
-                "NORMAL" => SqliteSync::Normal,
-                _ => return Err(bad("SQLITE_SYNCHRONOUS", "must be FULL or NORMAL")),
-            };
-        }
-        if let Some(v) = get("URL_PREFIX") {
-            c.url_prefix = normalise_prefix(&v).map_err(|p| bad("URL_PREFIX", p))?;
-        }
-        if let Some(v) = get("PUBLIC_URL").filter(|v| !v.is_empty()) {
-            if !(v.starts_with("http://") || v.starts_with("https://")) {
-                return Err(bad("PUBLIC_URL", "must start with http:// or https://"));
-            }
-            c.public_url = Some(v.trim_end_matches('/').to_owned());
-        }
-        if let Some(v) = get("TEMPLATES_DIR").filter(|v| !v.is_empty()) {
-            let dir = PathBuf::from(v);
-            if !dir.is_dir() {
-                return Err(bad("TEMPLATES_DIR", "must be an existing directory"));
-            }
-            c.templates_dir = Some(dir);
-        }
-        if let Some(v) = get("STORE_ROOT").filter(|v| !v.is_empty()) {
-            c.store_root = PathBuf::from(v);
-        }
-        if let Some(v) = get("STORE_URL") {
-            c.store_url = StoreUrl::parse(&v).map_err(|p| bad("STORE_URL", &p))?;
-            if matches!(c.store_url, StoreUrl::S3 { .. }) && !cfg!(feature = "s3") {
-                return Err(bad(
-                    "STORE_URL",
-                    "names S3 storage, but this build has no S3 support (build with the s3 feature)",
-                ));
-            }
-        }
-        if let Some(v) = get("MAX_UPLOAD_BYTES") {
-            c.max_upload_bytes = positive(&v, "MAX_UPLOAD_BYTES")?;
-        }
-        if let Some(v) = get("MAX_MESSAGE_CHARS") {
-            c.max_message_chars = usize::try_from(positive(&v, "MAX_MESSAGE_CHARS")?)
-                .map_err(|_| bad("MAX_MESSAGE_CHARS", "is too large"))?;
-        }
-        if let Some(v) = get("SMTP_URL").filter(|v| !v.is_empty()) {
-            if !(v.starts_with("smtp://") || v.starts_with("smtps://")) {
-                return Err(bad("SMTP_URL", "must start with smtp:// or smtps://"));
-            }
-            c.smtp_url = Some(Secret(v));
-        }
-        if let Some(v) = get("EMAIL_FROM") {
-            if !v.contains('@') {
-                return Err(bad("EMAIL_FROM", "must be an e-mail address"));
-            }
-            c.email_from = v;
-        }
-        if let Some(v) = get("MAIL_ALERT_DELAY") {
-            c.mail_alert_delay = v
-                .parse()
-                .map_err(|_| bad("MAIL_ALERT_DELAY", "must be a whole number of seconds"))?;
-        }
-        if let Some(v) = get("MAIL_DIGEST_MESSAGES") {
-            c.mail_digest_messages =
-                u32::try_from(positive(&v, "MAIL_DIGEST_MESSAGES")?.min(1_000)).unwrap_or(1_000);
-        }
-        if let Some(v) = get("MAIL_RETRY_SECS") {
-            c.mail_retry_secs = positive(&v, "MAIL_RETRY_SECS")?;
-        }
-        let limit = |name: &str, into: &mut u32| -> Result<(), ConfigError> {
-            if let Some(v) = get(name) {
-                *into = u32::try_from(positive(&v, name)?.min(1_000_000)).unwrap_or(1_000_000);
-            }
-            Ok(())
-        };
-        limit("LOGIN_ATTEMPTS_PER_MINUTE", &mut c.limits.login_per_account)?;
-        limit(
-            "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
-            &mut c.limits.login_per_ip,
-        )?;
-        limit("SENDS_PER_MINUTE", &mut c.limits.sends_per_minute)?;
-        limit("STREAMS_PER_USER", &mut c.limits.streams_per_user)?;
-        if let Some(v) = get("CACHE_MS") {
-            c.cache_ms = v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| *ms <= 60_000)
-                .ok_or_else(|| {
-                    bad(
-                        "CACHE_MS",
-                        "must be a whole number of milliseconds up to 60000",
-                    )
-                })?;
-        }
-        if let Some(v) = get("BODY_TIMEOUT_SECS") {
-            c.body_timeout_secs = Some(positive(&v, "BODY_TIMEOUT_SECS")?)
-                .filter(|secs| *secs <= 3_600)
-                .ok_or_else(|| bad("BODY_TIMEOUT_SECS", "must be at most 3600 seconds"))?;
-        }
-        let chat = &mut c.chat;
-        if let Some(v) = get("PAGE_SIZE") {
-            chat.page_size =
-                u32::try_from(positive(&v, "PAGE_SIZE")?.min(10_000)).unwrap_or(10_000);
-        }
-        if let Some(v) = get("IDLE_AT") {
-            chat.idle_at = positive(&v, "IDLE_AT")?;
-        }
-        if let Some(v) = get("POLL_MIN") {
-            chat.poll_min = positive(&v, "POLL_MIN")?;
-        }
-        if let Some(v) = get("POLL_MAX") {
-            chat.poll_max = positive(&v, "POLL_MAX")?;
-        }
-        if let Some(v) = get("POLL_STEP") {
-            chat.poll_step = v
-                .parse()
-                .map_err(|_| bad("POLL_STEP", "must be a whole number of milliseconds"))?;
-        }
-        if chat.poll_min > chat.poll_max {
-            return Err(bad("POLL_MIN", "must not be greater than POLL_MAX"));
-        }
-        if let Some(v) = get("CONTROL_LAYOUT") {
-            chat.control_layout =
-                parse_bool(&v).ok_or_else(|| bad("CONTROL_LAYOUT", "must be true or false"))?;
-        }
-        chat.disconnect_at = match get("DISCONNECT_AT") {
-            Some(v) => i64::try_from(positive(&v, "DISCONNECT_AT")?)
-                .map_err(|_| bad("DISCONNECT_AT", "is too large"))?,
-            None => i64::try_from(chat.poll_max / 1000).unwrap_or(i64::MAX / 2) + 30,
-        };
-        Ok(c)
+    fn from_values(v: &mut Values) -> Result<Self, ConfigError> {
+        let data_dir = v.value("DATA_DIR", |dir| Ok(PathBuf::from(dir)))?;
+        Self::read(v, data_dir)
+    }
+
+    /// Reads every setting but `DATA_DIR`; each field names the setting it
+    /// comes from.
+    fn read(v: &mut Values, data_dir: PathBuf) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bind: v.value("BIND", |addr| {
+                addr.parse()
+                    .map_err(|_| "must be an address such as 127.0.0.1:8000".to_owned())
+            })?,
+            database_url: v
+                .given("DATABASE_URL", |url| DatabaseUrl::parse(url).map(Some))?
+                .unwrap_or_else(|| DatabaseUrl::Sqlite {
+                    path: data_dir.join("conversate.db"),
+                    create: true,
+                }),
+            sqlite_synchronous: v.choice("SQLITE_SYNCHRONOUS", |word| match word {
+                "FULL" => Some(SqliteSync::Full),
+                "NORMAL" => Some(SqliteSync::Normal),
+                _ => None,
+            })?,
+            url_prefix: v.value("URL_PREFIX", |p| normalise_prefix(p).map_err(str::to_owned))?,
+            public_url: v.given("PUBLIC_URL", |url| {
+                unless_empty(url, |url| {
+                    if url.starts_with("http://") || url.starts_with("https://") {
+                        Ok(url.trim_end_matches('/').to_owned())
+                    } else {
+                        Err("must start with http:// or https://".to_owned())
+                    }
+                })
+            })?,
+            templates_dir: v.given("TEMPLATES_DIR", |dir| {
+                unless_empty(dir, |dir| {
+                    let dir = PathBuf::from(dir);
+                    if dir.is_dir() {
+                        Ok(dir)
+                    } else {
+                        Err("must be an existing directory".to_owned())
+                    }
+                })
+            })?,
+            store_root: v
+                .given("STORE_ROOT", |dir| {
+                    unless_empty(dir, |dir| Ok(PathBuf::from(dir)))
+                })?
+                .unwrap_or_else(|| data_dir.join("files")),
+            store_url: v.value("STORE_URL", |url| {
+                let url = StoreUrl::parse(url)?;
+                if matches!(url, StoreUrl::S3 { .. }) && !cfg!(feature = "s3") {
+                    return Err("names S3 storage, but this build has no S3 support \
+                                (build with the s3 feature)"
+                        .to_owned());
+                }
+                Ok(url)
+            })?,
+            aws: AwsSettings::default(),
+            max_upload_bytes: v.number("MAX_UPLOAD_BYTES")?,
+            max_message_chars: v.number("MAX_MESSAGE_CHARS")?,
+            smtp_url: v.given("SMTP_URL", |url| {
+                unless_empty(url, |url| {
+                    if url.starts_with("smtp://") || url.starts_with("smtps://") {
+                        Ok(Secret(url.to_owned()))
+                    } else {
+                        Err("must start with smtp:// or smtps://".to_owned())
+                    }
+                })
+            })?,
+            email_from: v.value("EMAIL_FROM", |from| {
+                if from.contains('@') {
+                    Ok(from.to_owned())
+                } else {
+                    Err("must be an e-mail address".to_owned())
+                }
+            })?,
+            mail_alert_delay: v.number("MAIL_ALERT_DELAY")?,
+            mail_digest_messages: v.number("MAIL_DIGEST_MESSAGES")?,
+            mail_retry_secs: v.number("MAIL_RETRY_SECS")?,
+            limits: Limits::read(v)?,
+            cache_ms: v.number("CACHE_MS")?,
+            body_timeout_secs: v.number("BODY_TIMEOUT_SECS")?,
+            chat: ChatSettings::read(v)?,
+            data_dir,
+        })
     }
 }
 
-/// Setting names, upper case, without the `CONVERSATE_` prefix.
-pub const KNOWN: &[&str] = &[
-    "BIND",
-    "DATA_DIR",
-    "DATABASE_URL",
-    "SQLITE_SYNCHRONOUS",
-    "URL_PREFIX",
-    "PUBLIC_URL",
-    "TEMPLATES_DIR",
-    "STORE_ROOT",
-    "STORE_URL",
-    "MAX_UPLOAD_BYTES",
-    "MAX_MESSAGE_CHARS",
-    "SMTP_URL",
-    "EMAIL_FROM",
-    "MAIL_ALERT_DELAY",
-    "MAIL_DIGEST_MESSAGES",
-    "MAIL_RETRY_SECS",
-    "LOGIN_ATTEMPTS_PER_MINUTE",
-    "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
-    "SENDS_PER_MINUTE",
-    "STREAMS_PER_USER",
-    "PAGE_SIZE",
-    "IDLE_AT",
-    "POLL_MIN",
-    "POLL_MAX",
-    "POLL_STEP",
-    "CONTROL_LAYOUT",
-    "DISCONNECT_AT",
-    "CACHE_MS",
-    "BODY_TIMEOUT_SECS",
-];
+/// An empty text means "not set"; anything else is parsed.
+fn unless_empty<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        parse(text).map(Some)
+    }
+}
 
 /// An invalid setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -440,133 +377,4 @@ pub struct ConfigError {
     pub setting: String,
     /// What is wrong.
     pub problem: String,
-}
-
-fn bad(setting: &str, problem: &str) -> ConfigError {
-    ConfigError {
-        setting: setting.to_owned(),
-        problem: problem.to_owned(),
-    }
-}
-
-fn positive(v: &str, name: &str) -> Result<u64, ConfigError> {
-    match v.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(bad(
-            name,
-            &format!("must be a positive whole number, not '{v}'"),
-        )),
-    }
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_match_the_original() {
-        let c = Config::from_sources(None, &HashMap::new(), &HashMap::new()).expect("defaults");
-        assert_eq!(c.chat.page_size, 100);
-        assert_eq!(c.chat.idle_at, 60_000);
-        assert_eq!(c.chat.poll_min, 5_000);
-        assert_eq!(c.chat.poll_max, 60_000);
-        assert_eq!(c.chat.poll_step, 5_000);
-        assert!(c.chat.control_layout);
-        assert_eq!(c.chat.disconnect_at, 90);
-        assert_eq!(c.url_prefix, "/");
-        assert_eq!(c.store_root, PathBuf::from("./data/files"));
-    }
-
-    #[test]
-    fn env_beats_file_beats_default() {
-        let file = "page_size = 20\npoll_max = 30000\n";
-        let c = Config::from_sources(
-            Some((Path::new("c.toml"), file)),
-            &env(&[("CONVERSATE_PAGE_SIZE", "7")]),
-            &HashMap::new(),
-        )
-        .expect("valid");
-        assert_eq!(c.chat.page_size, 7);
-        assert_eq!(c.chat.poll_max, 30_000);
-        assert_eq!(c.chat.disconnect_at, 60, "DISCONNECT_AT follows POLL_MAX");
-    }
-
-    #[test]
-    fn invalid_values_name_the_setting() {
-        let err = Config::from_sources(
-            None,
-            &env(&[("CONVERSATE_PAGE_SIZE", "lots")]),
-            &HashMap::new(),
-        )
-        .expect_err("invalid");
-        assert_eq!(err.setting, "PAGE_SIZE");
-        assert!(err.to_string().starts_with("invalid setting PAGE_SIZE:"));
-        let err = Config::from_sources(
-            Some((Path::new("c.toml"), "colour = 1")),
-            &HashMap::new(),
-            &HashMap::new(),
-        )
-        .expect_err("unknown key");
-        assert_eq!(err.setting, "colour");
-        let err = Config::from_sources(
-            None,
-            &env(&[("CONVERSATE_DATABASE_URL", "mysql://x")]),
-            &HashMap::new(),
-        )
-        .expect_err("scheme");
-        assert_eq!(err.setting, "DATABASE_URL");
-        for wrong in ["0", "3601", "soon"] {
-            let err = Config::from_sources(
-                None,
-                &env(&[("CONVERSATE_BODY_TIMEOUT_SECS", wrong)]),
-                &HashMap::new(),
-            )
-            .expect_err("out of range");
-            assert_eq!(err.setting, "BODY_TIMEOUT_SECS", "{wrong}");
-        }
-        let c = Config::from_sources(
-            None,
-            &env(&[("CONVERSATE_BODY_TIMEOUT_SECS", "3600")]),
-            &HashMap::new(),
-        )
-        .expect("in range");
-        assert_eq!(c.body_timeout_secs, 3600);
-    }
-
-    #[test]
-    fn aws_settings_come_from_the_given_environment_and_never_print() {
-        let c = Config::from_sources(
-            None,
-            &env(&[
-                ("AWS_SECRET_ACCESS_KEY", "hunter2"),
-                ("AWS_REGION", "eu-west-1"),
-                ("HOME", "/root"),
-            ]),
-            &HashMap::new(),
-        )
-        .expect("valid");
-        assert_eq!(
-            c.aws.0,
-            vec![
-                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
-                ("AWS_SECRET_ACCESS_KEY".to_owned(), "hunter2".to_owned()),
-            ]
-        );
-        assert!(!format!("{c:?}").contains("hunter2"));
-    }
 }
