@@ -1,7 +1,8 @@
 //! Settings: one plain [`Config`] value.
 //!
 //! Each setting is declared once, in `settings.rs` (name, values, default,
-//! meaning); reading it goes through that declaration (`values.rs`).
+//! meaning); reading it goes through that declaration (`values.rs`) and a
+//! test keeps the tables in `docs/settings.md` generated from it.
 //!
 //! The library never reads the environment or files by itself; the binary
 //! calls [`Config::from_sources`] with the TOML file text and the process
@@ -16,6 +17,8 @@ mod settings;
 mod urls;
 mod values;
 
+#[cfg(test)]
+mod doc;
 #[cfg(test)]
 mod tests;
 

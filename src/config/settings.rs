@@ -1,8 +1,9 @@
 //! The declaration of every setting: its name, the values it takes, its
 //! default and what it means, each said once.
 //!
-//! Reading a setting goes through this table (see `values.rs`), so a
-//! setting cannot be read or defaulted under another name.
+//! Reading a setting goes through this table (see `values.rs`), and the
+//! tables in `docs/settings.md` are generated from it (see `doc.rs`), so a
+//! setting cannot be read, defaulted or documented under another name.
 
 /// The table in `docs/settings.md` a setting belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
