@@ -1,0 +1,383 @@
+//! Settings: one plain [`Config`] value.
+//!
+//! Each setting is declared once, in `settings.rs` (name, values, default,
+//! meaning); reading it goes through that declaration (`values.rs`) and a
+//! test keeps the tables in `docs/settings.md` generated from it.
+//!
+//! The library never reads the environment or files by itself; the binary
+//! calls [`Config::from_sources`] with the TOML file text and the process
+//! environment, so tests and host applications build a `Config` directly.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+mod settings;
+mod urls;
+mod values;
+
+#[cfg(test)]
+mod doc;
+#[cfg(test)]
+mod tests;
+
+pub use settings::{DefaultValue, Kind, SETTINGS, Section, Setting};
+use urls::normalise_prefix;
+pub use urls::{DatabaseUrl, StoreUrl, redact_password};
+use values::{Values, bad};
+
+/// Why reading the declared defaults cannot fail: a test reads them all.
+const DEFAULTS_ARE_VALID: &str = "the defaults declared in config/settings.rs are valid";
+
+/// Client-side chat settings, the same names and defaults as the original.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSettings {
+    /// Messages per page.
+    pub page_size: u32,
+    /// Milliseconds without input before the UI decides the user is idle.
+    pub idle_at: u64,
+    /// Minimum poll interval, ms.
+    pub poll_min: u64,
+    /// Maximum poll interval, ms.
+    pub poll_max: u64,
+    /// Poll interval growth when nothing happens, ms.
+    pub poll_step: u64,
+    /// Whether the script fits the chat to the window.
+    pub control_layout: bool,
+    /// Seconds before a member counts as gone.
+    pub disconnect_at: i64,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self::read(&mut Values::default()).expect(DEFAULTS_ARE_VALID)
+    }
+}
+
+impl ChatSettings {
+    fn read(v: &mut Values) -> Result<Self, ConfigError> {
+        let page_size = v.number("PAGE_SIZE")?;
+        let idle_at = v.number("IDLE_AT")?;
+        let poll_min = v.number("POLL_MIN")?;
+        let poll_max: u64 = v.number("POLL_MAX")?;
+        let poll_step = v.number("POLL_STEP")?;
+        if poll_min > poll_max {
+            return Err(bad("POLL_MIN", "must not be greater than POLL_MAX"));
+        }
+        let control_layout = v.flag("CONTROL_LAYOUT")?;
+        let disconnect_at = match v.given_number("DISCONNECT_AT")? {
+            Some(secs) => secs,
+            None => i64::try_from(poll_max / 1000).unwrap_or(i64::MAX / 2) + 30,
+        };
+        Ok(Self {
+            page_size,
+            idle_at,
+            poll_min,
+            poll_max,
+            poll_step,
+            control_layout,
+            disconnect_at,
+        })
+    }
+}
+
+/// How hard SQLite works to keep a commit on power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// fsync on every commit: an acknowledged message survives power loss.
+    Full,
+    /// fsync at checkpoints: survives a crash of the process, may lose the
+    /// last commits on power loss. Faster.
+    Normal,
+}
+
+/// The standard AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, …) for S3 storage, taken
+/// from the environment the binary hands to [`Config::from_sources`], so the
+/// library itself never reads the process environment. `Debug` shows names only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings(pub Vec<(String, String)>);
+
+impl fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_password(&self.0))
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Directory for the database and uploads.
+    pub data_dir: PathBuf,
+    /// The database.
+    pub database_url: DatabaseUrl,
+    /// SQLite durability.
+    pub sqlite_synchronous: SqliteSync,
+    /// Mount point, always starting and ending with `/`.
+    pub url_prefix: String,
+    /// Public base URL (scheme and host), for e-mails, Secure cookies and HSTS.
+    pub public_url: Option<String>,
+    /// Directory whose templates override the embedded ones.
+    pub templates_dir: Option<PathBuf>,
+    /// Directory for uploaded files (when `store_url` is local).
+    pub store_root: PathBuf,
+    /// Where uploaded files live: local files or an S3-compatible bucket.
+    pub store_url: StoreUrl,
+    /// AWS client settings for S3 storage.
+    pub aws: AwsSettings,
+    /// Largest accepted upload, bytes.
+    pub max_upload_bytes: u64,
+    /// Longest accepted message, characters.
+    pub max_message_chars: usize,
+    /// SMTP server URL (lettre style).
+    pub smtp_url: Option<Secret>,
+    /// From address for alert e-mails.
+    pub email_from: String,
+    /// Seconds to wait before an alert e-mail goes out.
+    pub mail_alert_delay: u64,
+    /// Messages shown at most in an alert e-mail's digest.
+    pub mail_digest_messages: u32,
+    /// Seconds before the first retry of a failed e-mail (then doubling).
+    pub mail_retry_secs: u64,
+    /// Client-side chat settings.
+    pub chat: ChatSettings,
+    /// Abuse limits.
+    pub limits: Limits,
+    /// How long look-ups on the request path are cached, ms (`CACHE_MS`; 0: off).
+    pub cache_ms: u64,
+    /// Longest pause while a request body arrives, seconds (`BODY_TIMEOUT_SECS`).
+    pub body_timeout_secs: u64,
+}
+
+/// Throttles against abuse; each a setting.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Login attempts per account name per minute (`LOGIN_ATTEMPTS_PER_MINUTE`).
+    pub login_per_account: u32,
+    /// Login attempts per client address per minute (`LOGIN_ATTEMPTS_PER_IP_PER_MINUTE`).
+    pub login_per_ip: u32,
+    /// Messages per member per minute (`SENDS_PER_MINUTE`).
+    pub sends_per_minute: u32,
+    /// Open event streams per user (`STREAMS_PER_USER`).
+    pub streams_per_user: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::read(&mut Values::default()).expect(DEFAULTS_ARE_VALID)
+    }
+}
+
+impl Limits {
+    fn read(v: &mut Values) -> Result<Self, ConfigError> {
+        Ok(Self {
+            login_per_account: v.number("LOGIN_ATTEMPTS_PER_MINUTE")?,
+            login_per_ip: v.number("LOGIN_ATTEMPTS_PER_IP_PER_MINUTE")?,
+            sends_per_minute: v.number("SENDS_PER_MINUTE")?,
+            streams_per_user: v.number("STREAMS_PER_USER")?,
+        })
+    }
+}
+
+impl Config {
+    /// Defaults for a data directory: SQLite inside it, uploads inside it.
+    #[must_use]
+    pub fn with_data_dir(data_dir: impl AsRef<Path>) -> Self {
+        Self::read(&mut Values::default(), data_dir.as_ref().to_path_buf())
+            .expect(DEFAULTS_ARE_VALID)
+    }
+
+    /// The scheme and host for absolute links (e-mails, printed URLs).
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// Whether the site is served over https (Secure cookies, HSTS).
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Layers defaults < TOML `file` < environment (`CONVERSATE_<NAME>`) <
+    /// `overrides` (CLI flags, already named like the settings).
+    ///
+    /// # Errors
+    /// One line naming the setting and what is wrong with it.
+    pub fn from_sources(
+        file: Option<(&Path, &str)>,
+        env: &HashMap<String, String>,
+        overrides: &HashMap<&str, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut given: HashMap<String, String> = HashMap::new();
+        if let Some((path, text)) = file {
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+                setting: path.display().to_string(),
+                problem: format!("is not valid TOML: {}", e.message()),
+            })?;
+            for (key, value) in table {
+                let name = key.to_ascii_uppercase();
+                if settings::find(&name).is_none() {
+                    return Err(ConfigError {
+                        setting: key,
+                        problem: format!("in {} is not a known setting", path.display()),
+                    });
+                }
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                given.insert(name, text);
+            }
+        }
+        for (key, value) in env {
+            if let Some(name) = key.strip_prefix("CONVERSATE_")
+                && settings::find(name).is_some()
+            {
+                given.insert(name.to_owned(), value.clone());
+            }
+        }
+        for (name, value) in overrides {
+            given.insert((*name).to_owned(), value.clone());
+        }
+        let mut config = Self::from_values(&mut Values::new(given))?;
+        let mut aws: Vec<(String, String)> = env
+            .iter()
+            .filter(|(key, _)| key.starts_with("AWS_"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        aws.sort();
+        config.aws = AwsSettings(aws);
+        Ok(config)
+    }
+
+    fn from_values(v: &mut Values) -> Result<Self, ConfigError> {
+        let data_dir = v.value("DATA_DIR", |dir| Ok(PathBuf::from(dir)))?;
+        Self::read(v, data_dir)
+    }
+
+    /// Reads every setting but `DATA_DIR`; each field names the setting it
+    /// comes from.
+    fn read(v: &mut Values, data_dir: PathBuf) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bind: v.value("BIND", |addr| {
+                addr.parse()
+                    .map_err(|_| "must be an address such as 127.0.0.1:8000".to_owned())
+            })?,
+            database_url: v
+                .given("DATABASE_URL", |url| DatabaseUrl::parse(url).map(Some))?
+                .unwrap_or_else(|| DatabaseUrl::Sqlite {
+                    path: data_dir.join("conversate.db"),
+                    create: true,
+                }),
+            sqlite_synchronous: v.choice("SQLITE_SYNCHRONOUS", |word| match word {
+                "FULL" => Some(SqliteSync::Full),
+                "NORMAL" => Some(SqliteSync::Normal),
+                _ => None,
+            })?,
+            url_prefix: v.value("URL_PREFIX", |p| normalise_prefix(p).map_err(str::to_owned))?,
+            public_url: v.given("PUBLIC_URL", |url| {
+                unless_empty(url, |url| {
+                    if url.starts_with("http://") || url.starts_with("https://") {
+                        Ok(url.trim_end_matches('/').to_owned())
+                    } else {
+                        Err("must start with http:// or https://".to_owned())
+                    }
+                })
+            })?,
+            templates_dir: v.given("TEMPLATES_DIR", |dir| {
+                unless_empty(dir, |dir| {
+                    let dir = PathBuf::from(dir);
+                    if dir.is_dir() {
+                        Ok(dir)
+                    } else {
+                        Err("must be an existing directory".to_owned())
+                    }
+                })
+            })?,
+            store_root: v
+                .given("STORE_ROOT", |dir| {
+                    unless_empty(dir, |dir| Ok(PathBuf::from(dir)))
+                })?
+                .unwrap_or_else(|| data_dir.join("files")),
+            store_url: v.value("STORE_URL", |url| {
+                let url = StoreUrl::parse(url)?;
+                if matches!(url, StoreUrl::S3 { .. }) && !cfg!(feature = "s3") {
+                    return Err("names S3 storage, but this build has no S3 support \
+                                (build with the s3 feature)"
+                        .to_owned());
+                }
+                Ok(url)
+            })?,
+            aws: AwsSettings::default(),
+            max_upload_bytes: v.number("MAX_UPLOAD_BYTES")?,
+            max_message_chars: v.number("MAX_MESSAGE_CHARS")?,
+            smtp_url: v.given("SMTP_URL", |url| {
+                unless_empty(url, |url| {
+                    if url.starts_with("smtp://") || url.starts_with("smtps://") {
+                        Ok(Secret(url.to_owned()))
+                    } else {
+                        Err("must start with smtp:// or smtps://".to_owned())
+                    }
+                })
+            })?,
+            email_from: v.value("EMAIL_FROM", |from| {
+                if from.contains('@') {
+                    Ok(from.to_owned())
+                } else {
+                    Err("must be an e-mail address".to_owned())
+                }
+            })?,
+            mail_alert_delay: v.number("MAIL_ALERT_DELAY")?,
+            mail_digest_messages: v.number("MAIL_DIGEST_MESSAGES")?,
+            mail_retry_secs: v.number("MAIL_RETRY_SECS")?,
+            limits: Limits::read(v)?,
+            cache_ms: v.number("CACHE_MS")?,
+            body_timeout_secs: v.number("BODY_TIMEOUT_SECS")?,
+            chat: ChatSettings::read(v)?,
+            data_dir,
+        })
+    }
+}
+
+/// An empty text means "not set"; anything else is parsed.
+fn unless_empty<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        parse(text).map(Some)
+    }
+}
+
+/// An invalid setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting's name.
+    pub setting: String,
+    /// What is wrong.
+    pub problem: String,
+}

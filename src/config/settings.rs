@@ -1,0 +1,340 @@
+//! The declaration of every setting: its name, the values it takes, its
+//! default and what it means, each said once.
+//!
+//! Reading a setting goes through this table (see `values.rs`), and the
+//! tables in `docs/settings.md` are generated from it (see `doc.rs`), so a
+//! setting cannot be read, defaulted or documented under another name.
+
+/// The table in `docs/settings.md` a setting belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Chat behaviour, named as in the original.
+    Chat,
+    /// Serving, storage and e-mail.
+    Server,
+    /// Throttles against abuse.
+    Limits,
+}
+
+/// The values a setting takes. Numbers and choices are parsed from this;
+/// [`Kind::Text`] settings are parsed by their own function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`).
+    Flag,
+    /// A whole number from 1.
+    Count,
+    /// A whole number from 1; a larger one counts as `max`.
+    CountCapped {
+        /// The largest value that takes effect.
+        max: u64,
+    },
+    /// A whole number from 1 to `max` `unit`; a larger one is refused.
+    CountUpTo {
+        /// The largest accepted value.
+        max: u64,
+        /// What the number counts, for the error message.
+        unit: &'static str,
+    },
+    /// A whole number of `unit` from 0, up to `max` if there is one.
+    Whole {
+        /// What the number counts, for the error message.
+        unit: &'static str,
+        /// The largest accepted value.
+        max: Option<u64>,
+    },
+    /// One of these words, in any case.
+    Choice(&'static [&'static str]),
+    /// Text in the form described, parsed by the setting's own function.
+    Text(&'static str),
+}
+
+/// A setting's value when none is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultValue {
+    /// This text, parsed as if it had been given.
+    Value(&'static str),
+    /// Nothing: the feature it configures is off.
+    Unset,
+    /// Follows from other settings, as this text (Markdown) says.
+    Derived(&'static str),
+}
+
+/// One setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// Upper-case name: `CONVERSATE_<name>` in the environment, the lower-case
+    /// name as a key in the TOML file.
+    pub name: &'static str,
+    /// Its table in `docs/settings.md`.
+    pub section: Section,
+    /// The values it takes.
+    pub kind: Kind,
+    /// Its default.
+    pub default: DefaultValue,
+    /// What it means, one line of Markdown.
+    pub meaning: &'static str,
+}
+
+/// The setting named `name` (upper case, without `CONVERSATE_`).
+#[must_use]
+pub fn find(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+use DefaultValue::{Derived, Unset, Value};
+use Kind::{Choice, Count, CountCapped, CountUpTo, Flag, Text, Whole};
+use Section::{Chat, Limits, Server};
+
+const fn setting(
+    name: &'static str,
+    section: Section,
+    kind: Kind,
+    default: DefaultValue,
+    meaning: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        section,
+        kind,
+        default,
+        meaning,
+    }
+}
+
+/// Every setting, in the order of `docs/settings.md`.
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "PAGE_SIZE",
+        Chat,
+        CountCapped { max: 10_000 },
+        Value("100"),
+        "messages per page (room page and history loads)",
+    ),
+    setting(
+        "IDLE_AT",
+        Chat,
+        Count,
+        Value("60000"),
+        "ms without mouse or keyboard input before the page counts the user as idle",
+    ),
+    setting(
+        "POLL_MIN",
+        Chat,
+        Count,
+        Value("5000"),
+        "shortest poll interval, ms; at most `POLL_MAX`",
+    ),
+    setting(
+        "POLL_MAX",
+        Chat,
+        Count,
+        Value("60000"),
+        "longest poll interval, ms",
+    ),
+    setting(
+        "POLL_STEP",
+        Chat,
+        Whole {
+            unit: "milliseconds",
+            max: None,
+        },
+        Value("5000"),
+        "how much the poll interval grows after a poll with nothing new, ms",
+    ),
+    setting(
+        "CONTROL_LAYOUT",
+        Chat,
+        Flag,
+        Value("true"),
+        "the script fits the chat to the window (conversation scrolls in place, input at the \
+         bottom)",
+    ),
+    setting(
+        "DISCONNECT_AT",
+        Chat,
+        Count,
+        Derived("`POLL_MAX/1000 + 30`"),
+        "seconds without a sign of life before a member counts as gone",
+    ),
+    setting(
+        "EMAIL_FROM",
+        Chat,
+        Text("e-mail address"),
+        Value("conversate@localhost"),
+        "From address of alert e-mails",
+    ),
+    setting(
+        "STORE_ROOT",
+        Chat,
+        Text("path"),
+        Derived("`<DATA_DIR>/files`"),
+        "private directory for uploads; never served directly",
+    ),
+    setting(
+        "STORE_URL",
+        Chat,
+        Text("empty or `s3://bucket/optional/prefix`"),
+        Value(""),
+        "where uploads live: empty for files under `STORE_ROOT`, or an S3-compatible bucket (see \
+         [File storage](#file-storage-s3-compatible-buckets)); anything else stops start-up",
+    ),
+    setting(
+        "BIND",
+        Server,
+        Text("address and port"),
+        Value("127.0.0.1:8000"),
+        "address to listen on",
+    ),
+    setting(
+        "DATA_DIR",
+        Server,
+        Text("path"),
+        Value("./data"),
+        "directory for the database and uploads",
+    ),
+    setting(
+        "DATABASE_URL",
+        Server,
+        Text("`sqlite://` or `postgres://` URL"),
+        Derived("SQLite file `<DATA_DIR>/conversate.db`"),
+        "`sqlite://path/to/file.db` (add `?mode=rwc` to allow creating it; otherwise a mistyped \
+         path is refused instead of starting an empty database), or \
+         `postgres://user:password@host:5432/dbname` for PostgreSQL (the database must exist; \
+         its tables are created on start-up; the password never appears in logs or errors)",
+    ),
+    setting(
+        "SQLITE_SYNCHRONOUS",
+        Server,
+        Choice(&["FULL", "NORMAL"]),
+        Value("FULL"),
+        "`FULL`: an acknowledged message survives power loss; `NORMAL`: faster, survives a \
+         crash of the process but may lose the last commits on power loss",
+    ),
+    setting(
+        "URL_PREFIX",
+        Server,
+        Text("path"),
+        Value("/"),
+        "mount point, e.g. `/conversate/` to serve the chat under a path",
+    ),
+    setting(
+        "PUBLIC_URL",
+        Server,
+        Text("`http://` or `https://` URL"),
+        Unset,
+        "public base URL, e.g. `https://chat.example.org`; used in links printed and e-mailed, \
+         and `https://` turns on Secure cookies and HSTS",
+    ),
+    setting(
+        "TEMPLATES_DIR",
+        Server,
+        Text("existing directory"),
+        Unset,
+        "a directory whose templates override the embedded ones by name",
+    ),
+    setting(
+        "MAX_UPLOAD_BYTES",
+        Server,
+        Count,
+        Value("26214400"),
+        "largest accepted upload (the default is 25 MiB); bigger uploads get 413 and leave \
+         nothing behind",
+    ),
+    setting(
+        "MAX_MESSAGE_CHARS",
+        Server,
+        Count,
+        Value("10000"),
+        "longest accepted message text",
+    ),
+    setting(
+        "BODY_TIMEOUT_SECS",
+        Server,
+        CountUpTo {
+            max: 3_600,
+            unit: "seconds",
+        },
+        Value("300"),
+        "longest pause while a request body (a form, an upload) arrives; a client that stops \
+         sending longer gets `408` and nothing is stored",
+    ),
+    setting(
+        "SMTP_URL",
+        Server,
+        Text("`smtp://` or `smtps://` URL"),
+        Unset,
+        "mail server for alert e-mails: `smtp://host:25` (plain), \
+         `smtp://host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465` (TLS with \
+         login). Unset: alerts are queued but not sent",
+    ),
+    setting(
+        "MAIL_ALERT_DELAY",
+        Server,
+        Whole {
+            unit: "seconds",
+            max: None,
+        },
+        Value("300"),
+        "seconds an alert e-mail waits before it goes out; a member who comes back within it \
+         gets nothing. Five minutes keeps people who only stepped away from getting mail, and \
+         lets the e-mail's digest gather the start of a conversation instead of its first line",
+    ),
+    setting(
+        "MAIL_DIGEST_MESSAGES",
+        Server,
+        CountCapped { max: 1_000 },
+        Value("20"),
+        "most messages an alert e-mail shows",
+    ),
+    setting(
+        "MAIL_RETRY_SECS",
+        Server,
+        Count,
+        Value("30"),
+        "first wait after a failed delivery; it doubles per attempt, up to an hour",
+    ),
+    setting(
+        "CACHE_MS",
+        Server,
+        Whole {
+            unit: "milliseconds",
+            max: Some(60_000),
+        },
+        Value("1000"),
+        "how long a node trusts what it read about sessions, accounts, rooms, memberships and a \
+         room's newest message, and the room's latest messages it keeps to answer sends and \
+         polls without a database read (`0` turns the cache off). Changes made through the same \
+         node take effect at once; changes made on another node are relayed at once on \
+         PostgreSQL, and changes made by the CLI on a running server take effect within this \
+         time",
+    ),
+    setting(
+        "LOGIN_ATTEMPTS_PER_MINUTE",
+        Limits,
+        CountCapped { max: 1_000_000 },
+        Value("10"),
+        "login attempts per account name (counted whether or not the account exists)",
+    ),
+    setting(
+        "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
+        Limits,
+        CountCapped { max: 1_000_000 },
+        Value("60"),
+        "login attempts per client address",
+    ),
+    setting(
+        "SENDS_PER_MINUTE",
+        Limits,
+        CountCapped { max: 1_000_000 },
+        Value("120"),
+        "messages per member (a burst of that many, then that rate)",
+    ),
+    setting(
+        "STREAMS_PER_USER",
+        Limits,
+        CountCapped { max: 1_000_000 },
+        Value("12"),
+        "open event streams per user (tabs, devices)",
+    ),
+];
