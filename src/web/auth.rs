@@ -4,13 +4,16 @@
 //! a password change ends every other session, and deactivation ends all of
 //! them at once (the user is re-read and checked on each request).
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 
 use super::error::AppError;
 use super::session::{self, Session};
 use super::state::AppState;
 use crate::domain::User;
+use crate::service::admin::{Actor, Admin};
 use crate::store::StoreError;
 
 /// A short fingerprint of a password hash (its last 16 characters, part of
@@ -125,6 +128,67 @@ async fn current_user(session: &Session, state: &AppState) -> Result<Option<User
         session.update(|d| d.refreshed = Some(now));
     }
     Ok(Some(user))
+}
+
+/// An administrator, checked before the handler runs: a handler taking this
+/// cannot be reached by anyone else. Logged-out visitors are sent to log in;
+/// logged-in non-admins are refused (see [`Viewer::require_admin`]).
+///
+/// The admin router's [`require_admin`] layer makes the same check for every
+/// admin route, so a handler that forgot to take this is still guarded; the
+/// layer hands its result on, and the check runs once per request.
+#[derive(Debug, Clone)]
+pub struct AdminUser {
+    /// The acting administrator.
+    pub user: User,
+    /// The visitor, for rendering pages and for the session.
+    pub viewer: Viewer,
+}
+
+impl AdminUser {
+    /// The administration service, acting as this administrator.
+    #[must_use]
+    pub fn service<'a>(&self, state: &'a AppState) -> Admin<'a> {
+        Admin {
+            chat: &state.chat,
+            files: &state.files,
+            actor: Actor::Admin(self.user.clone()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(admin) = parts.extensions.get::<Self>() {
+            return Ok(admin.clone());
+        }
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        let here = admin_return_to(parts, state);
+        let user = viewer.require_admin(state, &here)?.clone();
+        Ok(Self { user, viewer })
+    }
+}
+
+/// Where a visitor sent to log in from an admin route comes back to: the
+/// route itself when its address is fixed (`admin/rooms/`, …), else the
+/// admin home, since a named room or account may not exist.
+fn admin_return_to(parts: &Parts, state: &AppState) -> String {
+    match parts.extensions.get::<MatchedPath>() {
+        Some(path) if !path.as_str().contains('{') => path.as_str().to_owned(),
+        _ => state.url("admin/"),
+    }
+}
+
+/// The layer on the admin router: refuses everyone but administrators before
+/// any handler runs, and hands the checked [`AdminUser`] to the handler.
+pub async fn require_admin(admin: AdminUser, mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(admin);
+    next.run(request).await
 }
 
 /// Logs `user` in: a new session id (no fixation), then the user's keys and

@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
             &r("unsubscribe/{room}/{user}/{token}/"),
             get(pages::unsubscribe::confirm).post(pages::unsubscribe::unsubscribe),
         )
-        .merge(admin_routes(&p))
+        .merge(admin_routes(&state, &p))
         .route(&r("assets/{name}"), get(assets::serve))
         .route(&r("health"), get(health))
         .route(&r("{slug}"), get(pages::room::add_slash))
@@ -112,41 +112,19 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(stack)
 }
 
-/// The administration pages: refused to non-admins inside every handler.
-fn admin_routes(p: &str) -> Router<AppState> {
-    use pages::admin::{
-        add_member, audit, clear_room, clear_room_confirm, create_room, create_user, deactivate,
-        deactivate_confirm, delete_room, delete_room_confirm, index, remove_member,
-        remove_member_confirm, reset_password, room_page, rooms, save_member, save_room, save_user,
-        user_page, users,
-    };
-    let r = |path: &str| format!("{p}admin/{path}");
-    Router::new()
-        .route(&r(""), get(index))
-        .route(&r("rooms/"), get(rooms).post(create_room))
-        .route(&r("rooms/{slug}/"), get(room_page).post(save_room))
-        .route(
-            &r("rooms/{slug}/delete/"),
-            get(delete_room_confirm).post(delete_room),
-        )
-        .route(
-            &r("rooms/{slug}/clear/"),
-            get(clear_room_confirm).post(clear_room),
-        )
-        .route(&r("rooms/{slug}/members/"), post(add_member))
-        .route(&r("rooms/{slug}/members/{username}/"), post(save_member))
-        .route(
-            &r("rooms/{slug}/members/{username}/remove/"),
-            get(remove_member_confirm).post(remove_member),
-        )
-        .route(&r("users/"), get(users).post(create_user))
-        .route(&r("users/{username}/"), get(user_page).post(save_user))
-        .route(&r("users/{username}/password/"), post(reset_password))
-        .route(
-            &r("users/{username}/deactivate/"),
-            get(deactivate_confirm).post(deactivate),
-        )
-        .route(&r("audit/"), get(audit))
+/// The administration pages: every route in [`pages::admin::routes`], and
+/// only those, behind one check that refuses everyone but administrators
+/// before any handler runs.
+fn admin_routes(state: &AppState, p: &str) -> Router<AppState> {
+    pages::admin::routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            router.route(&format!("{p}admin/{}", route.path), route.handler)
+        })
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ))
 }
 
 /// The headers every answer carries unless its handler set its own. The

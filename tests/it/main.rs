@@ -1,6 +1,7 @@
 //! Integration tests: the real server over HTTP, and the store on its own.
 
 mod admin;
+mod admin_guard;
 mod api;
 mod auth;
 mod big_files;

@@ -1,22 +1,83 @@
 //! Administration pages: rooms, memberships, accounts, the audit log.
-//! Every page and every POST refuses non-admins before doing anything;
-//! destructive actions ask for confirmation on a page of their own.
+//! Non-admins are refused by structure: the router mounts [`routes`] behind
+//! an admin check, and every handler takes an [`AdminUser`]. Destructive
+//! actions ask for confirmation on a page of their own.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
 use minijinja::{Value, context};
 
 use super::page;
 use crate::domain::{Room, User};
 use crate::service::ServiceError;
 use crate::service::accounts::find_user;
-use crate::service::admin::{Actor, Admin};
 use crate::store::StoreError;
-use crate::web::auth::Viewer;
+use crate::web::auth::{AdminUser, Viewer};
 use crate::web::error::AppError;
 use crate::web::forms::FormData;
 use crate::web::state::AppState;
+
+/// One administration route: a method, a path under `admin/`, its handler.
+pub struct Route {
+    pub method: Method,
+    /// The path under `{prefix}admin/`, e.g. `rooms/{slug}/`.
+    pub path: &'static str,
+    pub(crate) handler: MethodRouter<AppState>,
+}
+
+impl Route {
+    fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            handler: get(handler),
+        }
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self {
+            method: Method::POST,
+            path,
+            handler: post(handler),
+        }
+    }
+}
+
+/// Every administration route. The router mounts exactly these, behind the
+/// admin check, and the tests walk this same list as non-admins: a route
+/// can only be added here, where it is guarded and tested.
+#[must_use]
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("", index),
+        Route::get("rooms/", rooms),
+        Route::post("rooms/", create_room),
+        Route::get("rooms/{slug}/", room_page),
+        Route::post("rooms/{slug}/", save_room),
+        Route::get("rooms/{slug}/delete/", delete_room_confirm),
+        Route::post("rooms/{slug}/delete/", delete_room),
+        Route::get("rooms/{slug}/clear/", clear_room_confirm),
+        Route::post("rooms/{slug}/clear/", clear_room),
+        Route::post("rooms/{slug}/members/", add_member),
+        Route::post("rooms/{slug}/members/{username}/", save_member),
+        Route::get(
+            "rooms/{slug}/members/{username}/remove/",
+            remove_member_confirm,
+        ),
+        Route::post("rooms/{slug}/members/{username}/remove/", remove_member),
+        Route::get("users/", users),
+        Route::post("users/", create_user),
+        Route::get("users/{username}/", user_page),
+        Route::post("users/{username}/", save_user),
+        Route::post("users/{username}/password/", reset_password),
+        Route::get("users/{username}/deactivate/", deactivate_confirm),
+        Route::post("users/{username}/deactivate/", deactivate),
+        Route::get("audit/", audit),
+    ]
+}
 
 /// Query carrying a notice code after a redirect.
 #[derive(Debug, serde::Deserialize)]
@@ -38,19 +99,6 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "password-set" => "Password changed.",
         "user-deactivated" => "Account deactivated; its sessions have ended.",
         _ => return None,
-    })
-}
-
-fn admin_of<'a>(
-    state: &'a AppState,
-    viewer: &'a Viewer,
-    here: &str,
-) -> Result<Admin<'a>, AppError> {
-    let user = viewer.require_admin(state, here)?;
-    Ok(Admin {
-        chat: &state.chat,
-        files: &state.files,
-        actor: Actor::Admin(user.clone()),
     })
 }
 
@@ -113,13 +161,12 @@ pub fn palette() -> Value {
 }
 
 /// `GET /admin/`
-pub async fn index(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
+pub async fn index(State(state): State<AppState>, admin: AdminUser) -> Result<Response, AppError> {
     let rooms = state.chat.store.rooms().list_rooms().await?;
     let users = state.chat.store.accounts().list_users().await?;
     page(
         &state,
-        &viewer,
+        &admin.viewer,
         "conversate/admin/index.html",
         context! { title => "Administration", rooms => rooms.len(), users => users.len() },
     )
@@ -141,14 +188,13 @@ async fn rooms_ctx(state: &AppState) -> Result<Value, AppError> {
 /// `GET /admin/rooms/`
 pub async fn rooms(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Query(n): Query<Notice>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/rooms/"))?;
     let ctx = rooms_ctx(&state).await?;
     page(
         &state,
-        &viewer,
+        &admin.viewer,
         "conversate/admin/rooms.html",
         context! { notice => notice_text(n.done.as_deref()), slug => "", room_title => "", ..ctx },
     )
@@ -158,13 +204,12 @@ pub async fn rooms(
 /// `POST /admin/rooms/`: create a room.
 pub async fn create_room(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/rooms/"))?;
     let slug = form.get("slug").unwrap_or_default();
     let title = form.get("title").unwrap_or_default();
-    match admin.create_room(slug, title).await {
+    match admin.service(&state).create_room(slug, title).await {
         Ok(room) => Ok(redirect(
             &state,
             &format!("admin/rooms/{}/", room.slug),
@@ -174,7 +219,7 @@ pub async fn create_room(
             let ctx = rooms_ctx(&state).await?;
             form_error(
                 &state,
-                &viewer,
+                &admin.viewer,
                 "conversate/admin/rooms.html",
                 context! { slug, room_title => title, ..ctx },
                 e,
@@ -213,16 +258,15 @@ async fn room_ctx(state: &AppState, room: &Room) -> Result<Value, AppError> {
 /// `GET /admin/rooms/{slug}/`
 pub async fn room_page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
     Query(n): Query<Notice>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     let ctx = room_ctx(&state, &room).await?;
     page(
         &state,
-        &viewer,
+        &admin.viewer,
         "conversate/admin/room.html",
         context! { notice => notice_text(n.done.as_deref()), ..ctx },
     )
@@ -232,13 +276,13 @@ pub async fn room_page(
 /// `POST /admin/rooms/{slug}/`: save slug and title.
 pub async fn save_room(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     match admin
+        .service(&state)
         .update_room(
             &room,
             form.get("slug").unwrap_or_default(),
@@ -253,7 +297,7 @@ pub async fn save_room(
         )),
         Err(e) => {
             let ctx = room_ctx(&state, &room).await?;
-            form_error(&state, &viewer, "conversate/admin/room.html", ctx, e).await
+            form_error(&state, &admin.viewer, "conversate/admin/room.html", ctx, e).await
         }
     }
 }
@@ -279,14 +323,13 @@ async fn confirm(
 /// `GET /admin/rooms/{slug}/delete/`
 pub async fn delete_room_confirm(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     confirm(
         &state,
-        &viewer,
+        &admin.viewer,
         format!("Delete the room “{}”?", room.title),
         "All its messages and files are deleted for good; members lose access.",
         "Delete room",
@@ -298,27 +341,25 @@ pub async fn delete_room_confirm(
 /// `POST /admin/rooms/{slug}/delete/`
 pub async fn delete_room(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
     _form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
-    admin.delete_room(&room).await?;
+    admin.service(&state).delete_room(&room).await?;
     Ok(redirect(&state, "admin/rooms/", "room-deleted"))
 }
 
 /// `GET /admin/rooms/{slug}/clear/`
 pub async fn clear_room_confirm(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     confirm(
         &state,
-        &viewer,
+        &admin.viewer,
         format!("Delete every message in “{}”?", room.title),
         "The messages and their files are deleted for good; the room and its members stay.",
         "Delete all messages",
@@ -330,13 +371,12 @@ pub async fn clear_room_confirm(
 /// `POST /admin/rooms/{slug}/clear/`
 pub async fn clear_room(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
     _form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
-    admin.clear_room(&room).await?;
+    admin.service(&state).clear_room(&room).await?;
     Ok(redirect(
         &state,
         &format!("admin/rooms/{slug}/"),
@@ -347,14 +387,14 @@ pub async fn clear_room(
 /// `POST /admin/rooms/{slug}/members/`: add a member.
 pub async fn add_member(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(slug): Path<String>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     let colour = form.get("colour").filter(|c| !c.is_empty());
     match admin
+        .service(&state)
         .add_member(&room, form.get("username").unwrap_or_default(), colour)
         .await
     {
@@ -365,7 +405,7 @@ pub async fn add_member(
         )),
         Err(e) => {
             let ctx = room_ctx(&state, &room).await?;
-            form_error(&state, &viewer, "conversate/admin/room.html", ctx, e).await
+            form_error(&state, &admin.viewer, "conversate/admin/room.html", ctx, e).await
         }
     }
 }
@@ -373,13 +413,13 @@ pub async fn add_member(
 /// `POST /admin/rooms/{slug}/members/{username}/`: change the colour.
 pub async fn save_member(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path((slug, username)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     match admin
+        .service(&state)
         .set_colour(&room, &username, form.get("colour").unwrap_or_default())
         .await
     {
@@ -390,7 +430,7 @@ pub async fn save_member(
         )),
         Err(e) => {
             let ctx = room_ctx(&state, &room).await?;
-            form_error(&state, &viewer, "conversate/admin/room.html", ctx, e).await
+            form_error(&state, &admin.viewer, "conversate/admin/room.html", ctx, e).await
         }
     }
 }
@@ -398,15 +438,14 @@ pub async fn save_member(
 /// `GET /admin/rooms/{slug}/members/{username}/remove/`
 pub async fn remove_member_confirm(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path((slug, username)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
     let user = user(&state, &username).await?;
     confirm(
         &state,
-        &viewer,
+        &admin.viewer,
         format!("Remove {} from “{}”?", user.username, room.title),
         "They lose access to the room, its history and its files at once.",
         "Remove member",
@@ -418,13 +457,15 @@ pub async fn remove_member_confirm(
 /// `POST /admin/rooms/{slug}/members/{username}/remove/`
 pub async fn remove_member(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path((slug, username)): Path<(String, String)>,
     _form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let room = room(&state, &slug).await?;
-    admin.remove_member(&room, &username).await?;
+    admin
+        .service(&state)
+        .remove_member(&room, &username)
+        .await?;
     Ok(redirect(
         &state,
         &format!("admin/rooms/{slug}/"),
@@ -444,14 +485,13 @@ async fn users_ctx(state: &AppState) -> Result<Value, AppError> {
 /// `GET /admin/users/`
 pub async fn users(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Query(n): Query<Notice>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/users/"))?;
     let ctx = users_ctx(&state).await?;
     page(
         &state,
-        &viewer,
+        &admin.viewer,
         "conversate/admin/users.html",
         context! { notice => notice_text(n.done.as_deref()), username => "", email => "", ..ctx },
     )
@@ -461,10 +501,9 @@ pub async fn users(
 /// `POST /admin/users/`: create an account.
 pub async fn create_user(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/users/"))?;
     let username = form.get("username").unwrap_or_default();
     let email = form.get("email");
     let password = form.get("password").unwrap_or_default();
@@ -474,6 +513,7 @@ pub async fn create_user(
         ))
     } else {
         admin
+            .service(&state)
             .create_user(username, email, password, form.checked("is_admin"))
             .await
     };
@@ -487,7 +527,7 @@ pub async fn create_user(
             let ctx = users_ctx(&state).await?;
             form_error(
                 &state,
-                &viewer,
+                &admin.viewer,
                 "conversate/admin/users.html",
                 context! { username, email => email.unwrap_or_default(), ..ctx },
                 e,
@@ -513,16 +553,15 @@ async fn user_ctx(state: &AppState, user: &User) -> Result<Value, AppError> {
 /// `GET /admin/users/{username}/`
 pub async fn user_page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(username): Path<String>,
     Query(n): Query<Notice>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
     let user = user(&state, &username).await?;
     let ctx = user_ctx(&state, &user).await?;
     page(
         &state,
-        &viewer,
+        &admin.viewer,
         "conversate/admin/user.html",
         context! { notice => notice_text(n.done.as_deref()), ..ctx },
     )
@@ -532,13 +571,13 @@ pub async fn user_page(
 /// `POST /admin/users/{username}/`: save e-mail and flags.
 pub async fn save_user(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(username): Path<String>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let user = user(&state, &username).await?;
     match admin
+        .service(&state)
         .update_user(
             &user,
             form.get("email"),
@@ -554,7 +593,7 @@ pub async fn save_user(
         )),
         Err(e) => {
             let ctx = user_ctx(&state, &user).await?;
-            form_error(&state, &viewer, "conversate/admin/user.html", ctx, e).await
+            form_error(&state, &admin.viewer, "conversate/admin/user.html", ctx, e).await
         }
     }
 }
@@ -562,11 +601,10 @@ pub async fn save_user(
 /// `POST /admin/users/{username}/password/`: reset the password.
 pub async fn reset_password(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(username): Path<String>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let user = user(&state, &username).await?;
     let password = form.get("password").unwrap_or_default();
     let result = if password != form.get("password2").unwrap_or_default() {
@@ -574,14 +612,14 @@ pub async fn reset_password(
             "The two passwords differ.".to_owned(),
         ))
     } else {
-        admin.set_password(&user, password).await
+        admin.service(&state).set_password(&user, password).await
     };
     match result {
         Ok(()) => {
-            if viewer.user.as_ref().is_some_and(|v| v.id == user.id) {
+            if admin.user.id == user.id {
                 // Keep the admin's own session valid with the new password.
                 let fresh = state.chat.store.accounts().user_by_id(user.id).await?;
-                crate::web::auth::log_in(&viewer.session, &fresh);
+                crate::web::auth::log_in(&admin.viewer.session, &fresh);
             }
             Ok(redirect(
                 &state,
@@ -591,7 +629,7 @@ pub async fn reset_password(
         }
         Err(e) => {
             let ctx = user_ctx(&state, &user).await?;
-            form_error(&state, &viewer, "conversate/admin/user.html", ctx, e).await
+            form_error(&state, &admin.viewer, "conversate/admin/user.html", ctx, e).await
         }
     }
 }
@@ -599,14 +637,13 @@ pub async fn reset_password(
 /// `GET /admin/users/{username}/deactivate/`
 pub async fn deactivate_confirm(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/"))?;
     let user = user(&state, &username).await?;
     confirm(
         &state,
-        &viewer,
+        &admin.viewer,
         format!("Deactivate {}?", user.username),
         "They cannot log in any more and their open sessions end at once. Their messages stay.",
         "Deactivate account",
@@ -618,13 +655,12 @@ pub async fn deactivate_confirm(
 /// `POST /admin/users/{username}/deactivate/`
 pub async fn deactivate(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admin: AdminUser,
     Path(username): Path<String>,
     _form: FormData,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&state, &viewer, &state.url("admin/"))?;
     let user = user(&state, &username).await?;
-    admin.deactivate(&user).await?;
+    admin.service(&state).deactivate(&user).await?;
     Ok(redirect(
         &state,
         &format!("admin/users/{}/", user.username),
@@ -633,8 +669,7 @@ pub async fn deactivate(
 }
 
 /// `GET /admin/audit/`
-pub async fn audit(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
-    admin_of(&state, &viewer, &state.url("admin/audit/"))?;
+pub async fn audit(State(state): State<AppState>, admin: AdminUser) -> Result<Response, AppError> {
     let entries = state.chat.store.audit().audit_log(500).await?;
     let entries: Vec<Value> = entries
         .iter()
@@ -648,7 +683,7 @@ pub async fn audit(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
         .collect();
     page(
         &state,
-        &viewer,
+        &admin.viewer,
         "conversate/admin/audit.html",
         context! { title => "Audit log", entries },
     )
