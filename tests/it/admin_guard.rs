@@ -58,11 +58,14 @@ fn login_redirect(path: &str) -> String {
     format!("/login/?next={}", back.replace('/', "%2F"))
 }
 
+/// A room as the snapshot keeps it: slug, title, members (name, colour)
+/// and message count.
+type RoomState = (String, String, Vec<(String, String)>, usize);
+
 /// Everything an admin action could change.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
-    /// Slug, title, members (name, colour) and message count per room.
-    rooms: Vec<(String, String, Vec<(String, String)>, usize)>,
+    rooms: Vec<RoomState>,
     /// Name, e-mail, password hash, admin and active flags per account.
     users: Vec<(String, Option<String>, String, bool, bool)>,
     /// Action and target per audit entry.
