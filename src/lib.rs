@@ -227,14 +227,24 @@ impl App {
 
     fn start_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
+        // Other nodes' notices (PostgreSQL) and other processes' commits
+        // (SQLite) keep this node's caches and listeners in step.
+        let (notices, notices_rx) = tokio::sync::mpsc::channel(1024);
         if let config::DatabaseUrl::Postgres(url) = &self.state.config.database_url {
             tasks.push(tokio::spawn(live::postgres::listen(
                 url.clone(),
                 self.node,
-                self.state.chat.clone(),
+                notices,
                 self.shutdown.subscribe(),
             )));
+        } else {
+            drop(notices);
         }
+        tasks.push(tokio::spawn(service::sync::follow(
+            self.state.chat.clone(),
+            notices_rx,
+            self.shutdown.subscribe(),
+        )));
         if self.state.mailer.is_configured() {
             tasks.push(tokio::spawn(
                 self.alert_sender().run(self.shutdown.subscribe()),

@@ -7,13 +7,11 @@
 //! all while the link was down are all repaired from the store. When the
 //! listening connection drops, every room is told to resync on reconnect.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
 use super::{Relay, RoomEvent};
-use crate::service::chat::Chat;
 
 /// The channel every node listens on.
 pub const CHANNEL: &str = "conversate_events";
@@ -71,10 +69,23 @@ impl Relay for PgRelay {
 /// A decoded notice from another node.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Notice {
-    Message { room_id: i64, id: i64 },
-    Presence { room_id: i64 },
-    Revoked { room_id: i64, user_id: i64 },
-    Closed { room_id: i64 },
+    Message {
+        room_id: i64,
+        id: i64,
+    },
+    Presence {
+        room_id: i64,
+    },
+    Revoked {
+        room_id: i64,
+        user_id: i64,
+    },
+    Closed {
+        room_id: i64,
+    },
+    /// Notices may have been missed (the link was down): anything may have
+    /// changed. Never sent between nodes; the listener says it itself.
+    Resync,
 }
 
 /// Decodes a notice; `None` for this node's own notices and for garbage.
@@ -97,11 +108,12 @@ pub fn decode(node: u64, payload: &str) -> Option<Notice> {
     }
 }
 
-/// Listens for other nodes' notices until `stop` flips.
+/// Listens for other nodes' notices until `stop` flips, and hands each one
+/// on, decoded, to `notices` (see `service::sync` for what they mean).
 pub async fn listen(
     url: String,
     node: u64,
-    chat: Arc<Chat>,
+    notices: tokio::sync::mpsc::Sender<Notice>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -116,15 +128,25 @@ pub async fn listen(
             }
         };
         // Anything may have happened while we were not listening.
-        resync(&chat);
+        if notices.send(Notice::Resync).await.is_err() {
+            return;
+        }
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
                 received = listener.try_recv() => match received {
-                    Ok(Some(n)) => handle(&chat, node, n.payload()).await,
+                    Ok(Some(n)) => {
+                        if let Some(notice) = decode(node, n.payload())
+                            && notices.send(notice).await.is_err()
+                        {
+                            return;
+                        }
+                    }
                     Ok(None) => {
                         tracing::warn!("lost the link to other nodes; resyncing");
-                        resync(&chat);
+                        if notices.send(Notice::Resync).await.is_err() {
+                            return;
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "listening for other nodes failed; reconnecting");
@@ -142,60 +164,10 @@ async fn connect(url: &str) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
-fn resync(chat: &Chat) {
-    // Anything cached may have changed while the link was down.
-    chat.store.forget(None);
-    chat.hub.forget_newest(None);
-    for room_id in chat.hub.rooms_with_listeners() {
-        chat.hub.publish_local(room_id, RoomEvent::Resync);
-    }
-}
-
-async fn handle(chat: &Arc<Chat>, node: u64, payload: &str) {
-    let Some(notice) = decode(node, payload) else {
-        return;
-    };
-    // Another node changed this room: what this node cached about it
-    // (members, presence; on a revocation also accounts) is re-read.
-    match notice {
-        Notice::Message { room_id, .. } | Notice::Presence { room_id } => {
-            chat.store.forget(Some(room_id));
-        }
-        Notice::Revoked { .. } | Notice::Closed { .. } => chat.store.forget(None),
-    }
-    match notice {
-        Notice::Message { room_id, id } => {
-            if !chat.hub.has_listeners(room_id) {
-                // Nobody to deliver to, but polls must know it exists.
-                chat.hub.note_message(room_id, id);
-                return;
-            }
-            match chat.store.messages().message(room_id, id).await {
-                Ok(m) => chat
-                    .hub
-                    .publish_local(room_id, RoomEvent::Message(super::LiveMessage::new(m))),
-                Err(e) => {
-                    tracing::warn!(error = %e, "fetching a noticed message failed; resyncing the room");
-                    chat.hub.publish_local(room_id, RoomEvent::Resync);
-                }
-            }
-        }
-        Notice::Presence { room_id } => {
-            if chat.hub.has_listeners(room_id)
-                && let Err(e) = chat.announce_presence_local(room_id).await
-            {
-                tracing::warn!(error = %e, "presence refresh failed");
-            }
-        }
-        Notice::Revoked { room_id, user_id } => chat
-            .hub
-            .publish_local(room_id, RoomEvent::AccessRevoked { user_id }),
-        Notice::Closed { room_id } => chat.hub.publish_local(room_id, RoomEvent::Closed),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]

@@ -120,6 +120,35 @@ impl Chat {
         })
     }
 
+    /// The same access as now stored: after a change made elsewhere (a
+    /// resync), a stream or long-poll asks again before it goes on.
+    ///
+    /// # Errors
+    /// `NoSuchRoom` when the room is gone, the user was deactivated or is no
+    /// longer a member (and not an admin); storage errors.
+    pub async fn recheck(&self, access: &Access) -> Result<Access, ServiceError> {
+        let gone = |e: StoreError| match e {
+            StoreError::NotFound => ServiceError::NoSuchRoom,
+            other => other.into(),
+        };
+        let user = self
+            .store
+            .accounts()
+            .user_by_id(access.user.id)
+            .await
+            .map_err(gone)?;
+        if !user.is_active {
+            return Err(ServiceError::NoSuchRoom);
+        }
+        let room = self
+            .store
+            .rooms()
+            .room_by_id(access.room.id)
+            .await
+            .map_err(gone)?;
+        self.open(&user, &room.slug).await
+    }
+
     /// Records a sign of life (page view, poll, heartbeat), coalescing writes.
     ///
     /// # Errors
@@ -313,7 +342,11 @@ impl Chat {
                 Ok(Ok(RoomEvent::AccessRevoked { user_id })) if user_id == access.user.id => {
                     return Err(ServiceError::NoSuchRoom);
                 }
-                Ok(Ok(RoomEvent::Closed | RoomEvent::Resync)) => {
+                Ok(Ok(RoomEvent::Resync)) => {
+                    let access = self.recheck(access).await?;
+                    return self.since(&access, last).await;
+                }
+                Ok(Ok(RoomEvent::Closed)) => {
                     return self.since(access, last).await;
                 }
                 Ok(Ok(_)) => {}

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod chat;
 pub mod password;
 pub mod setup;
+pub mod sync;
 
 use crate::store::StoreError;
 

@@ -17,6 +17,7 @@ mod mail;
 mod pages;
 mod process;
 mod render_props;
+mod revocation;
 mod s3;
 mod storage;
 mod store;

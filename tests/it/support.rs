@@ -195,6 +195,26 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Runs the `conversate` command line, as a separate process, on this
+    /// server's database; answers (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_conversate"));
+        command
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("CONVERSATE_DATABASE_URL");
+        if let Some(db) = &self.db {
+            command.env("CONVERSATE_DATABASE_URL", &db.url);
+        }
+        let out = command.output().expect("the command line runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Starts a server with test defaults (page size 5).
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await

@@ -212,7 +212,18 @@ impl StreamState {
                 Ok(())
             }
             Ok(RoomEvent::AccessRevoked { .. }) => Ok(()),
-            Ok(RoomEvent::Resync) => self.refill().await,
+            // Something changed elsewhere: access first, then what was missed.
+            Ok(RoomEvent::Resync) => match self.state.chat.recheck(&self.access).await {
+                Ok(access) => {
+                    self.access = access;
+                    self.refill().await
+                }
+                Err(crate::service::ServiceError::NoSuchRoom) => {
+                    self.done = true;
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            },
             Ok(RoomEvent::Closed) => {
                 self.done = true;
                 Ok(())

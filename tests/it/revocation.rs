@@ -1,0 +1,97 @@
+//! Access ended by another process (the command line) reaches open event
+//! streams and long-polls at once, on SQLite (where the server notices the
+//! other process's commit) and on PostgreSQL (where the command line's
+//! notice reaches the server through the relay).
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::events::EventReader;
+use crate::support::TestApp;
+
+/// Well under the stream's 15 s heartbeat and any cache lifetime: the end
+/// must come from the change itself.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+async fn ends_promptly(stream: &mut EventReader, what: &str) {
+    let started = Instant::now();
+    tokio::time::timeout(PROMPTLY, stream.expect_end())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the stream was still open after {PROMPTLY:?}"));
+    assert!(started.elapsed() < PROMPTLY);
+}
+
+#[tokio::test]
+async fn a_member_removed_by_the_command_line_loses_their_open_stream_and_long_poll() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
+    stream.next_of("users").await;
+
+    // A long-poll waiting for news at the same time.
+    let poller = app.login("bob").await;
+    let poll = tokio::spawn(async move {
+        let r = poller
+            .post_form(
+                "general/api/poll/",
+                &[("last", "0"), ("hasFocus", "1"), ("wait", "25")],
+            )
+            .await;
+        let status = r.status();
+        (status, r.json::<Value>().await.ok())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"]);
+    assert!(ok, "{err}");
+    ends_promptly(&mut stream, "removed member").await;
+
+    let (status, body) = tokio::time::timeout(PROMPTLY, poll)
+        .await
+        .expect("the long-poll answers promptly")
+        .expect("poll task");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body:?}");
+
+    // And nothing more for bob in that room.
+    let r = bob
+        .post_form("general/api/poll/", &[("last", "0"), ("hasFocus", "1")])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_user_deactivated_by_the_command_line_loses_their_open_stream() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
+    stream.next_of("users").await;
+
+    let (ok, _, err) = app.cli(&["user", "deactivate", "bob", "--yes"]);
+    assert!(ok, "{err}");
+    ends_promptly(&mut stream, "deactivated user").await;
+}
+
+#[tokio::test]
+async fn other_members_streams_stay_open_and_keep_delivering() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let mut stream = EventReader::open(&alice, "general/api/events/", None).await;
+    stream.next_of("users").await;
+
+    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"]);
+    assert!(ok, "{err}");
+    let r = alice
+        .post_form(
+            "general/api/send/",
+            &[("content", "still here"), ("last", "0")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let m = stream.next_of("message").await;
+    assert_eq!(m.data["content"], "<p>still here</p>\n");
+}
