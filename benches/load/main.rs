@@ -1,0 +1,345 @@
+//! Load benchmark of the real server against a practical ceiling.
+//!
+//! `cargo bench --bench load` starts the `conversate` binary (built with the
+//! release settings) on a seeded database, pinned to core 0, and a minimal
+//! axum server (this executable re-invoked, answering a fixed small JSON body)
+//! pinned to the same core. The load generator (this process) runs pinned to
+//! core 1: keep-alive HTTP/1.1 connections at a fixed concurrency for a fixed
+//! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
+//! history in a room of 1,000,000 messages, memory and cold start, and writes
+//! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
+//! seconds (CI) and leaves BENCHMARKS.md alone.
+//!
+//! All traffic stays on 127.0.0.1.
+//!
+//! This file holds the command line and the order of the steps; each step
+//! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
+//! `sse_memory`, `history`, `startup`), next to the report section it writes.
+
+mod ceiling;
+mod closed_loop;
+mod fanout;
+mod history;
+mod http;
+mod polls;
+mod process;
+mod report;
+mod sends;
+mod server;
+mod sse_memory;
+mod startup;
+mod stats;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+
+use crate::ceiling::{CEILING_ARG, start_ceiling};
+use crate::closed_loop::{closed_loop, is_page, is_success};
+use crate::fanout::{FanoutResult, fanout};
+use crate::history::{history_load, page_load};
+use crate::http::Auth;
+use crate::polls::poll_load;
+use crate::process::{ensure_fd_limit, pin_self};
+use crate::report::Machine;
+use crate::sends::{SendResult, durable_sends, newest_in_live};
+use crate::server::{login, seed, start_server};
+use crate::stats::Sample;
+
+/// Core of the load generator (this process).
+const LOAD_CORE: usize = 1;
+/// Room the live tests use, and room holding the long history.
+const LIVE_ROOM: &str = "live";
+const HISTORY_ROOM: &str = "history";
+/// Messages per page (the server's default `PAGE_SIZE`).
+const PAGE_SIZE: i64 = 100;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(CEILING_ARG) {
+        return match ceiling::main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ceiling server: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let result = (|| -> Result<()> {
+        let mut params = Params::new(quick);
+        // `--seconds N`: a longer measured window per figure, e.g. to attach
+        // a profiler to the server (whose pid is printed); never written to
+        // BENCHMARKS.md.
+        if let Some(i) = args.iter().position(|a| a == "--seconds") {
+            let secs: f64 = args
+                .get(i + 1)
+                .and_then(|v| v.parse().ok())
+                .context("--seconds needs a number")?;
+            params.duration = Duration::from_secs_f64(secs);
+            params.custom = true;
+        }
+        // `--fanout N,N`: other numbers of SSE clients.
+        if let Some(i) = args.iter().position(|a| a == "--fanout") {
+            params.fanout = args
+                .get(i + 1)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::parse)
+                        .collect::<Result<Vec<usize>, _>>()
+                })
+                .context("--fanout needs numbers")??;
+            params.custom = true;
+        }
+        let pinned = pin_self(LOAD_CORE)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(run(params, pinned))
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("benchmark failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sizes and durations of one run.
+#[derive(Debug, Clone)]
+struct Params {
+    quick: bool,
+    /// Sizes or durations changed on the command line: not for BENCHMARKS.md.
+    custom: bool,
+    warmup: Duration,
+    duration: Duration,
+    /// Messages seeded in the history room.
+    history: i64,
+    /// Members of the live room (the 16 senders, and the pollers' accounts).
+    users: usize,
+    /// Numbers of SSE clients.
+    fanout: Vec<usize>,
+    /// Messages sent to each set of SSE clients.
+    rounds: usize,
+    /// Cold starts measured (median reported).
+    cold_runs: usize,
+    concurrency: Vec<usize>,
+    senders: usize,
+}
+
+impl Params {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                quick,
+                custom: false,
+                warmup: Duration::from_millis(200),
+                duration: Duration::from_millis(800),
+                history: 20_000,
+                users: 16,
+                fanout: vec![50, 200],
+                rounds: 2,
+                cold_runs: 3,
+                concurrency: vec![1, 16, 64],
+                senders: 16,
+            }
+        } else {
+            Self {
+                quick,
+                custom: false,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(10),
+                history: 1_000_000,
+                users: 16,
+                fanout: vec![1_000, 10_000],
+                rounds: 5,
+                cold_runs: 9,
+                concurrency: vec![1, 16, 64],
+                senders: 16,
+            }
+        }
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Default)]
+struct Results {
+    seed_time: Duration,
+    ceiling_idle_rss_kib: u64,
+    ceiling_poll: Vec<(usize, Sample)>,
+    ceiling_fanout: Vec<FanoutResult>,
+    ceiling_cold: Vec<Duration>,
+    first_start: Duration,
+    started_rss_kib: u64,
+    idle_rss_kib: u64,
+    poll: Vec<(usize, Sample)>,
+    page: Vec<(usize, Sample)>,
+    history: Vec<(usize, Sample)>,
+    fanout: Vec<FanoutResult>,
+    rss_after_load_kib: u64,
+    send_full: SendResult,
+    send_normal: SendResult,
+    cold: Vec<Duration>,
+}
+
+fn progress(started: Instant, what: &str) {
+    eprintln!("[{:>6.1} s] {what}", started.elapsed().as_secs_f64());
+}
+
+async fn run(p: Params, pinned: bool) -> Result<()> {
+    let t = Instant::now();
+    let machine = Machine::describe(pinned);
+    let biggest = p.fanout.iter().copied().max().unwrap_or(0);
+    ensure_fd_limit(u64::try_from(biggest)? + 1_000)?;
+    // The data directory lives on disk (the temporary directory), so the
+    // durability figures include real fsyncs.
+    let work = tempfile::Builder::new()
+        .prefix("conversate-bench-")
+        .tempdir()
+        .context("creating the data directory under the temporary directory")?;
+    let dir = work.path().join("data");
+    let mut r = Results::default();
+
+    progress(
+        t,
+        &format!("seeding {} messages in {}", p.history, dir.display()),
+    );
+    let seeding = Instant::now();
+    let seeded = seed(&dir, &p).await?;
+    r.seed_time = seeding.elapsed();
+
+    // Both servers stay up, idle but for the one being measured, and each
+    // ceiling figure is taken right before the matching server figure, so a
+    // busy neighbour on the machine weighs on both alike.
+    progress(t, "ceiling: minimal axum server");
+    let (mut ceiling, _) = start_ceiling(work.path().join("ceiling.log")).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    r.ceiling_idle_rss_kib = ceiling.rss_kib()?;
+    let anyone = Auth {
+        cookie: "conversate_session=none".to_owned(),
+        csrf: "none".to_owned(),
+    };
+
+    progress(t, "conversate: starting");
+    let (mut server, first_start) = start_server(&dir, &[], "server.log").await?;
+    r.first_start = first_start;
+    eprintln!("           server pid {}", server.pid());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    r.started_rss_kib = server.rss_kib()?;
+    let mut auths = Vec::new();
+    for user in &seeded.users {
+        auths.push(login(server.addr, user).await?);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    r.idle_rss_kib = server.rss_kib()?;
+
+    for &c in &p.concurrency {
+        progress(t, &format!("ceiling: POST at concurrency {c}"));
+        let make = poll_load(
+            ceiling.addr,
+            std::slice::from_ref(&anyone),
+            seeded.live_last,
+        );
+        let s = closed_loop(ceiling.addr, c, p.warmup, p.duration, make, is_success).await?;
+        r.ceiling_poll.push((c, s));
+        progress(t, &format!("(a) poll, nothing new, concurrency {c}"));
+        let make = poll_load(server.addr, &auths, seeded.live_last);
+        r.poll.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_success).await?,
+        ));
+        server.check_alive()?;
+    }
+    for c in [1, 16] {
+        progress(
+            t,
+            &format!("(d) room page, {} messages, concurrency {c}", p.history),
+        );
+        let make = page_load(server.addr, &auths);
+        r.page.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_page).await?,
+        ));
+        progress(
+            t,
+            &format!("(d) api/history at random points, concurrency {c}"),
+        );
+        let make = history_load(server.addr, &auths, &seeded);
+        r.history.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_success).await?,
+        ));
+        server.check_alive()?;
+    }
+    r.rss_after_load_kib = server.rss_kib()?;
+    for &n in &p.fanout {
+        // Fresh processes (the sessions live in the database), so that memory
+        // freed by earlier steps and reused here does not hide the growth.
+        ceiling.terminate().await?;
+        ceiling = start_ceiling(work.path().join(format!("ceiling-fanout-{n}.log")))
+            .await?
+            .0;
+        progress(t, &format!("ceiling: fan-out to {n} SSE clients"));
+        let f = fanout(
+            &mut ceiling,
+            std::slice::from_ref(&anyone),
+            &anyone,
+            n,
+            p.rounds,
+        )
+        .await?;
+        r.ceiling_fanout.push(f);
+        server.terminate().await?;
+        server = start_server(&dir, &[], &format!("server-fanout-{n}.log"))
+            .await?
+            .0;
+        eprintln!("           server pid {}", server.pid());
+        progress(t, &format!("(c) fan-out to {n} SSE clients"));
+        r.fanout
+            .push(fanout(&mut server, &auths, &auths[0], n, p.rounds).await?);
+    }
+    ceiling.terminate().await?;
+
+    progress(
+        t,
+        "(b) durable sends, synchronous=FULL (default), then kill -9",
+    );
+    let newest = newest_in_live(&dir).await?;
+    r.send_full = durable_sends(&mut server, &dir, &auths, &p, newest, "full").await?;
+    progress(
+        t,
+        "(b) durable sends, CONVERSATE_SQLITE_SYNCHRONOUS=NORMAL, then kill -9",
+    );
+    let (mut server, _) = start_server(
+        &dir,
+        &[("CONVERSATE_SQLITE_SYNCHRONOUS", "NORMAL")],
+        "server-normal.log",
+    )
+    .await?;
+    r.send_normal = durable_sends(
+        &mut server,
+        &dir,
+        &auths,
+        &p,
+        newest_in_live(&dir).await?,
+        "normal",
+    )
+    .await?;
+    drop(server);
+
+    progress(t, "(f) cold starts, ceiling and conversate in turn");
+    (r.ceiling_cold, r.cold) = startup::cold_starts(&dir, work.path(), p.cold_runs).await?;
+    progress(t, "done");
+
+    for (name, s) in [("FULL", &r.send_full), ("NORMAL", &r.send_normal)] {
+        ensure!(
+            s.survived == s.acknowledged,
+            "durability: with synchronous={name}, {} of {} acknowledged messages were missing after kill -9",
+            s.acknowledged - s.survived,
+            s.acknowledged
+        );
+    }
+    report::publish(&p, &machine, &seeded, &r)
+}

@@ -1,0 +1,283 @@
+//! The report: the machine, the method, the targets table and each step's
+//! section, printed, and written to BENCHMARKS.md by a full run (keeping the
+//! hand-written findings of the previous one).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::process::cores;
+use crate::server::Seeded;
+use crate::stats::{at, median, mib, ms, rate_at, thousands};
+use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
+use crate::{fanout, history, polls, sends, sse_memory, startup};
+
+/// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
+/// custom one to the temporary directory.
+pub fn publish(p: &Params, machine: &Machine, seeded: &Seeded, r: &Results) -> Result<()> {
+    let report = report(p, machine, seeded, r);
+    println!("{report}");
+    if p.quick || p.custom {
+        let path = std::env::temp_dir().join("conversate-benchmarks-quick.md");
+        std::fs::write(&path, &report)?;
+        eprintln!("wrote {} (BENCHMARKS.md is left alone)", path.display());
+    } else {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+        // Keep the hand-written findings of an earlier run.
+        let findings = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|old| old.find("\n## Findings").map(|i| old[i..].to_owned()))
+            .unwrap_or_default();
+        std::fs::write(&path, format!("{report}{findings}"))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The machine a run was measured on.
+#[derive(Debug)]
+pub struct Machine {
+    cores: usize,
+    cpu: String,
+    memory: String,
+    kernel: String,
+    rustc: String,
+    date: String,
+    load: String,
+    disk: String,
+    pinned: bool,
+}
+
+impl Machine {
+    /// Reads it from `/proc`, `rustc` and `date`.
+    pub fn describe(pinned: bool) -> Self {
+        let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+        let output = |cmd: &str, args: &[&str]| {
+            Command::new(cmd)
+                .args(args)
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default()
+        };
+        let cpuinfo = read("/proc/cpuinfo");
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name"))
+            .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+            .unwrap_or_default();
+        let memory = read("/proc/meminfo")
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0))
+            .unwrap_or_default();
+        let temp = std::env::temp_dir();
+        let disk = read("/proc/mounts")
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() > 2 && temp.starts_with(f[1])).then(|| {
+                    (
+                        f[1].len(),
+                        format!("{} ({}, {})", temp.display(), f[2], f[0]),
+                    )
+                })
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, d)| d)
+            .unwrap_or_default();
+        Self {
+            cores: cores(),
+            cpu,
+            memory,
+            kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
+            rustc: output("rustc", &["--version"]),
+            date: output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            load: read("/proc/loadavg")
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+            disk,
+            pinned,
+        }
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+/// The whole report, as Markdown.
+fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
+    let mut o = String::new();
+    let command = if p.quick {
+        "cargo bench --bench load -- --quick"
+    } else {
+        "cargo bench --bench load"
+    };
+    let history = thousands(p.history);
+    let _ = writeln!(o, "# Benchmarks\n");
+    if p.quick || p.custom {
+        let _ = writeln!(
+            o,
+            "**Quick run** (small sizes, short windows: a smoke test, not figures to quote).\n"
+        );
+    }
+    let _ = writeln!(
+        o,
+        "Measured on {} with `{command}` (run from the repository root; it builds the \
+         server with the release settings and writes this file; `-- --quick` is the \
+         few-second version CI runs, which leaves this file alone).\n",
+        m.date
+    );
+    let _ = writeln!(o, "## Machine\n");
+    let _ = writeln!(o, "| | |\n|---|---|");
+    let _ = writeln!(o, "| cores (`nproc`) | {} |", m.cores);
+    let _ = writeln!(o, "| CPU | {} |", m.cpu);
+    let _ = writeln!(o, "| memory | {} |", m.memory);
+    let _ = writeln!(o, "| kernel | {} |", m.kernel);
+    let _ = writeln!(o, "| compiler | {} |", m.rustc);
+    let _ = writeln!(o, "| data directory | {} |", m.disk);
+    let _ = writeln!(o, "| load average at start | {} |", m.load);
+    let _ = writeln!(
+        o,
+        "| pinning | {} |\n",
+        if m.pinned {
+            "server and ceiling on core 0 (`taskset -c 0`), load generator on core 1"
+        } else {
+            "none (one core)"
+        }
+    );
+
+    let _ = writeln!(o, "## Method\n");
+    let _ = writeln!(
+        o,
+        "- **Server**: the real `conversate serve` binary (release settings), default \
+         configuration (SQLite, WAL, `synchronous=FULL`), on a fresh data directory seeded \
+         before it starts: {} members in room `{LIVE_ROOM}` (200 messages) and room \
+         `{HISTORY_ROOM}` holding {history} messages (written straight into the SQLite file \
+         in one transaction, message ids {}–{}).",
+        p.users, seeded.history_first, seeded.history_last
+    );
+    let _ = writeln!(
+        o,
+        "- **Ceiling**: a minimal axum server (the benchmark executable re-invoked) answering \
+         every POST with the fixed body `{{\"success\":true}}`, with an SSE endpoint fed by one \
+         `tokio::sync::broadcast` channel; same machine, same core, same client, same requests."
+    );
+    let _ = writeln!(
+        o,
+        "- **Load generator**: the benchmark's own client on one tokio thread: keep-alive \
+         HTTP/1.1 connections, each sending its next request when the previous answer is \
+         read (closed loop), {:.1} s warm-up then {:.0} s measured per figure; every latency \
+         is kept and percentiles are exact. Requests carry a real session cookie and \
+         `X-CSRFToken`; connections are spread over the {} logged-in members.",
+        p.warmup.as_secs_f64(),
+        p.duration.as_secs_f64(),
+        p.users
+    );
+    let _ = writeln!(
+        o,
+        "- **Memory** is the server's `VmRSS` from `/proc/PID/status`.\n"
+    );
+
+    targets(&mut o, p, r);
+    polls::section(&mut o, r);
+    sends::section(&mut o, p, r);
+    fanout::section(&mut o, p, r);
+    history::section(&mut o, p, r);
+    sse_memory::section(&mut o, r);
+    startup::section(&mut o, p, r);
+    o
+}
+
+/// The targets table: each figure against its target and the ceiling.
+fn targets(o: &mut String, p: &Params, r: &Results) {
+    let history = thousands(p.history);
+    let poll64 = at(&r.poll, 64).rate();
+    let ceil64 = rate_at(&r.ceiling_poll, 64);
+    let big = r
+        .fanout
+        .iter()
+        .max_by_key(|f| f.clients)
+        .cloned()
+        .unwrap_or_default();
+    let big_ceiling = r
+        .ceiling_fanout
+        .iter()
+        .max_by_key(|f| f.clients)
+        .cloned()
+        .unwrap_or_default();
+    let page1 = at(&r.page, 1);
+    let hist1 = at(&r.history, 1);
+    let cold = median(&r.cold);
+    let ceiling_cold = median(&r.ceiling_cold);
+    let _ = writeln!(o, "## Targets\n");
+    let _ = writeln!(
+        o,
+        "| what | target | conversate | ceiling | verdict |\n|---|---|---|---|---|"
+    );
+    let _ = writeln!(
+        o,
+        "| (a) poll throughput, concurrency 64 | ≥ 50% of ceiling | {poll64:.0} req/s ({:.0}%) | {ceil64:.0} req/s | {} |",
+        100.0 * poll64 / ceil64,
+        verdict(poll64 >= 0.5 * ceil64)
+    );
+    let _ = writeln!(
+        o,
+        "| (b) durable sends, 16 senders, `synchronous=FULL` | ≥ 5,000 msg/s | {:.0} msg/s | {:.0} req/s | {} |",
+        r.send_full.rate,
+        rate_at(&r.ceiling_poll, 16),
+        verdict(r.send_full.rate >= 5_000.0)
+    );
+    let _ = writeln!(
+        o,
+        "| (c) one message to {} SSE clients, p99 | < 250 ms | {} ms | {} ms | {} |",
+        thousands(i64::try_from(big.clients).unwrap_or(0)),
+        ms(big.delivery.pct_ms(99.0)),
+        ms(big_ceiling.delivery.pct_ms(99.0)),
+        verdict(big.delivery.pct_ms(99.0) < 250.0)
+    );
+    let _ = writeln!(
+        o,
+        "| (c/e) server memory per SSE connection ({} clients) | ≤ 16 KiB | {:.1} KiB | {:.1} KiB | {} |",
+        thousands(i64::try_from(big.clients).unwrap_or(0)),
+        big.kib_per_client(),
+        big_ceiling.kib_per_client(),
+        verdict(big.kib_per_client() <= 16.0)
+    );
+    let ceil1 = at(&r.ceiling_poll, 1);
+    let _ = writeln!(
+        o,
+        "| (d) room page at {history} messages, p99 | < 10 ms | {} ms | {} ms | {} |",
+        ms(page1.pct_ms(99.0)),
+        ms(ceil1.pct_ms(99.0)),
+        verdict(page1.pct_ms(99.0) < 10.0)
+    );
+    let _ = writeln!(
+        o,
+        "| (d) `api/history/` at {history} messages, p99 | < 10 ms | {} ms | {} ms | {} |",
+        ms(hist1.pct_ms(99.0)),
+        ms(ceil1.pct_ms(99.0)),
+        verdict(hist1.pct_ms(99.0) < 10.0)
+    );
+    let _ = writeln!(
+        o,
+        "| idle server RSS (started, members logged in) | < 30 MiB | {} | {} | {} |",
+        mib(r.idle_rss_kib),
+        mib(r.ceiling_idle_rss_kib),
+        verdict(r.idle_rss_kib < 30 * 1024)
+    );
+    let _ = writeln!(
+        o,
+        "| (f) cold start to first answer, median | < 200 ms | {:.1} ms | {:.1} ms | {} |\n",
+        cold.as_secs_f64() * 1e3,
+        ceiling_cold.as_secs_f64() * 1e3,
+        verdict(cold < Duration::from_millis(200))
+    );
+}
