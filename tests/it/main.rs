@@ -15,6 +15,7 @@ mod headers;
 mod hostile;
 mod mail;
 mod pages;
+mod password_policy;
 mod process;
 mod render_props;
 mod revocation;

@@ -45,7 +45,7 @@ async fn a_member_removed_by_the_command_line_loses_their_open_stream_and_long_p
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"]);
+    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"], "");
     assert!(ok, "{err}");
     ends_promptly(&mut stream, "removed member").await;
 
@@ -70,7 +70,7 @@ async fn a_user_deactivated_by_the_command_line_loses_their_open_stream() {
     let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
     stream.next_of("users").await;
 
-    let (ok, _, err) = app.cli(&["user", "deactivate", "bob", "--yes"]);
+    let (ok, _, err) = app.cli(&["user", "deactivate", "bob", "--yes"], "");
     assert!(ok, "{err}");
     ends_promptly(&mut stream, "deactivated user").await;
 }
@@ -83,7 +83,7 @@ async fn other_members_streams_stay_open_and_keep_delivering() {
     let mut stream = EventReader::open(&alice, "general/api/events/", None).await;
     stream.next_of("users").await;
 
-    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"]);
+    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"], "");
     assert!(ok, "{err}");
     let r = alice
         .post_form(

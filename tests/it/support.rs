@@ -196,18 +196,31 @@ pub struct TestApp {
 
 impl TestApp {
     /// Runs the `conversate` command line, as a separate process, on this
-    /// server's database; answers (success, stdout, stderr).
-    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+    /// server's database with `stdin` as its input; answers (success,
+    /// stdout, stderr).
+    pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
+        use std::io::Write as _;
+        use std::process::Stdio;
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_conversate"));
         command
             .arg("--data-dir")
             .arg(self.dir.path())
             .args(args)
-            .env_remove("CONVERSATE_DATABASE_URL");
+            .env_remove("CONVERSATE_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         if let Some(db) = &self.db {
             command.env("CONVERSATE_DATABASE_URL", &db.url);
         }
-        let out = command.output().expect("the command line runs");
+        let mut child = command.spawn().expect("the command line runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("the command line ends");
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
