@@ -308,7 +308,7 @@ async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
             println!("Created {kind} {}.", user.username);
         }
         UserCommand::List => {
-            for u in app.store().accounts().list_users().await? {
+            for u in accounts::list_users(app.store()).await? {
                 let mut flags = Vec::new();
                 if u.is_admin {
                     flags.push("admin");
@@ -372,8 +372,8 @@ async fn room(app: &App, cmd: RoomCommand) -> anyhow::Result<()> {
             println!("Added {username} to {slug}.");
         }
         RoomCommand::List => {
-            for r in app.store().rooms().list_rooms().await? {
-                let members = app.store().rooms().members(r.id).await?;
+            for r in accounts::list_rooms(app.store()).await? {
+                let members = accounts::members(app.store(), &r).await?;
                 let names: Vec<&str> = members.iter().map(|m| m.username.as_str()).collect();
                 println!("{}\t{}\t{}", r.slug, r.title, names.join(","));
             }

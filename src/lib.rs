@@ -15,6 +15,7 @@ pub mod live;
 pub mod mail;
 pub mod service;
 pub mod store;
+pub mod urls;
 pub mod web;
 
 use std::future::Future;

@@ -171,13 +171,12 @@ impl AlertSender {
         let more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
         let base = self.config.base_url();
-        let room_url = format!("{base}{}{}/", self.config.url_prefix, room.slug);
+        let prefix = &self.config.url_prefix;
+        let room_url = format!("{base}{}", crate::urls::room(prefix, &room.slug));
+        let token = self.signer.unsubscribe_token(room.id, user.id);
         let unsubscribe_url = format!(
-            "{base}{}unsubscribe/{}/{}/{}/",
-            self.config.url_prefix,
-            room.id,
-            user.id,
-            self.signer.unsubscribe_token(room.id, user.id)
+            "{base}{}",
+            crate::urls::unsubscribe(prefix, room.id, user.id, &token)
         );
         let items: Vec<_> = messages
             .iter()

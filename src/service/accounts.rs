@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use super::{ServiceError, password};
-use crate::domain::{Colour, RoomSlug, Username};
+use crate::domain::{Colour, Member, RoomSlug, Username};
 use crate::domain::{Room, User};
 use crate::store::{NewUser, Store, StoreError};
 
@@ -123,6 +123,100 @@ pub async fn add_member(
                 format!("{} is already a member of this room.", user.username)
             })
         })
+}
+
+/// Every account, by username.
+///
+/// # Errors
+/// When storage fails.
+pub async fn list_users(store: &Store) -> Result<Vec<User>, ServiceError> {
+    Ok(store.accounts().list_users().await?)
+}
+
+/// Every room, by title.
+///
+/// # Errors
+/// When storage fails.
+pub async fn list_rooms(store: &Store) -> Result<Vec<Room>, ServiceError> {
+    Ok(store.rooms().list_rooms().await?)
+}
+
+/// The rooms a user may open from the index: their own, or every room for
+/// an admin.
+///
+/// # Errors
+/// When storage fails.
+pub async fn rooms_for(store: &Store, user: &User) -> Result<Vec<Room>, ServiceError> {
+    if user.is_admin {
+        list_rooms(store).await
+    } else {
+        rooms_of(store, user).await
+    }
+}
+
+/// The rooms a user is a member of, by title.
+///
+/// # Errors
+/// When storage fails.
+pub async fn rooms_of(store: &Store, user: &User) -> Result<Vec<Room>, ServiceError> {
+    Ok(store.rooms().rooms_of(user.id).await?)
+}
+
+/// A room's active members, by username.
+///
+/// # Errors
+/// When storage fails.
+pub async fn members(
+    store: &Store,
+    room: &Room,
+) -> Result<std::sync::Arc<Vec<Member>>, ServiceError> {
+    Ok(store.rooms().members(room.id).await?)
+}
+
+/// The account a session names, as now stored; `None` when it is gone.
+///
+/// # Errors
+/// When storage fails.
+pub async fn user_by_id(store: &Store, id: i64) -> Result<Option<User>, ServiceError> {
+    match store.accounts().user_by_id(id).await {
+        Ok(user) => Ok(Some(user)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The membership an unsubscribe link names, with its room; `None` when
+/// either is gone.
+///
+/// # Errors
+/// When storage fails.
+pub async fn membership(
+    store: &Store,
+    room_id: i64,
+    user_id: i64,
+) -> Result<Option<(Room, Member)>, ServiceError> {
+    let member = match store.rooms().member(room_id, user_id).await {
+        Ok(m) => m,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match store.rooms().room_by_id(room_id).await {
+        Ok(room) => Ok(Some((room, member))),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Turns a member's e-mail alerts off (the unsubscribe link), keeping the
+/// in-page alert as it is.
+///
+/// # Errors
+/// When storage fails.
+pub async fn stop_mail_alerts(store: &Store, member: &Member) -> Result<(), ServiceError> {
+    Ok(store
+        .rooms()
+        .set_alerts(member.room_id, member.user_id, member.alert, false)
+        .await?)
 }
 
 /// The sentence for a slug another room has.

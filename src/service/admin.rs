@@ -43,6 +43,14 @@ pub struct Admin<'a> {
     pub actor: Actor,
 }
 
+/// The newest entries of the audit log, newest first.
+///
+/// # Errors
+/// When storage fails.
+pub async fn audit_log(chat: &Chat, limit: u32) -> Result<Vec<AuditEntry>, ServiceError> {
+    Ok(chat.store.audit().audit_log(limit).await?)
+}
+
 fn invalid(e: &impl std::fmt::Display) -> ServiceError {
     ServiceError::Invalid(accounts::capitalise(&e.to_string()))
 }

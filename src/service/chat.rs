@@ -194,6 +194,33 @@ impl Chat {
         self.seen(access, focus).await
     }
 
+    /// Like [`Chat::post`] for a draft whose file is already in `files`:
+    /// the file is removed again when the message is refused or fails, and
+    /// when a repeated send answers with the first message (which keeps its
+    /// own file), so no stored file is left without a message.
+    ///
+    /// # Errors
+    /// As [`Chat::post`].
+    pub async fn post_upload(
+        &self,
+        files: &crate::files::Files,
+        access: &Access,
+        draft: Draft,
+    ) -> Result<Posted, ServiceError> {
+        let key = draft.file.as_ref().map(|f| f.key.clone());
+        let result = self.post(access, draft).await;
+        let orphan = match &result {
+            Ok(posted) => !posted.created,
+            Err(_) => true,
+        };
+        if let (true, Some(key)) = (orphan, key)
+            && let Err(e) = files.delete(&key).await
+        {
+            tracing::warn!(key, error = %e, "could not remove the file of a message not stored");
+        }
+        result
+    }
+
     /// Validates and stores a message, then tells the room.
     ///
     /// # Errors
@@ -360,6 +387,41 @@ impl Chat {
     /// When storage fails.
     pub async fn history(&self, access: &Access, first: i64) -> Result<Page, ServiceError> {
         self.page(access, Some(first)).await
+    }
+
+    /// Where an event stream starts: after message `resume` (a client's
+    /// `Last-Event-ID`), or after the newest message; answers the message id
+    /// and the room `seq` at it.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn stream_start(
+        &self,
+        access: &Access,
+        resume: Option<i64>,
+    ) -> Result<(i64, i64), ServiceError> {
+        let messages = self.store.messages();
+        let last_id = match resume {
+            Some(id) => id,
+            None => messages.last_message_id(access.room.id).await?,
+        };
+        Ok((last_id, messages.seq_at(access.room.id, last_id).await?))
+    }
+
+    /// The file attached to message `id` of the room, if it has one.
+    ///
+    /// # Errors
+    /// `NotFound` for no such message in this room; storage errors.
+    pub async fn attachment(
+        &self,
+        access: &Access,
+        id: i64,
+    ) -> Result<Option<Attachment>, ServiceError> {
+        match self.store.messages().message(access.room.id, id).await {
+            Ok(m) => Ok(m.file),
+            Err(StoreError::NotFound) => Err(ServiceError::NotFound("No such file.".to_owned())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The room's members with their presence.

@@ -14,7 +14,6 @@ use super::session::{self, Session};
 use super::state::AppState;
 use crate::domain::User;
 use crate::service::admin::{Actor, Admin};
-use crate::store::StoreError;
 
 /// A short fingerprint of a password hash (its last 16 characters, part of
 /// the argon2 output): it changes whenever the password does.
@@ -106,10 +105,8 @@ async fn current_user(session: &Session, state: &AppState) -> Result<Option<User
     else {
         return Ok(None);
     };
-    let user = match state.chat.store.accounts().user_by_id(user_id).await {
-        Ok(user) => user,
-        Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let Some(user) = crate::service::accounts::user_by_id(&state.chat.store, user_id).await? else {
+        return Ok(None);
     };
     let same_password = session.with(|d| d.fingerprint.as_deref() == Some(fingerprint(&user)));
     if !user.is_active || !same_password {

@@ -300,6 +300,19 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Parses a message id from a form or query field.
+///
+/// # Errors
+/// `BadRequest` naming the field.
+pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(AppError::BadRequest(format!(
+            "The field '{field}' must be a message id (a whole number, 0 or more)."
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod pages;
+pub mod send;
 pub mod server;
 pub mod session;
 pub mod state;
@@ -65,14 +66,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::account::settings_form).post(pages::account::save_settings),
         )
         .route(
-            &r("unsubscribe/{room}/{user}/{token}/"),
+            &r(crate::urls::UNSUBSCRIBE),
             get(pages::unsubscribe::confirm).post(pages::unsubscribe::unsubscribe),
         )
         .merge(admin_routes(&state, &p))
         .route(&r("assets/{name}"), get(assets::serve))
         .route(&r("health"), get(health))
         .route(&r("{slug}"), get(pages::room::add_slash))
-        .route(&r("{slug}/"), get(pages::room::show))
+        .route(&r(crate::urls::ROOM), get(pages::room::show))
         .route(&r("{slug}/settings/"), post(pages::room::settings))
         .route(&r("{slug}/colours.css"), get(pages::room::colours))
         .route(&r("{slug}/file/{id}/"), get(pages::files::download))

@@ -62,7 +62,7 @@ impl AppState {
     /// The URL of a room.
     #[must_use]
     pub fn room_url(&self, slug: &str) -> String {
-        format!("{}{slug}/", self.config.url_prefix)
+        crate::urls::room(&self.config.url_prefix, slug)
     }
 
     /// Renders a template to HTML.

@@ -164,6 +164,17 @@ impl UserItem {
     }
 }
 
+/// The member colour palette as template data (the room's settings and the
+/// admin's member page both offer it).
+#[must_use]
+pub fn palette() -> minijinja::Value {
+    let list: Vec<minijinja::Value> = crate::domain::colour::PALETTE
+        .iter()
+        .map(|(hex, name)| minijinja::context! { hex => *hex, name => *name })
+        .collect();
+    minijinja::Value::from(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

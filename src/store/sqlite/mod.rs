@@ -3,7 +3,7 @@
 //! Reads go through a small pool; every write goes through a single writer
 //! connection with `BEGIN IMMEDIATE`, so writes queue in-process instead of
 //! failing with `SQLITE_BUSY`. WAL mode lets reads run beside the writer.
-//! Messages are stored by group commit (`posting.rs`).
+//! Messages are stored by group commit (`commit.rs`, `bulk.rs`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,13 +14,14 @@ use sqlx::{SqlitePool, Transaction};
 use super::{Changes, NewMessage, Posted, Result, StoreError};
 use crate::config::SqliteSync;
 
-mod posting;
+mod bulk;
+mod commit;
 // The shared SQL, compiled here for this backend (see its module comment).
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
 mod sql;
 
-use posting::Committer;
+use commit::Committer;
 
 /// The sqlx database the shared SQL is compiled for here.
 type Db = sqlx::Sqlite;

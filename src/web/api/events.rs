@@ -98,30 +98,19 @@ pub async fn stream(
         .filter(|v| !v.trim().is_empty());
     // Subscribe before reading the store, so nothing falls in between.
     let events = state.chat.hub.subscribe(access.room.id);
-    let last_id = match resume {
-        Some(raw) => raw
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| {
-                AppError::BadRequest("Last-Event-ID must be a message id.".to_owned())
-            })?,
-        None => {
-            state
-                .chat
-                .store
-                .messages()
-                .last_message_id(access.room.id)
-                .await?
-        }
+    let resume = match resume {
+        Some(raw) => Some(
+            raw.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    AppError::BadRequest("Last-Event-ID must be a message id.".to_owned())
+                })?,
+        ),
+        None => None,
     };
-    let last_seq = state
-        .chat
-        .store
-        .messages()
-        .seq_at(access.room.id, last_id)
-        .await?;
+    let (last_id, last_seq) = state.chat.stream_start(&access, resume).await?;
     state.chat.seen(&access, true).await?;
     let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

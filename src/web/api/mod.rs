@@ -15,8 +15,9 @@ use crate::domain::Message;
 use crate::service::chat::Access;
 use crate::web::auth::Viewer;
 use crate::web::error::{ApiError, AppError};
+use crate::web::forms::parse_id;
 use crate::web::forms::{FormData, read_upload};
-use crate::web::pages::room::{check_send_rate, parse_id, post_draft};
+use crate::web::send::{check_send_rate, post_draft};
 use crate::web::state::AppState;
 use crate::web::views::MessageView;
 

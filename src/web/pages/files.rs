@@ -12,7 +12,7 @@ use futures_util::TryStreamExt;
 use self::range::ByteRange;
 use super::room::open;
 use crate::files::is_inline_image;
-use crate::store::StoreError;
+use crate::service::ServiceError;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -40,19 +40,10 @@ pub async fn download(
         Err(e) => return Err(e),
     };
     let id: i64 = id.parse().map_err(|_| no_such_file())?;
-    let message = match state
-        .chat
-        .store
-        .messages()
-        .message(access.room.id, id)
-        .await
-    {
-        Ok(m) => m,
-        Err(StoreError::NotFound) => return Err(no_such_file()),
+    let file = match state.chat.attachment(&access, id).await {
+        Ok(Some(file)) => file,
+        Ok(None) | Err(ServiceError::NotFound(_)) => return Err(no_such_file()),
         Err(e) => return Err(e.into()),
-    };
-    let Some(file) = message.file else {
-        return Err(no_such_file());
     };
     // A key names one upload for good, so it is a strong validator.
     let etag = format!("\"{}\"", file.key);

@@ -5,6 +5,7 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::page;
+use crate::service::accounts;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -13,11 +14,7 @@ use crate::web::state::AppState;
 #[tracing::instrument(skip_all)]
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let user = viewer.require(&state, state.prefix())?;
-    let rooms = if user.is_admin {
-        state.chat.store.rooms().list_rooms().await?
-    } else {
-        state.chat.store.rooms().rooms_of(user.id).await?
-    };
+    let rooms = accounts::rooms_for(&state.chat.store, user).await?;
     let rooms: Vec<_> = rooms
         .into_iter()
         .map(|r| context! { url => state.room_url(&r.slug), title => r.title, slug => r.slug })

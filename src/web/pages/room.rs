@@ -7,11 +7,11 @@ use minijinja::{Value, context};
 
 use super::page;
 use crate::domain;
-use crate::domain::Attachment;
-use crate::service::chat::{Access, Draft};
+use crate::service::chat::Access;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
-use crate::web::forms::{FormData, read_upload};
+use crate::web::forms::{FormData, parse_id, read_upload};
+use crate::web::send::{check_send_rate, post_draft};
 use crate::web::state::AppState;
 use crate::web::views::{MessageItem, UserItem};
 
@@ -101,25 +101,12 @@ pub async fn show(
             first => page_data.first(),
             older_page => before.is_some(),
             member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone() }),
-            palette => super::admin::palette(),
+            palette => crate::web::views::palette(),
             notice,
             max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
         },
     )
     .await
-}
-
-/// Parses a message id from a form or query field.
-///
-/// # Errors
-/// `BadRequest` naming the field.
-pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err(AppError::BadRequest(format!(
-            "The field '{field}' must be a message id (a whole number, 0 or more)."
-        ))),
-    }
 }
 
 /// `POST /{slug}/send/`: a plain form post, answered with a redirect back.
@@ -135,62 +122,6 @@ pub async fn send(
     let form = read_upload(&state, &viewer.session, request).await?;
     post_draft(&state, &access, form, true).await?;
     Ok(Redirect::to(&state.room_url(&slug)).into_response())
-}
-
-/// Refuses a member who sends too fast, before anything is read or stored.
-///
-/// # Errors
-/// `TooManyRequests`.
-pub fn check_send_rate(state: &AppState, access: &Access) -> Result<(), AppError> {
-    if state.throttle.send(access.user.id) {
-        Ok(())
-    } else {
-        Err(AppError::TooManyRequests(
-            "You are sending messages too fast. Please wait a moment and try again.".to_owned(),
-        ))
-    }
-}
-
-/// Turns an upload form into a posted message; a stored file is removed
-/// again if the message cannot be stored.
-///
-/// # Errors
-/// Validation or storage failures.
-pub async fn post_draft(
-    state: &AppState,
-    access: &Access,
-    form: crate::web::forms::UploadForm,
-    has_focus: bool,
-) -> Result<crate::store::Posted, AppError> {
-    let file = form.file.as_ref().map(|(stored, name)| Attachment {
-        name: name.clone(),
-        size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-        content_type: stored.content_type.clone(),
-        key: stored.key.clone(),
-    });
-    let draft = Draft {
-        content: form.fields.get("content").unwrap_or_default().to_owned(),
-        file,
-        client_id: form.fields.get("client_id").map(str::to_owned),
-        has_focus,
-    };
-    let result = state.chat.post(access, draft).await;
-    let stored_key = form.file.as_ref().map(|(f, _)| f.key.clone());
-    match result {
-        Ok(posted) => {
-            // A repeated send keeps the first message's file; drop the new copy.
-            if let (false, Some(key)) = (posted.created, stored_key) {
-                let _ = state.files.delete(&key).await;
-            }
-            Ok(posted)
-        }
-        Err(e) => {
-            if let Some(key) = stored_key {
-                let _ = state.files.delete(&key).await;
-            }
-            Err(e.into())
-        }
-    }
 }
 
 /// `POST /{slug}/settings/`

@@ -6,7 +6,7 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::page;
-use crate::store::StoreError;
+use crate::service::accounts;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
 use crate::web::forms::FormData;
@@ -28,13 +28,9 @@ async fn check(
     if !state.signer.check(room_id, user_id, token) {
         return Err(invalid());
     }
-    let member = match state.chat.store.rooms().member(room_id, user_id).await {
-        Ok(m) => m,
-        Err(StoreError::NotFound) => return Err(invalid()),
-        Err(e) => return Err(e.into()),
-    };
-    let room = state.chat.store.rooms().room_by_id(room_id).await?;
-    Ok((room, member))
+    accounts::membership(&state.chat.store, room_id, user_id)
+        .await?
+        .ok_or_else(invalid)
 }
 
 /// `GET /unsubscribe/{room}/{user}/{token}/`: asks, so link scanners in
@@ -59,12 +55,7 @@ pub async fn unsubscribe(
     _form: FormData,
 ) -> Result<Response, AppError> {
     let (room, member) = check(&state, &room_id, &user_id, &token).await?;
-    state
-        .chat
-        .store
-        .rooms()
-        .set_alerts(room.id, member.user_id, member.alert, false)
-        .await?;
+    accounts::stop_mail_alerts(&state.chat.store, &member).await?;
     tracing::info!(room = %room.slug, user = %member.username, "e-mail alerts turned off by link");
     page(&state, &viewer, "conversate/unsubscribe.html", context! {
         title => "E-mail alerts stopped", room_title => room.title, username => member.username, done => true, already => false,
