@@ -3,7 +3,8 @@
  * Upgrades the server-rendered room page (which works without JavaScript) into a
  * live chat: Server-Sent Events first, then long-polling, then adaptive polling.
  * Loaded with `defer` on every page; it does nothing where there is no room.
- * The DOM and API it relies on are described in the room page contract.
+ * The DOM and API it relies on are described in docs/api.md (Room page, JSON API),
+ * and what it does with them in docs/rules.md (Live client).
  */
 (function () {
   'use strict';
@@ -108,7 +109,7 @@
     if (Number.isFinite(Number(time)) && Number(time) > 0) state.clockOffset = Number(time) - Date.now() / 1000;
   }
 
-  /** Duration words as the server renders them (SPEC §3). */
+  /** Duration words as the server renders them (docs/rules.md, Time words). */
   function words(seconds) {
     if (seconds < 0) return 'never';
     const s = Math.floor(seconds);
@@ -810,7 +811,8 @@
     }
   }
 
-  /* Adaptive polling (SPEC §3): pollMin, + pollStep per empty poll up to pollMax, back to pollMin on activity. */
+  /* Adaptive polling (docs/rules.md, Adaptive polling): pollMin, + pollStep per empty poll
+     up to pollMax, back to pollMin on activity. */
   function startPolling() {
     setMode('poll');
     schedulePoll(poller.interval);

@@ -1,5 +1,5 @@
 //! Who gets an e-mail alert for new messages (the rule is in
-//! `docs/rules.md`): written once here, applied by every backend inside its
+//! `docs/rules.md`, Mail alerts): written once here, applied by every backend inside its
 //! posting transaction.
 
 use super::UnixTime;

@@ -1,5 +1,5 @@
 //! Presence: who is around, and who should get an e-mail alert (the rules
-//! are in `docs/rules.md`).
+//! are in `docs/rules.md`, Presence and Mail alerts).
 
 use super::UnixTime;
 use super::entities::PresenceUpdate;

@@ -1,5 +1,6 @@
-//! Message rendering (SPEC §3): raw HTML shown as text, emoji shortcodes,
-//! CommonMark with bare-URL links, then a sanitiser as a second wall.
+//! Message rendering (`docs/rules.md`, Message rendering): raw HTML shown
+//! as text, emoji shortcodes, CommonMark with bare-URL links, then a
+//! sanitiser as a second wall.
 
 use std::sync::LazyLock;
 

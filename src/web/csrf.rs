@@ -1,8 +1,8 @@
 //! CSRF protection with the original's token contract: every state-changing
 //! request carries the session's token as the form field
-//! `csrfmiddlewaretoken` or the header `X-CSRFToken` (SPEC §5).
+//! `csrfmiddlewaretoken` or the header `X-CSRFToken` (`docs/api.md`).
 //!
-//! Why not a crate: the spec fixes the field and header names, and the token
+//! Why not a crate: the protocol fixes the field and header names, and the token
 //! must live in the server-side session (shared by every node), which the
 //! double-submit-cookie crates do not do. tower-http's Origin-based
 //! `CsrfLayer` runs in front of this as a second wall.

@@ -11,7 +11,7 @@ use crate::domain::render::{AttachmentRef, render_message};
 use crate::domain::{Member, Message};
 use crate::files::is_inline_image;
 
-/// A message as the JSON API shows it (SPEC §5).
+/// A message as the JSON API shows it (`docs/api.md`, Message object).
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
     pub pk: i64,
@@ -78,7 +78,8 @@ impl MessageItem {
     }
 }
 
-/// A member as the JSON API shows them (SPEC §5): times in seconds ago, -1 = never.
+/// A member as the JSON API shows them (`docs/api.md`, User object): times
+/// in seconds ago, -1 = never.
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
     pub username: String,

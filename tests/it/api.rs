@@ -1,4 +1,4 @@
-//! The compatible JSON API: shapes and errors (SPEC §5).
+//! The compatible JSON API: shapes and errors (`docs/api.md`).
 
 use std::time::{Duration, Instant};
 

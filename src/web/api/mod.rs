@@ -1,4 +1,4 @@
-//! The JSON API compatible with the original's protocol (SPEC §5), and the
+//! The JSON API compatible with the original's protocol (`docs/api.md`), and the
 //! event stream. Form-encoded (or multipart) POSTs; errors as
 //! `{"success": false, "error": "<sentence>"}` with a fitting status.
 
@@ -75,7 +75,7 @@ async fn news(
     }))
 }
 
-/// The poll/send answer (SPEC §5), serialised straight from this struct.
+/// The poll/send answer (`docs/api.md`, poll), serialised straight from this struct.
 #[derive(serde::Serialize)]
 pub struct News {
     pub success: bool,
