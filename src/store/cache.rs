@@ -22,6 +22,10 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+mod sessions;
+
+use sessions::CachedSessions;
+
 use super::{
     Accounts, NewMessage, NewUser, Posted, Posting, Result, Rooms, SessionRecords, StoreError,
 };
@@ -390,80 +394,6 @@ impl Posting for Cache {
             // Alert bookkeeping of others changed, or the outcome is unknown.
             _ => self.drop_room(presence.room_id),
         }
-        result
-    }
-}
-
-/// Cached session records by id, behind a generation like [`State`]'s.
-type SessionMap = (u64, Maps<String, (String, i64)>);
-
-/// Session records, cached by id. Only found sessions are kept, so random
-/// cookies cannot fill memory.
-struct CachedSessions {
-    inner: Arc<dyn SessionRecords>,
-    ttl: Duration,
-    state: Mutex<SessionMap>,
-}
-
-impl CachedSessions {
-    fn lock(&self) -> MutexGuard<'_, SessionMap> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn drop_one(&self, id: &str) {
-        let mut state = self.lock();
-        state.0 += 1;
-        state.1.entries.remove(id);
-    }
-
-    fn drop_all(&self) {
-        let mut state = self.lock();
-        state.0 += 1;
-        state.1.entries.clear();
-    }
-}
-
-#[async_trait::async_trait]
-impl SessionRecords for CachedSessions {
-    async fn insert(&self, id: &str, data: &str, expires: i64) -> Result<bool, StoreError> {
-        let result = self.inner.insert(id, data, expires).await;
-        self.drop_one(id);
-        result
-    }
-
-    async fn upsert(&self, id: &str, data: &str, expires: i64) -> Result<(), StoreError> {
-        let result = self.inner.upsert(id, data, expires).await;
-        self.drop_one(id);
-        result
-    }
-
-    async fn load(&self, id: &str, now: i64) -> Result<Option<(String, i64)>, StoreError> {
-        let generation = {
-            let state = self.lock();
-            if let Some((data, expires)) = state.1.get(id, self.ttl) {
-                return Ok((expires > now).then_some((data, expires)));
-            }
-            state.0
-        };
-        let found = self.inner.load(id, now).await?;
-        if let Some(record) = &found {
-            let mut state = self.lock();
-            if state.0 == generation {
-                state.1.put(id.to_owned(), record.clone());
-            }
-        }
-        Ok(found)
-    }
-
-    async fn delete(&self, id: &str) -> Result<(), StoreError> {
-        let result = self.inner.delete(id).await;
-        self.drop_one(id);
-        result
-    }
-
-    async fn delete_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let result = self.inner.delete_expired(now).await;
-        self.drop_all();
         result
     }
 }

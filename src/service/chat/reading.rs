@@ -1,0 +1,155 @@
+//! Reading a room: its pages of history, what is new since a message
+//! (with the long-poll's wait), where an event stream starts, attachments.
+
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{Access, BATCH_LIMIT, Chat, Page};
+use crate::domain::{Attachment, Message};
+use crate::live::RoomEvent;
+use crate::service::ServiceError;
+use crate::store::StoreError;
+
+impl Chat {
+    /// The newest page, or the page of messages older than `before`.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn page(&self, access: &Access, before: Option<i64>) -> Result<Page, ServiceError> {
+        let messages = self
+            .store
+            .messages()
+            .messages_before(access.room.id, before, self.settings.page_size)
+            .await?;
+        let remaining = match messages.first() {
+            Some(m) => {
+                self.store
+                    .messages()
+                    .count_before(access.room.id, m.id)
+                    .await?
+            }
+            None => 0,
+        };
+        Ok(Page {
+            messages,
+            remaining,
+        })
+    }
+
+    /// Up to [`BATCH_LIMIT`] messages newer than `last`, oldest first.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn since(&self, access: &Access, last: i64) -> Result<Vec<Message>, ServiceError> {
+        let room_id = access.room.id;
+        // The common poll: nothing new, known without asking the database.
+        if self
+            .hub
+            .newest_known(room_id, self.cache_ttl)
+            .is_some_and(|newest| last >= newest)
+        {
+            return Ok(Vec::new());
+        }
+        // A send's answer, or a poll a few messages behind.
+        if let Some(messages) =
+            self.hub
+                .recent_after(room_id, last, self.cache_ttl, BATCH_LIMIT as usize)
+        {
+            return Ok(messages);
+        }
+        let generation = self.hub.generation(room_id);
+        let messages = self
+            .store
+            .messages()
+            .messages_after(room_id, last, BATCH_LIMIT)
+            .await?;
+        if messages.len() < BATCH_LIMIT as usize {
+            let newest = messages.last().map_or(last, |m| m.id);
+            self.hub.learn_newest(room_id, generation, newest);
+        }
+        Ok(messages)
+    }
+
+    /// Like [`Chat::since`], but when nothing is new waits up to `wait` for
+    /// something to arrive (long-poll).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn wait_since(
+        &self,
+        access: &Access,
+        last: i64,
+        wait: Duration,
+    ) -> Result<Vec<Message>, ServiceError> {
+        // Subscribe before reading, so nothing committed in between is missed.
+        let mut events = self.hub.subscribe(access.room.id);
+        let messages = self.since(access, last).await?;
+        if !messages.is_empty() || wait.is_zero() {
+            return Ok(messages);
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) | Ok(Err(RecvError::Closed)) => return Ok(Vec::new()),
+                Ok(Ok(RoomEvent::Message(_)) | Err(RecvError::Lagged(_))) => {
+                    return self.since(access, last).await;
+                }
+                Ok(Ok(RoomEvent::AccessRevoked { user_id })) if user_id == access.user.id => {
+                    return Err(ServiceError::NoSuchRoom);
+                }
+                Ok(Ok(RoomEvent::Resync)) => {
+                    let access = self.recheck(access).await?;
+                    return self.since(&access, last).await;
+                }
+                Ok(Ok(RoomEvent::Closed)) => {
+                    return self.since(access, last).await;
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Up to a page of messages older than `first`, and how many remain before them.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn history(&self, access: &Access, first: i64) -> Result<Page, ServiceError> {
+        self.page(access, Some(first)).await
+    }
+
+    /// Where an event stream starts: after message `resume` (a client's
+    /// `Last-Event-ID`), or after the newest message; answers the message id
+    /// and the room `seq` at it.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn stream_start(
+        &self,
+        access: &Access,
+        resume: Option<i64>,
+    ) -> Result<(i64, i64), ServiceError> {
+        let messages = self.store.messages();
+        let last_id = match resume {
+            Some(id) => id,
+            None => messages.last_message_id(access.room.id).await?,
+        };
+        Ok((last_id, messages.seq_at(access.room.id, last_id).await?))
+    }
+
+    /// The file attached to message `id` of the room, if it has one.
+    ///
+    /// # Errors
+    /// `NotFound` for no such message in this room; storage errors.
+    pub async fn attachment(
+        &self,
+        access: &Access,
+        id: i64,
+    ) -> Result<Option<Attachment>, ServiceError> {
+        match self.store.messages().message(access.room.id, id).await {
+            Ok(m) => Ok(m.file),
+            Err(StoreError::NotFound) => Err(ServiceError::NotFound("No such file.".to_owned())),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
