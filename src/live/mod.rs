@@ -62,6 +62,10 @@ pub enum RoomEvent {
     },
     /// A member lost access; their streams must end.
     AccessRevoked { user_id: i64 },
+    /// Some sessions of this user ended (a logout, a password change or
+    /// reset, a deactivation): each of their streams checks its own
+    /// session again, and their long-polls answer at once.
+    SessionsEnded { user_id: i64 },
     /// The room was deleted or cleared; every stream ends and clients reload.
     Closed,
     /// Events may have been missed (a cross-node link dropped): listeners
@@ -147,6 +151,22 @@ impl Hub {
         self.publish_local(room_id, event);
     }
 
+    /// Delivers an event to the listeners of every room, on this node and
+    /// (relayed once, not per room) on the others.
+    pub fn publish_everywhere(&self, event: &RoomEvent) {
+        if let Some(relay) = self.relay.get() {
+            relay.relay(0, event);
+        }
+        self.publish_local_everywhere(event);
+    }
+
+    /// Delivers an event to the listeners of every room on this node.
+    pub fn publish_local_everywhere(&self, event: &RoomEvent) {
+        for room_id in self.rooms_with_listeners() {
+            self.publish_local(room_id, event.clone());
+        }
+    }
+
     /// Delivers an event to this node's listeners only.
     pub fn publish_local(&self, room_id: i64, event: RoomEvent) {
         match &event {
@@ -155,7 +175,9 @@ impl Hub {
                 n.recent.insert(m.clone());
             }),
             RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
-            RoomEvent::Presence { .. } | RoomEvent::AccessRevoked { .. } => {}
+            RoomEvent::Presence { .. }
+            | RoomEvent::AccessRevoked { .. }
+            | RoomEvent::SessionsEnded { .. } => {}
         }
         let mut rooms = self
             .rooms

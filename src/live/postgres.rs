@@ -39,6 +39,7 @@ impl PgRelay {
             RoomEvent::Message(m) => format!("m:{node}:{room_id}:{}", m.id),
             RoomEvent::Presence { .. } => format!("p:{node}:{room_id}"),
             RoomEvent::AccessRevoked { user_id } => format!("r:{node}:{room_id}:{user_id}"),
+            RoomEvent::SessionsEnded { user_id } => format!("s:{node}:{room_id}:{user_id}"),
             RoomEvent::Closed => format!("c:{node}:{room_id}"),
             RoomEvent::Resync => return None,
         })
@@ -80,6 +81,10 @@ pub enum Notice {
         room_id: i64,
         user_id: i64,
     },
+    /// Some sessions of the user ended (in any room).
+    SessionsEnded {
+        user_id: i64,
+    },
     Closed {
         room_id: i64,
     },
@@ -103,6 +108,7 @@ pub fn decode(node: u64, payload: &str) -> Option<Notice> {
         ("m", Some(id)) => Some(Notice::Message { room_id, id }),
         ("p", None) => Some(Notice::Presence { room_id }),
         ("r", Some(user_id)) => Some(Notice::Revoked { room_id, user_id }),
+        ("s", Some(user_id)) => Some(Notice::SessionsEnded { user_id }),
         ("c", None) => Some(Notice::Closed { room_id }),
         _ => None,
     }

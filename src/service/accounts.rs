@@ -319,6 +319,15 @@ pub async fn change_password(
     Ok(store.accounts().user_by_id(user.id).await?)
 }
 
+/// Deletes a session record at once (a logout), rather than after the
+/// answer, so that whoever checks it next finds it gone.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_session(store: &Store, session_id: &str) -> Result<(), ServiceError> {
+    Ok(store.sessions().delete(session_id).await?)
+}
+
 /// Sets (or with a blank address, clears) where a user's alerts go.
 ///
 /// # Errors

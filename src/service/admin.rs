@@ -283,7 +283,10 @@ impl Admin<'_> {
     /// A self-lockout attempt, or storage failures.
     pub async fn deactivate(&self, user: &User) -> Result<(), ServiceError> {
         self.update_user(user, user.email.as_deref(), user.is_admin, false)
-            .await
+            .await?;
+        // Rooms an admin visits without being a member hear it too.
+        self.chat.sessions_ended(user.id);
+        Ok(())
     }
 
     /// Sets a new password; the user's other sessions end.
@@ -297,6 +300,7 @@ impl Admin<'_> {
             .accounts()
             .set_password(user.id, &hash)
             .await?;
+        self.chat.sessions_ended(user.id);
         self.audit("user.password", &user.username, String::new())
             .await
     }

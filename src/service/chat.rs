@@ -151,6 +151,13 @@ impl Chat {
         self.open(&user, &room.slug).await
     }
 
+    /// Tells every listener of the user's, on every node, that some of the
+    /// user's sessions ended, so streams of an ended session close at once.
+    pub fn sessions_ended(&self, user_id: i64) {
+        self.hub
+            .publish_everywhere(&RoomEvent::SessionsEnded { user_id });
+    }
+
     /// Like [`Chat::post`] for a draft whose file is already in `files`:
     /// the file is removed again when the message is refused or fails, and
     /// when a repeated send answers with the first message (which keeps its

@@ -54,7 +54,9 @@ async fn apply(chat: &Chat, notice: Notice) {
         Notice::Message { room_id, .. } | Notice::Presence { room_id } => {
             chat.store.forget(Some(room_id));
         }
-        Notice::Revoked { .. } | Notice::Closed { .. } => chat.store.forget(None),
+        Notice::Revoked { .. } | Notice::Closed { .. } | Notice::SessionsEnded { .. } => {
+            chat.store.forget(None);
+        }
         Notice::Resync => return resync(chat),
     }
     match notice {
@@ -85,6 +87,9 @@ async fn apply(chat: &Chat, notice: Notice) {
             .hub
             .publish_local(room_id, RoomEvent::AccessRevoked { user_id }),
         Notice::Closed { room_id } => chat.hub.publish_local(room_id, RoomEvent::Closed),
+        Notice::SessionsEnded { user_id } => chat
+            .hub
+            .publish_local_everywhere(&RoomEvent::SessionsEnded { user_id }),
         Notice::Resync => {}
     }
 }

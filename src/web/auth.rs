@@ -206,3 +206,30 @@ pub fn log_in(session: &Session, user: &User) {
 pub fn log_out(session: &Session) {
     session.end();
 }
+
+/// Whether the session with id `session_id` still signs in `user_id`: it
+/// exists and has not expired, names that user, the user is active and
+/// the password has not changed since. Answers when it expires if so.
+/// Long-lived requests (the event stream) ask again when they hear that
+/// sessions of their user ended, and when theirs runs out.
+///
+/// # Errors
+/// When storage fails.
+pub async fn session_still_valid(
+    state: &AppState,
+    session_id: &str,
+    user_id: i64,
+) -> Result<Option<i64>, AppError> {
+    let Some((data, expires)) = session::load(state.chat.store.sessions(), session_id).await?
+    else {
+        return Ok(None);
+    };
+    if data.user_id != Some(user_id) {
+        return Ok(None);
+    }
+    let Some(user) = crate::service::accounts::user_by_id(&state.chat.store, user_id).await? else {
+        return Ok(None);
+    };
+    let same_password = data.fingerprint.as_deref() == Some(fingerprint(&user));
+    Ok((user.is_active && same_password).then_some(expires))
+}

@@ -57,6 +57,34 @@ pub fn matches(session: &Session, offered: &str) -> bool {
     })
 }
 
+/// Whether a browser says this request comes from another site: its
+/// `Sec-Fetch-Site` is neither `same-origin` nor `none` (typed or
+/// bookmarked), or, from a browser that does not send it, its `Origin`
+/// names another host than the request's. Requests with neither header
+/// (scripts, other clients) are not browser cross-site requests.
+///
+/// State-changing requests are refused cross-site by the Origin layer and
+/// the token; this is for the reads that still act for the user: the event
+/// stream (it counts as presence and carries the room's messages).
+#[must_use]
+pub fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return false;
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .map(axum::http::HeaderValue::as_bytes);
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.as_bytes());
+    origin_host.is_none() || origin_host != host
+}
+
 fn refuse(is_api: bool) -> Response {
     let error = AppError::Forbidden(
         "The form's security token is missing or out of date. Please reload the page and try again.".to_owned(),
@@ -120,4 +148,37 @@ fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::is_cross_site;
+
+    fn with(pairs: &[(&'static str, &'static str)]) -> bool {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        is_cross_site(&h)
+    }
+
+    #[test]
+    fn cross_site_is_told_by_fetch_metadata_then_by_origin() {
+        assert!(!with(&[]), "no browser headers: not a browser request");
+        assert!(!with(&[("sec-fetch-site", "same-origin")]));
+        assert!(!with(&[("sec-fetch-site", "none")]));
+        assert!(with(&[("sec-fetch-site", "cross-site")]));
+        assert!(with(&[("sec-fetch-site", "same-site")]));
+        assert!(!with(&[
+            ("host", "chat.example:8000"),
+            ("origin", "https://chat.example:8000")
+        ]));
+        assert!(with(&[
+            ("host", "chat.example"),
+            ("origin", "https://evil.example")
+        ]));
+        assert!(with(&[("host", "chat.example"), ("origin", "null")]));
+    }
 }

@@ -59,6 +59,8 @@ pub struct Session(Arc<Mutex<Inner>>);
 struct Inner {
     /// The id of the stored record, if there is one.
     id: Option<String>,
+    /// When the stored record expires, Unix seconds.
+    expires: Option<i64>,
     data: Data,
     /// A handler changed the data: store it after the answer.
     changed: bool,
@@ -104,6 +106,18 @@ impl Session {
         self.lock().data = Data::default();
     }
 
+    /// The id of the stored record, if the request named a live one.
+    #[must_use]
+    pub fn id(&self) -> Option<String> {
+        self.lock().id.clone()
+    }
+
+    /// When the stored record expires, Unix seconds.
+    #[must_use]
+    pub fn expires(&self) -> Option<i64> {
+        self.lock().expires
+    }
+
     /// Why the record could not be read, if it could not.
     #[must_use]
     pub fn broken(&self) -> Option<StoreError> {
@@ -144,9 +158,10 @@ pub async fn open(state: &AppState, headers: &HeaderMap) -> Session {
     };
     if plausible_id(id) {
         match load(state.chat.store.sessions(), id).await {
-            Ok(Some(data)) => {
+            Ok(Some((data, expires))) => {
                 inner.id = Some(id.to_owned());
                 inner.data = data;
+                inner.expires = Some(expires);
             }
             Ok(None) => {}
             Err(e) => inner.broken = Some(e),
@@ -155,14 +170,22 @@ pub async fn open(state: &AppState, headers: &HeaderMap) -> Session {
     Session(Arc::new(Mutex::new(inner)))
 }
 
-async fn load(records: &dyn SessionRecords, id: &str) -> Result<Option<Data>, StoreError> {
-    let Some((json, _expires)) = records.load(id, crate::domain::now()).await? else {
+/// A live session record: its data and when it expires.
+///
+/// # Errors
+/// When the store fails.
+pub async fn load(
+    records: &dyn SessionRecords,
+    id: &str,
+) -> Result<Option<(Data, i64)>, StoreError> {
+    let Some((json, expires)) = records.load(id, crate::domain::now()).await? else {
         return Ok(None);
     };
     // An unreadable record counts as no session, never as an error page.
     Ok(serde_json::from_str(&json)
         .inspect_err(|e| tracing::warn!("unreadable session record: {e}"))
-        .ok())
+        .ok()
+        .map(|data| (data, expires)))
 }
 
 /// After the answer: stores a changed session and sets its cookie, or

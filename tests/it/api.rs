@@ -400,3 +400,41 @@ async fn a_send_answers_with_everything_since_the_senders_last_message_and_nothi
         "after a clear no cleared message comes back"
     );
 }
+
+#[tokio::test]
+async fn a_send_answer_always_holds_the_senders_own_message_even_past_a_gap_in_memory() {
+    // Another sender's message of the same group commit may not have
+    // passed through this node's hub yet when the sender's own has: the
+    // in-memory window then has a gap before the sender's message.
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let (_, first) = alice
+        .api("general/api/send/", &[("content", "a1"), ("last", "0")])
+        .await;
+    let first_pk = first["last"].as_i64().expect("last");
+    bob.api("general/api/send/", &[("content", "b1")]).await;
+    // Stored, but never published to the hub: the gap.
+    let bob_id = app
+        .store
+        .accounts()
+        .user_by_name("bob")
+        .await
+        .expect("bob")
+        .id;
+    crate::store::post(&app.store, room.id, bob_id, "unseen").await;
+
+    let (status, answer) = alice
+        .api(
+            "general/api/send/",
+            &[("content", "a2"), ("last", &first_pk.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        contents(&answer),
+        ["<p>b1</p>", "<p>unseen</p>", "<p>a2</p>"],
+        "everything since alice's last, through her own message"
+    );
+}

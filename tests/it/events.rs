@@ -272,3 +272,58 @@ async fn shutdown_ends_open_streams() {
     // Graceful shutdown must not hang on the open stream.
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_stream_refuses_cross_site_requests_and_records_no_presence() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+    for (name, value) in [
+        ("Sec-Fetch-Site", "cross-site".to_owned()),
+        ("Sec-Fetch-Site", "same-site".to_owned()),
+        ("Origin", "https://evil.example".to_owned()),
+    ] {
+        let r = bob
+            .client
+            .get(bob.url("general/api/events/"))
+            .header("Accept", "text/event-stream")
+            .header(name, value.clone())
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    let room = app
+        .store
+        .rooms()
+        .room_by_slug("general")
+        .await
+        .expect("room");
+    let bob_id = app
+        .store
+        .accounts()
+        .user_by_name("bob")
+        .await
+        .expect("bob")
+        .id;
+    let member = app
+        .store
+        .rooms()
+        .member(room.id, bob_id)
+        .await
+        .expect("member");
+    assert_eq!(
+        member.presence.last_seen, None,
+        "a refused stream is no sign of life"
+    );
+    // The same browser on the chat's own origin still gets its stream.
+    let same = bob
+        .client
+        .get(bob.url("general/api/events/"))
+        .header("Accept", "text/event-stream")
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(same.status(), StatusCode::OK);
+}

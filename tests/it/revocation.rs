@@ -1,7 +1,7 @@
-//! Access ended by another process (the command line) reaches open event
-//! streams and long-polls at once, on SQLite (where the server notices the
-//! other process's commit) and on PostgreSQL (where the command line's
-//! notice reaches the server through the relay).
+//! Access or a session ended reaches open event streams and long-polls at
+//! once: by another process (the command line; on SQLite the server
+//! notices its commit, on PostgreSQL its notice comes through the relay),
+//! and by a logout, a password change or reset, in this process.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::events::EventReader;
-use crate::support::TestApp;
+use crate::support::{Browser, PASSWORD, TestApp};
 
 /// Well under the stream's 15 s heartbeat and any cache lifetime: the end
 /// must come from the change itself.
@@ -94,4 +94,107 @@ async fn other_members_streams_stay_open_and_keep_delivering() {
     assert_eq!(r.status(), StatusCode::OK);
     let m = stream.next_of("message").await;
     assert_eq!(m.data["content"], "<p>still here</p>\n");
+}
+
+/// A long-poll of `b`'s session waiting for news, as a task.
+fn long_poll(b: &Browser) -> tokio::task::JoinHandle<(StatusCode, Option<Value>)> {
+    let (client, url, csrf) = (b.client.clone(), b.url("general/api/poll/"), b.csrf.clone());
+    tokio::spawn(async move {
+        let r = client
+            .post(url)
+            .header("X-CSRFToken", csrf)
+            .form(&[("last", "0"), ("hasFocus", "1"), ("wait", "25")])
+            .send()
+            .await
+            .expect("poll");
+        let status = r.status();
+        (status, r.json::<Value>().await.ok())
+    })
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_sessions_open_stream_and_long_poll_at_once() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
+    stream.next_of("users").await;
+    let poll = long_poll(&bob);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let r = bob.post_form("logout/", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ends_promptly(&mut stream, "logged out").await;
+    let (status, body) = tokio::time::timeout(PROMPTLY, poll)
+        .await
+        .expect("the long-poll answers promptly")
+        .expect("poll task");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body.expect("JSON")["messages"],
+        Value::Array(vec![]),
+        "and tells nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_users_other_sessions_streams() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let laptop = app.login("bob").await;
+    let mut stream = EventReader::open(&laptop, "general/api/events/", None).await;
+    stream.next_of("users").await;
+
+    let phone = app.login("bob").await;
+    let r = phone
+        .post_form(
+            "account/password/",
+            &[
+                ("current", PASSWORD),
+                ("password", "a new long password"),
+                ("password2", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    ends_promptly(&mut stream, "password changed elsewhere").await;
+}
+
+#[tokio::test]
+async fn an_admin_password_reset_ends_the_users_streams() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    app.create_user("root", true).await;
+    let bob = app.login("bob").await;
+    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
+    stream.next_of("users").await;
+    let root = app.login("root").await;
+    let r = root
+        .post_form(
+            "admin/users/bob/password/",
+            &[
+                ("password", "reset by root"),
+                ("password2", "reset by root"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ends_promptly(&mut stream, "password reset").await;
+}
+
+#[tokio::test]
+async fn a_logout_leaves_the_users_other_sessions_streams_open() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let laptop = app.login("bob").await;
+    let mut stream = EventReader::open(&laptop, "general/api/events/", None).await;
+    stream.next_of("users").await;
+    let phone = app.login("bob").await;
+    phone.post_form("logout/", &[]).await;
+    let alice = app.login("alice").await;
+    alice
+        .api("general/api/send/", &[("content", "for the laptop")])
+        .await;
+    let m = stream.next_of("message").await;
+    assert_eq!(m.data["content"], "<p>for the laptop</p>\n");
 }

@@ -71,6 +71,34 @@ impl Chat {
         Ok(messages)
     }
 
+    /// The answer to a send: what is new since `last`, through the sender's
+    /// own message `own`. The in-memory window answers only a gapless run,
+    /// and under concurrent senders another message of the same commit may
+    /// not have passed through the hub yet when this one has; its answer
+    /// would then stop short of the sender's own message, so the store is
+    /// asked instead. Only a sender more than a batch behind gets a batch
+    /// without their message (and no gap: the next poll goes on from it).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn since_through(
+        &self,
+        access: &Access,
+        last: i64,
+        own: i64,
+    ) -> Result<Vec<Message>, ServiceError> {
+        let messages = self.since(access, last).await?;
+        let reached = messages.last().is_some_and(|m| m.id >= own);
+        if own <= last || reached || messages.len() >= BATCH_LIMIT as usize {
+            return Ok(messages);
+        }
+        Ok(self
+            .store
+            .messages()
+            .messages_after(access.room.id, last, BATCH_LIMIT)
+            .await?)
+    }
+
     /// Like [`Chat::since`], but when nothing is new waits up to `wait` for
     /// something to arrive (long-poll).
     ///
@@ -97,6 +125,11 @@ impl Chat {
                 }
                 Ok(Ok(RoomEvent::AccessRevoked { user_id })) if user_id == access.user.id => {
                     return Err(ServiceError::NoSuchRoom);
+                }
+                // This request's session may be among them: answer now,
+                // with nothing; the next request is checked afresh.
+                Ok(Ok(RoomEvent::SessionsEnded { user_id })) if user_id == access.user.id => {
+                    return Ok(Vec::new());
                 }
                 Ok(Ok(RoomEvent::Resync)) => {
                     let access = self.recheck(access).await?;

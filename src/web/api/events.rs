@@ -72,6 +72,10 @@ struct StreamState {
     last_seq: i64,
     pending: VecDeque<Bytes>,
     done: bool,
+    /// The session the stream was opened with; it ends with it.
+    session_id: Option<String>,
+    /// When that session runs out, unless it is extended meanwhile.
+    expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// Frees the user's stream slot when the stream ends.
     _slot: crate::web::throttle::StreamSlot,
 }
@@ -85,6 +89,12 @@ pub async fn stream(
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if crate::web::csrf::is_cross_site(&headers) {
+        return Err(AppError::Forbidden(
+            "The event stream cannot be opened from another site.".to_owned(),
+        )
+        .into());
+    }
     let access = open(&state, &viewer, &slug).await?;
     let slot = state.throttle.open_stream(access.user.id).ok_or_else(|| {
         AppError::TooManyRequests(
@@ -115,7 +125,13 @@ pub async fn stream(
     let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.reset();
+    let session_id = viewer.session.id();
+    let expiry = Box::pin(tokio::time::sleep_until(instant_at(
+        viewer.session.expires(),
+    )));
     let mut s = StreamState {
+        session_id,
+        expiry,
         shutdown: state.shutdown.clone(),
         state,
         access,
@@ -161,12 +177,50 @@ async fn next_frame(mut s: StreamState) -> Option<(Bytes, StreamState)> {
                 }
                 return Some((HEARTBEAT, s));
             }
+            () = &mut s.expiry => {
+                if !Box::pin(s.session_holds()).await {
+                    return None;
+                }
+            }
             received = s.events.recv() => s.handle(received).await,
         }
     }
 }
 
+/// The moment of a Unix time (far ahead when there is none).
+fn instant_at(unix: Option<i64>) -> tokio::time::Instant {
+    const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    let wait = unix.map_or(FAR, |at| {
+        Duration::from_secs(u64::try_from(at - domain::now()).unwrap_or(0))
+    });
+    tokio::time::Instant::now() + wait.min(FAR)
+}
+
 impl StreamState {
+    /// Whether the stream's session still signs its user in; if so, the
+    /// expiry timer follows the session's current end.
+    async fn session_holds(&mut self) -> bool {
+        let Some(id) = &self.session_id else {
+            return true;
+        };
+        match crate::web::auth::session_still_valid(&self.state, id, self.access.user.id).await {
+            Ok(Some(expires)) => {
+                let at = instant_at(Some(expires));
+                self.expiry.as_mut().reset(at);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                // Unknown is not ended: the next change or expiry asks again.
+                tracing::warn!(error = ?e, "checking a stream's session failed");
+                self.expiry
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + Duration::from_secs(HEARTBEAT_SECS));
+                true
+            }
+        }
+    }
+
     async fn handle(&mut self, received: Result<RoomEvent, RecvError>) {
         let result = match received {
             Ok(RoomEvent::Message(m)) if m.id <= self.last_id => Ok(()),
@@ -186,7 +240,7 @@ impl StreamState {
                 Ok(())
             }
             // A gap: something committed that this stream has not seen yet.
-            Ok(RoomEvent::Message(_)) | Err(RecvError::Lagged(_)) => self.refill().await,
+            Ok(RoomEvent::Message(_)) | Err(RecvError::Lagged(_)) => Box::pin(self.refill()).await,
             Ok(RoomEvent::Presence {
                 time,
                 members,
@@ -201,11 +255,24 @@ impl StreamState {
                 Ok(())
             }
             Ok(RoomEvent::AccessRevoked { .. }) => Ok(()),
+            Ok(RoomEvent::SessionsEnded { user_id }) if user_id == self.access.user.id => {
+                if !Box::pin(self.session_holds()).await {
+                    self.done = true;
+                }
+                Ok(())
+            }
+            Ok(RoomEvent::SessionsEnded { .. }) => Ok(()),
             // Something changed elsewhere: access first, then what was missed.
-            Ok(RoomEvent::Resync) => match self.state.chat.recheck(&self.access).await {
+            // (The rare paths are boxed: every open stream holds this
+            // future, and inline they would make each stream larger.)
+            Ok(RoomEvent::Resync) => match Box::pin(self.state.chat.recheck(&self.access)).await {
+                Ok(_) if !Box::pin(self.session_holds()).await => {
+                    self.done = true;
+                    Ok(())
+                }
                 Ok(access) => {
                     self.access = access;
-                    self.refill().await
+                    Box::pin(self.refill()).await
                 }
                 Err(crate::service::ServiceError::NoSuchRoom) => {
                     self.done = true;

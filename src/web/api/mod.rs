@@ -138,7 +138,10 @@ pub async fn send(
     let last = last
         .unwrap_or(posted.message.id - 1)
         .min(posted.message.id - 1);
-    let messages = state.chat.since(&access, last).await?;
+    let messages = state
+        .chat
+        .since_through(&access, last, posted.message.id)
+        .await?;
     news(&state, &access, last, messages).await
 }
 

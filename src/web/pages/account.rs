@@ -83,7 +83,13 @@ pub async fn submit(
 
 /// `POST /logout/`
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
+    let id = viewer.session.id();
     auth::log_out(&viewer.session);
+    if let (Some(user), Some(id)) = (&viewer.user, id) {
+        // Gone before the user's streams are told, so they find it gone.
+        accounts::end_session(&state.chat.store, &id).await?;
+        state.chat.sessions_ended(user.id);
+    }
     Ok(Redirect::to(&state.url("login/")).into_response())
 }
 
@@ -123,6 +129,8 @@ pub async fn change_password(
     let error = match changed {
         Ok(fresh) => {
             auth::log_in(&viewer.session, &fresh);
+            // The user's other sessions no longer match the password.
+            state.chat.sessions_ended(fresh.id);
             tracing::info!(user = %user.username, "password changed");
             None
         }
