@@ -2,6 +2,7 @@
 //! validation, upload names. Any input is refused cleanly or accepted; no panics.
 #![no_main]
 
+use conversate::domain::text::is_dropped_control;
 use conversate::files::clean_name;
 use conversate::service::chat::validate_content;
 use conversate::web::forms::FormData;
@@ -12,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let content = form.get("content").unwrap_or_default();
     if let Ok(clean) = validate_content(content, form.get("file").is_some(), 10_000) {
         assert!(!clean.contains('\0'));
+        assert!(!clean.chars().any(is_dropped_control));
         assert!(clean.chars().count() <= 10_000);
     }
     if let Some(name) = form.get("file") {

@@ -1,5 +1,5 @@
 //! The entities and pure rules: names, slugs, colours, presence, alerts,
-//! rendering.
+//! message text, rendering.
 //!
 //! Nothing here knows about HTTP or SQL, so every rule is unit-tested directly.
 
@@ -10,6 +10,7 @@ pub mod entities;
 pub mod presence;
 pub mod render;
 pub mod slug;
+pub mod text;
 pub mod username;
 
 pub use colour::Colour;
