@@ -2,8 +2,8 @@
 //! validation, upload names. Any input is refused cleanly or accepted; no panics.
 #![no_main]
 
-use conversate::domain::text::is_dropped_control;
-use conversate::files::clean_name;
+use conversate::domain::file_name::{MAX_FILE_NAME_BYTES, clean_file_name};
+use conversate::domain::text::{is_dropped_control, is_invisible};
 use conversate::service::chat::validate_content;
 use conversate::web::forms::FormData;
 use libfuzzer_sys::fuzz_target;
@@ -17,9 +17,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(clean.chars().count() <= 10_000);
     }
     if let Some(name) = form.get("file") {
-        let name = clean_name(name);
+        let name = clean_file_name(name);
         assert!(!name.is_empty() && !name.contains('/') && !name.contains('\\'));
-        assert!(!name.chars().any(char::is_control));
+        assert!(!name.chars().any(|c| c.is_control() || is_invisible(c)));
+        assert!(name.len() <= MAX_FILE_NAME_BYTES);
     }
     let _ = form.checked("hasFocus");
 });
