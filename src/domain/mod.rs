@@ -1,5 +1,5 @@
 //! The entities and pure rules: names, slugs, colours, presence, alerts,
-//! rendering.
+//! message text and file names, rendering.
 //!
 //! Nothing here knows about HTTP or SQL, so every rule is unit-tested directly.
 
@@ -7,9 +7,11 @@ pub mod alerts;
 pub mod colour;
 pub mod duration_words;
 pub mod entities;
+pub mod file_name;
 pub mod presence;
 pub mod render;
 pub mod slug;
+pub mod text;
 pub mod username;
 
 pub use colour::Colour;

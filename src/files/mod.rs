@@ -229,20 +229,6 @@ pub fn is_inline_image(content_type: &str) -> bool {
     INLINE_IMAGE_TYPES.contains(&content_type)
 }
 
-/// A display name from an untrusted upload name: the last path component,
-/// without control characters, at most 255 characters; never used as a path.
-#[must_use]
-pub fn clean_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
-    let cleaned = cleaned.trim().to_owned();
-    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
-        "file".to_owned()
-    } else {
-        cleaned
-    }
-}
-
 /// An error and its causes, `outer: inner: …` (the cause of a broken
 /// upload sits a few levels down, under the multipart parser's error).
 fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
@@ -259,19 +245,6 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_cleaned() {
-        assert_eq!(clean_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_name("a\0b\r\n.txt"), "ab.txt");
-        assert_eq!(clean_name("..\\..\\boot.ini"), "boot.ini");
-        assert_eq!(clean_name(".."), "file");
-        assert_eq!(clean_name(&"x".repeat(1000)).chars().count(), 255);
-        assert_eq!(
-            clean_name("\"><svg onload=alert(1)>.png"),
-            "\"><svg onload=alert(1)>.png"
-        );
-    }
 
     #[test]
     fn sniffing_trusts_bytes_not_names() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::ServiceError;
 use crate::config::ChatSettings;
-use crate::domain::{self, PresenceStatus, render};
+use crate::domain::{self, PresenceStatus, render, text};
 use crate::domain::{Attachment, Member, Message, PresenceUpdate, Room, User};
 use crate::live::presence::PresenceTracker;
 use crate::live::{Hub, RoomEvent};
@@ -248,8 +248,11 @@ impl Chat {
     }
 }
 
-/// Checks message text: not empty (unless a file is attached), within the
-/// length limit, no NUL characters.
+/// Checks and normalises message text (docs/rules.md, Text): no NUL
+/// characters; line ends made `\n` and other control characters dropped
+/// (`domain::text::normalise`); trailing white space removed; not blank
+/// (only white space and invisible characters) unless a file is attached,
+/// when a blank text becomes empty; within the length limit.
 ///
 /// # Errors
 /// `Invalid` or `TooLarge` with a sentence.
@@ -258,20 +261,24 @@ pub fn validate_content(
     has_file: bool,
     max_chars: usize,
 ) -> Result<String, ServiceError> {
-    let content = content.replace("\r\n", "\n");
+    if content.contains('\0') {
+        return Err(ServiceError::Invalid(
+            "The message contains a NUL character.".to_owned(),
+        ));
+    }
+    let content = text::normalise(content);
     let trimmed = content.trim_end();
-    if trimmed.trim().is_empty() && !has_file {
-        return Err(ServiceError::Invalid("The message is empty.".to_owned()));
+    if text::is_blank(trimmed) {
+        return if has_file {
+            Ok(String::new())
+        } else {
+            Err(ServiceError::Invalid("The message is empty.".to_owned()))
+        };
     }
     if trimmed.chars().count() > max_chars {
         return Err(ServiceError::TooLarge(format!(
             "The message is longer than {max_chars} characters."
         )));
-    }
-    if trimmed.contains('\0') {
-        return Err(ServiceError::Invalid(
-            "The message contains a NUL character.".to_owned(),
-        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -314,6 +321,38 @@ mod tests {
             validate_content("a\r\nb\n\n", false, 10).ok().as_deref(),
             Some("a\nb")
         );
+    }
+
+    #[test]
+    fn control_characters_are_dropped_and_invisible_text_is_empty() {
+        assert_eq!(
+            validate_content("a\x1b[31mb\r\nc\x07", false, 100)
+                .ok()
+                .as_deref(),
+            Some("a[31mb\nc")
+        );
+        assert_eq!(
+            validate_content("x\ry\x7f\u{9b}", false, 100)
+                .ok()
+                .as_deref(),
+            Some("x\ny")
+        );
+        for blank in [
+            "\u{200b}",
+            "\u{200b}\u{feff} \n\u{2060}",
+            "\u{202e}",
+            "\x07\x1b\r\n",
+        ] {
+            match validate_content(blank, false, 100) {
+                Err(ServiceError::Invalid(e)) => assert_eq!(e, "The message is empty."),
+                other => panic!("{blank:?}: {other:?}"),
+            }
+            assert_eq!(validate_content(blank, true, 100).ok().as_deref(), Some(""));
+        }
+        let zwj = "👩\u{200d}💻 and \u{200b}zero-width";
+        assert_eq!(validate_content(zwj, false, 100).ok().as_deref(), Some(zwj));
+        // Dropped characters do not count towards the limit.
+        assert!(validate_content(&format!("{}\x07", "x".repeat(10)), false, 10).is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! derive (or are tuples with) `sqlx::FromRow`, which is generic over the
 //! database, and convert into the entities of [`crate::domain`].
 
+use crate::domain::file_name::clean_file_name;
 use crate::domain::{
     Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Room, User,
 };
@@ -113,7 +114,9 @@ impl From<MessageRow> for Message {
             content: r.content,
             html: r.html,
             file: r.file_key.map(|key| Attachment {
-                name: r.file_name.unwrap_or_default(),
+                // Names stored before the rule was written are cleaned
+                // as they are read (docs/rules.md, File names).
+                name: clean_file_name(&r.file_name.unwrap_or_default()),
                 size: r.file_size.unwrap_or_default(),
                 content_type: r.file_type.unwrap_or_default(),
                 key,

@@ -10,7 +10,8 @@ use axum::http::header;
 use super::error::AppError;
 use super::state::AppState;
 use super::{body_timeout, csrf};
-use crate::files::{FileError, StoredFile, clean_name};
+use crate::domain::file_name::clean_file_name;
+use crate::files::{FileError, StoredFile};
 use axum::body::Bytes;
 
 /// Largest text field accepted in a multipart form, bytes.
@@ -237,7 +238,7 @@ async fn read_parts(
                 let _ = state.files.delete(&stored.key).await;
                 continue;
             }
-            form.file = Some((stored, clean_name(&file_name)));
+            form.file = Some((stored, clean_file_name(&file_name)));
         } else {
             let mut bytes = Vec::new();
             let mut field = field;

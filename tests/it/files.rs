@@ -23,6 +23,8 @@ crate::on_each_storage! {
         single_ranges_are_served_and_others_answered_plainly_on_s3;
     missing => a_stored_file_that_went_missing_answers_404_like_no_file,
         a_stored_file_that_went_missing_answers_404_like_no_file_on_s3;
+    spoofed_names => bidirectional_and_invisible_characters_leave_file_names,
+        bidirectional_and_invisible_characters_leave_file_names_on_s3;
 }
 
 async fn start(storage: &Storage) -> TestApp {
@@ -211,6 +213,110 @@ async fn hostile_names(storage: Storage) {
     let (_, html) = alice.text("general/").await;
     assert!(html.contains("&quot;&gt;&lt;svg onload=alert(1)&gt;.png"));
     assert!(html.contains("日本語ファイル.txt"));
+}
+
+/// docs/rules.md, File names: `invoice\u{202e}gpj.exe` would show as
+/// `invoiceexe.jpg`; the override is gone from what is stored, what is
+/// shown and `Content-Disposition`, however the browser encodes the name.
+async fn spoofed_names(storage: Storage) {
+    let app = start(&storage).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let spoof = "invoice\u{202e}gpj.exe";
+    // Browsers send the name as raw UTF-8; reqwest sends it as `filename*`.
+    let raw = format!(
+        "--XB\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n\r\n\
+         --XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{spoof}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\nMZ\r\n--XB--\r\n"
+    );
+    let r = alice
+        .client
+        .post(alice.url("general/api/send/"))
+        .header("X-CSRFToken", &alice.csrf)
+        .header("Content-Type", "multipart/form-data; boundary=XB")
+        .body(raw)
+        .send()
+        .await
+        .expect("POST");
+    let uploads = [
+        (r.status(), r.json().await.expect("json")),
+        alice.upload(spoof, b"MZ".to_vec(), "").await,
+    ];
+    for (status, body) in uploads {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let content = body["messages"][0]["content"].as_str().expect("content");
+        assert!(content.contains(">invoicegpj.exe</a>"), "{content}");
+        assert!(!content.contains('\u{202e}'), "{content}");
+        let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+        let stored = app.store.messages().message(room.id, pk).await;
+        assert_eq!(
+            stored.expect("stored").file.expect("file").name,
+            "invoicegpj.exe"
+        );
+        let r = alice.get(&format!("general/file/{pk}/")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()["content-disposition"],
+            "attachment; filename=\"invoicegpj.exe\"; filename*=UTF-8''invoicegpj%2Eexe"
+        );
+    }
+
+    // Nothing visible: a neutral name. Too long in bytes: cut on a
+    // character boundary, extension kept.
+    let wide = format!("{}.txt", "日".repeat(170));
+    for (raw, want) in [
+        ("\u{200b}\u{feff}\u{2060}", "file".to_owned()),
+        (wide.as_str(), format!("{}.txt", "日".repeat(83))),
+    ] {
+        let (status, body) = alice.upload(raw, b"x".to_vec(), "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+        let stored = app.store.messages().message(room.id, pk).await;
+        let name = stored.expect("stored").file.expect("file").name;
+        assert_eq!(name, want);
+        assert!(name.len() <= 255, "{} bytes", name.len());
+    }
+
+    // A name stored before the rule is cleaned when it is read.
+    let (_, body) = alice.upload("old.bin", b"MZ".to_vec(), "").await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let mut file = app
+        .store
+        .messages()
+        .message(room.id, pk)
+        .await
+        .expect("stored")
+        .file
+        .expect("file");
+    file.name = spoof.to_owned();
+    let alice_id = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice")
+        .id;
+    let mut old = crate::store::new_message(room.id, alice_id, "");
+    old.username = "alice".to_owned();
+    old.file = Some(file);
+    let old = app
+        .store
+        .posting()
+        .post_message(old)
+        .await
+        .expect("posted")
+        .message;
+    let r = alice.get(&format!("general/file/{}/", old.id)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"invoicegpj.exe\"; filename*=UTF-8''invoicegpj%2Eexe"
+    );
+    let (_, html) = alice.text("general/").await;
+    let link = format!("/general/file/{}/", old.id);
+    let shown = &html[html.find(&link).expect("the old row is shown")..];
+    assert!(shown[..shown.find("</a>").expect("link")].ends_with(">invoicegpj.exe"));
+    assert!(!html.contains('\u{202e}'));
 }
 
 async fn strangers(storage: Storage) {

@@ -193,6 +193,22 @@ fn cases() -> Vec<(&'static str, Input, Expect)> {
             Refused(StatusCode::BAD_REQUEST),
         ),
         (
+            "zero-width-space message",
+            Message("\u{200b}\u{200b}"),
+            Refused(StatusCode::BAD_REQUEST),
+        ),
+        (
+            "invisible-only message",
+            Message("\u{feff}\u{2060} \u{200d}\n\u{202e}\u{ad}"),
+            Refused(StatusCode::BAD_REQUEST),
+        ),
+        (
+            "control-only message",
+            Message("\x07\x1b\x7f\u{9b}\r"),
+            Refused(StatusCode::BAD_REQUEST),
+        ),
+        ("terminal escapes", Message("a\x1b[31mb\r\nc\x07"), Safe),
+        (
             "negative last",
             Api("general/api/poll/", vec![("last", s("-1"))]),
             Refused(StatusCode::BAD_REQUEST),
@@ -629,4 +645,46 @@ async fn hostile_input_is_refused_clearly_or_stored_and_shown_safely() {
         index.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "room titles are escaped"
     );
+}
+
+/// docs/rules.md, Control and invisible characters: control characters are dropped and line ends made
+/// `\n` before a message is stored; a message of only white space and
+/// invisible characters is empty; a joiner inside other text stays.
+#[tokio::test]
+async fn control_characters_are_dropped_and_invisible_only_messages_are_empty() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let sent = [
+        ("a\x1b[31mb\r\nc\x07", "a[31mb\nc"),
+        ("x\ry\x7f\u{85}\u{9b}z", "x\nyz"),
+        ("👩\u{200d}💻 \u{200b}ok", "👩\u{200d}💻 \u{200b}ok"),
+    ];
+    for (text, _) in sent {
+        let (status, body) = alice.api("general/api/send/", &[("content", text)]).await;
+        assert_eq!(status, StatusCode::OK, "{text:?}: {body}");
+        let html = body["messages"][0]["content"].as_str().expect("content");
+        assert!(!html.contains(['\x1b', '\x07', '\r', '\x7f']), "{html:?}");
+    }
+    let stored = app
+        .store
+        .messages()
+        .messages_after(room.id, 0, 10)
+        .await
+        .expect("messages");
+    let contents: Vec<&str> = stored.iter().map(|m| m.content.as_str()).collect();
+    let expected: Vec<&str> = sent.iter().map(|(_, want)| *want).collect();
+    assert_eq!(contents, expected);
+    assert_eq!(stored[0].html, "<p>a[31mb<br>\nc</p>\n");
+
+    for text in [
+        "\u{200b}",
+        "\u{200b}\u{feff} \n\u{2060}\u{202e}",
+        "\x07\x1b\r\n",
+    ] {
+        let (status, body) = alice.api("general/api/send/", &[("content", text)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text:?}: {body}");
+        assert_eq!(body["error"], "The message is empty.", "{text:?}");
+    }
+    assert_eq!(stored_messages(&app.store, room.id).await, sent.len());
 }
