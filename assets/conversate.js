@@ -82,6 +82,10 @@
     errorSource: null,
     stick: true, // whether the view is (and should stay) scrolled to the bottom
     sending: false,
+    // After a 429, nothing of that kind is asked again before these times (Date.now()).
+    pollsHeldUntil: 0,
+    sendsHeldUntil: 0,
+    sendHoldTimer: null,
     pendingKey: null,
     clientId: '',
     loadingHistory: false,
@@ -91,10 +95,20 @@
   /* ---------- small helpers ---------- */
 
   class ApiError extends Error {
-    constructor(status, message) {
+    /** `retryAfter`: milliseconds the server asked us to wait (its `Retry-After`), or 0. */
+    constructor(status, message, retryAfter = 0) {
       super(message);
       this.status = status;
+      this.retryAfter = retryAfter;
     }
+  }
+
+  /** `Retry-After` (seconds, or an HTTP date) in milliseconds; 0 when absent or unreadable. */
+  function retryAfterMs(value) {
+    const text = String(value || '').trim();
+    if (/^\d+$/.test(text)) return Number(text) * 1000;
+    const at = text ? Date.parse(text) : NaN;
+    return Number.isFinite(at) ? Math.max(0, at - Date.now()) : 0;
   }
 
   const isAbort = (e) => e && e.name === 'AbortError';
@@ -148,7 +162,7 @@
   };
 
   /** Turns an HTTP answer into data or an ApiError with a human sentence. */
-  function interpret(status, data, redirected) {
+  function interpret(status, data, redirected, retryAfter) {
     if (status >= 200 && status < 300 && data && data.success !== false) return data;
     if (status >= 200 && status < 400 && !data) {
       // An HTML answer to an API call: most likely a redirect to the login page.
@@ -156,7 +170,7 @@
     }
     const sentence = (data && typeof data.error === 'string' && data.error) || defaultErrors[status] ||
       'The server could not handle the request (' + status + ').';
-    throw new ApiError(status, sentence);
+    throw new ApiError(status, sentence, status === 429 ? retryAfterMs(retryAfter) : 0);
   }
 
   /** POST form fields; resolves to the JSON body. `timeout` guards against hung requests. */
@@ -193,7 +207,7 @@
     } catch (e) {
       data = null;
     }
-    return interpret(res.status, data, res.redirected);
+    return interpret(res.status, data, res.redirected, res.headers.get('Retry-After'));
   }
 
   /** Multipart POST through XHR, because fetch cannot report upload progress. */
@@ -215,7 +229,7 @@
         }
         const redirected = Boolean(xhr.responseURL) && xhr.responseURL !== new URL(url, location.href).href;
         try {
-          resolve(interpret(xhr.status, data, redirected));
+          resolve(interpret(xhr.status, data, redirected, xhr.getResponseHeader('Retry-After')));
         } catch (err) {
           reject(err);
         }
@@ -246,8 +260,14 @@
 
   function pollOnce(extra, signal, timeout) {
     return api(C.apiPoll, Object.assign({ last: state.last, hasFocus: hasFocus() }, extra), { signal, timeout })
-      .then(receive);
+      .then(receive, (e) => {
+        if (e && e.status === 429) state.pollsHeldUntil = Date.now() + Math.max(1000, e.retryAfter);
+        throw e;
+      });
   }
+
+  /** Milliseconds before the next poll may go out (a 429's Retry-After), or 0. */
+  const pollHold = () => Math.max(0, state.pollsHeldUntil - Date.now());
 
   /* ---------- errors ---------- */
 
@@ -708,7 +728,10 @@
   }
 
   /* Event stream. EventSource reconnects by itself (sending Last-Event-ID); we only give up
-     when it closes for good, never opens, or fails again and again within a minute. */
+     when it closes for good, never opens, or fails again and again within a minute.
+     A refused stream (429, too many open) shows us neither its status nor its Retry-After, but
+     EventSource never reconnects after an answer that is not 200: it closes for good and we
+     move to long-polling, which that cap does not limit; the stream is not asked again. */
   function startSse() {
     setMode('sse');
     let url = C.apiEvents;
@@ -776,6 +799,11 @@
     // answering, clears any "connection lost" line left by the failed stream.
     let first = true;
     while (!state.stopped && state.mode === 'longpoll' && generation === longPoll.generation) {
+      const hold = pollHold();
+      if (hold) {
+        await sleep(hold);
+        continue; // and look again whether this loop is still the one that should run
+      }
       const ctrl = new AbortController();
       longPoll.ctrl = ctrl;
       const started = Date.now();
@@ -819,6 +847,7 @@
   }
 
   function schedulePoll(delay) {
+    delay = Math.max(delay, pollHold());
     clearTimeout(poller.timer);
     poller.span = Math.max(1, delay);
     poller.due = Date.now() + delay;
@@ -867,7 +896,7 @@
       if (longPoll.ctrl) longPoll.ctrl.abort(); // the loop re-asks at once
     } else {
       // The stream is live already; one poll catches anything a reconnect might have missed.
-      exclusive(() => pollOnce({})).catch((e) => { if (isFatal(e)) fatal(e); });
+      if (!pollHold()) exclusive(() => pollOnce({})).catch((e) => { if (isFatal(e)) fatal(e); });
     }
   }
 
@@ -949,11 +978,31 @@
     name.hidden = !file;
   }
 
+  /** Milliseconds before a send may go out again (a 429's Retry-After), or 0. */
+  const sendHold = () => Math.max(0, state.sendsHeldUntil - Date.now());
+
+  /** A 429 on a send: the text stays in the input, and the button rests until the wait is over. */
+  function holdSends(wait) {
+    state.sendsHeldUntil = Date.now() + wait;
+    el.submit.disabled = true;
+    clearTimeout(state.sendHoldTimer);
+    state.sendHoldTimer = setTimeout(() => { if (!state.sending) el.submit.disabled = false; }, wait);
+  }
+
+  function sendHeldMessage(sentence) {
+    const seconds = Math.max(1, Math.ceil(sendHold() / 1000));
+    showError('send', 'Your message was not sent: ' + sentence + ' You can send it again in ' + words(seconds) + '.', false);
+  }
+
   async function send() {
     if (state.sending) return;
     const content = el.input.value;
     const file = chosenFile();
     if (!content.trim() && !file) return;
+    if (sendHold()) {
+      sendHeldMessage('you are sending messages too fast.');
+      return;
+    }
 
     // The same message (text and file) keeps its client_id, so a retry is stored only once.
     const key = content + '\u0000' + (file ? [file.name, file.size, file.lastModified].join('/') : '');
@@ -993,10 +1042,13 @@
       activity();
     } catch (e) {
       if (isFatal(e)) fatal(e);
-      else showError('send', 'Your message was not sent: ' + e.message, e.status === 0);
+      else if (e.status === 429) {
+        holdSends(Math.max(1000, e.retryAfter));
+        sendHeldMessage(e.message);
+      } else showError('send', 'Your message was not sent: ' + e.message, e.status === 0);
     } finally {
       state.sending = false;
-      el.submit.disabled = false;
+      el.submit.disabled = sendHold() > 0;
       root.classList.remove('cv-sending');
       if (el.progress) el.progress.hidden = true;
     }

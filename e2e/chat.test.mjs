@@ -444,3 +444,87 @@ e2e('7. no console errors or CSP violations on the room page', async (t) => {
   assert.ok(probe.csp.length >= 1, 'an inline script on the room page is reported as a CSP violation');
   assert.equal(await probePage.evaluate(() => window.__inlineRan === true), false, 'and it did not run');
 });
+
+// A throttled request's Retry-After: the client asks again no sooner, and keeps what was typed.
+// Chromium logs each refused request as a failed load; those are expected here.
+const refusedLoad = (text) => /\b429\b/.test(text);
+
+e2e('8a. a throttled send keeps its text and waits out Retry-After', async (t) => {
+  // 20 a minute: a burst of 20, then one every 3 s.
+  const { watcher, open } = await setUp(t, { env: { SENDS_PER_MINUTE: 20 } });
+  const alice = await open('alice', { allow: refusedLoad });
+  const page = alice.page;
+  await waitForTransport(page, 'sse');
+  await postViaApi(page, Array.from({ length: 20 }, (_, i) => `burst ${i + 1}`));
+  const sendsBefore = alice.requests.count('/api/send/');
+
+  const text = unique('held back');
+  const refused = page.waitForResponse((r) => r.url().endsWith('/api/send/') && r.status() === 429);
+  await sendViaInput(page, text);
+  const response = await refused;
+  const refusedAt = Date.now();
+  const retryAfter = Number(response.headers()['retry-after']);
+  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3, `Retry-After ${retryAfter}`);
+  await page.waitForSelector('#cv-error:not([hidden])');
+  assert.match(await page.textContent('#cv-error'), /not sent.*send it again in \d+ seconds?/);
+  assert.equal(await page.inputValue('#cv-input'), text, 'the unsent text stays in the input');
+  assert.equal(await page.isDisabled('#cv-submit'), true, 'the send button rests');
+  await page.press('#cv-input', 'Enter');
+  await page.waitForTimeout(300);
+  assert.equal(alice.requests.count('/api/send/'), sendsBefore + 1, 'Enter during the wait sends nothing');
+
+  await page.waitForSelector('#cv-submit:not([disabled])', { timeout: retryAfter * 1000 + 3000 });
+  const waited = Date.now() - refusedAt;
+  assert.ok(waited >= retryAfter * 1000 - 250, `the button came back after ${waited} ms, Retry-After ${retryAfter} s`);
+  await page.press('#cv-input', 'Enter');
+  await page.waitForFunction((t) => [...document.querySelectorAll('li.cv-message .cv-content')].some((c) => c.textContent.trim() === t), text);
+  await page.waitForFunction(() => document.getElementById('cv-input').value === '');
+  watcher.assertClean(assert);
+});
+
+e2e('8b. a throttled poll is not repeated before Retry-After, even on "check now"', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { POLL_MIN: 1000 } });
+  let refusedAt = 0;
+  let nextAt = 0;
+  const bob = await open('bob', {
+    forcePoll: true,
+    allow: refusedLoad,
+    setup: (context) => context.route((url) => new URL(url.href).pathname.endsWith('/api/poll/'), (route) => {
+      if (!refusedAt) {
+        refusedAt = Date.now();
+        return route.fulfill({
+          status: 429,
+          headers: { 'Retry-After': '4', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ success: false, error: 'Slow down.' }),
+        });
+      }
+      if (!nextAt) nextAt = Date.now();
+      return route.continue();
+    }),
+  });
+  await waitForTransport(bob.page, 'poll');
+  const deadline = Date.now() + 10000;
+  while (!refusedAt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(refusedAt, 'the client polled');
+  // Without Retry-After the client would try again after 2 s (its back-off); "check now" at once.
+  await bob.page.waitForTimeout(500);
+  await bob.page.dblclick('#cv-timer');
+  while (!nextAt && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(nextAt, 'the client polled again');
+  assert.ok(nextAt - refusedAt >= 3900, `the next poll went out ${nextAt - refusedAt} ms after a 429 with Retry-After: 4`);
+  await bob.page.waitForSelector('#cv-error', { state: 'hidden', timeout: 5000 });
+  watcher.assertClean(assert);
+});
+
+e2e('8c. a stream refused for too many open is not asked again; long-polling takes over', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { STREAMS_PER_USER: 1 } });
+  const first = await open('alice');
+  await waitForTransport(first.page, 'sse');
+  await first.page.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'));
+  const second = await open('alice', { label: 'alice-2', allow: (text) => refusedLoad(text) || /EventSource/.test(text) });
+  await waitForTransport(second.page, 'longpoll', 10000);
+  await second.page.waitForTimeout(3000);
+  assert.equal(second.requests.count('/api/events/'), 1, 'the refused stream was asked for once');
+  assert.equal(await first.page.getAttribute('#conversate', 'data-transport'), 'sse');
+  watcher.assertClean(assert);
+});

@@ -3,10 +3,13 @@
 //! Pages get an HTML error page (rendered by [`guard`], which
 //! can reach the templates); the JSON API gets `{"success": false, "error"}`.
 //! Server errors are logged once with their cause; clients get a sentence.
+//! A throttled request (`429`) also gets `Retry-After`, on both.
+
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -32,8 +35,10 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// Throttled; `wait` is how long until the throttle that refused lets
+    /// the request through, sent as `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests { message: String, wait: Duration },
     /// The client stopped sending the request before it was complete.
     #[error("{0}")]
     Timeout(String),
@@ -55,7 +60,7 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,6 +73,13 @@ impl AppError {
         self.to_string()
     }
 
+    /// Adds the headers that belong to this error besides its status.
+    fn set_headers(&self, headers: &mut HeaderMap) {
+        if let Self::TooManyRequests { wait, .. } = self {
+            set_retry_after(headers, *wait);
+        }
+    }
+
     fn log(&self) {
         match self {
             Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
@@ -75,6 +87,14 @@ impl AppError {
             _ => {}
         }
     }
+}
+
+/// Sets `Retry-After` to `wait` in whole seconds, rounded up, at least 1.
+pub fn set_retry_after(headers: &mut HeaderMap, wait: Duration) {
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(super::throttle::whole_seconds(wait)),
+    );
 }
 
 /// The answer to give when the room does not exist or may not be seen.
@@ -132,6 +152,7 @@ impl IntoResponse for AppError {
             _ => self.message(),
         };
         let mut response = (status, message.clone()).into_response();
+        self.set_headers(response.headers_mut());
         response.extensions_mut().insert(ErrorPage { message });
         response
     }
@@ -158,11 +179,13 @@ impl IntoResponse for ApiError {
             }
             other => other.message(),
         };
-        (
+        let mut response = (
             status,
             Json(serde_json::json!({ "success": false, "error": message })),
         )
-            .into_response()
+            .into_response();
+        self.0.set_headers(response.headers_mut());
+        response
     }
 }
 
@@ -200,13 +223,23 @@ fn render_error_page(state: &AppState, is_api: bool, response: Response) -> Resp
         }
         None => return response,
     };
+    // The page is built anew; a throttled request's wait comes along.
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let keep = |mut out: Response| {
+        if let Some(v) = retry_after {
+            out.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        out
+    };
     if is_api {
         let error = AppError::BadRequest(message);
-        return (
-            status,
-            Json(serde_json::json!({ "success": false, "error": error.message() })),
-        )
-            .into_response();
+        return keep(
+            (
+                status,
+                Json(serde_json::json!({ "success": false, "error": error.message() })),
+            )
+                .into_response(),
+        );
     }
     let html = state.render("error.html", context! { title => status.canonical_reason().unwrap_or("Error"), status => status.as_u16(), message => message.clone(), prefix => state.prefix(), user => () });
     let mut out = match html {
@@ -218,7 +251,7 @@ fn render_error_page(state: &AppState, is_api: bool, response: Response) -> Resp
     };
     out.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    out
+    keep(out)
 }
 
 fn is_plain(response: &Response) -> bool {

@@ -9,15 +9,16 @@ use crate::web::state::AppState;
 /// Refuses a member who sends too fast, before anything is read or stored.
 ///
 /// # Errors
-/// `TooManyRequests`.
+/// `TooManyRequests`, with the wait until the next send is let through.
 pub fn check_send_rate(state: &AppState, access: &Access) -> Result<(), AppError> {
-    if state.throttle.send(access.user.id) {
-        Ok(())
-    } else {
-        Err(AppError::TooManyRequests(
-            "You are sending messages too fast. Please wait a moment and try again.".to_owned(),
-        ))
-    }
+    state
+        .throttle
+        .send(access.user.id)
+        .map_err(|wait| AppError::TooManyRequests {
+            message: "You are sending messages too fast. Please wait a moment and try again."
+                .to_owned(),
+            wait,
+        })
 }
 
 /// Turns an upload form into a posted message; a stored file is removed

@@ -1,11 +1,17 @@
 //! Throttles against abuse: login attempts per account and per address,
 //! messages per member, open event streams per user.
+//!
+//! A refusal carries how long the client should wait, which the web layer
+//! sends as `Retry-After`.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Limits;
@@ -23,6 +29,26 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
+/// Counts one request against `key`; when refused, the time until the
+/// limiter would let it through, measured on the limiter's own clock.
+fn check<K: Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), Duration> {
+    limiter
+        .check_key(key)
+        .map_err(|refused| refused.wait_time_from(limiter.clock().now()))
+}
+
+/// A wait as the whole seconds of `Retry-After`: rounded up, so a client
+/// that waits that long is let through, and at least 1, since `0` would
+/// invite an immediate retry.
+#[must_use]
+pub fn whole_seconds(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
 impl Throttle {
     /// Limiters for the configured limits.
     #[must_use]
@@ -37,25 +63,33 @@ impl Throttle {
         }
     }
 
-    /// Counts a login attempt; false when the account name or the address
-    /// has had too many. The name counts whether or not such an account
-    /// exists, so the answer reveals nothing about accounts.
-    pub fn login_attempt(&self, username: &str, ip: Option<IpAddr>) -> bool {
-        let by_ip = ip.is_none_or(|ip| self.login_ip.check_key(&ip).is_ok());
-        let by_name = self
-            .login_account
-            .check_key(&username.trim().to_ascii_lowercase())
-            .is_ok();
-        by_ip && by_name
+    /// Counts a login attempt against both the account name and the address.
+    /// The name counts whether or not such an account exists, so the answer
+    /// reveals nothing about accounts.
+    ///
+    /// # Errors
+    /// When either has had too many: the wait until both allow an attempt.
+    pub fn login_attempt(&self, username: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let by_ip = ip.map_or(Ok(()), |ip| check(&self.login_ip, &ip));
+        let by_name = check(&self.login_account, &username.trim().to_ascii_lowercase());
+        match (by_ip, by_name) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(a), Err(b)) => Err(a.max(b)),
+            (Err(wait), Ok(())) | (Ok(()), Err(wait)) => Err(wait),
+        }
     }
 
-    /// Counts a send; false when the member sends too fast.
-    pub fn send(&self, user_id: i64) -> bool {
-        self.sends.check_key(&user_id).is_ok()
+    /// Counts a send.
+    ///
+    /// # Errors
+    /// When the member sends too fast: the wait until the next send is let through.
+    pub fn send(&self, user_id: i64) -> Result<(), Duration> {
+        check(&self.sends, &user_id)
     }
 
     /// Opens a stream slot for a user; `None` when they have too many open.
-    /// The slot frees itself when dropped.
+    /// The slot frees itself when dropped. No wait is known here: a slot
+    /// frees when one of the user's streams ends, whenever that is.
     pub fn open_stream(&self, user_id: i64) -> Option<StreamSlot> {
         let mut streams = self
             .streams
@@ -118,15 +152,22 @@ mod tests {
     fn login_attempts_are_limited_per_name_and_per_address() {
         let t = Throttle::new(&limits());
         let ip: IpAddr = [127, 0, 0, 1].into();
-        assert!((0..3).all(|_| t.login_attempt("Alice", Some(ip))));
+        assert!((0..3).all(|_| t.login_attempt("Alice", Some(ip)).is_ok()));
+        let wait = t
+            .login_attempt("alice", Some(ip))
+            .expect_err("the name is limited, whatever its case");
+        // 3 a minute: one more attempt every 20 s.
         assert!(
-            !t.login_attempt("alice", Some(ip)),
-            "the name is limited, whatever its case"
+            wait > Duration::ZERO && wait <= Duration::from_secs(20),
+            "{wait:?}"
         );
-        assert!(t.login_attempt("bob", Some(ip)));
+        assert!(t.login_attempt("bob", Some(ip)).is_ok());
+        let wait = t
+            .login_attempt("carol", Some(ip))
+            .expect_err("the address is limited too");
         assert!(
-            !t.login_attempt("carol", Some(ip)),
-            "the address is limited too"
+            wait > Duration::ZERO && wait <= Duration::from_secs(12),
+            "{wait:?}"
         );
     }
 
@@ -144,8 +185,23 @@ mod tests {
     #[test]
     fn sends_are_limited_per_member() {
         let t = Throttle::new(&limits());
-        assert!(t.send(1) && t.send(1));
-        assert!(!t.send(1));
-        assert!(t.send(2));
+        assert!(t.send(1).is_ok() && t.send(1).is_ok());
+        let wait = t.send(1).expect_err("too fast");
+        // 2 a minute: one more send every 30 s.
+        assert!(
+            wait > Duration::from_secs(29) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(t.send(2).is_ok());
+    }
+
+    #[test]
+    fn waits_become_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(whole_seconds(Duration::ZERO), 1);
+        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(whole_seconds(Duration::from_secs(1)), 1);
+        assert_eq!(whole_seconds(Duration::from_millis(1_001)), 2);
+        assert_eq!(whole_seconds(Duration::from_secs(20)), 20);
+        assert_eq!(whole_seconds(Duration::from_nanos(19_999_999_999)), 20);
     }
 }

@@ -54,7 +54,7 @@ async fn round_trip(storage: Storage) {
     assert_eq!(h["content-type"], "application/octet-stream");
     assert_eq!(h["content-length"], bytes.len().to_string());
     assert_eq!(h["accept-ranges"], "bytes");
-    assert_eq!(h["cache-control"], "private, max-age=86400");
+    assert_eq!(h["cache-control"], "no-store");
     assert!(
         h["content-disposition"]
             .to_str()
@@ -583,4 +583,65 @@ async fn a_full_disk_during_upload_gives_a_clear_error_and_a_consistent_database
         "the server carries on once there is room"
     );
     assert_eq!(stored_messages(&app.store, room.id).await, 1);
+}
+
+/// Cache headers do not depend on where files are stored, so local files will do.
+#[tokio::test]
+async fn downloads_leave_no_copy_in_the_browser_cache_and_images_ask_first() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let fetch = |who: &crate::support::Browser, pk: i64, header: Option<(&str, String)>| {
+        let mut request = who.client.get(who.url(&format!("general/file/{pk}/")));
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+
+    let (_, body) = alice
+        .upload("report.pdf", b"%PDF-1.4 secret".to_vec(), "")
+        .await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let r = fetch(&alice, pk, None).await.expect("GET");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let etag = r.headers()["etag"].to_str().expect("ascii").to_owned();
+    for (header, status) in [
+        (("If-None-Match", etag), StatusCode::NOT_MODIFIED),
+        (
+            ("Range", "bytes=0-3".to_owned()),
+            StatusCode::PARTIAL_CONTENT,
+        ),
+    ] {
+        let r = fetch(&alice, pk, Some(header)).await.expect("GET");
+        assert_eq!(r.status(), status);
+        assert_eq!(r.headers()["cache-control"], "no-store", "{status}");
+    }
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (_, body) = alice.upload("pic.png", png, "").await;
+    let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let r = fetch(&alice, pk, None).await.expect("GET");
+    assert_eq!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .split(';')
+            .next(),
+        Some("inline")
+    );
+    assert_eq!(r.headers()["cache-control"], "private, no-cache");
+    let etag = r.headers()["etag"].to_str().expect("ascii").to_owned();
+    let r = fetch(&alice, pk, Some(("If-None-Match", etag.clone())))
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(r.headers()["cache-control"], "private, no-cache");
+    // Asking first means a browser holding the image still meets the membership check.
+    let anon = app.browser();
+    let r = fetch(&anon, pk, Some(("If-None-Match", etag)))
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

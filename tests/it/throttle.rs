@@ -7,6 +7,25 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{PASSWORD, TestApp, stored_messages};
 
+/// The `Retry-After` of a 429: whole seconds, at least 1 and at most `most`
+/// (the throttle's real window).
+fn retry_after(r: &reqwest::Response, most: u64) -> u64 {
+    let raw = r
+        .headers()
+        .get("retry-after")
+        .expect("a 429 carries Retry-After")
+        .to_str()
+        .expect("ascii");
+    let secs: u64 = raw
+        .parse()
+        .unwrap_or_else(|_| panic!("Retry-After is whole seconds, not {raw:?}"));
+    assert!(
+        (1..=most).contains(&secs),
+        "Retry-After {secs} is not within 1..={most}"
+    );
+    secs
+}
+
 #[tokio::test]
 async fn login_attempts_are_throttled_per_account_without_revealing_accounts() {
     let app = TestApp::start_with(|c| c.limits.login_per_account = 3).await;
@@ -28,6 +47,8 @@ async fn login_attempts_are_throttled_per_account_without_revealing_accounts() {
             StatusCode::TOO_MANY_REQUESTS,
             "{name}: even the right password waits"
         );
+        // 3 a minute: one more attempt every 20 s.
+        retry_after(&r, 20);
         assert!(
             r.text()
                 .await
@@ -54,10 +75,10 @@ async fn login_attempts_are_throttled_per_address() {
             StatusCode::UNAUTHORIZED
         );
     }
-    assert_eq!(
-        b.login("alice", PASSWORD).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    let r = b.login("alice", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // 4 a minute: one more attempt every 15 s.
+    retry_after(&r, 15);
 }
 
 #[tokio::test]
@@ -101,13 +122,31 @@ async fn members_who_send_too_fast_are_told_to_wait() {
             StatusCode::OK
         );
     }
-    let (status, body) = alice
-        .api("general/api/send/", &[("content", "one too many")])
-        .await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let r = alice
+        .client
+        .post(alice.url("general/api/send/"))
+        .header("X-CSRFToken", &alice.csrf)
+        .form(&[("content", "one too many")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // 5 a minute: one more send every 12 s.
+    retry_after(&r, 12);
+    let body: serde_json::Value = r.json().await.expect("JSON");
     assert_eq!(
         body["error"],
         "You are sending messages too fast. Please wait a moment and try again."
+    );
+    // The plain form gets the error page, with the same header.
+    let r = alice.send("general", "from the form").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    retry_after(&r, 12);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("You are sending messages too fast.")
     );
     assert_eq!(stored_messages(&app.store, room.id).await, 5);
     let bob = app.login("bob").await;
@@ -132,6 +171,8 @@ async fn open_streams_per_user_are_limited() {
     );
     let third = alice.get("general/api/events/").await;
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    // No natural wait: a closed stream's slot frees within one heartbeat (15 s).
+    retry_after(&third, 15);
     drop(first);
     // The slot frees when the server notices the closed stream (at its next write).
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -30,6 +30,12 @@ use crate::web::views::{MessageView, UserView};
 /// Seconds between heartbeats (a comment line, and a presence keepalive).
 pub const HEARTBEAT_SECS: u64 = 15;
 
+/// The `Retry-After` of a refused stream (too many open). The cap has no
+/// natural wait: a slot frees when one of the user's streams ends, and the
+/// server notices a stream the client closed at its next write, at the
+/// latest one heartbeat later.
+pub const STREAM_REFUSED_RETRY_AFTER: Duration = Duration::from_secs(HEARTBEAT_SECS);
+
 /// The heartbeat: an empty SSE comment.
 const HEARTBEAT: Bytes = Bytes::from_static(b":\n\n");
 
@@ -96,11 +102,15 @@ pub async fn stream(
         .into());
     }
     let access = open(&state, &viewer, &slug).await?;
-    let slot = state.throttle.open_stream(access.user.id).ok_or_else(|| {
-        AppError::TooManyRequests(
-            "You have too many open connections. Close some tabs and try again.".to_owned(),
-        )
-    })?;
+    let slot =
+        state
+            .throttle
+            .open_stream(access.user.id)
+            .ok_or_else(|| AppError::TooManyRequests {
+                message: "You have too many open connections. Close some tabs and try again."
+                    .to_owned(),
+                wait: STREAM_REFUSED_RETRY_AFTER,
+            })?;
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -7,7 +7,7 @@ use minijinja::context;
 use super::page;
 use crate::service::{ServiceError, accounts};
 use crate::web::auth::{self, Viewer, safe_next};
-use crate::web::error::AppError;
+use crate::web::error::{AppError, set_retry_after};
 use crate::web::forms::FormData;
 use crate::web::state::AppState;
 
@@ -48,7 +48,7 @@ pub async fn submit(
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default();
     let ip = peer.map(|p| p.0.0.ip());
-    if !state.throttle.login_attempt(&username, ip) {
+    if let Err(wait) = state.throttle.login_attempt(&username, ip) {
         tracing::warn!(?ip, "login attempts throttled");
         let mut response = page(
             &state,
@@ -58,6 +58,7 @@ pub async fn submit(
         )
         .await?;
         *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        set_retry_after(response.headers_mut(), wait);
         return Ok(response);
     }
     match accounts::authenticate(&state.chat.store, &username, password).await? {

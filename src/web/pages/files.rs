@@ -128,11 +128,8 @@ fn insert(response: &mut Response, name: header::HeaderName, value: &str) {
 
 fn set_headers(response: &mut Response, etag: &str, name: &str, content_type: &str) {
     let headers = response.headers_mut();
-    let disposition = if is_inline_image(content_type) {
-        "inline"
-    } else {
-        "attachment"
-    };
+    let inline = is_inline_image(content_type);
+    let disposition = if inline { "inline" } else { "attachment" };
     headers.insert(
         header::CONTENT_DISPOSITION,
         content_disposition(disposition, name),
@@ -147,10 +144,18 @@ fn set_headers(response: &mut Response, etag: &str, name: &str, content_type: &s
             "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'",
         ),
     );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400"),
-    );
+    // A download is saved where the user chooses; a copy in the browser's
+    // cache would outlive logout on a shared machine, so none is kept.
+    // Inline images are shown again on every visit to the room: the browser
+    // may keep them but must ask first (`no-cache` with the ETag), so each
+    // showing passes the membership check (a removed member or a logged-out
+    // visitor gets the 404, not the cached copy) and costs a bodiless 304.
+    let cache = if inline {
+        "private, no-cache"
+    } else {
+        "no-store"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(v) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, v);
     }
