@@ -306,8 +306,8 @@ pub const SETTINGS: &[Setting] = &[
          room's newest message, and the room's latest messages it keeps to answer sends and \
          polls without a database read (`0` turns the cache off). Changes made through the same \
          node take effect at once; changes made on another node are relayed at once on \
-         PostgreSQL, and changes made by the CLI on a running server take effect within this \
-         time",
+         PostgreSQL, and a running server on SQLite notices the CLI's changes within about a \
+         quarter of a second",
     ),
     setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
