@@ -56,6 +56,9 @@ pub enum StoreError {
     /// worth retrying.
     #[error("the database is unavailable")]
     Unavailable(#[source] Cause),
+    /// The disk (or the database server's) is full: nothing was written.
+    #[error("the disk is full")]
+    Full(#[source] Cause),
     /// Anything else.
     #[error("database error")]
     Other(#[source] Cause),
@@ -80,6 +83,9 @@ impl From<sqlx::Error> for StoreError {
         let transient = match &e {
             sqlx::Error::RowNotFound => return Self::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => return Self::Conflict,
+            sqlx::Error::Database(db) if db.code().is_some_and(|code| is_full(&code)) => {
+                return Self::Full(Cause(Arc::new(e)));
+            }
             sqlx::Error::Database(db) => db.code().is_some_and(|code| {
                 if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
                     sqlite_is_transient(&code)
@@ -101,6 +107,12 @@ impl From<sqlx::Error> for StoreError {
             Self::Other(cause)
         }
     }
+}
+
+/// `SQLITE_FULL` (13, with extended codes in the high bits) or
+/// PostgreSQL's `disk_full` (53100).
+fn is_full(code: &str) -> bool {
+    code == "53100" || code.parse::<u32>().is_ok_and(|code| code & 0xff == 13)
 }
 
 /// SQLite result codes worth retrying: `SQLITE_BUSY` (5) and
@@ -138,6 +150,12 @@ mod tests {
         for code in ["23505", "42P01", "XX000", "5"] {
             assert!(!sqlstate_is_transient(code), "{code}");
         }
+    }
+
+    #[test]
+    fn a_full_disk_is_its_own_kind() {
+        assert!(is_full("13") && is_full("53100"));
+        assert!(!is_full("5") && !is_full("53300") && !is_full("23505"));
     }
 
     #[test]

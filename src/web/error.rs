@@ -44,6 +44,11 @@ pub enum AppError {
     Timeout(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The disk is full; the detail is logged, the client gets a sentence.
+    #[error(
+        "The server's disk is full, so nothing was stored. Please tell the site's administrator."
+    )]
+    StorageFull(String),
     /// A bug or a broken dependency; the detail is logged, never shown.
     #[error("Something went wrong on the server. Please try again.")]
     Internal(String),
@@ -63,6 +68,7 @@ impl AppError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +90,7 @@ impl AppError {
         match self {
             Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
             Self::Unavailable(detail) => tracing::warn!(error = %detail, "service unavailable"),
+            Self::StorageFull(detail) => tracing::error!(error = %detail, "the disk is full"),
             _ => {}
         }
     }
@@ -121,6 +128,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::NotFound("Not found.".to_owned()),
             StoreError::Conflict => Self::Conflict("That already exists.".to_owned()),
             StoreError::Unavailable(_) => Self::Unavailable(crate::error_chain(&e)),
+            StoreError::Full(_) => Self::StorageFull(crate::error_chain(&e)),
             StoreError::Other(_) => Self::Internal(crate::error_chain(&e)),
         }
     }

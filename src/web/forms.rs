@@ -231,6 +231,9 @@ async fn read_parts(
                     human_bytes(limit)
                 )),
                 FileError::Interrupted(detail) => multipart_error(&detail, limit),
+                FileError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                    AppError::StorageFull(format!("storing an upload failed: {e}"))
+                }
                 FileError::Io(e) => AppError::Unavailable(format!("storing an upload failed: {e}")),
             })?;
             if stored.size == 0 && file_name.is_empty() {

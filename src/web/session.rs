@@ -25,6 +25,12 @@ use crate::store::{SessionRecords, StoreError};
 
 /// The cookie's name.
 pub const COOKIE: &str = "conversate_session";
+/// The cookie's name on an HTTPS site (`PUBLIC_URL` is `https://`): the
+/// `__Host-` prefix makes browsers accept it only when it is `Secure`, has
+/// `Path=/` and no `Domain`, so another host of the domain (or a plain-HTTP
+/// page) cannot plant or shadow it. A cookie of the plain name from before
+/// still opens its session, which then moves to the prefixed cookie.
+pub const HOST_COOKIE: &str = "__Host-conversate_session";
 /// Sessions last this long without a visit.
 pub const DAYS: i64 = 14;
 
@@ -69,6 +75,8 @@ struct Inner {
     stale: Option<String>,
     /// The request named a session in its cookie (found or not).
     had_cookie: bool,
+    /// It did so with the plain cookie on an HTTPS site: replace it.
+    old_name: bool,
     /// Why the record could not be read; such a session is never saved.
     broken: Option<StoreError>,
 }
@@ -134,26 +142,38 @@ fn plausible_id(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The session id the request's cookies name, if any.
-fn cookie_id(headers: &HeaderMap) -> Option<&str> {
+/// The value of the request's cookie `name`, if any.
+fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|line| cookie::Cookie::split_parse(line).flatten())
-        .find(|c| c.name() == COOKIE)
+        .find(|c| c.name() == name)
         .and_then(|c| c.value_raw())
+}
+
+/// The session id the request's cookies name, and whether it came in the
+/// plain cookie on an HTTPS site.
+fn cookie_id<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<(&'h str, bool)> {
+    if state.config.is_https()
+        && let Some(id) = cookie_value(headers, HOST_COOKIE)
+    {
+        return Some((id, false));
+    }
+    cookie_value(headers, COOKIE).map(|id| (id, state.config.is_https()))
 }
 
 /// The request's session: its stored record when the cookie names a live
 /// one, else an empty session. A store failure gives a broken session that
 /// handlers needing a user refuse (see `auth::Viewer`).
 pub async fn open(state: &AppState, headers: &HeaderMap) -> Session {
-    let Some(id) = cookie_id(headers) else {
+    let Some((id, old_name)) = cookie_id(state, headers) else {
         return Session::default();
     };
     let mut inner = Inner {
         had_cookie: true,
+        old_name,
         ..Inner::default()
     };
     if plausible_id(id) {
@@ -204,6 +224,11 @@ pub async fn close(state: &AppState, session: &Session, response: Response) -> R
         }
         if !inner.changed {
             let dead_cookie = inner.had_cookie && inner.id.is_none();
+            if let (true, false, Some(id)) = (inner.old_name, dead_cookie, inner.id.clone()) {
+                // Moves a live session to the prefixed cookie.
+                drop(inner);
+                return with_cookie(state, response, &id, true);
+            }
             drop(inner);
             return if dead_cookie {
                 with_cookie(state, response, "", false)
@@ -260,24 +285,43 @@ async fn write(
     }
 }
 
-/// Adds the session cookie (or its removal) to the answer.
+/// Adds the session cookie (or its removal) to the answer. On an HTTPS
+/// site the cookie is the `__Host-` one, and a plain cookie from before is
+/// removed with it.
 fn with_cookie(state: &AppState, mut response: Response, id: &str, keep: bool) -> Response {
-    let mut cookie = cookie::Cookie::build((COOKIE, id))
-        .path(state.prefix())
+    let https = state.config.is_https();
+    let (name, path) = if https {
+        (HOST_COOKIE, "/")
+    } else {
+        (COOKIE, state.prefix())
+    };
+    let mut cookie = cookie::Cookie::build((name, id))
+        .path(path)
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
-        .secure(state.config.is_https())
+        .secure(https)
         .build();
     if keep {
         cookie.set_max_age(time::Duration::days(DAYS));
     } else {
         cookie.make_removal();
     }
-    match HeaderValue::try_from(cookie.to_string()) {
-        Ok(value) => {
-            response.headers_mut().append(header::SET_COOKIE, value);
+    let mut cookies = vec![cookie];
+    if https {
+        let mut old = cookie::Cookie::build((COOKIE, ""))
+            .path(state.prefix())
+            .secure(true)
+            .build();
+        old.make_removal();
+        cookies.push(old);
+    }
+    for cookie in cookies {
+        match HeaderValue::try_from(cookie.to_string()) {
+            Ok(value) => {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Err(e) => tracing::error!("session cookie not sent: {e}"),
         }
-        Err(e) => tracing::error!("session cookie not sent: {e}"),
     }
     response
 }
@@ -316,12 +360,12 @@ mod tests {
     fn the_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.append(header::COOKIE, HeaderValue::from_static("a=1; b=2"));
-        assert_eq!(cookie_id(&headers), None);
+        assert_eq!(cookie_value(&headers, COOKIE), None);
         headers.append(
             header::COOKIE,
             HeaderValue::from_static("theme=dark; conversate_session=0123456789abcdef0123; x=y"),
         );
-        assert_eq!(cookie_id(&headers), Some("0123456789abcdef0123"));
+        assert_eq!(cookie_value(&headers, COOKIE), Some("0123456789abcdef0123"));
     }
 
     #[test]

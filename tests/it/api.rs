@@ -416,13 +416,7 @@ async fn a_send_answer_always_holds_the_senders_own_message_even_past_a_gap_in_m
     let first_pk = first["last"].as_i64().expect("last");
     bob.api("general/api/send/", &[("content", "b1")]).await;
     // Stored, but never published to the hub: the gap.
-    let bob_id = app
-        .store
-        .accounts()
-        .user_by_name("bob")
-        .await
-        .expect("bob")
-        .id;
+    let bob_id = app.user_id("bob").await;
     crate::store::post(&app.store, room.id, bob_id, "unseen").await;
 
     let (status, answer) = alice

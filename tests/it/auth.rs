@@ -350,3 +350,83 @@ async fn first_run_setup_link_creates_the_admin_once() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Runs `sql` on the test's database itself (below the store), answering
+/// the first column of each row as text.
+async fn raw_sql(app: &TestApp, sql: &str) -> Vec<String> {
+    use conversate::config::DatabaseUrl;
+    use sqlx::Row;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match &app.config.database_url {
+        DatabaseUrl::Sqlite { path, .. } => {
+            let pool = sqlx::SqlitePool::connect_with(
+                sqlx::sqlite::SqliteConnectOptions::new().filename(path),
+            )
+            .await
+            .expect("sqlite");
+            let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
+            let out = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+            pool.close().await;
+            out
+        }
+        DatabaseUrl::Postgres(url) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
+            let out = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+            pool.close().await;
+            out
+        }
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn session_ids_are_stored_only_as_hashes_and_sessions_from_before_still_work() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let cookie = alice.cookies();
+    let id = cookie
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix("conversate_session="))
+        .expect("session cookie")
+        .to_owned();
+    let keys = raw_sql(&app, "SELECT id FROM sessions").await;
+    let hashed = format!("h:{}", sha256_hex(&id));
+    assert!(!keys.contains(&id), "the id itself is not stored: {keys:?}");
+    assert!(keys.contains(&hashed), "its hash is: {keys:?}");
+
+    // A record written before ids were hashed, keyed by the id itself.
+    let old_id = "0123456789abcdef0123456789abcdef";
+    raw_sql(
+        &app,
+        &format!(
+            "INSERT INTO sessions (id, data, expires) \
+             SELECT '{old_id}', data, expires FROM sessions WHERE id = '{hashed}' RETURNING id"
+        ),
+    )
+    .await;
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(app.url("general/"))
+        .header("Cookie", format!("conversate_session={old_id}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::OK, "the old session still works");
+    let keys = raw_sql(&app, "SELECT id FROM sessions").await;
+    assert!(!keys.contains(&old_id.to_owned()), "and moved: {keys:?}");
+    assert!(
+        keys.contains(&format!("h:{}", sha256_hex(old_id))),
+        "{keys:?}"
+    );
+}

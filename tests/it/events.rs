@@ -293,23 +293,11 @@ async fn the_stream_refuses_cross_site_requests_and_records_no_presence() {
             .expect("answer");
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}: {value}");
     }
-    let room = app
-        .store
-        .rooms()
-        .room_by_slug("general")
-        .await
-        .expect("room");
-    let bob_id = app
-        .store
-        .accounts()
-        .user_by_name("bob")
-        .await
-        .expect("bob")
-        .id;
+    let (room_id, bob_id) = (app.room_id("general").await, app.user_id("bob").await);
     let member = app
         .store
         .rooms()
-        .member(room.id, bob_id)
+        .member(room_id, bob_id)
         .await
         .expect("member");
     assert_eq!(

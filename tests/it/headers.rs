@@ -168,3 +168,85 @@ async fn https_sites_get_hsts_and_secure_cookies() {
         .to_ascii_lowercase();
     assert!(cookie.contains("secure"), "{cookie}");
 }
+
+/// The `Set-Cookie` headers of an answer.
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn https_sites_name_the_session_cookie_host_only_and_keep_sessions_from_before() {
+    let app =
+        TestApp::start_with(|c| c.public_url = Some("https://chat.example.org".to_owned())).await;
+    app.with_room().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    // The login form starts a session (for its CSRF token).
+    let r = client.get(app.url("login/")).send().await.expect("GET");
+    let cookies = set_cookies(&r);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-conversate_session="))
+        .unwrap_or_else(|| panic!("a __Host- cookie: {cookies:?}"));
+    let lower = session.to_ascii_lowercase();
+    assert!(lower.contains("secure"), "{session}");
+    assert!(
+        lower.contains("path=/;") || lower.ends_with("path=/"),
+        "{session}"
+    );
+    assert!(!lower.contains("domain="), "{session}");
+    let id = session
+        .trim_start_matches("__Host-conversate_session=")
+        .split(';')
+        .next()
+        .expect("value")
+        .to_owned();
+    let html = r.text().await.expect("page");
+    let token = crate::support::csrf_in(&html).expect("token");
+    let r = client
+        .post(app.url("login/"))
+        .header("Cookie", format!("__Host-conversate_session={id}"))
+        .form(&[
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", "alice"),
+            ("password", crate::support::PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let logged_in = set_cookies(&r)
+        .iter()
+        .find_map(|c| c.strip_prefix("__Host-conversate_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("the login's new id")
+        .to_owned();
+
+    // A browser that still has the plain cookie from before the upgrade
+    // stays logged in, and is moved to the __Host- cookie.
+    let r = client
+        .get(app.url("general/"))
+        .header("Cookie", format!("conversate_session={logged_in}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "still logged in");
+    let cookies = set_cookies(&r);
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("__Host-conversate_session={logged_in}"))),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|c| c.starts_with("conversate_session=")
+            && c.to_ascii_lowercase().contains("max-age=0")),
+        "the plain cookie is removed: {cookies:?}"
+    );
+}

@@ -8,6 +8,7 @@ mod big_files;
 mod cache;
 mod cli;
 mod cluster;
+mod disk_full;
 mod events;
 mod faults;
 mod files;

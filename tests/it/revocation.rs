@@ -15,6 +15,13 @@ use crate::support::{Browser, PASSWORD, TestApp};
 /// must come from the change itself.
 const PROMPTLY: Duration = Duration::from_secs(5);
 
+/// `b`'s event stream of room `general`, open and past its first event.
+async fn watching(b: &Browser) -> EventReader {
+    let mut stream = EventReader::open(b, "general/api/events/", None).await;
+    stream.next_of("users").await;
+    stream
+}
+
 async fn ends_promptly(stream: &mut EventReader, what: &str) {
     let started = Instant::now();
     tokio::time::timeout(PROMPTLY, stream.expect_end())
@@ -28,8 +35,7 @@ async fn a_member_removed_by_the_command_line_loses_their_open_stream_and_long_p
     let app = TestApp::start().await;
     app.with_room().await;
     let bob = app.login("bob").await;
-    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&bob).await;
 
     // A long-poll waiting for news at the same time.
     let poller = app.login("bob").await;
@@ -67,8 +73,7 @@ async fn a_user_deactivated_by_the_command_line_loses_their_open_stream() {
     let app = TestApp::start().await;
     app.with_room().await;
     let bob = app.login("bob").await;
-    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&bob).await;
 
     let (ok, _, err) = app.cli(&["user", "deactivate", "bob", "--yes"], "");
     assert!(ok, "{err}");
@@ -80,8 +85,7 @@ async fn other_members_streams_stay_open_and_keep_delivering() {
     let app = TestApp::start().await;
     app.with_room().await;
     let alice = app.login("alice").await;
-    let mut stream = EventReader::open(&alice, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&alice).await;
 
     let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"], "");
     assert!(ok, "{err}");
@@ -117,8 +121,7 @@ async fn logging_out_ends_the_sessions_open_stream_and_long_poll_at_once() {
     let app = TestApp::start().await;
     app.with_room().await;
     let bob = app.login("bob").await;
-    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&bob).await;
     let poll = long_poll(&bob);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -142,8 +145,7 @@ async fn a_password_change_ends_the_users_other_sessions_streams() {
     let app = TestApp::start().await;
     app.with_room().await;
     let laptop = app.login("bob").await;
-    let mut stream = EventReader::open(&laptop, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&laptop).await;
 
     let phone = app.login("bob").await;
     let r = phone
@@ -166,8 +168,7 @@ async fn an_admin_password_reset_ends_the_users_streams() {
     app.with_room().await;
     app.create_user("root", true).await;
     let bob = app.login("bob").await;
-    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&bob).await;
     let root = app.login("root").await;
     let r = root
         .post_form(
@@ -187,8 +188,7 @@ async fn a_logout_leaves_the_users_other_sessions_streams_open() {
     let app = TestApp::start().await;
     app.with_room().await;
     let laptop = app.login("bob").await;
-    let mut stream = EventReader::open(&laptop, "general/api/events/", None).await;
-    stream.next_of("users").await;
+    let mut stream = watching(&laptop).await;
     let phone = app.login("bob").await;
     phone.post_form("logout/", &[]).await;
     let alice = app.login("alice").await;

@@ -195,6 +195,26 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The id of the account `name`.
+    pub async fn user_id(&self, name: &str) -> i64 {
+        self.store
+            .accounts()
+            .user_by_name(&name.to_ascii_lowercase())
+            .await
+            .expect("user")
+            .id
+    }
+
+    /// The id of the room `slug`.
+    pub async fn room_id(&self, slug: &str) -> i64 {
+        self.store
+            .rooms()
+            .room_by_slug(slug)
+            .await
+            .expect("room")
+            .id
+    }
+
     /// Runs the `conversate` command line, as a separate process, on this
     /// server's database with `stdin` as its input; answers (success,
     /// stdout, stderr).

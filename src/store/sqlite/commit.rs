@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 
 use super::bulk::{post_bulk, post_each};
+use super::renew_writer;
 use crate::store::{NewMessage, Posted, StoreError};
 
 /// Most messages committed together.
@@ -142,15 +143,22 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<(NewMessage, Reply)>) {
             Ok(None) => post_each(pool, messages.clone()).await,
             Err(e) => Err(e),
         };
-        if let Ok(results) = results {
-            for (reply, posted) in replies.into_iter().zip(results) {
-                let _ = reply.send(Ok(posted));
+        match results {
+            Ok(results) => {
+                for (reply, posted) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok(posted));
+                }
+                return;
             }
-            return;
+            Err(_) => renew_writer(pool).await,
         }
     }
     for (m, reply) in messages.into_iter().zip(replies) {
-        let _ = reply.send(post_each(pool, vec![m]).await.map(|mut p| p.remove(0)));
+        let result = post_each(pool, vec![m]).await.map(|mut p| p.remove(0));
+        if result.is_err() {
+            renew_writer(pool).await;
+        }
+        let _ = reply.send(result);
     }
 }
 

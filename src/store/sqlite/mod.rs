@@ -92,11 +92,32 @@ impl Backend {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Db>> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+        match self.write.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => Ok(tx),
+            Err(_) => {
+                renew_writer(&self.write).await;
+                Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+            }
+        }
     }
 
     async fn post(&self, m: NewMessage) -> Result<Posted> {
         self.committer.post(m).await
+    }
+}
+
+/// Replaces the writer connection after a failed write. A commit that
+/// failed (`SQLITE_FULL`, say) can leave SQLite and sqlx disagreeing about
+/// whether a transaction is still open, and every later `BEGIN` on that
+/// connection then fails until a restart; a new connection starts clean.
+async fn renew_writer(pool: &SqlitePool) {
+    match pool.acquire().await {
+        Ok(conn) => {
+            if let Err(e) = conn.close().await {
+                tracing::debug!(error = %e, "closing the writer connection failed");
+            }
+        }
+        Err(e) => tracing::debug!(error = %e, "no writer connection to renew"),
     }
 }
 
