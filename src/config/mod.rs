@@ -163,6 +163,9 @@ pub struct Config {
     pub cache_ms: u64,
     /// Longest pause while a request body arrives, seconds (`BODY_TIMEOUT_SECS`).
     pub body_timeout_secs: u64,
+    /// Slowest average a body may arrive at after its first 10 seconds,
+    /// bytes per second (`BODY_MIN_RATE`; 0: no floor).
+    pub body_min_rate: u64,
 }
 
 /// Throttles against abuse; each a setting.
@@ -354,6 +357,7 @@ impl Config {
             limits: Limits::read(v)?,
             cache_ms: v.number("CACHE_MS")?,
             body_timeout_secs: v.number("BODY_TIMEOUT_SECS")?,
+            body_min_rate: v.number("BODY_MIN_RATE")?,
             chat: ChatSettings::read(v)?,
             data_dir,
         })

@@ -260,6 +260,18 @@ pub const SETTINGS: &[Setting] = &[
          sending longer gets `408` and nothing is stored",
     ),
     setting(
+        "BODY_MIN_RATE",
+        Server,
+        Whole {
+            unit: "bytes per second",
+            max: Some(1_000_000_000),
+        },
+        Value("1024"),
+        "slowest average a request body may arrive at once it has taken longer than 10 \
+         seconds, so a body trickled a byte at a time cannot hold a request open; a slower \
+         client gets `408` and nothing is stored (`0` turns this off)",
+    ),
+    setting(
         "SMTP_URL",
         Server,
         Text("`smtp://` or `smtps://` URL"),

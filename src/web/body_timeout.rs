@@ -1,6 +1,7 @@
 //! A request body that fails when the client pauses too long while sending
-//! it (`BODY_TIMEOUT_SECS`), so a client that trickles a body cannot hold a
-//! request open for ever.
+//! it (`BODY_TIMEOUT_SECS`), or once it has taken longer than [`GRACE`],
+//! arrives slower on average than `BODY_MIN_RATE`: so a client that stalls
+//! or trickles a body a byte at a time cannot hold a request open for ever.
 //!
 //! Why not tower-http's `RequestBodyTimeout`: it arms a timer for every
 //! frame before it looks whether the frame is already there, and a form's
@@ -20,22 +21,54 @@ use http_body::{Frame, SizeHint};
 #[error("the request body stopped arriving")]
 pub struct BodyTimedOut;
 
-/// `inner`, failing with [`BodyTimedOut`] after `timeout` without a frame.
+/// How long a body may take before its average rate is checked: enough
+/// for a slow start, far less than a trickled body would hold a request.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+/// `inner`, failing with [`BodyTimedOut`] after `timeout` without a frame,
+/// or when after [`GRACE`] fewer than `min_rate` bytes a second came.
 pub struct IdleTimeout {
     inner: Body,
     timeout: Duration,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    min_rate: u64,
+    /// When the body was first asked for, and how much of it came since.
+    started: Option<std::time::Instant>,
+    received: u64,
 }
 
 impl IdleTimeout {
-    /// Wraps a request body.
+    /// Wraps a request body, with no floor on its rate.
     #[must_use]
     pub fn new(inner: Body, timeout: Duration) -> Self {
+        Self::with_min_rate(inner, timeout, 0)
+    }
+
+    /// Wraps a request body that must also average `min_rate` bytes a
+    /// second once it has taken longer than [`GRACE`] (`0`: no floor).
+    #[must_use]
+    pub fn with_min_rate(inner: Body, timeout: Duration, min_rate: u64) -> Self {
         Self {
             inner,
             timeout,
             sleep: None,
+            min_rate,
+            started: None,
+            received: 0,
         }
+    }
+
+    /// Whether the body, `received` bytes so far, arrives too slowly.
+    fn too_slow(&mut self) -> bool {
+        if self.min_rate == 0 {
+            return false;
+        }
+        let elapsed = self
+            .started
+            .get_or_insert_with(std::time::Instant::now)
+            .elapsed();
+        elapsed > GRACE
+            && u128::from(self.received) * 1000 < u128::from(self.min_rate) * elapsed.as_millis()
     }
 }
 
@@ -51,7 +84,18 @@ impl http_body::Body for IdleTimeout {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             // Each frame starts the wait afresh.
             this.sleep = None;
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref))
+                && let Some(data) = data
+            {
+                this.received += data.len() as u64;
+            }
+            if this.too_slow() {
+                return Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut))));
+            }
             return Poll::Ready(frame);
+        }
+        if this.min_rate > 0 && this.started.is_none() {
+            this.started = Some(std::time::Instant::now());
         }
         let timeout = this.timeout;
         let sleep = this

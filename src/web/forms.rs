@@ -126,7 +126,12 @@ impl FromRequest<AppState> for FormData {
 /// `TooLarge` over the limit, `Timeout` when the client stopped sending,
 /// `BadRequest` when the body broke off.
 pub(crate) async fn read_form_body(mut body: axum::body::Body) -> Result<Bytes, AppError> {
+    use http_body::Body as _;
     use http_body_util::BodyExt as _;
+    // A declared length over the limit is refused before anything arrives.
+    if body.size_hint().lower() > csrf::MAX_FORM_BYTES as u64 {
+        return Err(AppError::TooLarge("The form is too large.".to_owned()));
+    }
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut size = 0;
     while let Some(frame) = body.frame().await {
@@ -183,6 +188,22 @@ pub async fn read_upload(
     if !has_content_type(&request, "multipart/form-data") {
         let fields = FormData::from_request(request, state).await?;
         return Ok(UploadForm { fields, file: None });
+    }
+    // Refused before a byte of the body is read: a declared length over
+    // the limit, and a boundary longer than multipart allows.
+    let limit = state.config.max_upload_bytes;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > upload_body_limit(limit)) {
+        return Err(too_large(limit));
+    }
+    if boundary_of(&request).is_some_and(|b| b.len() > MAX_BOUNDARY_CHARS) {
+        return Err(AppError::BadRequest(format!(
+            "The upload's multipart boundary is longer than {MAX_BOUNDARY_CHARS} characters."
+        )));
     }
     let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
         AppError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
@@ -276,14 +297,43 @@ fn multipart_read_error(error: &axum::extract::multipart::MultipartError, limit:
     }
 }
 
+/// The longest multipart boundary (RFC 2046, section 5.1.1).
+pub const MAX_BOUNDARY_CHARS: usize = 70;
+
+/// The most an upload request's body may hold: the file limit plus room
+/// for the form's other fields and the multipart framing.
+#[must_use]
+pub fn upload_body_limit(max_upload_bytes: u64) -> u64 {
+    max_upload_bytes.saturating_add(1 << 20)
+}
+
+/// The `boundary` parameter of a multipart request's content type.
+fn boundary_of(request: &Request) -> Option<&str> {
+    let content_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?;
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+fn too_large(limit: u64) -> AppError {
+    AppError::TooLarge(format!(
+        "The upload is larger than the limit of {}.",
+        human_bytes(limit)
+    ))
+}
+
 fn multipart_error(detail: &str, limit: u64) -> AppError {
     if detail.contains(&body_timeout::BodyTimedOut.to_string()) {
         timeout_error()
     } else if detail.contains("limit") || detail.contains("too large") {
-        AppError::TooLarge(format!(
-            "The upload is larger than the limit of {}.",
-            human_bytes(limit)
-        ))
+        too_large(limit)
     } else {
         AppError::BadRequest(
             "The upload could not be read; it may have been interrupted.".to_owned(),

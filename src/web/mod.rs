@@ -37,9 +37,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub fn router(state: AppState) -> Router {
     let p = state.prefix().to_owned();
     let r = |path: &str| format!("{p}{path}");
-    let upload_limit = usize::try_from(state.config.max_upload_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1 << 20);
+    let upload_limit = usize::try_from(forms::upload_body_limit(state.config.max_upload_bytes))
+        .unwrap_or(usize::MAX);
 
     let uploads = Router::new()
         .route(&r("{slug}/send/"), post(pages::room::send))
@@ -90,11 +89,16 @@ pub fn router(state: AppState) -> Router {
     // and a copy of it per layer and request.
     let is_https = state.config.is_https();
     let body_timeout = Duration::from_secs(state.config.body_timeout_secs);
+    let body_min_rate = state.config.body_min_rate;
     let stack = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         .map_request(move |request: axum::http::Request<axum::body::Body>| {
             request.map(|body| {
-                axum::body::Body::new(body_timeout::IdleTimeout::new(body, body_timeout))
+                axum::body::Body::new(body_timeout::IdleTimeout::with_min_rate(
+                    body,
+                    body_timeout,
+                    body_min_rate,
+                ))
             })
         })
         // Forms are small; the upload routes raise this for themselves.

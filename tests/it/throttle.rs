@@ -277,3 +277,116 @@ async fn a_client_that_stops_sending_its_body_gets_408_and_nothing_is_stored() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(stored_messages(&app.store, room.id).await, 0);
 }
+
+/// Reads an answer's head and body (up to its closing brace) from `socket`,
+/// for at most `patience`.
+async fn answer_of(socket: &mut tokio::net::TcpStream, patience: Duration) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(patience, async {
+        while let Ok(n) = socket.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                break;
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_before_it_arrives() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    for (content_type, length) in [
+        ("multipart/form-data; boundary=XyZ", "1000000000000"),
+        ("application/x-www-form-urlencoded", "1000000"),
+    ] {
+        let mut socket = raw_connection(&app).await;
+        let head = format!(
+            "POST /general/api/send/ HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nX-CSRFToken: {}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n",
+            alice.cookies(),
+            alice.csrf
+        );
+        socket.write_all(head.as_bytes()).await.expect("write");
+        let started = Instant::now();
+        // No byte of the body is sent: the answer must not wait for one.
+        let answer = answer_of(&mut socket, Duration::from_secs(5)).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{content_type}: {answer}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+}
+
+#[tokio::test]
+async fn a_body_trickled_a_byte_at_a_time_is_cut_off_and_nothing_is_stored() {
+    // The idle timeout alone never fires: a byte comes every half second.
+    let app = TestApp::start_with(|c| c.body_timeout_secs = 5).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let mut socket = raw_connection(&app).await;
+    let head = format!(
+        "POST /general/api/send/ HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nX-CSRFToken: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncontent=",
+        alice.cookies(),
+        alice.csrf
+    );
+    socket.write_all(head.as_bytes()).await.expect("write");
+    let started = Instant::now();
+    let cut_off = loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if socket.write_all(b"x").await.is_err() || started.elapsed() > Duration::from_secs(20) {
+            break started.elapsed();
+        }
+        let mut probe = [0u8; 1];
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(Duration::from_millis(1), socket.peek(&mut probe)).await
+            && n > 0
+        {
+            break started.elapsed();
+        }
+    };
+    let answer = answer_of(&mut socket, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        cut_off < Duration::from_secs(15),
+        "cut off after the grace period, not left open: {cut_off:?}"
+    );
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+}
+
+#[tokio::test]
+async fn an_overlong_multipart_boundary_is_refused() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let boundary = "b".repeat(10_000);
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nhi\r\n--{boundary}--\r\n"
+    );
+    let r = alice
+        .client
+        .post(alice.url("general/api/send/"))
+        .header("X-CSRFToken", &alice.csrf)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.expect("body");
+    assert!(text.contains("boundary is longer than 70"), "{text}");
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+}
