@@ -27,6 +27,12 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+/// The most a connection buffers, each way. hyper's default (about 400
+/// KiB) let a download the client stopped reading hold that much of the
+/// file in memory per connection; the file is read in 64 KiB chunks, so
+/// one chunk in flight keeps a download at full speed.
+const CONNECTION_BUFFER: usize = 64 * 1024;
+
 /// Seconds a client has to send a request's headers.
 pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
 /// Seconds open connections get to finish after shutdown starts.
@@ -65,6 +71,7 @@ pub async fn serve(
                 request
             });
         let connection = http1::Builder::new()
+            .max_buf_size(CONNECTION_BUFFER)
             .timer(TokioTimer::new())
             .header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS))
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
