@@ -353,7 +353,7 @@ async fn first_run_setup_link_creates_the_admin_once() {
 
 /// Runs `sql` on the test's database itself (below the store), answering
 /// the first column of each row as text.
-async fn raw_sql(app: &TestApp, sql: &str) -> Vec<String> {
+pub(crate) async fn raw_sql(app: &TestApp, sql: &str) -> Vec<String> {
     use conversate::config::DatabaseUrl;
     use sqlx::Row;
     let sql = sqlx::AssertSqlSafe(sql.to_owned());

@@ -198,3 +198,28 @@ async fn a_logout_leaves_the_users_other_sessions_streams_open() {
     let m = stream.next_of("message").await;
     assert_eq!(m.data["content"], "<p>for the laptop</p>\n");
 }
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_runs_out() {
+    // No cache, so the stream opens with the shortened lifetime below.
+    let app = TestApp::start_with(|c| c.cache_ms = 0).await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+    let soon = conversate::domain::now() + 3;
+    crate::auth::raw_sql(
+        &app,
+        &format!("UPDATE sessions SET expires = {soon} RETURNING id"),
+    )
+    .await;
+    // On SQLite the server notices this outside commit and re-checks open
+    // streams; let that pass first, so the stream has to end by its timer.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut stream = watching(&bob).await;
+    let started = std::time::Instant::now();
+    stream.expect_end().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "ended when the session ran out, not at a later heartbeat: {:?}",
+        started.elapsed()
+    );
+}
