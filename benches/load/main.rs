@@ -27,6 +27,7 @@ mod report;
 mod sends;
 mod server;
 mod sse_memory;
+mod stalled;
 mod startup;
 mod stats;
 
@@ -127,6 +128,8 @@ struct Params {
     cold_runs: usize,
     concurrency: Vec<usize>,
     senders: usize,
+    /// Downloads that stop reading, for (g).
+    stalled: usize,
 }
 
 impl Params {
@@ -144,6 +147,7 @@ impl Params {
                 cold_runs: 3,
                 concurrency: vec![1, 16, 64],
                 senders: 16,
+                stalled: 10,
             }
         } else {
             Self {
@@ -158,6 +162,7 @@ impl Params {
                 cold_runs: 9,
                 concurrency: vec![1, 16, 64],
                 senders: 16,
+                stalled: 50,
             }
         }
     }
@@ -181,6 +186,7 @@ struct Results {
     rss_after_load_kib: u64,
     send_full: SendResult,
     send_normal: SendResult,
+    stalled: stalled::StalledResult,
     cold: Vec<Duration>,
 }
 
@@ -274,6 +280,10 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         server.check_alive()?;
     }
     r.rss_after_load_kib = server.rss_kib()?;
+    progress(t, &format!("(g) {} downloads that stop reading", p.stalled));
+    let (mut fresh, _) = start_server(&dir, &[], "server-stalled.log").await?;
+    r.stalled = stalled::stalled_downloads(&fresh, &auths[0], p.stalled).await?;
+    fresh.terminate().await?;
     for &n in &p.fanout {
         // Fresh processes (the sessions live in the database), so that memory
         // freed by earlier steps and reused here does not hide the growth.

@@ -13,7 +13,7 @@ use crate::process::cores;
 use crate::server::Seeded;
 use crate::stats::{at, median, mib, ms, rate_at, thousands};
 use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
-use crate::{fanout, history, polls, sends, sse_memory, startup};
+use crate::{fanout, history, polls, sends, sse_memory, stalled, startup};
 
 /// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
 /// custom one to the temporary directory.
@@ -193,6 +193,7 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     history::section(&mut o, p, r);
     sse_memory::section(&mut o, r);
     startup::section(&mut o, p, r);
+    stalled::section(&mut o, r);
     o
 }
 
@@ -272,6 +273,12 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
         mib(r.idle_rss_kib),
         mib(r.ceiling_idle_rss_kib),
         verdict(r.idle_rss_kib < 30 * 1024)
+    );
+    let per_download = r.stalled.kib_per_download();
+    let _ = writeln!(
+        o,
+        "| (g) server memory per download whose client stopped reading | ≤ 256 KiB | {per_download:.0} KiB | | {} |",
+        verdict(per_download <= 256.0)
     );
     let _ = writeln!(
         o,
