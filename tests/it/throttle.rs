@@ -226,22 +226,7 @@ async fn trickled_answer(app: &TestApp, head: String, start: &[u8]) -> String {
     let mut socket = raw_connection(app).await;
     socket.write_all(head.as_bytes()).await.expect("write");
     socket.write_all(start).await.expect("write");
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    // The answer, then the end of the connection (or of our patience).
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Ok(n) = socket.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            answer.extend_from_slice(&buf[..n]);
-            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
-                break;
-            }
-        }
-    })
-    .await;
-    String::from_utf8_lossy(&answer).into_owned()
+    answer_of(&mut socket, Duration::from_secs(10)).await
 }
 
 #[tokio::test]
