@@ -85,10 +85,11 @@ impl MessageItem {
     }
 
     /// Marks what mentions `viewer`: the message, and the mention markup
-    /// naming them or everyone gets the class `cv-mention-me`.
+    /// naming them or everyone gets the class `cv-mention-me`. One's own
+    /// message (an own `@everyone`) never calls for one's attention.
     #[must_use]
     pub fn seen_by(mut self, viewer: &str) -> Self {
-        if !self.view.mentions.iter().any(|m| m == viewer) {
+        if self.view.user == viewer || !self.view.mentions.iter().any(|m| m == viewer) {
             return self;
         }
         self.mentions_me = true;

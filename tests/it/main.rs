@@ -10,6 +10,7 @@ mod catch_up;
 mod catch_up_mail;
 mod cli;
 mod cluster;
+mod cluster_catch_up;
 mod disk_full;
 mod events;
 mod faults;
