@@ -620,7 +620,8 @@
     li.dataset.time = String(m.time);
     li.dataset.user = m.user;
     if (m.user === C.username) li.classList.add('cv-mine');
-    if (mentionsMe(m)) li.classList.add('cv-mentions-me');
+    const own = m.user === C.username;
+    if (!own && mentionsMe(m)) li.classList.add('cv-mentions-me');
 
     const time = document.createElement('time');
     time.className = 'cv-time';
@@ -633,7 +634,7 @@
     const content = document.createElement('div');
     content.className = 'cv-content';
     content.innerHTML = m.content; // trusted: rendered and sanitised by the server
-    markMentions(content);
+    if (!own) markMentions(content);
 
     li.append(authorSpan(m.user), ' ', time, content);
     return li;
@@ -648,7 +649,8 @@
     });
   }
 
-  /** The reader's own mentions stand out (the server does the same on the rendered page). */
+  /** The reader's own mentions stand out (the server does the same on the rendered page); not in
+      the reader's own messages, which need no one's attention. */
   function markMentions(container) {
     container.querySelectorAll('.cv-mention[data-user]').forEach((span) => {
       const name = span.dataset.user.toLowerCase();
@@ -1681,7 +1683,7 @@
       state.last = Math.max(state.last, pk);
       if (!state.first || pk < state.first) state.first = pk;
       if (li.dataset.user === C.username) li.classList.add('cv-mine');
-      markMentions(li);
+      else markMentions(li);
       group(li);
     });
   }

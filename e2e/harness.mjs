@@ -70,14 +70,17 @@ process.on('exit', () => {
 
 /**
  * Starts a seeded server. `env` holds settings without the prefix, e.g. { POLL_MIN: 2000 }.
+ * `moreRooms`: further rooms ({ slug, title }) with the same members.
  * Resolves to { url, roomUrl, dataDir, users, output(), stop() }.
  */
-export async function startServer({ env = {}, users = DEFAULT_USERS, room = 'general', title = 'General' } = {}) {
+export async function startServer({ env = {}, users = DEFAULT_USERS, room = 'general', title = 'General', moreRooms = [] } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'conversate-e2e-'));
   try {
     for (const user of users) await runCli(dataDir, ['user', 'add', user, '--password-stdin'], passwordOf(user) + '\n');
-    await runCli(dataDir, ['room', 'add', room, '--title', title]);
-    for (const user of users) await runCli(dataDir, ['room', 'add-member', room, user, '--colour', colourOf(users, user)]);
+    for (const r of [{ slug: room, title }, ...moreRooms]) {
+      await runCli(dataDir, ['room', 'add', r.slug, '--title', r.title]);
+      for (const user of users) await runCli(dataDir, ['room', 'add-member', r.slug, user, '--colour', colourOf(users, user)]);
+    }
   } catch (e) {
     await rm(dataDir, { recursive: true, force: true });
     throw e;
@@ -226,8 +229,11 @@ export class Watcher {
   }
 }
 
-/** A logged-in browser context for `user`, watched by `watcher`. */
-export async function userContext(browser, server, user, { watcher, label = user, allow, javaScriptEnabled = true, forcePoll = false, viewport, setup } = {}) {
+/**
+ * A logged-in browser context for `user`, watched by `watcher`. It ends on the room page, or
+ * with `landing: 'index'` on the list of rooms (without having opened any room).
+ */
+export async function userContext(browser, server, user, { watcher, label = user, allow, javaScriptEnabled = true, forcePoll = false, viewport, setup, landing = 'room' } = {}) {
   const context = await browser.newContext({ javaScriptEnabled, viewport: viewport ?? { width: 1100, height: 800 } });
   context.setDefaultTimeout(10000);
   context.setDefaultNavigationTimeout(15000);
@@ -241,7 +247,7 @@ export async function userContext(browser, server, user, { watcher, label = user
   const requests = new RequestLog(context);
   if (setup) await setup(context);
   const page = await context.newPage();
-  await login(page, server, user);
+  await login(page, server, user, passwordOf(user), landing === 'index' ? server.url : server.roomUrl);
   return { context, page, requests };
 }
 
@@ -274,15 +280,15 @@ export class RequestLog {
   }
 }
 
-/** Logs in through the login form; ends on the room page (the login page's `next`). */
-export async function login(page, server, user, password = passwordOf(user)) {
-  await page.goto(server.roomUrl);
-  // Logged out, the room sends us to the login form.
+/** Logs in through the login form; ends on `target` (the room page by default; the login page's `next`). */
+export async function login(page, server, user, password = passwordOf(user), target = server.roomUrl) {
+  await page.goto(target);
+  // Logged out, the page sends us to the login form.
   await page.waitForURL((u) => u.pathname.endsWith('/login/'));
   await page.fill('input[name="username"]', user);
   await page.fill('input[name="password"]', password);
   await Promise.all([
-    page.waitForURL((u) => u.href === server.roomUrl),
+    page.waitForURL((u) => u.href === target),
     page.getByRole('button', { name: 'Log in' }).click(),
   ]);
 }
