@@ -263,7 +263,9 @@
     readAt: 0,
     readTimer: null,
     anchored: false, // the view holds the "New messages" divider at its top: no jumping to the end
-    dividerMoved: false, // since the window lost focus, the divider marks the first message missed
+    // The divider marks news the reader has not come back to yet (the page was opened in the
+    // background, or messages came while the window had no focus); it moves only once they have.
+    dividerFresh: false,
     typers: new Map(), // username -> when their "typing" runs out (Date.now())
     typingTimer: null,
     typingSentAt: 0,
@@ -870,8 +872,8 @@
     if (!fromOthers.length || document.hasFocus()) return;
     state.unread += fromOthers.length;
     showTitle();
-    if (!state.dividerMoved) {
-      state.dividerMoved = true;
+    if (!state.dividerFresh) {
+      state.dividerFresh = true;
       placeDivider(fromOthers[0].li);
     }
   }
@@ -964,7 +966,7 @@
     const onFocusChange = () => {
       if (document.hasFocus()) {
         stopFlash();
-        state.dividerMoved = false; // the next absence gets its own divider
+        state.dividerFresh = false; // the next absence gets its own divider
         noteShown();
       }
       schedulePresence();
@@ -1705,7 +1707,12 @@
 
     setupLayout();
     // With unread messages the page opens at the "New messages" divider, not at the end.
-    scrollToDivider();
+    if (scrollToDivider() && !document.hasFocus()) {
+      // Opened in the background: the tab says how much is new until the reader comes.
+      state.dividerFresh = true;
+      state.unread = Math.max(0, num(C.unread, 0));
+      showTitle();
+    }
     setupSideToggle();
     setupTimer();
     setupMentions(); // before setupForm: its keys go first

@@ -687,6 +687,75 @@ e2e('10. live mentions are marked for the one mentioned', async (t) => {
   watcher.assertClean(assert);
 });
 
+e2e('10b. browser alerts follow the notification level; the tab title counts what came while away', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { IDLE_AT: 1 } }); // idle at once: alerts are due whenever unfocused
+  const alice = await open('alice');
+  const bob = await open('bob', {
+    contextOptions: { reducedMotion: 'reduce' },
+    // Notifications are recorded instead of shown, and the window's focus is ours to set.
+    setup: (context) => context.addInitScript(() => {
+      window.__notes = [];
+      window.__focus = true;
+      class RecordedNotification {
+        constructor(title, options) { window.__notes.push((options && options.body) || title); }
+        addEventListener() {}
+        close() {}
+      }
+      RecordedNotification.permission = 'granted';
+      RecordedNotification.requestPermission = () => Promise.resolve('granted');
+      window.Notification = RecordedNotification;
+      Document.prototype.hasFocus = function hasFocus() { return window.__focus; };
+    }),
+  });
+  const page = bob.page;
+  // Save the level "mentions" with the settings form (a plain form: the page reloads).
+  assert.equal(await page.inputValue('#cv-notify'), 'all', 'the level is "all" by default');
+  await page.selectOption('#cv-notify', 'mentions');
+  await Promise.all([page.waitForNavigation(), page.click('#cv-settings button[type="submit"]')]);
+  assert.equal(await page.inputValue('#cv-notify'), 'mentions', 'the level was saved');
+  assert.equal(await page.evaluate(() => window.CONVERSATE.notify), 'mentions');
+  await Promise.all([waitForTransport(alice.page, 'sse'), waitForTransport(page, 'sse')]);
+  await recordArrivals(page);
+  const title = await page.title();
+
+  // Bob leaves the window.
+  await page.evaluate(() => { window.__focus = false; window.dispatchEvent(new Event('blur')); });
+  const plain = unique('just chatting');
+  const mention = unique('@bob look at this');
+  await postViaApi(alice.page, [plain, mention]);
+  await arrivalOf(page, mention, 5000);
+  await page.waitForTimeout(200);
+  assert.deepEqual(await page.evaluate(() => window.__notes), [`alice: ${mention}`], 'at "mentions", only the mention alerts');
+  // The tab counts both; with reduced motion it does not flash.
+  const samples = [];
+  for (let i = 0; i < 6; i++) {
+    samples.push(await page.title());
+    await page.waitForTimeout(400);
+  }
+  assert.deepEqual([...new Set(samples)], [`(2) ${title}`], 'a steady "(2) Room" title');
+  // The divider now marks the first message bob missed.
+  assert.equal(await page.evaluate(() => document.getElementById('cv-unread')?.nextElementSibling?.querySelector('.cv-content')?.textContent.trim()), plain,
+    'the "New messages" divider is before the first message that came while away');
+
+  // "none" (chosen, not yet saved: the page follows the form) alerts nothing; "all" everything.
+  await page.selectOption('#cv-notify', 'none');
+  const quiet = unique('@bob are you there');
+  await postViaApi(alice.page, [quiet]);
+  await arrivalOf(page, quiet, 5000);
+  await page.selectOption('#cv-notify', 'all');
+  const loud = unique('anyone?');
+  await postViaApi(alice.page, [loud]);
+  await arrivalOf(page, loud, 5000);
+  await page.waitForTimeout(200);
+  assert.deepEqual(await page.evaluate(() => window.__notes), [`alice: ${mention}`, `alice: ${loud}`], '"none" alerted nothing, "all" alerted');
+  assert.equal(await page.title(), `(4) ${title}`);
+
+  // Back at the window: the title is plain again.
+  await page.evaluate(() => { window.__focus = true; window.dispatchEvent(new Event('focus')); });
+  await page.waitForFunction((t) => document.title === t, title, { timeout: 2000 });
+  watcher.assertClean(assert);
+});
+
 e2e('11. @-suggestions in the composer: keyboard, Escape and mouse', async (t) => {
   const { watcher, open } = await setUp(t, { users: ['alice', 'bob', 'bonnie'] });
   const alice = await open('alice');

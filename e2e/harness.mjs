@@ -233,8 +233,8 @@ export class Watcher {
  * A logged-in browser context for `user`, watched by `watcher`. It ends on the room page, or
  * with `landing: 'index'` on the list of rooms (without having opened any room).
  */
-export async function userContext(browser, server, user, { watcher, label = user, allow, javaScriptEnabled = true, forcePoll = false, viewport, setup, landing = 'room' } = {}) {
-  const context = await browser.newContext({ javaScriptEnabled, viewport: viewport ?? { width: 1100, height: 800 } });
+export async function userContext(browser, server, user, { watcher, label = user, allow, javaScriptEnabled = true, forcePoll = false, viewport, setup, landing = 'room', contextOptions = {} } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled, viewport: viewport ?? { width: 1100, height: 800 }, ...contextOptions });
   context.setDefaultTimeout(10000);
   context.setDefaultNavigationTimeout(15000);
   if (watcher) await watcher.attach(context, label, { allow });
