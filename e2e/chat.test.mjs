@@ -632,12 +632,14 @@ async function catchUpScenario(t, { javaScriptEnabled }) {
     assert.ok(at.offset < 60, `the divider is at the top of the view (${at.offset} px below it)`);
     assert.ok(at.lastBelow, 'the newest message is further down: the view did not jump to the end');
     assert.equal(await page.locator('#cv-typing').count(), 1, 'the typing line exists with the script');
-    // Reading to the end moves the read cursor: the index has nothing unread afterwards.
-    const read = page.waitForResponse((r) => r.url().endsWith('/api/read/') && r.request().postData()?.includes(`last=${pks[29]}`), { timeout: 8000 });
-    await page.evaluate(() => { const c = document.getElementById('cv-conversation'); c.scrollTop = c.scrollHeight; });
-    const answer = await (await read).json();
-    assert.equal(answer.success, true);
-    assert.equal(answer.last_read, pks[29], 'the cursor is at the newest message');
+    // A jump to a mention lands on it.
+    await summary.locator('a.cv-jump-mention').last().click();
+    const target = mentionLinks.at(-1).slice(1);
+    await page.waitForFunction((id) => {
+      const view = document.getElementById('cv-conversation').getBoundingClientRect();
+      const m = document.getElementById(id).getBoundingClientRect();
+      return m.top >= view.top - 1 && m.bottom <= view.bottom + 1;
+    }, target, { timeout: 3000 });
   } else {
     assert.equal(await page.locator('#cv-typing').count(), 0, 'no typing line without JavaScript');
     assert.equal(await page.getAttribute('#conversate', 'data-transport'), null, 'no script ran');
@@ -841,34 +843,58 @@ e2e('12. the typing indicator comes over the event stream and goes away', async 
   watcher.assertClean(assert);
 });
 
-e2e('13. the index updates its counts and the tab title without reload', async (t) => {
+e2e('13. the index follows reading elsewhere: counts, marker and title without reload', async (t) => {
   const { watcher, open } = await setUp(t, { moreRooms: [{ slug: 'archive', title: 'Archive' }] });
   const alice = await open('alice');
   await waitForTransport(alice.page, 'sse');
+  // Bob has the index in one tab and the room in another; the room's window focus is ours to set.
   const bob = await open('bob', {
     landing: 'index',
-    setup: (context) => context.addInitScript(() => localStorage.setItem('conversate.roomsPoll', '1000')),
+    setup: (context) => context.addInitScript(() => {
+      try { localStorage.setItem('conversate.roomsPoll', '1000'); } catch (e) { /* about:blank */ }
+      window.__focus = true;
+      Document.prototype.hasFocus = function hasFocus() { return window.__focus; };
+    }),
   });
-  const page = bob.page;
-  await page.evaluate(() => { window.__sameDocument = true; });
-  assert.equal((await roomEntry(page, 'general')).count, 0, 'nothing unread yet');
-  assert.match(await page.title(), /^Rooms\b/);
+  const index = bob.page;
+  await index.evaluate(() => { window.__sameDocument = true; });
+  assert.equal((await roomEntry(index, 'general')).count, 0, 'nothing unread yet');
+  assert.match(await index.title(), /^Rooms\b/);
+  const room = await bob.context.newPage();
+  current.pages.push(['bob-room', room]);
+  await room.goto(current.server.roomUrl);
+  await waitForTransport(room, 'sse');
+  await room.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'));
+  await recordArrivals(room);
+  await room.evaluate(() => { window.__focus = false; window.dispatchEvent(new Event('blur')); });
 
   await postViaApi(alice.page, ['one', 'two @bob', 'three']);
-  await page.waitForFunction(() => document.querySelector('#cv-room-list li[data-slug="general"] .cv-unread-count'), null, { timeout: 5000 });
-  let entry = await roomEntry(page, 'general');
-  assert.equal(entry.count, 3, 'three unread');
+  await index.waitForFunction(() => document.querySelector('#cv-room-list li[data-slug="general"] .cv-unread-count'), null, { timeout: 5000 });
+  let entry = await roomEntry(index, 'general');
+  assert.equal(entry.count, 3, 'three unread, although the room is open in another tab (without focus)');
   assert.match(entry.countSaid, /^3 unread$/);
   assert.ok(entry.marker, 'the mention marker appeared');
-  await page.waitForFunction(() => /^\(3\) Rooms\b/.test(document.title), null, { timeout: 3000 });
-  assert.deepEqual(await roomOrder(page), ['general', 'archive'], 'the room with news comes first');
+  await index.waitForFunction(() => /^\(3\) Rooms\b/.test(document.title), null, { timeout: 3000 });
+  assert.deepEqual(await roomOrder(index), ['general', 'archive'], 'the room with news comes first');
 
-  await postViaApi(alice.page, ['four', 'five']);
-  await page.waitForFunction(() => document.querySelector('#cv-room-list li[data-slug="general"]').dataset.unread === '5', null, { timeout: 5000 });
-  entry = await roomEntry(page, 'general');
-  assert.equal(entry.count, 5);
-  await page.waitForFunction(() => /^\(5\) Rooms\b/.test(document.title), null, { timeout: 3000 });
-  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
-  assert.ok(bob.requests.count('/api/rooms/') >= 2, 'the index asked api/rooms/');
+  const [, newest] = await postViaApi(alice.page, ['four', 'five']);
+  await index.waitForFunction(() => document.querySelector('#cv-room-list li[data-slug="general"]').dataset.unread === '5', null, { timeout: 5000 });
+  assert.equal((await roomEntry(index, 'general')).count, 5);
+  await index.waitForFunction(() => /^\(5\) Rooms\b/.test(document.title), null, { timeout: 3000 });
+  await arrivalOf(room, 'five', 3000);
+  assert.equal(bob.requests.count('/api/read/'), 0, 'the room without focus reported nothing read');
+
+  // Bob looks at the room: it reports what it shows as read, and the index follows.
+  const read = room.waitForResponse((r) => r.url().endsWith('/api/read/'), { timeout: 5000 });
+  await room.evaluate(() => { window.__focus = true; window.dispatchEvent(new Event('focus')); });
+  const answer = await (await read).json();
+  assert.equal(answer.last_read, newest, 'read up to the newest message');
+  await index.waitForFunction(() => !document.querySelector('#cv-room-list li[data-slug="general"] .cv-unread-count'), null, { timeout: 5000 });
+  entry = await roomEntry(index, 'general');
+  assert.equal(entry.unread, 0);
+  assert.equal(entry.marker, false, 'the marker went away');
+  await index.waitForFunction(() => /^Rooms\b/.test(document.title), null, { timeout: 3000 });
+  assert.equal(await index.evaluate(() => window.__sameDocument), true, 'the index was not reloaded');
+  assert.ok(bob.requests.count('/api/rooms/') >= 3, 'the index asked api/rooms/');
   watcher.assertClean(assert);
 });

@@ -8,7 +8,7 @@
 //   shownMessages(): small browser helpers.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -243,12 +243,27 @@ export async function userContext(browser, server, user, { watcher, label = user
       try { localStorage.setItem('conversate.transport', 'poll'); } catch (e) { /* storage disabled */ }
     });
   }
+  if (process.env.E2E_ASSETS_DIR) await serveLocalAssets(context, process.env.E2E_ASSETS_DIR);
   // Every request of the context by API path, e.g. requests.count('/api/poll/').
   const requests = new RequestLog(context);
   if (setup) await setup(context);
   const page = await context.newPage();
   await login(page, server, user, passwordOf(user), landing === 'index' ? server.url : server.roomUrl);
   return { context, page, requests };
+}
+
+/**
+ * `E2E_ASSETS_DIR=../assets`: the script and stylesheet come from that folder instead of the
+ * server (a debug binary reads its assets from the folder it was built in), so client changes
+ * can be tried against a binary built elsewhere.
+ */
+async function serveLocalAssets(context, dir) {
+  const types = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+  await context.route((url) => /\/assets\/conversate\.(js|css)$/.test(url.pathname), async (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop();
+    const body = await readFile(path.resolve(here, dir, name));
+    await route.fulfill({ status: 200, body, headers: { 'Content-Type': types[name.split('.').pop()], 'Cache-Control': 'no-store' } });
+  });
 }
 
 const apiPath = (url) => {
