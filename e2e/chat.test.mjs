@@ -13,6 +13,7 @@ import {
   arrivalOf,
   launchBrowser,
   postViaApi,
+  readUpTo,
   recordArrivals,
   sendViaInput,
   shownMessages,
@@ -212,8 +213,12 @@ e2e('3. older history loads on demand', async (t) => {
   const pks = await postViaApi(alice.page, texts);
   assert.equal(pks.length, 25);
 
+  // Bob has read them all (else the page would start at his first unread message, test 9a).
   const bob = await open('bob');
   const page = bob.page;
+  await readUpTo(page, pks.at(-1));
+  await page.reload();
+  await waitForTransport(page, 'sse');
   const older = page.locator('#cv-older');
   const roomUrl = page.url();
   let shown = await shownMessages(page);
@@ -287,7 +292,13 @@ e2e('5. without JavaScript: log in, read, send through the plain form', async (t
   const bob = await open('bob', { javaScriptEnabled: false, label: 'bob (no JS)' });
   const page = bob.page;
   assert.equal(await page.getAttribute('#conversate', 'data-transport'), null, 'no script ran');
-  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(2), 'reads the newest page');
+  // More than a page is unread: the page starts at the first unread message, and links on.
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(0, 10), 'reads from the first unread message');
+  await Promise.all([page.waitForNavigation(), page.click('a#cv-newer')]);
+  assert.match(page.url(), /\?after=\d+$/);
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(10), 'the newer messages');
+  await page.goto(current.server.roomUrl);
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(2), 'all read: the room shows the newest page');
 
   const text = unique('sent without JavaScript');
   await page.fill('#cv-input', text);

@@ -364,6 +364,18 @@ export async function postViaApi(page, contents) {
   }, contents);
 }
 
+/** Moves the user's read cursor (`api/read/`) from a logged-in room page; resolves to the answer. */
+export async function readUpTo(page, last) {
+  return page.evaluate(async (pk) => {
+    const C = window.CONVERSATE;
+    const body = new URLSearchParams({ last: String(pk), csrfmiddlewaretoken: C.csrfToken });
+    const res = await fetch(C.apiRead, { method: 'POST', body, headers: { Accept: 'application/json', 'X-CSRFToken': C.csrfToken } });
+    const data = await res.json().catch(() => null);
+    if (!res.ok || !data || !data.success) throw new Error(`read failed (${res.status}): ${JSON.stringify(data)}`);
+    return data;
+  }, last);
+}
+
 /** The pks and texts of the messages shown, in page order. */
 export function shownMessages(page) {
   return page.$$eval('#cv-messages li.cv-message', (items) =>
