@@ -666,6 +666,33 @@ e2e('9a. catch-up: the index counts, the room opens at the divider with a summar
 
 e2e('9b. catch-up without JavaScript: the same counts, divider and summary', (t) => catchUpScenario(t, { javaScriptEnabled: false }));
 
+e2e('9c. more unread than a page: the script fetches the rest quietly and drops the no-JS link', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { PAGE_SIZE: 10 } });
+  const alice = await open('alice');
+  const texts = Array.from({ length: 25 }, (_, i) => `unread ${String(i + 1).padStart(2, '0')}`);
+  const pks = await postViaApi(alice.page, texts);
+
+  const bob = await open('bob');
+  const page = bob.page;
+  await waitForTransport(page, 'sse');
+  assert.equal(await page.locator('#cv-newer').count(), 0, 'the "Newer messages" link is gone');
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), texts, 'the page starts at the first unread message and has the rest too');
+  assert.equal(await page.evaluate(() => document.getElementById('cv-unread')?.nextElementSibling?.dataset.pk), String(pks[0]));
+  const at = await page.evaluate(() => {
+    const view = document.getElementById('cv-conversation').getBoundingClientRect();
+    return document.getElementById('cv-unread').getBoundingClientRect().top - view.top;
+  });
+  assert.ok(at >= 0 && at < 60, `the view stays at the divider (${at} px below the top)`);
+  assert.equal((await page.textContent('#cv-announce')).trim(), '', 'old news is not announced');
+  assert.match(await page.title(), /^General\b/, 'nor counted in the title');
+
+  // A live message still arrives at the end.
+  const live = unique('and now live');
+  await sendViaInput(alice.page, live);
+  await page.waitForFunction((t) => document.querySelector('#cv-messages li.cv-message:last-child .cv-content')?.textContent.trim() === t, live);
+  watcher.assertClean(assert);
+});
+
 e2e('10. live mentions are marked for the one mentioned', async (t) => {
   const { watcher, open } = await setUp(t, { users: ['alice', 'bob', 'carol'] });
   const alice = await open('alice');
