@@ -58,10 +58,11 @@
     return span;
   }
 
-  /** The marker: `@` on screen, "mentions you" to a screen reader. */
-  function mentionBadge() {
+  /** The marker: `@` on screen, "mentions you" to a screen reader, the number as a tooltip. */
+  function mentionBadge(n) {
     const span = document.createElement('span');
     span.className = 'cv-mention-marker';
+    span.title = n === 1 ? '1 mention of you' : n + ' mentions of you';
     const sign = document.createElement('span');
     sign.setAttribute('aria-hidden', 'true');
     sign.textContent = '@';
@@ -80,7 +81,11 @@
       return;
     }
     // Unchanged: leave the server's node (and its words) alone.
-    if (old && (cls === 'cv-mention-marker' || parseInt(old.textContent, 10) === parseInt(made.textContent, 10))) return;
+    if (old && cls === 'cv-mention-marker') {
+      old.title = made.title;
+      return;
+    }
+    if (old && parseInt(old.textContent, 10) === parseInt(made.textContent, 10)) return;
     if (old) old.replaceWith(made);
     else {
       const link = li.querySelector('.cv-room-link');
@@ -123,7 +128,7 @@
       if (room.last_id !== undefined) li.dataset.lastId = String(room.last_id);
       li.classList.toggle('cv-room-news', unread > 0);
       setBadge(li, 'cv-unread-count', unread ? unreadBadge(unread) : null);
-      setBadge(li, 'cv-mention-marker', mentions ? mentionBadge() : null);
+      setBadge(li, 'cv-mention-marker', mentions ? mentionBadge(mentions) : null);
       order.push(li);
     }
     // Rooms the answer does not list (an administrator sees every room) keep their place after them.
@@ -1016,7 +1021,8 @@
     state.readPending = last;
     api(C.apiRead, { last })
       .then((data) => {
-        state.readSent = Math.max(state.readSent, num(data.last_read, last));
+        // Told once is enough, also where the cursor cannot move (an administrator visiting).
+        state.readSent = Math.max(state.readSent, last, num(data.last_read, 0));
       }, (e) => {
         if (e.status === 401) fatal(e);
       })
