@@ -1103,6 +1103,8 @@
     box.setAttribute('aria-label', 'Mention someone');
     box.hidden = true;
     el.form.append(box);
+    // An editable combobox (ARIA 1.2), as aria-expanded needs: a text field with suggestions.
+    input.setAttribute('role', 'combobox');
     input.setAttribute('aria-autocomplete', 'list');
     input.setAttribute('aria-haspopup', 'listbox');
     input.setAttribute('aria-controls', box.id);
