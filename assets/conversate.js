@@ -8,12 +8,15 @@
  * and what it does with them in docs/rules.md (Live client).
  */
 
-/* ---------- the index: unread counts without reload ----------
+/* ---------- unread counts without reload: the index, and other rooms seen from a room ----------
  *
  * `#cv-room-list[data-api-rooms]` holds one `li.cv-room[data-slug]` per room. Every ~15 s, and
  * when the tab becomes visible again, the script asks `GET api/rooms/` and updates each room's
  * count (`.cv-unread-count`), its mention marker (`.cv-mention-marker`), the order (rooms with
  * news first, as the server sends them) and the tab title, `(N) Rooms`.
+ * On a room page (its data's `apiRooms`) the same answer puts the unread count of the other
+ * rooms, and a marker when one of them mentions the reader, beside the side panel's link to
+ * all rooms.
  * `localStorage['conversate.roomsPoll']` (milliseconds, at least 500) sets another interval;
  * the browser tests use it.
  */
@@ -21,8 +24,20 @@
   'use strict';
 
   const list = document.getElementById('cv-room-list');
-  const url = list && list.dataset.apiRooms;
-  if (!url) return;
+  let url = list && list.dataset.apiRooms;
+  let roomUrl = null; // on a room page: its address, to leave it out of "elsewhere"
+  if (!url) {
+    const dataEl = document.getElementById('conversate-data');
+    let data = null;
+    try {
+      data = dataEl ? JSON.parse(dataEl.textContent) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (!data || typeof data.apiRooms !== 'string' || data.live === false) return;
+    url = data.apiRooms;
+    roomUrl = String(data.apiPoll || '').replace(/api\/poll\/$/, '');
+  }
 
   const DEFAULT_INTERVAL = 15000;
   const MAX_BACKOFF = 300000;
@@ -37,6 +52,8 @@
   const originalTitle = document.title.replace(/^\(\d+\) /, '');
   // Room links are `<prefix><slug>/`; the API lives at `<prefix>api/rooms/`.
   const prefix = url.replace(/api\/rooms\/?$/, '');
+  const allRooms = list ? null : Array.from(document.querySelectorAll('#cv-side a[href]')).find((a) => a.getAttribute('href') === prefix);
+  if (!list && !allRooms) return;
   let timer = null;
   let failures = 0;
   let inFlight = false;
@@ -48,18 +65,18 @@
   };
 
   /** The count: `14` on screen, "14 unread" to a screen reader. */
-  function unreadBadge(n) {
+  function unreadBadge(n, said = ' unread') {
     const span = document.createElement('span');
     span.className = 'cv-unread-count';
     const words = document.createElement('span');
     words.className = 'cv-visually-hidden';
-    words.textContent = ' unread';
+    words.textContent = said;
     span.append(String(n), words);
     return span;
   }
 
   /** The marker: `@` on screen, "mentions you" to a screen reader, the number as a tooltip. */
-  function mentionBadge(n) {
+  function mentionBadge(n, said = 'mentions you') {
     const span = document.createElement('span');
     span.className = 'cv-mention-marker';
     span.title = n === 1 ? '1 mention of you' : n + ' mentions of you';
@@ -68,14 +85,14 @@
     sign.textContent = '@';
     const words = document.createElement('span');
     words.className = 'cv-visually-hidden';
-    words.textContent = 'mentions you';
+    words.textContent = said;
     span.append(sign, words);
     return span;
   }
 
-  /** Puts `badge` in `li` in place of any `.cls` there, or removes it (badge null). */
-  function setBadge(li, cls, made) {
-    const old = li.querySelector('.' + cls);
+  /** Puts `made` in `holder` (after `link`) in place of any `.cls` there, or removes it (null). */
+  function setBadge(holder, link, cls, made) {
+    const old = holder.querySelector('.' + cls);
     if (!made) {
       if (old) old.remove();
       return;
@@ -88,11 +105,10 @@
     if (old && parseInt(old.textContent, 10) === parseInt(made.textContent, 10)) return;
     if (old) old.replaceWith(made);
     else {
-      const link = li.querySelector('.cv-room-link');
-      // Count first, then the marker, right after the room's name.
-      const after = cls === 'cv-mention-marker' ? li.querySelector('.cv-unread-count') || link : link;
+      // Count first, then the marker, right after the link.
+      const after = cls === 'cv-mention-marker' ? holder.querySelector('.cv-unread-count') || link : link;
       if (after) after.after(' ', made);
-      else li.append(' ', made);
+      else holder.append(' ', made);
     }
   }
 
@@ -108,7 +124,26 @@
     return li;
   }
 
+  /** On a room page: what is new in the other rooms, beside the link to all of them. */
+  function applyElsewhere(rooms) {
+    let unread = 0;
+    let mentions = 0;
+    for (const room of rooms) {
+      if (!room || typeof room.slug !== 'string' || prefix + room.slug + '/' === roomUrl) continue;
+      unread += count(room.unread);
+      mentions += count(room.mentions);
+    }
+    const holder = allRooms.parentElement;
+    holder.classList.add('cv-elsewhere');
+    setBadge(holder, allRooms, 'cv-unread-count', unread ? unreadBadge(unread, ' unread in other rooms') : null);
+    setBadge(holder, allRooms, 'cv-mention-marker', mentions ? mentionBadge(mentions, 'mentions you in another room') : null);
+  }
+
   function apply(rooms) {
+    if (!list) {
+      applyElsewhere(rooms);
+      return;
+    }
     const items = new Map();
     list.querySelectorAll('li[data-slug]').forEach((li) => items.set(li.dataset.slug, li));
     let total = 0;
@@ -127,8 +162,9 @@
       li.dataset.mentions = String(mentions);
       if (room.last_id !== undefined) li.dataset.lastId = String(room.last_id);
       li.classList.toggle('cv-room-news', unread > 0);
-      setBadge(li, 'cv-unread-count', unread ? unreadBadge(unread) : null);
-      setBadge(li, 'cv-mention-marker', mentions ? mentionBadge(mentions) : null);
+      const link = li.querySelector('.cv-room-link');
+      setBadge(li, link, 'cv-unread-count', unread ? unreadBadge(unread) : null);
+      setBadge(li, link, 'cv-mention-marker', mentions ? mentionBadge(mentions) : null);
       order.push(li);
     }
     // Rooms the answer does not list (an administrator sees every room) keep their place after them.
@@ -175,10 +211,15 @@
     if (document.visibilityState === 'visible') refresh();
   });
   window.addEventListener('pageshow', (e) => { if (e.persisted) refresh(); });
-  // The page was rendered with the counts; the first check follows after one interval.
-  const rendered = Array.from(list.querySelectorAll('li[data-slug]')).reduce((n, li) => n + count(li.dataset.unread), 0);
-  if (rendered) document.title = '(' + rendered + ') ' + originalTitle;
-  timer = setTimeout(refresh, interval);
+  if (list) {
+    // The page was rendered with the counts; the first check follows after one interval.
+    const rendered = Array.from(list.querySelectorAll('li[data-slug]')).reduce((n, li) => n + count(li.dataset.unread), 0);
+    if (rendered) document.title = '(' + rendered + ') ' + originalTitle;
+    timer = setTimeout(refresh, interval);
+  } else {
+    // A room page knows nothing of the others yet: ask soon, once the room itself is going.
+    timer = setTimeout(refresh, Math.min(interval, 2000));
+  }
 })();
 
 (function () {

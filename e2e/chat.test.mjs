@@ -936,3 +936,32 @@ e2e('13. the index follows reading elsewhere: counts, marker and title without r
   assert.ok(bob.requests.count('/api/rooms/') >= 3, 'the index asked api/rooms/');
   watcher.assertClean(assert);
 });
+
+e2e('13b. a room page shows what is new in the other rooms', async (t) => {
+  const { server, watcher, open } = await setUp(t, { moreRooms: [{ slug: 'archive', title: 'Archive' }] });
+  const alice = await open('alice');
+  const bob = await open('bob', {
+    setup: (context) => context.addInitScript(() => {
+      try { localStorage.setItem('conversate.roomsPoll', '1000'); } catch (e) { /* about:blank */ }
+    }),
+  });
+  await waitForTransport(bob.page, 'sse');
+  const badge = bob.page.locator('#cv-side a[href="/"] ~ .cv-unread-count');
+  // News in this room is not news elsewhere.
+  const here = unique('in general');
+  await postViaApi(alice.page, [here]);
+  await bob.page.waitForFunction((t) => [...document.querySelectorAll('.cv-content')].some((c) => c.textContent.trim() === t), here);
+  const asked = bob.requests.count('/api/rooms/');
+  const deadline = Date.now() + 5000;
+  while (bob.requests.count('/api/rooms/') < asked + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await badge.count(), 0, 'no count for messages in the room itself');
+
+  await alice.page.goto(`${server.url}archive/`);
+  await waitForTransport(alice.page, 'sse');
+  await postViaApi(alice.page, ['in the archive', 'and @bob, in the archive']);
+  await bob.page.waitForFunction(() => parseInt(document.querySelector('#cv-side a[href="/"] ~ .cv-unread-count')?.textContent, 10) === 2, null, { timeout: 5000 });
+  assert.match(await badge.textContent(), /2 unread in other rooms/);
+  assert.equal(await bob.page.locator('#cv-side a[href="/"] ~ .cv-mention-marker').count(), 1, 'and a mention marker');
+  assert.match(await bob.page.title(), /^General\b/, "the room's own title is left alone");
+  watcher.assertClean(assert);
+});
