@@ -3,6 +3,7 @@
 //! layer; the store maps rows onto them and the web layer renders them.
 
 use super::PresenceState;
+use super::notify::Level;
 
 /// An account.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct Member {
     pub colour: String,
     pub alert: bool,
     pub mail_alert: bool,
+    /// What the member wants to be notified of in this room.
+    pub notify: Level,
     pub presence: PresenceState,
 }
 
@@ -83,6 +86,53 @@ pub struct Message {
     /// The rendered HTML of `content` (without the attachment).
     pub html: String,
     pub file: Option<Attachment>,
+    /// The usernames the message mentions (`@everyone` expanded), sorted.
+    pub mentions: Vec<String>,
+}
+
+/// One room of a member's, with what is new there for them.
+#[derive(Debug, Clone)]
+pub struct RoomNews {
+    pub room: Room,
+    /// Messages after the member's read cursor.
+    pub unread: i64,
+    /// Of those, how many mention the member.
+    pub mentions: i64,
+    /// The newest message's id (0 when none) and time.
+    pub last_id: i64,
+    pub last_at: Option<i64>,
+}
+
+/// What a member missed in a room: the catch-up summary's facts.
+#[derive(Debug, Clone, Default)]
+pub struct Missed {
+    /// How many messages came after the read cursor.
+    pub count: i64,
+    /// Who wrote them, in order of their first message (of those scanned).
+    pub authors: Vec<String>,
+    /// How many carry a file (of those scanned).
+    pub files: i64,
+    /// Whether there were more messages than were scanned.
+    pub partial: bool,
+    /// The first missed message's id and time.
+    pub first_id: i64,
+    pub first_at: Option<i64>,
+    /// How many mention the member, and the first few of them.
+    pub mentions: i64,
+    pub mention_ids: Vec<i64>,
+}
+
+/// A notification decision as the member's notification page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotificationRecord {
+    pub at: i64,
+    pub room_slug: String,
+    pub room_title: String,
+    pub message_id: i64,
+    pub channel: String,
+    pub outcome: String,
+    pub until: Option<i64>,
+    pub reason: String,
 }
 
 /// An alert e-mail waiting in the outbox.

@@ -8,6 +8,8 @@ pub mod colour;
 pub mod duration_words;
 pub mod entities;
 pub mod file_name;
+pub mod mentions;
+pub mod notify;
 pub mod presence;
 pub mod render;
 pub mod slug;
@@ -16,7 +18,8 @@ pub mod username;
 
 pub use colour::Colour;
 pub use entities::{
-    Attachment, AuditEntry, Member, Message, OutboxItem, PresenceUpdate, Room, User,
+    Attachment, AuditEntry, Member, Message, Missed, NotificationRecord, OutboxItem,
+    PresenceUpdate, Room, RoomNews, User,
 };
 pub use presence::{PresenceState, PresenceStatus};
 pub use slug::RoomSlug;

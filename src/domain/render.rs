@@ -4,6 +4,8 @@
 
 use std::sync::LazyLock;
 
+use super::mentions::{self, Roster};
+
 /// Characters beyond which rendering refuses to nest: CommonMark parsers
 /// recurse on nesting, so a message of ten thousand `>` must not reach them.
 pub const MAX_NESTING: usize = 32;
@@ -26,6 +28,9 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .link_rel(Some("noopener noreferrer nofollow"))
         .set_tag_attribute_value("a", "target", "_blank")
         .add_tag_attributes("img", ["loading"])
+        // Mentions (see `mark_mentions`): the only spans the renderer makes.
+        .add_tag_attributes("span", ["data-user"])
+        .add_allowed_classes("span", ["cv-mention"])
         .url_relative(ammonia::UrlRelative::PassThrough);
     b
 });
@@ -37,6 +42,22 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// breaks (a chat line break is meant), and the output is sanitised.
 #[must_use]
 pub fn render_markdown(text: &str) -> String {
+    render_for(text, &Roster::default()).html
+}
+
+/// Message text rendered for a room, and who it mentions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    /// The usernames mentioned, `@everyone` expanded, sorted.
+    pub mentions: Vec<String>,
+}
+
+/// Like [`render_markdown`], with each `@name` of a member of `roster`
+/// (outside code and links) marked as
+/// `<span class="cv-mention" data-user="name">@name</span>`.
+#[must_use]
+pub fn render_for(text: &str, roster: &Roster) -> Rendered {
     let flattened = limit_nesting(text);
     let mut options = comrak::Options::default();
     options.extension.autolink = true;
@@ -44,8 +65,70 @@ pub fn render_markdown(text: &str) -> String {
     options.extension.shortcodes = true;
     options.render.escape = true;
     options.render.hardbreaks = true;
-    let html = comrak::markdown_to_html(&flattened, &options);
-    SANITISER.clean(&html).to_string()
+    let arena = comrak::Arena::new();
+    let root = comrak::parse_document(&arena, &flattened, &options);
+    let named = mark_mentions(&arena, root, roster);
+    let mut html = String::new();
+    // Writing into a String cannot fail.
+    let _ = comrak::html::format_document(root, &options, &mut html);
+    Rendered {
+        html: SANITISER.clean(&html).to_string(),
+        mentions: mentions::named(&named, roster),
+    }
+}
+
+/// Splits each text node around its mentions, the mention itself becoming
+/// raw markup built here from an escaped name; answers the names found.
+fn mark_mentions<'a, 'r>(
+    arena: &'a comrak::Arena<'a>,
+    root: comrak::nodes::Node<'a>,
+    roster: &'r Roster,
+) -> Vec<&'r str> {
+    use comrak::nodes::{Ast, NodeValue};
+    let mut named = Vec::new();
+    let texts: Vec<_> = root
+        .descendants()
+        .filter(|n| {
+            matches!(n.data.borrow().value, NodeValue::Text(_))
+                && !n
+                    .ancestors()
+                    .any(|a| matches!(a.data.borrow().value, NodeValue::Link(_)))
+        })
+        .collect();
+    for node in texts {
+        let text = match &node.data.borrow().value {
+            NodeValue::Text(t) => t.to_string(),
+            _ => continue,
+        };
+        let found = mentions::scan(&text, roster);
+        if found.is_empty() {
+            continue;
+        }
+        let start = node.data.borrow().sourcepos.start;
+        let piece = |value| {
+            arena.alloc(comrak::arena_tree::Node::new(std::cell::RefCell::new(
+                Ast::new(value, start),
+            )))
+        };
+        let mut at = 0;
+        for f in &found {
+            if f.start > at {
+                node.insert_before(piece(NodeValue::Text(text[at..f.start].to_owned().into())));
+            }
+            node.insert_before(piece(NodeValue::Raw(format!(
+                "<span class=\"cv-mention\" data-user=\"{}\">{}</span>",
+                escape(f.username),
+                escape(&text[f.start..f.end])
+            ))));
+            named.push(f.username);
+            at = f.end;
+        }
+        if at < text.len() {
+            node.insert_before(piece(NodeValue::Text(text[at..].to_owned().into())));
+        }
+        node.detach();
+    }
+    named
 }
 
 /// Renders a whole message: its text, then its attachment if any.
@@ -237,5 +320,36 @@ mod tests {
             ..file
         };
         assert!(render_message("", Some(&image)).contains("<img src=\"/r/file/1/\""));
+    }
+
+    #[test]
+    fn mentions_are_marked_outside_code_and_links() {
+        let roster = Roster::new(["bob", "ann"]);
+        let r = render_for(
+            "hi @Bob and @ann: `@bob` [@ann](https://example.com) **@bob**",
+            &roster,
+        );
+        assert_eq!(r.mentions, ["ann", "bob"]);
+        assert_eq!(
+            r.html,
+            "<p>hi <span class=\"cv-mention\" data-user=\"bob\">@Bob</span> and \
+             <span class=\"cv-mention\" data-user=\"ann\">@ann</span>: <code>@bob</code> \
+             <a href=\"https://example.com\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">@ann</a> \
+             <strong><span class=\"cv-mention\" data-user=\"bob\">@bob</span></strong></p>\n"
+        );
+        let everyone = render_for("@everyone <b>", &roster);
+        assert_eq!(everyone.mentions, ["ann", "bob"]);
+        assert!(everyone.html.contains("&lt;b&gt;"), "{}", everyone.html);
+        assert!(render_for("mail x@bob", &roster).mentions.is_empty());
+    }
+
+    #[test]
+    fn typed_markup_never_passes_for_a_mention() {
+        let r = render_for(
+            "<span class=\"cv-mention\" data-user=\"bob\">@x</span>",
+            &Roster::new(["bob"]),
+        );
+        assert!(r.mentions.is_empty());
+        assert!(!r.html.contains("<span"), "{}", r.html);
     }
 }

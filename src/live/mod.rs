@@ -71,6 +71,11 @@ pub enum RoomEvent {
     /// Events may have been missed (a cross-node link dropped): listeners
     /// re-read the store from their last id.
     Resync,
+    /// A member is typing (never stored; pages show it for a few seconds).
+    Typing {
+        user_id: i64,
+        username: std::sync::Arc<str>,
+    },
 }
 
 /// Carries events to the other nodes of a multi-node site.
@@ -177,7 +182,8 @@ impl Hub {
             RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
             RoomEvent::Presence { .. }
             | RoomEvent::AccessRevoked { .. }
-            | RoomEvent::SessionsEnded { .. } => {}
+            | RoomEvent::SessionsEnded { .. }
+            | RoomEvent::Typing { .. } => {}
         }
         let mut rooms = self
             .rooms

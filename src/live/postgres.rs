@@ -41,6 +41,7 @@ impl PgRelay {
             RoomEvent::AccessRevoked { user_id } => format!("r:{node}:{room_id}:{user_id}"),
             RoomEvent::SessionsEnded { user_id } => format!("s:{node}:{room_id}:{user_id}"),
             RoomEvent::Closed => format!("c:{node}:{room_id}"),
+            RoomEvent::Typing { user_id, .. } => format!("t:{node}:{room_id}:{user_id}"),
             RoomEvent::Resync => return None,
         })
     }
@@ -88,6 +89,11 @@ pub enum Notice {
     Closed {
         room_id: i64,
     },
+    /// A member is typing.
+    Typing {
+        room_id: i64,
+        user_id: i64,
+    },
     /// Notices may have been missed (the link was down): anything may have
     /// changed. Never sent between nodes; the listener says it itself.
     Resync,
@@ -110,6 +116,7 @@ pub fn decode(node: u64, payload: &str) -> Option<Notice> {
         ("r", Some(user_id)) => Some(Notice::Revoked { room_id, user_id }),
         ("s", Some(user_id)) => Some(Notice::SessionsEnded { user_id }),
         ("c", None) => Some(Notice::Closed { room_id }),
+        ("t", Some(user_id)) => Some(Notice::Typing { room_id, user_id }),
         _ => None,
     }
 }

@@ -89,6 +89,7 @@ mod tests {
             content: format!("message {seq}"),
             html: String::new(),
             file: None,
+            mentions: Vec::new(),
         })
     }
 

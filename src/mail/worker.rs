@@ -14,12 +14,15 @@ use super::{MailError, Mailer, Signer};
 use crate::config::Config;
 use crate::domain;
 use crate::domain::OutboxItem;
+use crate::domain::notify::{Channel, Decision, Level, Outcome as NotifyOutcome, reason};
 use crate::store::{Store, StoreError};
 
 /// How long a node holds a row it is sending.
 const CLAIM_SECS: i64 = 120;
 /// Longest wait between two attempts.
 const MAX_RETRY_SECS: i64 = 3_600;
+/// Seconds between trims of the notification record.
+const PRUNE_EVERY_TICKS: u64 = 300;
 
 /// What the worker needs.
 #[derive(Clone)]
@@ -64,16 +67,28 @@ impl AlertSender {
         Ok(count)
     }
 
-    /// Runs until `stop` flips, checking the outbox every second.
+    /// Runs until `stop` flips, checking the outbox every second (and
+    /// trimming the notification record every few minutes).
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
                 _ = tick.tick() => {
                     if let Err(e) = self.run_once().await {
                         tracing::warn!(error = %crate::error_chain(&e), "outbox check failed");
+                    }
+                    ticks += 1;
+                    if ticks % PRUNE_EVERY_TICKS == 1
+                        && let Err(e) = self
+                            .store
+                            .reading()
+                            .prune_notifications(crate::service::chat::NOTIFICATIONS_KEPT)
+                            .await
+                    {
+                        tracing::warn!(error = %crate::error_chain(&e), "trimming notification decisions failed");
                     }
                 }
             }
@@ -93,33 +108,38 @@ impl AlertSender {
         // The rule may have changed its mind while the e-mail waited.
         let member = match self.store.rooms().member(item.room_id, item.user_id).await {
             Ok(m) => m,
-            Err(StoreError::NotFound) => return self.cancel(item, "no longer a member").await,
+            Err(StoreError::NotFound) => return self.cancel(item, reason::LEFT_ROOM).await,
             Err(e) => return Err(e),
         };
         if !member.mail_alert {
-            return self.cancel(item, "alerts turned off").await;
+            return self.cancel(item, reason::MAIL_OFF).await;
+        }
+        if member.notify == Level::None {
+            return self.cancel(item, reason::LEVEL_NONE).await;
         }
         if member
             .presence
             .last_seen
             .is_some_and(|seen| seen > item.created_at)
         {
-            return self.cancel(item, "came back before it was sent").await;
+            return self.cancel(item, reason::CAME_BACK).await;
         }
-        let result = match self.compose(item).await {
-            Ok((subject, text, html)) => {
+        let result = match self.compose(item, member.notify).await {
+            Ok(Some((subject, text, html))) => {
                 self.mailer
                     .send(&item.recipient, &subject, text, Some(html))
                     .await
             }
+            // Everything it would tell was read meanwhile, elsewhere.
+            Ok(None) => return self.cancel(item, reason::READ_ELSEWHERE).await,
             Err(e) => Err(e),
         };
         match result {
             Ok(()) => {
-                self.store
-                    .outbox()
-                    .alert_sent(item.id, domain::now())
-                    .await?;
+                let now = domain::now();
+                self.store.outbox().alert_sent(item.id, now).await?;
+                self.decided(item, NotifyOutcome::Sent, reason::DELIVERED)
+                    .await;
                 Ok(Outcome::Sent)
             }
             Err(MailError::Address(a)) => {
@@ -138,16 +158,41 @@ impl AlertSender {
 
     async fn cancel(&self, item: &OutboxItem, why: &'static str) -> Result<Outcome, StoreError> {
         self.store.outbox().alert_cancelled(item.id, why).await?;
+        self.decided(item, NotifyOutcome::Skipped, why).await;
         Ok(Outcome::Cancelled(why))
     }
 
     async fn cancel_with(&self, item: &OutboxItem, why: String) -> Result<Outcome, StoreError> {
         self.store.outbox().alert_cancelled(item.id, &why).await?;
+        self.decided(item, NotifyOutcome::Skipped, reason::BAD_ADDRESS)
+            .await;
         Ok(Outcome::Cancelled("invalid address"))
     }
 
-    /// Subject, text and HTML of an alert: the messages missed so far.
-    async fn compose(&self, item: &OutboxItem) -> Result<(String, String, String), MailError> {
+    /// Keeps the final decision for the member's notification page.
+    async fn decided(&self, item: &OutboxItem, outcome: NotifyOutcome, why: &'static str) {
+        let decision = Decision {
+            at: domain::now(),
+            user_id: item.user_id,
+            room_id: item.room_id,
+            message_id: item.first_message_id,
+            channel: Channel::Email,
+            outcome,
+            reason: why,
+        };
+        if let Err(e) = self.store.reading().record_notifications(&[decision]).await {
+            tracing::warn!(error = %crate::error_chain(&e), "recording a notification decision failed");
+        }
+    }
+
+    /// Subject, text and HTML of an alert: the messages missed so far that
+    /// the member has not read since (on any device) and wants to hear of;
+    /// `None` when none is left.
+    async fn compose(
+        &self,
+        item: &OutboxItem,
+        level: Level,
+    ) -> Result<Option<(String, String, String)>, MailError> {
         let store_err = |e: StoreError| MailError::Build(e.to_string());
         let room = self
             .store
@@ -162,12 +207,26 @@ impl AlertSender {
             .await
             .map_err(store_err)?;
         let limit = self.config.mail_digest_messages;
+        // The read cursor as it stands now, not as it stood when queued.
+        let read = self
+            .store
+            .reading()
+            .read_cursor(item.room_id, item.user_id)
+            .await
+            .map_err(store_err)?;
+        let after = (item.first_message_id - 1).max(read);
         let mut messages = self
             .store
             .messages()
-            .messages_after(item.room_id, item.first_message_id - 1, limit + 1)
+            .messages_after(item.room_id, after, crate::service::chat::BATCH_LIMIT)
             .await
             .map_err(store_err)?;
+        messages.retain(|m| {
+            m.user_id != item.user_id && level.wants(m.mentions.iter().any(|u| u == &user.username))
+        });
+        if messages.is_empty() {
+            return Ok(None);
+        }
         let more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
         let base = self.config.base_url();
@@ -213,7 +272,7 @@ impl AlertSender {
         };
         let text = render("mail/alert.txt")?;
         let html = render("mail/alert.html")?;
-        Ok((format!("Activity in {}", room.title), text, html))
+        Ok(Some((format!("Activity in {}", room.title), text, html)))
     }
 }
 

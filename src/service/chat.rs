@@ -7,14 +7,18 @@ use std::time::Duration;
 
 use super::ServiceError;
 use crate::config::ChatSettings;
+use crate::domain::mentions::Roster;
 use crate::domain::{self, PresenceStatus, render, text};
 use crate::domain::{Attachment, Member, Message, PresenceUpdate, Room, User};
 use crate::live::presence::PresenceTracker;
 use crate::live::{Hub, RoomEvent};
 use crate::store::{NewMessage, Posted, Store, StoreError};
 
+mod catch_up;
 mod presence;
 mod reading;
+
+pub use catch_up::{NOTIFICATIONS_KEPT, Opening, SUMMARY_SCAN};
 
 /// Most messages one poll or stream catch-up returns; clients ask again.
 pub const BATCH_LIMIT: u32 = 200;
@@ -75,6 +79,8 @@ pub struct Chat {
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
+    /// When each (room, member) last said they were typing.
+    typing: Mutex<HashMap<(i64, i64), std::time::Instant>>,
 }
 
 impl Chat {
@@ -95,6 +101,7 @@ impl Chat {
             cache_ttl: Duration::ZERO,
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
+            typing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -201,11 +208,23 @@ impl Chat {
         let client_id = validate_client_id(draft.client_id.as_deref())?;
         let now = domain::now();
         let disconnect = self.settings.disconnect_at;
-        let html = if content.trim().is_empty() {
-            String::new()
+        let members = self.members(access.room.id).await?;
+        let rendered = if content.trim().is_empty() {
+            render::Rendered {
+                html: String::new(),
+                mentions: Vec::new(),
+            }
         } else {
-            render::render_markdown(&content)
+            render::render_for(
+                &content,
+                &Roster::new(members.iter().map(|m| m.username.as_str())),
+            )
         };
+        let mentioned: Vec<i64> = members
+            .iter()
+            .filter(|m| rendered.mentions.contains(&m.username))
+            .map(|m| m.user_id)
+            .collect();
         let posted = self
             .store
             .posting()
@@ -215,9 +234,11 @@ impl Chat {
                 username: access.user.username.clone(),
                 time: now,
                 content,
-                html,
+                html: rendered.html,
                 client_id,
                 file: draft.file,
+                mentions: rendered.mentions,
+                mentioned: mentioned.clone(),
                 presence: PresenceUpdate {
                     room_id: access.room.id,
                     user_id: access.user.id,
@@ -230,6 +251,12 @@ impl Chat {
             })
             .await?;
         if posted.created {
+            self.record_decisions(
+                posted.decisions.clone(),
+                &posted.message,
+                &mentioned,
+                &members,
+            );
             self.presence.wrote(
                 access.room.id,
                 access.user.id,

@@ -57,6 +57,8 @@ async fn apply(chat: &Chat, notice: Notice) {
         Notice::Revoked { .. } | Notice::Closed { .. } | Notice::SessionsEnded { .. } => {
             chat.store.forget(None);
         }
+        // Nothing stored changed.
+        Notice::Typing { .. } => {}
         Notice::Resync => return resync(chat),
     }
     match notice {
@@ -87,6 +89,19 @@ async fn apply(chat: &Chat, notice: Notice) {
             .hub
             .publish_local(room_id, RoomEvent::AccessRevoked { user_id }),
         Notice::Closed { room_id } => chat.hub.publish_local(room_id, RoomEvent::Closed),
+        Notice::Typing { room_id, user_id } => {
+            if !chat.hub.has_listeners(room_id) {
+                return;
+            }
+            let Ok(members) = chat.members(room_id).await else {
+                return;
+            };
+            if let Some(m) = members.iter().find(|m| m.user_id == user_id) {
+                let username = m.username.as_str().into();
+                chat.hub
+                    .publish_local(room_id, RoomEvent::Typing { user_id, username });
+            }
+        }
         Notice::SessionsEnded { user_id } => chat
             .hub
             .publish_local_everywhere(&RoomEvent::SessionsEnded { user_id }),

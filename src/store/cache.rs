@@ -29,6 +29,7 @@ use sessions::CachedSessions;
 use super::{
     Accounts, NewMessage, NewUser, Posted, Posting, Result, Rooms, SessionRecords, StoreError,
 };
+use crate::domain::notify::Level;
 use crate::domain::{Member, PresenceUpdate, Room, User};
 
 /// Entries kept per map before it is emptied (a bound on memory, not a
@@ -366,6 +367,12 @@ impl Rooms for Cache {
             .rooms
             .set_alerts(room_id, user_id, alert, mail_alert)
             .await;
+        self.drop_room(room_id);
+        result
+    }
+
+    async fn set_notify(&self, room_id: i64, user_id: i64, level: Level) -> Result<()> {
+        let result = self.rooms.set_notify(room_id, user_id, level).await;
         self.drop_room(room_id);
         result
     }

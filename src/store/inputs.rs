@@ -1,5 +1,6 @@
 //! What the store takes in and hands back besides the entities.
 
+use crate::domain::notify::Decision;
 use crate::domain::{Attachment, Message, PresenceUpdate};
 
 /// A new account.
@@ -26,6 +27,10 @@ pub struct NewMessage {
     pub html: String,
     pub client_id: Option<String>,
     pub file: Option<Attachment>,
+    /// The usernames the message mentions, as shown with it.
+    pub mentions: Vec<String>,
+    /// The ids of the members it mentions, for their counts and alerts.
+    pub mentioned: Vec<i64>,
     /// Presence to record in the same transaction (a send is a sign of life).
     pub presence: PresenceUpdate,
     /// Seconds before queued alert e-mails may go out (`MAIL_ALERT_DELAY`).
@@ -40,6 +45,8 @@ pub struct Posted {
     pub created: bool,
     /// Alert e-mails queued in the same transaction.
     pub alerts_queued: usize,
+    /// What the alert rule decided, for the members' notification pages.
+    pub decisions: Vec<Decision>,
 }
 
 impl Posted {
@@ -50,6 +57,7 @@ impl Posted {
             message,
             created: false,
             alerts_queued: 0,
+            decisions: Vec::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Storage: chat operations rather than table CRUD, split by concern.
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
-//! [`Messages`], [`Outbox`], [`Audit`], [`Secrets`], [`SessionRecords`]).
+//! [`Messages`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`], [`SessionRecords`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -29,7 +29,11 @@ pub use sessions::SessionRecords;
 pub use watch::Changes;
 
 use crate::config::{DatabaseUrl, SqliteSync};
-use crate::domain::{AuditEntry, Member, Message, OutboxItem, PresenceUpdate, Room, User};
+use crate::domain::notify::{Decision, Level};
+use crate::domain::{
+    AuditEntry, Member, Message, Missed, NotificationRecord, OutboxItem, PresenceUpdate, Room,
+    RoomNews, User,
+};
 
 /// Result of a storage operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -81,7 +85,8 @@ pub trait Rooms: Send + Sync {
     async fn delete_room(&self, room_id: i64) -> Result<Vec<String>>;
     /// Deletes every message of a room, keeping its members; returns file keys.
     async fn clear_room(&self, room_id: i64) -> Result<Vec<String>>;
-    /// Adds a member; `Conflict` when already a member.
+    /// Adds a member with the room's history read; `Conflict` when already
+    /// a member, `NotFound` when the room does not exist.
     async fn add_member(&self, room_id: i64, user_id: i64, colour: &str) -> Result<()>;
     /// One membership; `NotFound` when not a member.
     async fn member(&self, room_id: i64, user_id: i64) -> Result<Member>;
@@ -100,8 +105,33 @@ pub trait Rooms: Send + Sync {
         alert: bool,
         mail_alert: bool,
     ) -> Result<()>;
+    /// Sets a member's notification level.
+    async fn set_notify(&self, room_id: i64, user_id: i64, level: Level) -> Result<()>;
     /// Saves presence bookkeeping for one member.
     async fn save_presence(&self, update: PresenceUpdate) -> Result<()>;
+}
+
+/// Catch-up: read cursors, what is new, mentions, and the record of
+/// notification decisions.
+#[async_trait::async_trait]
+pub trait Reading: Send + Sync {
+    /// Moves a member's read cursor forward to the newest message of the
+    /// room with id at most `last`; never back. Answers the cursor.
+    /// `NotFound` when not a member.
+    async fn mark_read(&self, room_id: i64, user_id: i64, last: i64) -> Result<i64>;
+    /// A member's read cursor; `NotFound` when not a member.
+    async fn read_cursor(&self, room_id: i64, user_id: i64) -> Result<i64>;
+    /// Every room of a member with what is new there for them, by title.
+    async fn room_news(&self, user_id: i64) -> Result<Vec<RoomNews>>;
+    /// What a member missed in a room after message `after`, looking at no
+    /// more than `scan` messages for authors and files.
+    async fn missed(&self, room_id: i64, user_id: i64, after: i64, scan: u32) -> Result<Missed>;
+    /// Records notification decisions.
+    async fn record_notifications(&self, decisions: &[Decision]) -> Result<()>;
+    /// A member's newest notification decisions, newest first.
+    async fn notifications(&self, user_id: i64, limit: u32) -> Result<Vec<NotificationRecord>>;
+    /// Keeps only each member's newest `keep` decisions; answers how many went.
+    async fn prune_notifications(&self, keep: u32) -> Result<u64>;
 }
 
 /// Storing new messages (with the poster's presence and the mail alerts
@@ -176,7 +206,16 @@ pub trait Secrets: Send + Sync {
 
 /// Everything a backend provides.
 trait Backend:
-    Accounts + Rooms + Posting + Messages + Outbox + Audit + Secrets + SessionRecords + 'static
+    Accounts
+    + Rooms
+    + Posting
+    + Messages
+    + Reading
+    + Outbox
+    + Audit
+    + Secrets
+    + SessionRecords
+    + 'static
 {
     /// Closes connections; further calls fail.
     fn close(&self) -> futures_util::future::BoxFuture<'_, ()>;
@@ -277,6 +316,12 @@ impl Store {
     /// Reading messages.
     #[must_use]
     pub fn messages(&self) -> &dyn Messages {
+        &*self.backend
+    }
+
+    /// Read cursors, what is new, notification decisions.
+    #[must_use]
+    pub fn reading(&self) -> &dyn Reading {
         &*self.backend
     }
 

@@ -3,6 +3,7 @@
 //! database, and convert into the entities of [`crate::domain`].
 
 use crate::domain::file_name::clean_file_name;
+use crate::domain::notify::Level;
 use crate::domain::{
     Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Room, User,
 };
@@ -43,7 +44,7 @@ pub fn room((id, slug, title): RoomRow) -> Room {
 /// Members are read joined with their user (`mb` and `u`).
 pub const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, \
      COALESCE(u.alert_email, u.email) AS email, mb.colour, mb.alert, mb.mail_alert, \
-     mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
+     mb.notify, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
 
 #[derive(sqlx::FromRow)]
 pub struct MemberRow {
@@ -54,6 +55,7 @@ pub struct MemberRow {
     colour: String,
     alert: bool,
     mail_alert: bool,
+    notify: String,
     last_seen: Option<i64>,
     has_focus: bool,
     last_spoke: Option<i64>,
@@ -71,6 +73,7 @@ impl From<MemberRow> for Member {
             colour: r.colour,
             alert: r.alert,
             mail_alert: r.mail_alert,
+            notify: Level::parse(&r.notify).unwrap_or_default(),
             presence: PresenceState {
                 last_seen: r.last_seen,
                 has_focus: r.has_focus,
@@ -84,7 +87,7 @@ impl From<MemberRow> for Member {
 
 /// Messages are read joined with their author (`m` and `u`).
 pub const MESSAGE_COLUMNS: &str = "m.id, m.room_id, m.seq, m.user_id, u.username, \
-     m.created_at, m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key";
+     m.created_at, m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key, m.mentions";
 
 #[derive(sqlx::FromRow)]
 pub struct MessageRow {
@@ -100,6 +103,7 @@ pub struct MessageRow {
     file_size: Option<i64>,
     file_type: Option<String>,
     file_key: Option<String>,
+    mentions: String,
 }
 
 impl From<MessageRow> for Message {
@@ -121,6 +125,7 @@ impl From<MessageRow> for Message {
                 content_type: r.file_type.unwrap_or_default(),
                 key,
             }),
+            mentions: r.mentions.split_whitespace().map(str::to_owned).collect(),
         }
     }
 }

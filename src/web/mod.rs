@@ -80,6 +80,13 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/api/history/"), post(api::history))
         .route(&r("{slug}/api/presence/"), post(api::presence))
         .route(&r("{slug}/api/events/"), get(api::events::stream))
+        .route(&r("{slug}/api/read/"), post(api::catch_up::read))
+        .route(&r("{slug}/api/typing/"), post(api::catch_up::typing))
+        .route(&r("api/rooms/"), get(api::catch_up::rooms))
+        .route(
+            &r("account/notifications/"),
+            get(pages::notifications::show),
+        )
         .merge(uploads)
         .fallback(not_found);
 

@@ -7,8 +7,9 @@ use serde_json::value::RawValue;
 
 use super::state::AppState;
 use crate::domain::duration_words::{seconds_ago, since};
+use crate::domain::render::escape;
 use crate::domain::render::{AttachmentRef, render_message};
-use crate::domain::{Member, Message};
+use crate::domain::{Member, Message, Missed};
 use crate::files::is_inline_image;
 
 /// A message as the JSON API shows it (`docs/api.md`, Message object).
@@ -19,6 +20,8 @@ pub struct MessageView {
     pub user: String,
     /// Rendered, sanitised HTML, with the attachment if any.
     pub content: String,
+    /// The usernames the message mentions (`@everyone` expanded).
+    pub mentions: Vec<String>,
 }
 
 impl MessageView {
@@ -44,6 +47,7 @@ impl MessageView {
             time: message.time,
             user: message.username.clone(),
             content,
+            mentions: message.mentions.clone(),
         }
     }
 }
@@ -57,6 +61,8 @@ pub struct MessageItem {
     pub iso: String,
     /// e.g. `5 minutes`.
     pub ago: String,
+    /// Whether it mentions the viewer.
+    pub mentions_me: bool,
 }
 
 impl MessageItem {
@@ -74,7 +80,88 @@ impl MessageItem {
             view: MessageView::new(state, slug, message),
             iso,
             ago: since(Some(message.time), now),
+            mentions_me: false,
         }
+    }
+
+    /// Marks what mentions `viewer`: the message, and the mention markup
+    /// naming them or everyone gets the class `cv-mention-me`.
+    #[must_use]
+    pub fn seen_by(mut self, viewer: &str) -> Self {
+        if !self.view.mentions.iter().any(|m| m == viewer) {
+            return self;
+        }
+        self.mentions_me = true;
+        // The renderer writes exactly this markup for a mention, and nothing
+        // else can produce it: typed HTML is escaped (`domain::render`).
+        for name in [viewer, crate::domain::mentions::EVERYONE] {
+            let name = escape(name);
+            self.view.content = self.view.content.replace(
+                &format!("<span class=\"cv-mention\" data-user=\"{name}\">"),
+                &format!("<span class=\"cv-mention cv-mention-me\" data-user=\"{name}\">"),
+            );
+        }
+        self
+    }
+}
+
+/// The catch-up sentence: "14 new messages from ann and bo since Tuesday
+/// 18:02, 2 files, 1 mention of you" (times in UTC).
+#[must_use]
+pub fn catch_up_summary(missed: &Missed, now: i64) -> String {
+    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut text = plural(missed.count, "new message", "new messages");
+    let authors = &missed.authors;
+    let others = if missed.partial { 1 } else { 0 };
+    let names = match (authors.as_slice(), others) {
+        ([], _) => String::new(),
+        ([one], 0) => one.clone(),
+        ([a, b], 0) => format!("{a} and {b}"),
+        ([a, b, c], 0) => format!("{a}, {b} and {c}"),
+        (list, _) if list.len() <= 3 => format!("{} and others", list.join(", ")),
+        (list, _) => format!("{}, {} and {} others", list[0], list[1], list.len() - 2),
+    };
+    if !names.is_empty() {
+        text.push_str(" from ");
+        text.push_str(&names);
+    }
+    if let Some(at) = missed.first_at {
+        text.push_str(" since ");
+        text.push_str(&since_words(at, now));
+    }
+    if missed.files > 0 {
+        text.push_str(", ");
+        text.push_str(&plural(missed.files, "file", "files"));
+    }
+    if missed.mentions > 0 {
+        text.push_str(", ");
+        text.push_str(&plural(
+            missed.mentions,
+            "mention of you",
+            "mentions of you",
+        ));
+    }
+    text
+}
+
+/// "18:02" today, "Tuesday 18:02" within a week, "3 Nov 18:02" before.
+fn since_words(at: i64, now: i64) -> String {
+    use time::OffsetDateTime;
+    let (Ok(then), Ok(today)) = (
+        OffsetDateTime::from_unix_timestamp(at),
+        OffsetDateTime::from_unix_timestamp(now),
+    ) else {
+        return String::new();
+    };
+    let clock = format!("{:02}:{:02}", then.hour(), then.minute());
+    let days = (today.date() - then.date()).whole_days();
+    if days == 0 {
+        clock
+    } else if (1..7).contains(&days) {
+        format!("{} {clock}", then.weekday())
+    } else {
+        let month = format!("{}", then.month());
+        format!("{} {} {clock}", then.day(), &month[..3])
     }
 }
 
@@ -190,6 +277,7 @@ mod tests {
             colour: "336699".to_owned(),
             alert: true,
             mail_alert: false,
+            notify: crate::domain::notify::Level::All,
             presence: PresenceState {
                 last_seen: Some(last_seen),
                 has_focus: true,
@@ -220,5 +308,51 @@ mod tests {
         assert!(now.contains(r#""last_seen":1,"#), "a new list: {now}");
         let other_room = cache.get(2, &list, 1_020).expect("json").get().to_owned();
         assert_eq!(other_room, later, "rooms are kept apart");
+    }
+}
+
+#[cfg(test)]
+mod catch_up_tests {
+    use super::*;
+
+    // 2026-12-01 (a Tuesday) 18:02 UTC.
+    const TUESDAY: i64 = 1_796_148_120;
+
+    fn missed(count: i64, authors: &[&str], files: i64, mentions: i64) -> Missed {
+        Missed {
+            count,
+            authors: authors.iter().map(|a| (*a).to_owned()).collect(),
+            files,
+            partial: false,
+            first_id: 1,
+            first_at: Some(TUESDAY),
+            mentions,
+            mention_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_summary_names_counts_authors_and_the_time() {
+        assert_eq!(
+            catch_up_summary(&missed(14, &["ann", "bo"], 2, 1), TUESDAY + 2 * 86_400),
+            "14 new messages from ann and bo since Tuesday 18:02, 2 files, 1 mention of you"
+        );
+        assert_eq!(
+            catch_up_summary(&missed(1, &["ann"], 0, 0), TUESDAY + 60),
+            "1 new message from ann since 18:02"
+        );
+        assert_eq!(
+            catch_up_summary(
+                &missed(30, &["a", "b", "c", "d"], 1, 2),
+                TUESDAY + 30 * 86_400
+            ),
+            "30 new messages from a, b and 2 others since 1 Dec 18:02, 1 file, 2 mentions of you"
+        );
+        let mut partial = missed(9_000, &["ann"], 0, 0);
+        partial.partial = true;
+        assert!(
+            catch_up_summary(&partial, TUESDAY)
+                .starts_with("9000 new messages from ann and others")
+        );
     }
 }

@@ -68,7 +68,7 @@ async fn poll_send_and_history_answer_the_original_shapes() {
         ["last", "messages", "success", "time", "users"]
     );
     let m = &body["messages"][0];
-    assert_eq!(keys(m), ["content", "pk", "time", "user"]);
+    assert_eq!(keys(m), ["content", "mentions", "pk", "time", "user"]);
     assert_eq!(m["content"], "<p>hello <em>world</em></p>\n");
     assert_eq!(m["user"], "alice");
     let pk = m["pk"].as_i64().expect("pk");
@@ -266,6 +266,8 @@ async fn a_poll_from_far_behind_gets_a_bounded_batch() {
                 html: format!("<p>bulk {i}</p>"),
                 client_id: None,
                 file: None,
+                mentions: Vec::new(),
+                mentioned: Vec::new(),
                 presence: conversate::domain::PresenceUpdate {
                     room_id: room.id,
                     user_id: alice_id,

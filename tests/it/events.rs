@@ -53,7 +53,8 @@ impl EventReader {
             .expect("the stream stays open")
     }
 
-    /// The next event of the given kind, or `None` when the stream ends or fails.
+    /// The next event of the given kind (`*`: any), or `None` when the
+    /// stream ends or fails.
     pub async fn try_next_of(&mut self, kind: &str) -> Option<SseEvent> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
@@ -73,7 +74,7 @@ impl EventReader {
                         any = true;
                     }
                 }
-                if any && event == kind {
+                if any && (kind == "*" || event == kind) {
                     return Some(SseEvent {
                         event,
                         id,

@@ -15,7 +15,7 @@ pub struct SmtpSink {
 }
 
 /// Whether Python's aiosmtpd is importable; CI must have it.
-fn smtp_available() -> bool {
+pub(crate) fn smtp_available() -> bool {
     let ok = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stderr(Stdio::null())
@@ -130,7 +130,7 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn mail_app(port: u16, delay: u64) -> TestApp {
+pub(crate) async fn mail_app(port: u16, delay: u64) -> TestApp {
     TestApp::start_with(move |c| {
         c.smtp_url = Some(conversate::config::Secret(format!(
             "smtp://127.0.0.1:{port}"
@@ -144,7 +144,7 @@ async fn mail_app(port: u16, delay: u64) -> TestApp {
     .await
 }
 
-async fn opt_in(app: &TestApp, name: &str) -> Browser {
+pub(crate) async fn opt_in(app: &TestApp, name: &str) -> Browser {
     let mut b = app.login(name).await;
     b.refresh_csrf().await;
     let r = b
@@ -159,11 +159,11 @@ async fn opt_in(app: &TestApp, name: &str) -> Browser {
 
 /// Lets `b` go away: after DISCONNECT_AT (1 s here) and one more second, so
 /// `last_seen` and the next alert fall in different seconds.
-async fn away() {
+pub(crate) async fn away() {
     tokio::time::sleep(Duration::from_millis(2_100)).await;
 }
 
-fn addressed_to(mail: &str, address: &str) -> bool {
+pub(crate) fn addressed_to(mail: &str, address: &str) -> bool {
     mail.lines()
         .any(|l| l.starts_with("X-Envelope-To:") && l.contains(address))
 }
@@ -237,7 +237,10 @@ async fn an_away_member_gets_one_email_for_a_burst_and_another_only_after_coming
 }
 
 /// The outbox counts once they equal `expected`, or after 10 s whatever they are.
-async fn outbox_settles(app: &TestApp, expected: Vec<(String, i64)>) -> Vec<(String, i64)> {
+pub(crate) async fn outbox_settles(
+    app: &TestApp,
+    expected: Vec<(String, i64)>,
+) -> Vec<(String, i64)> {
     let start = Instant::now();
     loop {
         let counts = app.store.outbox().outbox_counts().await.expect("counts");

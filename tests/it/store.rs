@@ -49,6 +49,8 @@ pub(crate) fn new_message(room_id: i64, user_id: i64, content: &str) -> NewMessa
         html: format!("<p>{content}</p>\n"),
         client_id: None,
         file: None,
+        mentions: Vec::new(),
+        mentioned: Vec::new(),
         presence: presence(room_id, user_id, 1_700_000_100),
         mail_delay: 0,
     }
@@ -283,7 +285,7 @@ async fn members_have_defaults_alerts_and_presence() {
             .rooms()
             .add_member(room.id + 1000, alice.id, "000000")
             .await,
-        Err(StoreError::Other(_))
+        Err(StoreError::NotFound)
     ));
 
     let m = store.rooms().member(room.id, zed.id).await.expect("member");

@@ -99,8 +99,8 @@ impl Backend {
         .await?;
         let inserted = sqlx::query_scalar_with(
             "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
-             file_name, file_size, file_type, file_key, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             file_name, file_size, file_type, file_key, mentions, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
             sql::message_values(&m)?,
         )
         .bind(seq)
@@ -123,10 +123,9 @@ impl Backend {
             }
             Err(e) => return Err(e.into()),
         };
-        sql::save_presence(&mut *tx, &m.presence).await?;
-        let alerts_queued = sql::queue_alerts(&mut tx, &m, id).await?;
+        let posted = sql::after_insert(&mut tx, m, id, seq).await?;
         tx.commit().await?;
-        Ok(sql::posted(m, id, seq, alerts_queued))
+        Ok(posted)
     }
 }
 

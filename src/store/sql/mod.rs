@@ -17,6 +17,7 @@ mod accounts;
 mod admin;
 mod messages;
 mod outbox;
+mod reading;
 mod rooms;
 mod sessions;
 
@@ -92,24 +93,71 @@ pub(super) async fn alert_candidates(
     Ok(rows.into_iter().map(Member::from).collect())
 }
 
-/// Queues the alerts one stored message causes (see [`alerts::replay`])
-/// and marks their members alerted, inside the posting transaction.
-pub(super) async fn queue_alerts(
+/// Everything a stored message brings with it, inside the posting
+/// transaction: the poster's presence and read cursor, the mention rows,
+/// and the alerts it causes. Answers the post.
+pub(super) async fn after_insert(
     tx: &mut Transaction<'static, Db>,
-    m: &NewMessage,
-    message_id: i64,
-) -> Result<usize> {
+    m: NewMessage,
+    id: i64,
+    seq: i64,
+) -> Result<Posted> {
+    save_poster(&mut **tx, &m.presence, id, seq).await?;
+    for &user_id in &m.mentioned {
+        sqlx::query(
+            "INSERT INTO mentions (user_id, room_id, message_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(m.room_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
     let mut candidates = alert_candidates(tx, m.room_id).await?;
     let sent = Sent {
-        message_id,
+        message_id: id,
         time: m.time,
         presence: &m.presence,
+        mentions: &m.mentioned,
+        mail_delay: m.mail_delay,
     };
-    let alerts = alerts::replay(&[sent], &mut candidates);
-    for a in &alerts {
+    let replayed = alerts::replay(&[sent], &mut candidates);
+    for a in &replayed.alerts {
         insert_alert(tx, a, m.mail_delay).await?;
     }
-    Ok(alerts.len())
+    let mut posted = posted(m, id, seq);
+    posted.alerts_queued = replayed.alerts.len();
+    posted.decisions = replayed.decisions;
+    Ok(posted)
+}
+
+/// A poster's sign of life: presence, and the read cursor moved to their
+/// own message (who writes has read the room).
+async fn save_poster<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    p: &PresenceUpdate,
+    id: i64,
+    seq: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE members SET last_seen = $1, has_focus = $2, inactive_from = $3, \
+         last_spoke = COALESCE($4, last_spoke), \
+         last_read = CASE WHEN last_read < $7 THEN $7 ELSE last_read END, \
+         read_seq = CASE WHEN read_seq < $8 THEN $8 ELSE read_seq END \
+         WHERE room_id = $5 AND user_id = $6",
+    )
+    .bind(p.last_seen)
+    .bind(p.has_focus)
+    .bind(p.inactive_from)
+    .bind(p.last_spoke)
+    .bind(p.room_id)
+    .bind(p.user_id)
+    .bind(id)
+    .bind(seq)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 async fn insert_alert(tx: &mut Transaction<'static, Db>, a: &Alert, delay: i64) -> Result<()> {
@@ -135,9 +183,10 @@ async fn insert_alert(tx: &mut Transaction<'static, Db>, a: &Alert, delay: i64) 
 }
 
 /// A new message's values for an `INSERT INTO messages`, bound as `$1` to
-/// `$10` in this order: room, author, time, content, html, client id, then
-/// the file's name, size, type and key. A backend's statement adds what it
-/// needs after them (PostgreSQL binds the seq as `$11`).
+/// `$11` in this order: room, author, time, content, html, client id, the
+/// file's name, size, type and key, then the mentioned usernames. A
+/// backend's statement adds what it needs after them (PostgreSQL binds the
+/// seq as `$12`).
 pub(super) fn message_values(m: &NewMessage) -> Result<<Db as sqlx::Database>::Arguments> {
     use sqlx::Arguments;
     let f = m.file.as_ref();
@@ -152,13 +201,14 @@ pub(super) fn message_values(m: &NewMessage) -> Result<<Db as sqlx::Database>::A
         .and_then(|()| args.add(f.map(|f| &f.name)))
         .and_then(|()| args.add(f.map(|f| f.size)))
         .and_then(|()| args.add(f.map(|f| &f.content_type)))
-        .and_then(|()| args.add(f.map(|f| &f.key)));
+        .and_then(|()| args.add(f.map(|f| &f.key)))
+        .and_then(|()| args.add(m.mentions.join(" ")));
     bound.map_err(|e| StoreError::Other(crate::store::Cause::from_boxed(e)))?;
     Ok(args)
 }
 
 /// What a successful post answers.
-pub(super) fn posted(m: NewMessage, id: i64, seq: i64, alerts_queued: usize) -> Posted {
+pub(super) fn posted(m: NewMessage, id: i64, seq: i64) -> Posted {
     Posted {
         message: Message {
             id,
@@ -170,9 +220,11 @@ pub(super) fn posted(m: NewMessage, id: i64, seq: i64, alerts_queued: usize) -> 
             content: m.content,
             html: m.html,
             file: m.file,
+            mentions: m.mentions,
         },
         created: true,
-        alerts_queued,
+        alerts_queued: 0,
+        decisions: Vec::new(),
     }
 }
 

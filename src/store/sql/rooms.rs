@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use super::{Backend, file_keys, save_presence, touched};
+use crate::domain::notify::Level;
 use crate::domain::{Member, PresenceUpdate, Room};
 use crate::store::rows::{MEMBER_COLUMNS, MemberRow, ROOM_COLUMNS, RoomRow, room};
-use crate::store::{Result, Rooms};
+use crate::store::{Result, Rooms, StoreError};
 
 #[async_trait::async_trait]
 impl Rooms for Backend {
@@ -106,18 +107,33 @@ impl Rooms for Backend {
             .bind(room_id)
             .execute(&mut *tx)
             .await?;
+        // Nothing is left to read: every member is up to date.
+        sqlx::query(
+            "UPDATE members SET read_seq = (SELECT last_seq FROM rooms WHERE id = $1) \
+             WHERE room_id = $1",
+        )
+        .bind(room_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(keys)
     }
 
     async fn add_member(&self, room_id: i64, user_id: i64, colour: &str) -> Result<()> {
-        sqlx::query("INSERT INTO members (room_id, user_id, colour) VALUES ($1, $2, $3)")
-            .bind(room_id)
-            .bind(user_id)
-            .bind(colour)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        // A new member starts with the history read: it is there to browse,
+        // not news to catch up on.
+        sqlx::query(
+            "INSERT INTO members (room_id, user_id, colour, last_read, read_seq) \
+             SELECT $1, $2, $3, COALESCE((SELECT MAX(id) FROM messages WHERE room_id = $1), 0), \
+             last_seq FROM rooms WHERE id = $1",
+        )
+        .bind(room_id)
+        .bind(user_id)
+        .bind(colour)
+        .execute(self.writer())
+        .await
+        .map_err(StoreError::from)
+        .and_then(touched)
     }
 
     async fn member(&self, room_id: i64, user_id: i64) -> Result<Member> {
@@ -181,6 +197,17 @@ impl Rooms for Backend {
             .bind(user_id)
             .execute(self.writer())
             .await?,
+        )
+    }
+
+    async fn set_notify(&self, room_id: i64, user_id: i64, level: Level) -> Result<()> {
+        touched(
+            sqlx::query("UPDATE members SET notify = $1 WHERE room_id = $2 AND user_id = $3")
+                .bind(level.as_str())
+                .bind(room_id)
+                .bind(user_id)
+                .execute(self.writer())
+                .await?,
         )
     }
 

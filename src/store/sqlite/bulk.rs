@@ -105,17 +105,18 @@ pub(super) async fn post_bulk(
                     f.map(|f| f.size),
                     f.map(|f| &f.content_type),
                     f.map(|f| &f.key),
+                    m.mentions.join(" "),
                 ),
             )
         })
         .collect();
     let inserted: Vec<(i64, i64, i64)> = sqlx::query_as(
         "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
-         file_name, file_size, file_type, file_key) \
+         file_name, file_size, file_type, file_key, mentions) \
          SELECT j.value ->> '$[0][0]', j.value ->> '$[0][1]', j.value ->> '$[0][2]', \
          j.value ->> '$[0][3]', j.value ->> '$[0][4]', j.value ->> '$[0][5]', \
          j.value ->> '$[1][0]', j.value ->> '$[1][1]', j.value ->> '$[1][2]', \
-         j.value ->> '$[1][3]', j.value ->> '$[1][4]' \
+         j.value ->> '$[1][3]', j.value ->> '$[1][4]', j.value ->> '$[1][5]' \
          FROM json_each($1) j ORDER BY j.key \
          RETURNING room_id, seq, id",
     )
@@ -128,20 +129,34 @@ pub(super) async fn post_bulk(
         .map(|(room, seq, id)| ((room, seq), id))
         .collect();
 
-    // Presence: the last word of each member in the batch.
+    let mut posted = Vec::with_capacity(messages.len());
+    for (m, seq) in messages.iter().zip(seqs) {
+        let id = *ids.get(&(m.room_id, seq)).ok_or_else(|| {
+            StoreError::other("a stored message was not returned by the database")
+        })?;
+        posted.push(sql::posted(m.clone(), id, seq));
+    }
+
+    // Presence: the last word of each member in the batch, whose read
+    // cursor moves to their own newest message.
     let mut presence = HashMap::new();
-    for m in messages {
-        let p = &m.presence;
+    for (m, p) in messages.iter().zip(&posted) {
+        let pr = &m.presence;
         presence.insert(
-            (p.room_id, p.user_id),
-            (p.last_seen, p.has_focus, p.inactive_from, p.last_spoke),
+            (pr.room_id, pr.user_id),
+            (
+                (pr.last_seen, pr.has_focus, pr.inactive_from, pr.last_spoke),
+                (p.message.id, p.message.seq),
+            ),
         );
     }
     let presence: Vec<_> = presence.into_iter().collect();
     sqlx::query(
-        "UPDATE members SET last_seen = j.value ->> '$[1][0]', \
-         has_focus = j.value ->> '$[1][1]', inactive_from = j.value ->> '$[1][2]', \
-         last_spoke = COALESCE(j.value ->> '$[1][3]', last_spoke) \
+        "UPDATE members SET last_seen = j.value ->> '$[1][0][0]', \
+         has_focus = j.value ->> '$[1][0][1]', inactive_from = j.value ->> '$[1][0][2]', \
+         last_spoke = COALESCE(j.value ->> '$[1][0][3]', last_spoke), \
+         last_read = MAX(last_read, j.value ->> '$[1][1][0]'), \
+         read_seq = MAX(read_seq, j.value ->> '$[1][1][1]') \
          FROM json_each($1) j \
          WHERE members.room_id = j.value ->> '$[0][0]' AND members.user_id = j.value ->> '$[0][1]'",
     )
@@ -149,12 +164,21 @@ pub(super) async fn post_bulk(
     .execute(&mut *tx)
     .await?;
 
-    let mut posted = Vec::with_capacity(messages.len());
-    for (m, seq) in messages.iter().zip(seqs) {
-        let id = *ids.get(&(m.room_id, seq)).ok_or_else(|| {
-            StoreError::other("a stored message was not returned by the database")
-        })?;
-        posted.push(sql::posted(m.clone(), id, seq, 0));
+    // Mentions: (user, room, message) rows.
+    let mentions: Vec<(i64, i64, i64)> = messages
+        .iter()
+        .zip(&posted)
+        .flat_map(|(m, p)| m.mentioned.iter().map(|&u| (u, m.room_id, p.message.id)))
+        .collect();
+    if !mentions.is_empty() {
+        sqlx::query(
+            "INSERT INTO mentions (user_id, room_id, message_id) \
+             SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each($1) j \
+             WHERE true ON CONFLICT DO NOTHING",
+        )
+        .bind(json(&mentions)?)
+        .execute(&mut *tx)
+        .await?;
     }
     queue_alerts_bulk(&mut tx, messages, candidates, &mut posted).await?;
     tx.commit().await?;
@@ -190,7 +214,7 @@ async fn queue_alerts_bulk(
     mut candidates: Vec<Member>,
     posted: &mut [Posted],
 ) -> Result<(), StoreError> {
-    if candidates.is_empty() {
+    if candidates.is_empty() && messages.iter().all(|m| m.mentioned.is_empty()) {
         return Ok(());
     }
     let sent: Vec<Sent<'_>> = messages
@@ -200,9 +224,17 @@ async fn queue_alerts_bulk(
             message_id: p.message.id,
             time: m.time,
             presence: &m.presence,
+            mentions: &m.mentioned,
+            mail_delay: m.mail_delay,
         })
         .collect();
-    let due = alerts::replay(&sent, &mut candidates);
+    let replayed = alerts::replay(&sent, &mut candidates);
+    for d in replayed.decisions {
+        if let Some(p) = posted.iter_mut().find(|p| p.message.id == d.message_id) {
+            p.decisions.push(d);
+        }
+    }
+    let due = replayed.alerts;
     if due.is_empty() {
         return Ok(());
     }
@@ -257,8 +289,8 @@ async fn post_in_tx(
     // No row back: the room is gone, or this client_id was used before.
     let inserted: Option<(i64, i64)> = sqlx::query_as_with(
         "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
-         file_name, file_size, file_type, file_key, seq) \
-         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, last_seq + 1 FROM rooms WHERE id = $1 \
+         file_name, file_size, file_type, file_key, mentions, seq) \
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, last_seq + 1 FROM rooms WHERE id = $1 \
          ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING \
          RETURNING id, seq",
         sql::message_values(&m)?,
@@ -273,9 +305,7 @@ async fn post_in_tx(
             .map(Posted::earlier)
             .ok_or(StoreError::NotFound);
     };
-    sql::save_presence(&mut **tx, &m.presence).await?;
-    let alerts_queued = sql::queue_alerts(tx, &m, id).await?;
-    Ok(sql::posted(m, id, seq, alerts_queued))
+    sql::after_insert(tx, m, id, seq).await
 }
 
 #[cfg(test)]
@@ -352,6 +382,8 @@ mod tests {
             html: format!("<p>{text}</p>"),
             client_id: Some(format!("{user}-{text}")),
             file: None,
+            mentions: Vec::new(),
+            mentioned: Vec::new(),
             presence: PresenceUpdate {
                 room_id: room,
                 user_id: user,

@@ -294,6 +294,11 @@ impl StreamState {
                 self.done = true;
                 Ok(())
             }
+            Ok(RoomEvent::Typing { username, .. }) => {
+                let data = serde_json::json!({ "user": &*username }).to_string();
+                self.pending.push_back(frame("typing", None, &data));
+                Ok(())
+            }
             Err(RecvError::Closed) => {
                 self.done = true;
                 Ok(())

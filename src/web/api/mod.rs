@@ -2,6 +2,7 @@
 //! event stream. Form-encoded (or multipart) POSTs; errors as
 //! `{"success": false, "error": "<sentence>"}` with a fitting status.
 
+pub mod catch_up;
 pub mod events;
 
 use std::time::Duration;
@@ -37,7 +38,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Acces
     Ok(state.chat.open(user, slug).await?)
 }
 
-fn required_id(form: &FormData, field: &str) -> Result<i64, ApiError> {
+pub(crate) fn required_id(form: &FormData, field: &str) -> Result<i64, ApiError> {
     let raw = form
         .get(field)
         .ok_or_else(|| AppError::BadRequest(format!("The field '{field}' is required.")))?;
@@ -107,13 +108,18 @@ pub async fn poll(
             .min(MAX_WAIT_SECS),
         None => 0,
     };
-    state.chat.seen(&access, has_focus(&form)).await?;
+    let focus = has_focus(&form);
+    state.chat.seen(&access, focus).await?;
     // A held long-poll answers at once when the server shuts down.
     let mut shutdown = state.shutdown.clone();
     let messages = tokio::select! {
         result = state.chat.wait_since(&access, last, Duration::from_secs(wait)) => result?,
         _ = shutdown.changed() => state.chat.since(&access, last).await?,
     };
+    // Delivered to a window being looked at: read.
+    if focus && let Some(newest) = messages.last() {
+        state.chat.mark_read(&access, newest.id).await?;
+    }
     news(&state, &access, last, messages).await
 }
 

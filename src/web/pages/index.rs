@@ -1,10 +1,12 @@
-//! The index: the rooms of the user (all rooms for an admin).
+//! The index: the user's rooms with what is new in each (all rooms for an
+//! admin, those they are not a member of without counts).
 
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
 
 use super::page;
+use crate::domain::duration_words::since;
 use crate::service::accounts;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
@@ -14,16 +16,41 @@ use crate::web::state::AppState;
 #[tracing::instrument(skip_all)]
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let user = viewer.require(&state, state.prefix())?;
-    let rooms = accounts::rooms_for(&state.chat.store, user).await?;
-    let rooms: Vec<_> = rooms
-        .into_iter()
-        .map(|r| context! { url => state.room_url(&r.slug), title => r.title, slug => r.slug })
+    let news = state.chat.room_news(user).await?;
+    let now = crate::domain::now();
+    let mut rooms: Vec<_> = news
+        .iter()
+        .map(|n| {
+            context! {
+                url => state.room_url(&n.room.slug),
+                title => n.room.title.clone(),
+                slug => n.room.slug.clone(),
+                unread => n.unread,
+                mentions => n.mentions,
+                active => n.last_at.map(|t| since(Some(t), now)),
+            }
+        })
         .collect();
+    if user.is_admin {
+        let all = accounts::rooms_for(&state.chat.store, user).await?;
+        rooms.extend(
+            all.into_iter()
+                .filter(|r| !news.iter().any(|n| n.room.id == r.id))
+                .map(|r| {
+                    context! { url => state.room_url(&r.slug), title => r.title, slug => r.slug, unread => 0, mentions => 0, visitor => true }
+                }),
+        );
+    }
+    let unread: i64 = news.iter().map(|n| n.unread).sum();
     page(
         &state,
         &viewer,
         "conversate/index.html",
-        context! { title => "Rooms", rooms },
+        context! {
+            title => if unread > 0 { format!("({unread}) Rooms") } else { "Rooms".to_owned() },
+            rooms,
+            api_rooms => state.url("api/rooms/"),
+        },
     )
     .await
 }

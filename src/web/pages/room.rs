@@ -7,13 +7,14 @@ use minijinja::{Value, context};
 
 use super::page;
 use crate::domain;
-use crate::service::chat::Access;
+use crate::domain::notify::Level;
+use crate::service::chat::{Access, Opening};
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
 use crate::web::forms::{FormData, parse_id, read_upload};
 use crate::web::send::{check_send_rate, post_draft};
 use crate::web::state::AppState;
-use crate::web::views::{MessageItem, UserItem};
+use crate::web::views::{MessageItem, UserItem, catch_up_summary};
 
 /// Opens a room for the page handlers: logged-out visitors go to the login
 /// page whether or not the room exists; non-members get the missing-room 404.
@@ -29,6 +30,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Acces
 #[derive(Debug, serde::Deserialize)]
 pub struct RoomQuery {
     before: Option<String>,
+    after: Option<String>,
     notice: Option<String>,
 }
 
@@ -41,19 +43,41 @@ pub async fn show(
     Query(q): Query<RoomQuery>,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
-    let before = match q.before.as_deref().filter(|b| !b.is_empty()) {
-        Some(b) => Some(parse_id(b, "before")?),
-        None => None,
+    let id_field = |raw: &Option<String>, field| match raw.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => parse_id(b, field).map(Some),
+        None => Ok(None),
     };
+    let before = id_field(&q.before, "before")?;
+    let after = id_field(&q.after, "after")?;
     state.chat.seen(&access, true).await?;
-    let page_data = state.chat.page(&access, before).await?;
+    let opening = match (before, after) {
+        (Some(before), _) => Opening {
+            page: state.chat.page(&access, Some(before)).await?,
+            cursor: 0,
+            missed: None,
+            newer: false,
+        },
+        (None, Some(after)) => state.chat.page_after(&access, after).await?,
+        (None, None) => state.chat.open_page(&access).await?,
+    };
+    let page_data = &opening.page;
     let members = state.chat.members(access.room.id).await?;
     let now = domain::now();
+    let viewer_name = access.user.username.as_str();
     let messages: Vec<MessageItem> = page_data
         .messages
         .iter()
-        .map(|m| MessageItem::new(&state, &slug, m, now))
+        .map(|m| MessageItem::new(&state, &slug, m, now).seen_by(viewer_name))
         .collect();
+    let first_unread = opening.first_unread();
+    let catch_up = opening.missed.as_ref().map(|missed| {
+        let on_page = |id: &i64| page_data.messages.iter().any(|m| m.id == *id);
+        context! {
+            summary => catch_up_summary(missed, now),
+            first_unread,
+            mentions => missed.mention_ids.iter().filter(|id| on_page(id)).copied().collect::<Vec<_>>(),
+        }
+    });
     let users: Vec<UserItem> = members.iter().map(|m| UserItem::new(m, now)).collect();
     let room_url = state.room_url(&slug);
     let csrf_token = crate::web::csrf::token(&viewer.session);
@@ -71,6 +95,12 @@ pub async fn show(
         "apiHistory": format!("{room_url}api/history/"),
         "apiEvents": format!("{room_url}api/events/"),
         "apiPresence": format!("{room_url}api/presence/"),
+        "apiRead": format!("{room_url}api/read/"),
+        "apiTyping": format!("{room_url}api/typing/"),
+        "apiRooms": format!("{}api/rooms/", state.prefix()),
+        "notify": access.member.as_ref().map_or("all", |m| m.notify.as_str()),
+        "lastRead": opening.cursor,
+        "unread": opening.missed.as_ref().map_or(0, |m| m.count),
         "csrfToken": csrf_token,
         "username": access.user.username,
         "alertEnabled": access.member.as_ref().is_some_and(|m| m.alert),
@@ -100,7 +130,11 @@ pub async fn show(
             remaining => page_data.remaining,
             first => page_data.first(),
             older_page => before.is_some(),
-            member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone() }),
+            newer => opening.newer.then(|| page_data.last()),
+            first_unread,
+            catch_up,
+            member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone(), notify => m.notify.as_str() }),
+            notify_levels => [("all", "Every message"), ("mentions", "Only mentions of me"), ("none", "Nothing")],
             palette => crate::web::views::palette(),
             notice,
             max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
@@ -133,6 +167,12 @@ pub async fn settings(
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
     let colour = form.get("colour").filter(|c| !c.is_empty());
+    let notify = match form.get("notify").filter(|n| !n.is_empty()) {
+        Some(raw) => Some(Level::parse(raw).ok_or_else(|| {
+            AppError::BadRequest("The notification level must be all, mentions or none.".to_owned())
+        })?),
+        None => None,
+    };
     state
         .chat
         .set_preferences(
@@ -142,6 +182,9 @@ pub async fn settings(
             colour,
         )
         .await?;
+    if let Some(level) = notify {
+        state.chat.set_notify(&access, level).await?;
+    }
     Ok(Redirect::to(&format!("{}?notice=settings", state.room_url(&slug))).into_response())
 }
 

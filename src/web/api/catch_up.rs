@@ -1,0 +1,67 @@
+//! Catch-up in the JSON API: the rooms with what is new, the read cursor,
+//! and the typing signal.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::{open, required_id};
+use crate::web::auth::Viewer;
+use crate::web::error::{ApiError, AppError};
+use crate::web::forms::FormData;
+use crate::web::state::AppState;
+
+/// `GET /api/rooms/`: the user's rooms, rooms with news first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn rooms(State(state): State<AppState>, viewer: Viewer) -> Result<Json<Value>, ApiError> {
+    let Some(user) = viewer.user.as_ref() else {
+        return Err(ApiError(AppError::LoginRequired {
+            next: String::new(),
+        }));
+    };
+    let rooms: Vec<Value> = state
+        .chat
+        .room_news(user)
+        .await?
+        .into_iter()
+        .map(|n| {
+            json!({
+                "slug": n.room.slug,
+                "title": n.room.title,
+                "unread": n.unread,
+                "mentions": n.mentions,
+                "last_id": n.last_id,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "success": true, "rooms": rooms })))
+}
+
+/// `POST /{slug}/api/read/`: field `last`, the newest message id read.
+/// Answers the cursor, which never moves backwards.
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+pub async fn read(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let last = required_id(&form, "last")?;
+    let cursor = state.chat.mark_read(&access, last).await?;
+    Ok(Json(json!({ "success": true, "last_read": cursor })))
+}
+
+/// `POST /{slug}/api/typing/`: the member is typing; event streams of the
+/// room hear `typing` (repeats within a few seconds are dropped).
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+pub async fn typing(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    _form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    state.chat.typing(&access)?;
+    Ok(Json(json!({ "success": true })))
+}
