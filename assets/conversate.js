@@ -1733,8 +1733,12 @@
       state.seen.add(pk);
       state.last = Math.max(state.last, pk);
       if (!state.first || pk < state.first) state.first = pk;
-      if (li.dataset.user === C.username) li.classList.add('cv-mine');
-      else markMentions(li);
+      if (li.dataset.user === C.username) {
+        // One's own message never calls for one's attention (the server marks an own @everyone).
+        li.classList.add('cv-mine');
+        li.classList.remove('cv-mentions-me');
+        li.querySelectorAll('.cv-mention-me').forEach((span) => span.classList.remove('cv-mention-me'));
+      } else markMentions(li);
       group(li);
     });
   }

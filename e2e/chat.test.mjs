@@ -724,6 +724,10 @@ e2e('10. live mentions are marked for the one mentioned', async (t) => {
     { text: toCarol, me: false, spans: ['carol:other'] },
     { text: toAll, me: false, spans: ['everyone:other'] },
   ], 'alice sees the same mentions, none marked as hers');
+  // The same after a reload (the page as the server renders it, adopted by the script).
+  await alice.page.reload();
+  await waitForTransport(alice.page, 'sse');
+  assert.deepEqual((await marks(alice.page)).map((m) => [m.me, m.spans]), [[false, ['bob:other']], [false, ['carol:other']], [false, ['everyone:other']]]);
   watcher.assertClean(assert);
 });
 
