@@ -16,6 +16,7 @@
 //! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
 //! `sse_memory`, `history`, `startup`), next to the report section it writes.
 
+mod catch_up;
 mod ceiling;
 mod closed_loop;
 mod fanout;
@@ -55,6 +56,8 @@ const LIVE_ROOM: &str = "live";
 const HISTORY_ROOM: &str = "history";
 /// Messages per page (the server's default `PAGE_SIZE`).
 const PAGE_SIZE: i64 = 100;
+/// Rooms besides `live` and `history` that every member belongs to, for (h).
+const EXTRA_ROOMS: usize = 48;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -182,6 +185,8 @@ struct Results {
     poll: Vec<(usize, Sample)>,
     page: Vec<(usize, Sample)>,
     history: Vec<(usize, Sample)>,
+    index: Vec<(usize, Sample)>,
+    rooms_api: Vec<(usize, Sample)>,
     fanout: Vec<FanoutResult>,
     rss_after_load_kib: u64,
     send_full: SendResult,
@@ -274,6 +279,24 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         );
         let make = history_load(server.addr, &auths, &seeded);
         r.history.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_success).await?,
+        ));
+        server.check_alive()?;
+    }
+    for c in [1, 16] {
+        progress(
+            t,
+            &format!("(h) index page, {} rooms, concurrency {c}", EXTRA_ROOMS + 2),
+        );
+        let make = catch_up::get_load(server.addr, &auths, "/");
+        r.index.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_page).await?,
+        ));
+        progress(t, &format!("(h) GET /api/rooms/, concurrency {c}"));
+        let make = catch_up::get_load(server.addr, &auths, "/api/rooms/");
+        r.rooms_api.push((
             c,
             closed_loop(server.addr, c, p.warmup, p.duration, make, is_success).await?,
         ));

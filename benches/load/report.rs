@@ -13,7 +13,7 @@ use crate::process::cores;
 use crate::server::Seeded;
 use crate::stats::{at, median, mib, ms, rate_at, thousands};
 use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
-use crate::{fanout, history, polls, sends, sse_memory, stalled, startup};
+use crate::{catch_up, fanout, history, polls, sends, sse_memory, stalled, startup};
 
 /// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
 /// custom one to the temporary directory.
@@ -191,6 +191,7 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     sends::section(&mut o, p, r);
     fanout::section(&mut o, p, r);
     history::section(&mut o, p, r);
+    catch_up::section(&mut o, p, r);
     sse_memory::section(&mut o, r);
     startup::section(&mut o, p, r);
     stalled::section(&mut o, r);
@@ -274,6 +275,7 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
         mib(r.ceiling_idle_rss_kib),
         verdict(r.idle_rss_kib < 30 * 1024)
     );
+    catch_up::targets(o, r, verdict);
     let per_download = r.stalled.kib_per_download();
     let _ = writeln!(
         o,

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, ensure};
 
 use crate::http::Auth;
 use crate::process::{ServerProc, free_port};
-use crate::{HISTORY_ROOM, LIVE_ROOM, Params};
+use crate::{EXTRA_ROOMS, HISTORY_ROOM, LIVE_ROOM, Params};
 
 /// Password of every seeded account.
 const PASSWORD: &str = "benchmark password 42";
@@ -100,6 +100,13 @@ pub async fn seed(dir: &Path, p: &Params) -> Result<Seeded> {
         accounts::add_member(store, HISTORY_ROOM, &name, None).await?;
         users.push(name);
     }
+    let extra: Vec<String> = (1..=EXTRA_ROOMS).map(|i| format!("room{i:02}")).collect();
+    for slug in &extra {
+        accounts::create_room(store, slug, &format!("Room {slug}")).await?;
+        for name in &users {
+            accounts::add_member(store, slug, name, None).await?;
+        }
+    }
     store.close().await;
     drop(app);
 
@@ -121,9 +128,12 @@ pub async fn seed(dir: &Path, p: &Params) -> Result<Seeded> {
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs(),
     )?;
-    // A short live room first, then the long history.
+    // A short live room first, then the long history, then the rooms of (h).
     let mut ranges = Vec::new();
-    for (slug, count) in [(LIVE_ROOM, 200_i64), (HISTORY_ROOM, p.history)] {
+    let rooms = [(LIVE_ROOM, 200_i64), (HISTORY_ROOM, p.history)]
+        .into_iter()
+        .chain(extra.iter().map(|s| (s.as_str(), 100)));
+    for (slug, count) in rooms {
         let room_id: i64 = sqlx::query("SELECT id FROM rooms WHERE slug = $1")
             .bind(slug)
             .fetch_one(&mut *tx)
@@ -155,6 +165,29 @@ pub async fn seed(dir: &Path, p: &Params) -> Result<Seeded> {
             .await?;
         ranges.push((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?));
     }
+    // Members have read everything, except the second half of each room
+    // of (h), where five messages mention each of them.
+    sqlx::query(
+        "UPDATE members SET read_seq = r.last_seq, \
+         last_read = (SELECT MAX(id) FROM messages m WHERE m.room_id = r.id) \
+         FROM rooms r WHERE r.id = members.room_id",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE members SET read_seq = 50, last_read = m.id FROM rooms r, messages m \
+         WHERE r.id = members.room_id AND r.slug LIKE 'room%' AND m.room_id = r.id AND m.seq = 50",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO mentions (user_id, room_id, message_id) \
+         SELECT mb.user_id, m.room_id, m.id FROM members mb \
+         JOIN rooms r ON r.id = mb.room_id AND r.slug LIKE 'room%' \
+         JOIN messages m ON m.room_id = r.id AND m.seq IN (60, 70, 80, 90, 100)",
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
