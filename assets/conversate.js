@@ -3,9 +3,225 @@
  * Upgrades the server-rendered room page (which works without JavaScript) into a
  * live chat: Server-Sent Events first, then long-polling, then adaptive polling.
  * Loaded with `defer` on every page; it does nothing where there is no room.
+ * On the index it keeps the room list's unread counts live (first part below).
  * The DOM and API it relies on are described in docs/api.md (Room page, JSON API),
  * and what it does with them in docs/rules.md (Live client).
  */
+
+/* ---------- unread counts without reload: the index, and other rooms seen from a room ----------
+ *
+ * `#cv-room-list[data-api-rooms]` holds one `li.cv-room[data-slug]` per room. Every ~15 s, and
+ * when the tab becomes visible again, the script asks `GET api/rooms/` and updates each room's
+ * count (`.cv-unread-count`), its mention marker (`.cv-mention-marker`), the order (rooms with
+ * news first, as the server sends them) and the tab title, `(N) Rooms`.
+ * On a room page (its data's `apiRooms`) the same answer puts the unread count of the other
+ * rooms, and a marker when one of them mentions the reader, beside the side panel's link to
+ * all rooms.
+ * `localStorage['conversate.roomsPoll']` (milliseconds, at least 500) sets another interval;
+ * the browser tests use it.
+ */
+(function () {
+  'use strict';
+
+  const list = document.getElementById('cv-room-list');
+  let url = list && list.dataset.apiRooms;
+  let roomUrl = null; // on a room page: its address, to leave it out of "elsewhere"
+  if (!url) {
+    const dataEl = document.getElementById('conversate-data');
+    let data = null;
+    try {
+      data = dataEl ? JSON.parse(dataEl.textContent) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (!data || typeof data.apiRooms !== 'string' || data.live === false) return;
+    url = data.apiRooms;
+    roomUrl = String(data.apiPoll || '').replace(/api\/poll\/$/, '');
+  }
+
+  const DEFAULT_INTERVAL = 15000;
+  const MAX_BACKOFF = 300000;
+  let interval = DEFAULT_INTERVAL;
+  try {
+    const forced = Number(localStorage.getItem('conversate.roomsPoll'));
+    if (Number.isFinite(forced) && forced >= 500) interval = forced;
+  } catch (e) {
+    // storage may be disabled
+  }
+
+  const originalTitle = document.title.replace(/^\(\d+\) /, '');
+  // Room links are `<prefix><slug>/`; the API lives at `<prefix>api/rooms/`.
+  const prefix = url.replace(/api\/rooms\/?$/, '');
+  const allRooms = list ? null : Array.from(document.querySelectorAll('#cv-side a[href]')).find((a) => a.getAttribute('href') === prefix);
+  if (!list && !allRooms) return;
+  let timer = null;
+  let failures = 0;
+  let inFlight = false;
+  let stopped = false;
+
+  const count = (value) => {
+    const n = Number(value);
+    return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+  };
+
+  /** The count: `14` on screen, "14 unread" to a screen reader. */
+  function unreadBadge(n, said = ' unread') {
+    const span = document.createElement('span');
+    span.className = 'cv-unread-count';
+    const words = document.createElement('span');
+    words.className = 'cv-visually-hidden';
+    words.textContent = said;
+    span.append(String(n), words);
+    return span;
+  }
+
+  /** The marker: `@` on screen, "mentions you" to a screen reader, the number as a tooltip. */
+  function mentionBadge(n, said = 'mentions you') {
+    const span = document.createElement('span');
+    span.className = 'cv-mention-marker';
+    span.title = n === 1 ? '1 mention of you' : n + ' mentions of you';
+    const sign = document.createElement('span');
+    sign.setAttribute('aria-hidden', 'true');
+    sign.textContent = '@';
+    const words = document.createElement('span');
+    words.className = 'cv-visually-hidden';
+    words.textContent = said;
+    span.append(sign, words);
+    return span;
+  }
+
+  /** Puts `made` in `holder` (after `link`) in place of any `.cls` there, or removes it (null). */
+  function setBadge(holder, link, cls, made) {
+    const old = holder.querySelector('.' + cls);
+    if (!made) {
+      if (old) old.remove();
+      return;
+    }
+    // Unchanged: leave the server's node (and its words) alone.
+    if (old && cls === 'cv-mention-marker') {
+      old.title = made.title;
+      return;
+    }
+    if (old && parseInt(old.textContent, 10) === parseInt(made.textContent, 10)) return;
+    if (old) old.replaceWith(made);
+    else {
+      // Count first, then the marker, right after the link.
+      const after = cls === 'cv-mention-marker' ? holder.querySelector('.cv-unread-count') || link : link;
+      if (after) after.after(' ', made);
+      else holder.append(' ', made);
+    }
+  }
+
+  function roomItem(room) {
+    const li = document.createElement('li');
+    li.className = 'cv-room';
+    li.dataset.slug = room.slug;
+    const link = document.createElement('a');
+    link.className = 'cv-room-link';
+    link.href = prefix + encodeURIComponent(room.slug) + '/';
+    link.textContent = typeof room.title === 'string' && room.title ? room.title : room.slug;
+    li.append(link);
+    return li;
+  }
+
+  /** On a room page: what is new in the other rooms, beside the link to all of them. */
+  function applyElsewhere(rooms) {
+    let unread = 0;
+    let mentions = 0;
+    for (const room of rooms) {
+      if (!room || typeof room.slug !== 'string' || prefix + room.slug + '/' === roomUrl) continue;
+      unread += count(room.unread);
+      mentions += count(room.mentions);
+    }
+    const holder = allRooms.parentElement;
+    holder.classList.add('cv-elsewhere');
+    setBadge(holder, allRooms, 'cv-unread-count', unread ? unreadBadge(unread, ' unread in other rooms') : null);
+    setBadge(holder, allRooms, 'cv-mention-marker', mentions ? mentionBadge(mentions, 'mentions you in another room') : null);
+  }
+
+  function apply(rooms) {
+    if (!list) {
+      applyElsewhere(rooms);
+      return;
+    }
+    const items = new Map();
+    list.querySelectorAll('li[data-slug]').forEach((li) => items.set(li.dataset.slug, li));
+    let total = 0;
+    const order = [];
+    for (const room of rooms) {
+      if (!room || typeof room.slug !== 'string') continue;
+      let li = items.get(room.slug);
+      if (!li) {
+        li = roomItem(room); // a room the user was added to since the page was rendered
+        items.set(room.slug, li);
+      }
+      const unread = count(room.unread);
+      const mentions = count(room.mentions);
+      total += unread;
+      li.dataset.unread = String(unread);
+      li.dataset.mentions = String(mentions);
+      if (room.last_id !== undefined) li.dataset.lastId = String(room.last_id);
+      li.classList.toggle('cv-room-news', unread > 0);
+      const link = li.querySelector('.cv-room-link');
+      setBadge(li, link, 'cv-unread-count', unread ? unreadBadge(unread) : null);
+      setBadge(li, link, 'cv-mention-marker', mentions ? mentionBadge(mentions) : null);
+      order.push(li);
+    }
+    // Rooms the answer does not list (an administrator sees every room) keep their place after them.
+    list.querySelectorAll('li[data-slug]').forEach((li) => { if (!order.includes(li)) order.push(li); });
+    const current = Array.from(list.querySelectorAll('li[data-slug]'));
+    if (order.length !== current.length || order.some((li, i) => li !== current[i])) {
+      // Moving a node drops its focus; give it back so a keyboard user is not thrown out of the list.
+      const focused = list.contains(document.activeElement) ? document.activeElement : null;
+      order.forEach((li) => list.append(li));
+      if (focused && document.activeElement !== focused) focused.focus({ preventScroll: true });
+    }
+    const empty = document.querySelector('.cv-index .cv-empty');
+    if (empty && order.length) empty.remove();
+    list.hidden = !order.length;
+    document.title = total ? '(' + total + ') ' + originalTitle : originalTitle;
+  }
+
+  async function refresh() {
+    if (stopped || inFlight) return;
+    inFlight = true;
+    clearTimeout(timer);
+    let next = interval;
+    try {
+      const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+      if (res.status === 401 || res.status === 403 || res.redirected) {
+        stopped = true; // logged out: the next page load shows the login form
+        return;
+      }
+      const data = res.ok ? await res.json() : null;
+      if (!data || data.success === false || !Array.isArray(data.rooms)) throw new Error('bad answer ' + res.status);
+      failures = 0;
+      apply(data.rooms);
+    } catch (e) {
+      failures++;
+      next = Math.min(MAX_BACKOFF, interval * 2 ** Math.min(failures, 5));
+    } finally {
+      inFlight = false;
+      // A hidden tab asks no more than once a minute; it catches up when it is shown again.
+      if (!stopped) timer = setTimeout(refresh, document.visibilityState === 'hidden' ? Math.max(next, 60000) : next);
+    }
+  }
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') refresh();
+  });
+  window.addEventListener('pageshow', (e) => { if (e.persisted) refresh(); });
+  if (list) {
+    // The page was rendered with the counts; the first check follows after one interval.
+    const rendered = Array.from(list.querySelectorAll('li[data-slug]')).reduce((n, li) => n + count(li.dataset.unread), 0);
+    if (rendered) document.title = '(' + rendered + ') ' + originalTitle;
+    timer = setTimeout(refresh, interval);
+  } else {
+    // A room page knows nothing of the others yet: ask soon, once the room itself is going.
+    timer = setTimeout(refresh, Math.min(interval, 2000));
+  }
+})();
+
 (function () {
   'use strict';
 
@@ -40,8 +256,10 @@
     submit: $('cv-submit'),
     users: $('cv-users'),
     alert: $('cv-alert'),
+    notify: $('cv-notify'),
     announce: $('cv-announce'),
     side: $('cv-side'),
+    newer: $('cv-newer'),
   };
   if (!el.list || !el.conv) return;
 
@@ -63,8 +281,14 @@
   const PRESENCE_BEAT = 30000;
   const ANNOUNCE_KEEP = 5;
   const GROUP_SECONDS = 300; // consecutive messages by one author within this gap are grouped
+  const READ_EVERY = 2000; // the read cursor is reported at most this often
+  const TYPING_EVERY = 3000; // "typing" is sent at most this often while the user types
+  const TYPING_KEEP = 6000; // a typer's name goes away this long after their last signal
+  const MENTION_OPTIONS = 8; // most suggestions the @-list shows
 
   const originalTitle = document.title;
+  const me = String(C.username || '').toLowerCase();
+  const reducedMotion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : null;
   const state = {
     mode: null,
     stopped: false, // after a fatal error (401/403/404): nothing is retried any more
@@ -77,8 +301,20 @@
     users: null,
     colours: new Map(),
     lastInput: Date.now(),
-    unread: 0,
+    unread: 0, // messages from others since the window lost focus (the tab title's count)
     flashTimer: null,
+    flashing: false,
+    readSent: num(C.lastRead, 0), // the server's read cursor, as far as we know
+    readPending: 0,
+    readAt: 0,
+    readTimer: null,
+    anchored: false, // the view holds the "New messages" divider at its top: no jumping to the end
+    // The divider marks news the reader has not come back to yet (the page was opened in the
+    // background, or messages came while the window had no focus); it moves only once they have.
+    dividerFresh: false,
+    typers: new Map(), // username -> when their "typing" runs out (Date.now())
+    typingTimer: null,
+    typingSentAt: 0,
     errorSource: null,
     stick: true, // whether the view is (and should stay) scrolled to the bottom
     sending: false,
@@ -248,11 +484,12 @@
     return run;
   }
 
-  /** Applies a poll/send answer; returns the messages that were new to us. */
-  function receive(data) {
+  /** Applies a poll/send answer; returns the messages that were new to us. `quiet`: catching up
+      on what the page did not show yet, which is neither announced nor alerted. */
+  function receive(data, quiet) {
     syncClock(data.time);
     const messages = Array.isArray(data.messages) ? data.messages : [];
-    const added = addMessages(messages, true);
+    const added = addMessages(messages, !quiet);
     if (!messages.length && num(data.last, 0) > state.last) state.last = num(data.last, 0);
     if (Array.isArray(data.users)) updateUsers(data.users, data.time);
     return { added, full: messages.length >= cfg.batchSize };
@@ -325,12 +562,52 @@
     const s = scroller();
     s.scrollTop = s.scrollHeight;
     state.stick = true;
+    state.anchored = false;
+  }
+
+  /** How far down the view may scroll and still show the divider at its top (scrollTop). */
+  function dividerTop() {
+    const divider = $('cv-unread');
+    if (!divider) return null;
+    const s = scroller();
+    const top = divider.getBoundingClientRect().top;
+    const viewTop = C.controlLayout ? s.getBoundingClientRect().top : 0;
+    return Math.max(0, s.scrollTop + top - viewTop - 8);
+  }
+
+  /** Opens the page at the "New messages" divider instead of the end. */
+  function scrollToDivider() {
+    const target = dividerTop();
+    if (target === null) return false;
+    const s = scroller();
+    s.scrollTop = target;
+    state.anchored = true;
+    state.stick = isAtBottom();
+    return true;
+  }
+
+  /** New messages at the end: follow them, but while the divider is held at the top, only as
+      far as keeps it in view (the reader is catching up from there). */
+  function followNew() {
+    if (!state.anchored) {
+      scrollToBottom();
+      return;
+    }
+    const s = scroller();
+    const target = dividerTop();
+    const bottom = s.scrollHeight - s.clientHeight;
+    if (target === null || target >= bottom) {
+      scrollToBottom();
+      return;
+    }
+    s.scrollTop = target;
+    state.stick = isAtBottom();
   }
 
   function fitToWindow() {
     const top = root.getBoundingClientRect().top + window.scrollY;
     root.style.height = Math.max(280, Math.floor(window.innerHeight - top)) + 'px';
-    if (state.stick) scrollToBottom();
+    if (state.stick) followNew();
   }
 
   function setupLayout() {
@@ -344,7 +621,7 @@
       requestAnimationFrame(() => { pending = false; fitToWindow(); });
     });
     fitToWindow();
-    scrollToBottom();
+    if (!state.anchored) scrollToBottom();
   }
 
   function setupSideToggle() {
@@ -391,6 +668,8 @@
     li.dataset.time = String(m.time);
     li.dataset.user = m.user;
     if (m.user === C.username) li.classList.add('cv-mine');
+    const own = m.user === C.username;
+    if (!own && mentionsMe(m)) li.classList.add('cv-mentions-me');
 
     const time = document.createElement('time');
     time.className = 'cv-time';
@@ -403,14 +682,35 @@
     const content = document.createElement('div');
     content.className = 'cv-content';
     content.innerHTML = m.content; // trusted: rendered and sanitised by the server
+    if (!own) markMentions(content);
 
     li.append(authorSpan(m.user), ' ', time, content);
     return li;
   }
 
+  /** Whether a message (JSON) mentions the reader, by name or as @everyone. */
+  function mentionsMe(m) {
+    if (!m || !Array.isArray(m.mentions) || !me) return false;
+    return m.mentions.some((u) => {
+      const name = String(u).toLowerCase();
+      return name === me || name === 'everyone';
+    });
+  }
+
+  /** The reader's own mentions stand out (the server does the same on the rendered page); not in
+      the reader's own messages, which need no one's attention. */
+  function markMentions(container) {
+    container.querySelectorAll('.cv-mention[data-user]').forEach((span) => {
+      const name = span.dataset.user.toLowerCase();
+      if (name === me || name === 'everyone') span.classList.add('cv-mention-me');
+    });
+  }
+
+  const isMessage = (node) => Boolean(node) && node.nodeType === 1 && node.classList.contains('cv-message') && node.dataset.pk !== undefined;
+
   /** Marks a message as a continuation of the previous one by the same author. */
   function group(li) {
-    if (!li) return;
+    if (!isMessage(li)) return;
     const prev = li.previousElementSibling;
     const cont = Boolean(prev) && prev.dataset.user === li.dataset.user &&
       Number(li.dataset.time) - Number(prev.dataset.time) < GROUP_SECONDS;
@@ -422,7 +722,10 @@
       typeof m.user === 'string' && typeof m.content === 'string';
   }
 
-  /** Inserts new messages in pk order (normally at the end); returns those that were new. */
+  /** Inserts new messages in pk order (normally at the end); returns those that were new.
+      `live`: they arrived now (announced, alerted, counted in the title); otherwise quietly
+      caught up. The list may hold items that are not messages (the "New messages" divider, the
+      "no messages yet" line): a message goes right before the first message newer than itself. */
   function addMessages(messages, live) {
     const stick = isAtBottom();
     const added = [];
@@ -430,9 +733,13 @@
       if (!validMessage(m) || state.seen.has(Number(m.pk))) continue;
       const pk = Number(m.pk);
       const li = buildMessage(m);
-      let before = el.list.lastElementChild;
-      while (before && Number(before.dataset.pk) > pk) before = before.previousElementSibling;
-      el.list.insertBefore(li, before ? before.nextSibling : el.list.firstChild);
+      let prev = el.list.lastElementChild;
+      while (prev && !(isMessage(prev) && Number(prev.dataset.pk) < pk)) prev = prev.previousElementSibling;
+      let next = prev ? prev.nextElementSibling : el.list.firstElementChild;
+      while (next && !isMessage(next)) next = next.nextElementSibling;
+      el.list.insertBefore(li, next);
+      const empty = $('cv-no-messages');
+      if (empty) empty.remove();
       group(li);
       group(li.nextElementSibling);
       state.seen.add(pk);
@@ -441,11 +748,15 @@
       added.push({ message: m, li });
     }
     if (added.length && live) {
-      if (stick) scrollToBottom();
+      if (stick) followNew();
       const fromOthers = added.filter((a) => a.message.user !== C.username);
+      fromOthers.forEach((a) => state.typers.delete(a.message.user));
+      if (fromOthers.length) renderTypers();
       fromOthers.forEach(announce);
+      missed(fromOthers);
       maybeAlert(fromOthers);
     }
+    if (added.length) noteShown();
     return added;
   }
 
@@ -582,29 +893,87 @@
     while (el.announce.childElementCount > ANNOUNCE_KEEP) el.announce.firstElementChild.remove();
   }
 
-  function maybeAlert(fromOthers) {
-    if (!fromOthers.length || !alertsOn() || document.hasFocus() || !isIdle()) return;
-    state.unread += fromOthers.length;
-    startFlash();
-    notify(fromOthers[fromOthers.length - 1]);
+  /** The notification level of this room: the settings form's choice, else the page's. */
+  function notifyLevel() {
+    const level = el.notify ? el.notify.value : C.notify;
+    return level === 'mentions' || level === 'none' ? level : 'all';
   }
 
-  function startFlash() {
-    const flashTitle = () => '(' + state.unread + ') new — ' + (C.roomTitle || originalTitle);
-    document.title = flashTitle();
+  /** Whether a message from someone else is worth a browser alert at the member's level. */
+  function alertWanted(message) {
+    const level = notifyLevel();
+    return level === 'all' || (level === 'mentions' && mentionsMe(message));
+  }
+
+  function maybeAlert(fromOthers) {
+    const wanted = fromOthers.filter((a) => alertWanted(a.message));
+    if (!wanted.length || !alertsOn() || document.hasFocus() || !isIdle()) return;
+    startFlash();
+    notify(wanted[wanted.length - 1]);
+  }
+
+  /** Messages from others while the window is not focused: counted in the tab title, and the
+      first of them gets the "New messages" divider, so the reader finds where they left off. */
+  function missed(fromOthers) {
+    if (!fromOthers.length || document.hasFocus()) return;
+    state.unread += fromOthers.length;
+    showTitle();
+    if (!state.dividerFresh) {
+      state.dividerFresh = true;
+      placeDivider(fromOthers[0].li);
+    }
+  }
+
+  function placeDivider(beforeLi) {
+    let divider = $('cv-unread');
+    if (divider && divider.nextElementSibling === beforeLi) return;
+    const oldNext = divider ? divider.nextElementSibling : null;
+    if (!divider) {
+      divider = document.createElement('li');
+      divider.className = 'cv-unread-divider';
+      divider.id = 'cv-unread';
+      divider.setAttribute('role', 'separator');
+      divider.setAttribute('aria-label', 'New messages');
+      const label = document.createElement('span');
+      label.textContent = 'New messages';
+      divider.append(label);
+    }
+    el.list.insertBefore(divider, beforeLi);
+    group(beforeLi);
+    group(oldNext);
+    // The summary above the log spoke of the divider's old place.
+    const summary = $('cv-catchup');
+    if (summary) summary.hidden = true;
+  }
+
+  /** `(N) Room`: N messages from others since the window lost focus. While an alert is due the
+      title alternates with `(N) new — Room`, unless the reader prefers reduced motion. */
+  function showTitle() {
+    const count = () => '(' + state.unread + ') ';
+    document.title = state.unread ? count() + originalTitle : originalTitle;
+    const flash = state.flashing && state.unread > 0 && !(reducedMotion && reducedMotion.matches);
+    if (!flash) {
+      clearInterval(state.flashTimer);
+      state.flashTimer = null;
+      return;
+    }
     if (state.flashTimer) return;
     let on = true;
     state.flashTimer = setInterval(() => {
       on = !on;
-      document.title = on ? flashTitle() : originalTitle;
+      document.title = count() + (on ? originalTitle : 'new — ' + (C.roomTitle || originalTitle));
     }, 1000);
   }
 
+  function startFlash() {
+    state.flashing = true;
+    showTitle();
+  }
+
   function stopFlash() {
-    clearInterval(state.flashTimer);
-    state.flashTimer = null;
+    state.flashing = false;
     state.unread = 0;
-    document.title = originalTitle;
+    showTitle();
   }
 
   function notify(entry) {
@@ -625,7 +994,7 @@
 
   /** Browsers only allow the permission prompt from a user gesture, so never on load. */
   function askNotificationPermission() {
-    if (state.permissionAsked || !alertsOn() || !('Notification' in window)) return;
+    if (state.permissionAsked || !alertsOn() || notifyLevel() === 'none' || !('Notification' in window)) return;
     if (Notification.permission !== 'default') return;
     state.permissionAsked = true;
     try {
@@ -641,7 +1010,11 @@
     ['mousemove', 'mousedown', 'keydown', 'touchstart', 'wheel'].forEach((type) =>
       window.addEventListener(type, markInput, { passive: true }));
     const onFocusChange = () => {
-      if (document.hasFocus()) stopFlash();
+      if (document.hasFocus()) {
+        stopFlash();
+        state.dividerFresh = false; // the next absence gets its own divider
+        noteShown();
+      }
       schedulePresence();
     };
     window.addEventListener('focus', onFocusChange);
@@ -652,6 +1025,276 @@
       el.input.addEventListener('click', askNotificationPermission);
     }
     if (el.alert) el.alert.addEventListener('change', askNotificationPermission);
+    if (el.notify) el.notify.addEventListener('change', askNotificationPermission);
+    if (reducedMotion && reducedMotion.addEventListener) reducedMotion.addEventListener('change', showTitle);
+  }
+
+  /* ---------- read state ----------
+     The server keeps a read cursor per member and room. Besides what the server counts as seen
+     by itself, the client reports the newest message the reader has had in view while the window
+     had focus: when messages arrive, when the reader scrolls, and when the window gets focus back.
+     At most one report every READ_EVERY ms; the cursor never moves backwards. */
+
+  const canRead = () => Boolean(C.apiRead) && !state.stopped && document.visibilityState !== 'hidden' && document.hasFocus();
+
+  /** The newest message whose top is inside the visible part of the log. */
+  function newestShown() {
+    const bottom = C.controlLayout ? el.conv.getBoundingClientRect().bottom : window.innerHeight;
+    for (let li = el.list.lastElementChild; li; li = li.previousElementSibling) {
+      if (isMessage(li) && li.getBoundingClientRect().top < bottom - 4) return Number(li.dataset.pk);
+    }
+    return 0;
+  }
+
+  /** Something may have come into view: report it (soon, and no more often than READ_EVERY). */
+  function noteShown() {
+    if (!canRead() || state.readTimer) return;
+    const wait = Math.max(0, state.readAt + READ_EVERY - Date.now());
+    state.readTimer = setTimeout(sendRead, wait);
+  }
+
+  function sendRead() {
+    state.readTimer = null;
+    if (!canRead() || state.readPending) return;
+    const last = newestShown();
+    if (!last || last <= state.readSent) return;
+    state.readAt = Date.now();
+    state.readPending = last;
+    api(C.apiRead, { last })
+      .then((data) => {
+        // Told once is enough, also where the cursor cannot move (an administrator visiting).
+        state.readSent = Math.max(state.readSent, last, num(data.last_read, 0));
+      }, (e) => {
+        if (e.status === 401) fatal(e);
+      })
+      .finally(() => {
+        state.readPending = 0;
+      });
+  }
+
+  /* ---------- typing ----------
+     While the reader types (and the event stream is the transport), the server hears "typing"
+     at most every TYPING_EVERY ms and tells the room's streams; each name shown goes away
+     TYPING_KEEP ms after its last signal, or when that person's message arrives. */
+
+  let typingLine = null;
+
+  function setupTyping() {
+    if (!C.apiTyping) return;
+    typingLine = document.createElement('p');
+    typingLine.className = 'cv-typing';
+    typingLine.id = 'cv-typing';
+    typingLine.setAttribute('aria-live', 'polite');
+    typingLine.setAttribute('aria-atomic', 'true');
+    const status = $('cv-status');
+    if (el.form) el.form.before(typingLine);
+    else if (status) status.after(typingLine);
+    else return;
+    if (el.input) el.input.addEventListener('input', sendTyping);
+  }
+
+  function sendTyping() {
+    if (state.mode !== 'sse' || state.stopped || !el.input.value.trim()) return;
+    const now = Date.now();
+    if (now - state.typingSentAt < TYPING_EVERY) return;
+    state.typingSentAt = now;
+    api(C.apiTyping, {}).catch((e) => {
+      if (e.status === 401) fatal(e);
+    });
+  }
+
+  function heardTyping(data) {
+    const user = data && typeof data.user === 'string' ? data.user : '';
+    if (!user || user.toLowerCase() === me) return;
+    state.typers.set(user, Date.now() + TYPING_KEEP);
+    renderTypers();
+  }
+
+  function renderTypers() {
+    if (!typingLine) return;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [user, until] of state.typers) {
+      if (until <= now) state.typers.delete(user);
+      else next = Math.min(next, until);
+    }
+    const names = Array.from(state.typers.keys());
+    let text = '';
+    if (names.length === 1) text = names[0] + ' is typing…';
+    else if (names.length === 2) text = names[0] + ' and ' + names[1] + ' are typing…';
+    else if (names.length === 3) text = names[0] + ', ' + names[1] + ' and ' + names[2] + ' are typing…';
+    else if (names.length > 3) text = 'Several people are typing…';
+    if (typingLine.textContent !== text) typingLine.textContent = text;
+    clearTimeout(state.typingTimer);
+    state.typingTimer = next === Infinity ? null : setTimeout(renderTypers, next - now + 50);
+  }
+
+  /* ---------- @-suggestions in the composer ----------
+     After "@" (at the start or after a space or bracket) the members whose names start with
+     what follows are offered in a listbox: Arrow keys choose, Enter or Tab takes the name,
+     Escape closes, a click takes it too. While the list is open, Enter does not send. */
+
+  function setupMentions() {
+    const input = el.input;
+    if (!input || !el.form) return;
+    const box = document.createElement('ul');
+    box.id = 'cv-mention-list';
+    box.className = 'cv-mention-list';
+    box.setAttribute('role', 'listbox');
+    box.setAttribute('aria-label', 'Mention someone');
+    box.hidden = true;
+    el.form.append(box);
+    // An editable combobox (ARIA 1.2), as aria-expanded needs: a text field with suggestions.
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-haspopup', 'listbox');
+    input.setAttribute('aria-controls', box.id);
+    input.setAttribute('aria-expanded', 'false');
+    const list = { open: false, names: [], active: 0, start: -1, dismissed: -1 };
+
+    function candidates() {
+      const names = new Set();
+      if (el.users) el.users.querySelectorAll('li[data-user]').forEach((li) => names.add(li.dataset.user));
+      if (state.users) state.users.forEach((u) => names.add(u.username));
+      const people = Array.from(names).filter((n) => n && n.toLowerCase() !== me)
+        .sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }));
+      return people.concat('everyone');
+    }
+
+    /** The "@name" being typed at the caret: where its "@" is, and what follows it. */
+    function token() {
+      if (input.selectionStart !== input.selectionEnd) return null;
+      const before = input.value.slice(0, input.selectionStart);
+      const match = /(?:^|[\s([{"'])@([A-Za-z0-9_.+-]*)$/.exec(before);
+      if (!match) return null;
+      return { query: match[1], start: before.length - match[1].length - 1, end: before.length };
+    }
+
+    function update() {
+      const t = token();
+      if (!t) {
+        list.dismissed = -1;
+        close();
+        return;
+      }
+      if (t.start === list.dismissed) return; // closed with Escape: not again for this "@"
+      const query = t.query.toLowerCase();
+      const names = candidates().filter((n) => n.toLowerCase().startsWith(query)).slice(0, MENTION_OPTIONS);
+      if (!names.length) {
+        close();
+        return;
+      }
+      const keep = list.open ? names.indexOf(list.names[list.active]) : -1;
+      list.names = names;
+      list.active = Math.max(0, keep);
+      list.start = t.start;
+      render();
+    }
+
+    function render() {
+      const items = list.names.map((name, i) => {
+        const li = document.createElement('li');
+        li.id = 'cv-mention-option-' + i;
+        li.className = 'cv-mention-option';
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', String(i === list.active));
+        li.dataset.user = name;
+        li.textContent = name;
+        if (name === 'everyone') {
+          const hint = document.createElement('span');
+          hint.className = 'cv-mention-hint';
+          hint.textContent = ' (all members)';
+          li.append(hint);
+        }
+        return li;
+      });
+      box.replaceChildren(...items);
+      box.hidden = false;
+      list.open = true;
+      input.setAttribute('aria-expanded', 'true');
+      input.setAttribute('aria-activedescendant', 'cv-mention-option-' + list.active);
+      const active = items[list.active];
+      if (active && active.scrollIntoView) active.scrollIntoView({ block: 'nearest' });
+    }
+
+    function close() {
+      if (!list.open && box.hidden) return;
+      list.open = false;
+      list.names = [];
+      box.hidden = true;
+      box.replaceChildren();
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+    }
+
+    function accept(index) {
+      const name = list.names[index];
+      const t = token();
+      if (!name || !t) {
+        close();
+        return;
+      }
+      const rest = input.value.slice(t.end).replace(/^[A-Za-z0-9_.+-]*/, '').replace(/^ /, '');
+      const insert = '@' + name + ' ';
+      input.value = input.value.slice(0, t.start) + insert + rest;
+      const caret = t.start + insert.length;
+      input.setSelectionRange(caret, caret);
+      close();
+      autoGrow();
+      input.focus();
+    }
+
+    // Registered before the send form's own keydown, so it can keep Enter from sending.
+    input.addEventListener('keydown', (e) => {
+      if (!list.open || e.isComposing || e.keyCode === 229 || e.altKey || e.ctrlKey || e.metaKey) return;
+      let handled = true;
+      if (e.key === 'ArrowDown') list.active = (list.active + 1) % list.names.length;
+      else if (e.key === 'ArrowUp') list.active = (list.active - 1 + list.names.length) % list.names.length;
+      else if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey) accept(list.active);
+      else if (e.key === 'Escape') {
+        list.dismissed = list.start;
+        close();
+      } else handled = false;
+      if (!handled) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      if (list.open) render();
+    });
+    input.addEventListener('input', update);
+    input.addEventListener('click', update);
+    input.addEventListener('keyup', (e) => {
+      if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) update();
+    });
+    input.addEventListener('blur', () => close());
+    // A click on a name must not take the focus out of the text first.
+    box.addEventListener('mousedown', (e) => e.preventDefault());
+    box.addEventListener('click', (e) => {
+      const option = e.target.closest('[role="option"]');
+      if (option) accept(list.names.indexOf(option.dataset.user));
+    });
+  }
+
+  /* ---------- catching up ----------
+     With more unread messages than one page, the page starts at the first unread one and links
+     to the next ones (`#cv-newer`, for readers without the script). The script fetches them
+     itself, quietly (no alerts for old news), before it goes live, and drops the link. */
+
+  async function catchUp() {
+    if (!el.newer) return;
+    try {
+      for (let round = 0; round < 100 && !state.stopped; round++) {
+        const data = await exclusive(() => api(C.apiPoll, { last: state.last, hasFocus: hasFocus() }));
+        const result = receive(data, true);
+        if (!result.full) break;
+      }
+      const holder = el.newer.parentElement;
+      el.newer.remove();
+      el.newer = null;
+      if (holder && holder.tagName === 'P' && !holder.textContent.trim()) holder.remove();
+    } catch (e) {
+      if (isFatal(e)) fatal(e);
+      // Otherwise the link stays, and the live transport catches up from the page's last message.
+    }
   }
 
   /* ---------- presence (event stream and long-poll) ---------- */
@@ -752,6 +1395,13 @@
         addMessages([JSON.parse(e.data)], true);
       } catch (err) {
         // A malformed event is skipped; the next poll or reconnect catches up.
+      }
+    });
+    source.addEventListener('typing', (e) => {
+      try {
+        heardTyping(JSON.parse(e.data));
+      } catch (err) {
+        // ignore, as above
       }
     });
     source.addEventListener('users', (e) => {
@@ -1083,7 +1733,12 @@
       state.seen.add(pk);
       state.last = Math.max(state.last, pk);
       if (!state.first || pk < state.first) state.first = pk;
-      if (li.dataset.user === C.username) li.classList.add('cv-mine');
+      if (li.dataset.user === C.username) {
+        // One's own message never calls for one's attention (the server marks an own @everyone).
+        li.classList.add('cv-mine');
+        li.classList.remove('cv-mentions-me');
+        li.querySelectorAll('.cv-mention-me').forEach((span) => span.classList.remove('cv-mention-me'));
+      } else markMentions(li);
       group(li);
     });
   }
@@ -1091,17 +1746,31 @@
   function start() {
     adoptServerRenderedMessages();
     if (el.older) el.older.addEventListener('click', loadOlder);
-    el.conv.addEventListener('scroll', () => { state.stick = isAtBottom(); }, { passive: true });
-    if (!C.controlLayout) window.addEventListener('scroll', () => { state.stick = isAtBottom(); }, { passive: true });
+    const onScroll = () => {
+      state.stick = isAtBottom();
+      if (state.stick) state.anchored = false; // read down to the end: follow new messages again
+      noteShown();
+    };
+    el.conv.addEventListener('scroll', onScroll, { passive: true });
+    if (!C.controlLayout) window.addEventListener('scroll', onScroll, { passive: true });
     // Images loading, the error line or a growing input change the space after insertion;
     // a reader who was at the bottom stays there.
-    el.conv.addEventListener('load', () => { if (state.stick) scrollToBottom(); }, true);
-    if (window.ResizeObserver) new ResizeObserver(() => { if (state.stick) scrollToBottom(); }).observe(el.conv);
+    el.conv.addEventListener('load', () => { if (state.stick) followNew(); }, true);
+    if (window.ResizeObserver) new ResizeObserver(() => { if (state.stick) followNew(); }).observe(el.conv);
 
     setupLayout();
+    // With unread messages the page opens at the "New messages" divider, not at the end.
+    if (scrollToDivider() && !document.hasFocus()) {
+      // Opened in the background: the tab says how much is new until the reader comes.
+      state.dividerFresh = true;
+      state.unread = Math.max(0, num(C.unread, 0));
+      showTitle();
+    }
     setupSideToggle();
     setupTimer();
+    setupMentions(); // before setupForm: its keys go first
     setupForm();
+    setupTyping();
     setupIdleAndFocus();
     refreshTimes();
     setInterval(refreshTimes, 15000);
@@ -1117,7 +1786,11 @@
       startTransport(state.mode || preferredTransport());
     });
 
-    startTransport(preferredTransport());
+    // Newer unread messages than the page holds come first, then the live transport.
+    catchUp().finally(() => {
+      if (!state.stopped && !state.mode) startTransport(preferredTransport());
+      noteShown();
+    });
   }
 
   start();

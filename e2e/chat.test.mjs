@@ -13,6 +13,7 @@ import {
   arrivalOf,
   launchBrowser,
   postViaApi,
+  readUpTo,
   recordArrivals,
   sendViaInput,
   shownMessages,
@@ -212,8 +213,12 @@ e2e('3. older history loads on demand', async (t) => {
   const pks = await postViaApi(alice.page, texts);
   assert.equal(pks.length, 25);
 
+  // Bob has read them all (else the page would start at his first unread message, test 9a).
   const bob = await open('bob');
   const page = bob.page;
+  await readUpTo(page, pks.at(-1));
+  await page.reload();
+  await waitForTransport(page, 'sse');
   const older = page.locator('#cv-older');
   const roomUrl = page.url();
   let shown = await shownMessages(page);
@@ -287,7 +292,13 @@ e2e('5. without JavaScript: log in, read, send through the plain form', async (t
   const bob = await open('bob', { javaScriptEnabled: false, label: 'bob (no JS)' });
   const page = bob.page;
   assert.equal(await page.getAttribute('#conversate', 'data-transport'), null, 'no script ran');
-  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(2), 'reads the newest page');
+  // More than a page is unread: the page starts at the first unread message, and links on.
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(0, 10), 'reads from the first unread message');
+  await Promise.all([page.waitForNavigation(), page.click('a#cv-newer')]);
+  assert.match(page.url(), /\?after=\d+$/);
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(10), 'the newer messages');
+  await page.goto(current.server.roomUrl);
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), seeded.slice(2), 'all read: the room shows the newest page');
 
   const text = unique('sent without JavaScript');
   await page.fill('#cv-input', text);
@@ -526,5 +537,435 @@ e2e('8c. a stream refused for too many open is not asked again; long-polling tak
   await second.page.waitForTimeout(3000);
   assert.equal(second.requests.count('/api/events/'), 1, 'the refused stream was asked for once');
   assert.equal(await first.page.getAttribute('#conversate', 'data-transport'), 'sse');
+  watcher.assertClean(assert);
+});
+
+/* ---------- catch-up: unread state, mentions, typing ---------- */
+
+/** What the room list shows for a room: its count and marker, as text and as spoken words. */
+function roomEntry(page, slug) {
+  return page.$eval(`#cv-room-list li[data-slug="${slug}"]`, (li) => {
+    const count = li.querySelector('.cv-unread-count');
+    const marker = li.querySelector('.cv-mention-marker');
+    // The words a screen reader gets: visible text not hidden from it, plus visually hidden text.
+    const spoken = (node) => {
+      if (!node) return null;
+      let out = '';
+      const walk = (n) => {
+        if (n.nodeType === 3) out += n.textContent;
+        else if (n.nodeType === 1 && n.getAttribute('aria-hidden') !== 'true') {
+          if (n.getAttribute('aria-label')) out += ' ' + n.getAttribute('aria-label') + ' ';
+          else n.childNodes.forEach(walk);
+        }
+      };
+      walk(node);
+      return out.replace(/\s+/g, ' ').trim();
+    };
+    return {
+      unread: Number(li.dataset.unread),
+      mentions: Number(li.dataset.mentions),
+      count: count ? parseInt(count.textContent, 10) : 0,
+      countSaid: spoken(count),
+      marker: Boolean(marker),
+      markerSaid: spoken(marker),
+    };
+  });
+}
+
+const roomOrder = (page) => page.$$eval('#cv-room-list li[data-slug]', (items) => items.map((li) => li.dataset.slug));
+
+/**
+ * Bob was here once, then away; alice sends 30 messages, two of which mention him. Bob opens the
+ * index (30, a mention marker, the room with news first), then the room: the divider before the
+ * first unread message, and the summary with the counts.
+ */
+async function catchUpScenario(t, { javaScriptEnabled }) {
+  const { server, watcher, open } = await setUp(t, { moreRooms: [{ slug: 'archive', title: 'Archive' }] });
+  const label = javaScriptEnabled ? 'bob' : 'bob (no JS)';
+  const bob = await open('bob', { javaScriptEnabled, label });
+  const page = bob.page;
+  // Bob saw the (empty) room; now he is away.
+  await page.goto('about:blank');
+
+  const alice = await open('alice');
+  const texts = Array.from({ length: 30 }, (_, i) =>
+    i === 11 ? `catch-up ${i + 1}, @bob what do you think?` : i === 23 ? `catch-up ${i + 1}, ping @Bob again` : `catch-up ${i + 1}`);
+  const pks = await postViaApi(alice.page, texts);
+  await alice.context.close(); // alice leaves: nothing she does now may change bob's view
+
+  await page.goto(server.url);
+  const entry = await roomEntry(page, 'general');
+  assert.equal(entry.unread, 30, 'data-unread');
+  assert.equal(entry.count, 30, 'the index shows 30 unread');
+  assert.match(entry.countSaid, /^30 unread$/, `the count's words: ${entry.countSaid}`);
+  assert.equal(entry.mentions, 2, 'data-mentions');
+  assert.ok(entry.marker, 'the mention marker is shown');
+  assert.match(entry.markerSaid, /mentions? you/, `the marker's words: ${entry.markerSaid}`);
+  const quiet = await roomEntry(page, 'archive');
+  assert.equal(quiet.count, 0, 'a room without news has no count');
+  assert.equal(quiet.marker, false, 'and no marker');
+  assert.deepEqual(await roomOrder(page), ['general', 'archive'], 'the room with news comes first');
+  if (javaScriptEnabled) assert.match(await page.title(), /^\(30\) Rooms\b/, 'the tab title counts the unread messages');
+
+  await Promise.all([page.waitForURL((u) => u.pathname === '/general/'), page.click('#cv-room-list li[data-slug="general"] a.cv-room-link')]);
+  if (javaScriptEnabled) await waitForTransport(page, 'sse');
+
+  // The divider comes right before alice's first message.
+  const divider = page.locator('#cv-messages > li#cv-unread.cv-unread-divider');
+  assert.equal(await divider.count(), 1, 'one "New messages" divider');
+  assert.equal((await divider.textContent()).trim(), 'New messages');
+  assert.equal(await divider.evaluate((d) => d.nextElementSibling?.dataset.pk), String(pks[0]), 'the divider is before the first unread message');
+  const shown = await shownMessages(page);
+  assert.deepEqual(shown.map((m) => m.text), texts, 'all 30 messages are on the page');
+
+  // The summary names the counts and links to the first unread message and to each mention.
+  const summary = page.locator('#cv-catchup.cv-catchup');
+  const words = (await summary.locator('p').first().textContent()).replace(/\s+/g, ' ');
+  assert.match(words, /\b30 new messages\b/, `summary: ${words}`);
+  assert.match(words, /\b2 mentions of you\b/, `summary: ${words}`);
+  assert.match(words, /\balice\b/, `summary names the author: ${words}`);
+  assert.equal(await summary.locator('a.cv-jump-unread[href="#cv-unread"]').count(), 1, 'a jump to the first unread');
+  const mentionLinks = await summary.locator('a.cv-jump-mention').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(mentionLinks.length >= 1, 'a jump to a mention');
+  for (const href of mentionLinks) assert.ok([`#cv-m-${pks[11]}`, `#cv-m-${pks[23]}`].includes(href), `mention link ${href}`);
+  assert.equal(await page.locator(`#cv-m-${pks[11]}.cv-mentions-me .cv-mention.cv-mention-me[data-user]`).count(), 1, 'the mention of bob stands out');
+  assert.equal(await page.locator(`#cv-m-${pks[10]}.cv-mentions-me`).count(), 0, 'other messages do not');
+
+  if (javaScriptEnabled) {
+    // The page opened at the divider, not at the end: it is at the top of the log's view.
+    const at = await page.evaluate(() => {
+      const view = document.getElementById('cv-conversation').getBoundingClientRect();
+      const d = document.getElementById('cv-unread').getBoundingClientRect();
+      const last = document.querySelector('#cv-messages li.cv-message:last-child').getBoundingClientRect();
+      return { offset: d.top - view.top, inView: d.top >= view.top - 1 && d.bottom <= view.bottom + 1, lastBelow: last.top >= view.bottom };
+    });
+    assert.ok(at.inView, `the divider is in view (${JSON.stringify(at)})`);
+    assert.ok(at.offset < 60, `the divider is at the top of the view (${at.offset} px below it)`);
+    assert.ok(at.lastBelow, 'the newest message is further down: the view did not jump to the end');
+    assert.equal(await page.locator('#cv-typing').count(), 1, 'the typing line exists with the script');
+    // A jump to a mention lands on it.
+    await summary.locator('a.cv-jump-mention').last().click();
+    const target = mentionLinks.at(-1).slice(1);
+    await page.waitForFunction((id) => {
+      const view = document.getElementById('cv-conversation').getBoundingClientRect();
+      const m = document.getElementById(id).getBoundingClientRect();
+      return m.top >= view.top - 1 && m.bottom <= view.bottom + 1;
+    }, target, { timeout: 3000 });
+  } else {
+    assert.equal(await page.locator('#cv-typing').count(), 0, 'no typing line without JavaScript');
+    assert.equal(await page.getAttribute('#conversate', 'data-transport'), null, 'no script ran');
+  }
+  await page.goto(server.url);
+  const after = await roomEntry(page, 'general');
+  assert.equal(after.count, 0, 'once read, the room has nothing unread');
+  assert.equal(after.marker, false, 'and no mention marker');
+  watcher.assertClean(assert);
+}
+
+e2e('9a. catch-up: the index counts, the room opens at the divider with a summary', (t) => catchUpScenario(t, { javaScriptEnabled: true }));
+
+e2e('9b. catch-up without JavaScript: the same counts, divider and summary', (t) => catchUpScenario(t, { javaScriptEnabled: false }));
+
+e2e('9c. more unread than a page: the script fetches the rest quietly and drops the no-JS link', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { PAGE_SIZE: 10 } });
+  const alice = await open('alice');
+  const texts = Array.from({ length: 25 }, (_, i) => `unread ${String(i + 1).padStart(2, '0')}`);
+  const pks = await postViaApi(alice.page, texts);
+
+  const bob = await open('bob');
+  const page = bob.page;
+  await waitForTransport(page, 'sse');
+  assert.equal(await page.locator('#cv-newer').count(), 0, 'the "Newer messages" link is gone');
+  assert.deepEqual((await shownMessages(page)).map((m) => m.text), texts, 'the page starts at the first unread message and has the rest too');
+  assert.equal(await page.evaluate(() => document.getElementById('cv-unread')?.nextElementSibling?.dataset.pk), String(pks[0]));
+  const at = await page.evaluate(() => {
+    const view = document.getElementById('cv-conversation').getBoundingClientRect();
+    return document.getElementById('cv-unread').getBoundingClientRect().top - view.top;
+  });
+  assert.ok(at >= 0 && at < 60, `the view stays at the divider (${at} px below the top)`);
+  assert.equal((await page.textContent('#cv-announce')).trim(), '', 'old news is not announced');
+  assert.match(await page.title(), /^General\b/, 'nor counted in the title');
+
+  // A live message still arrives at the end.
+  const live = unique('and now live');
+  await sendViaInput(alice.page, live);
+  await page.waitForFunction((t) => document.querySelector('#cv-messages li.cv-message:last-child .cv-content')?.textContent.trim() === t, live);
+  watcher.assertClean(assert);
+});
+
+e2e('10. live mentions are marked for the one mentioned', async (t) => {
+  const { watcher, open } = await setUp(t, { users: ['alice', 'bob', 'carol'] });
+  const alice = await open('alice');
+  const bob = await open('bob');
+  await Promise.all([waitForTransport(alice.page, 'sse'), waitForTransport(bob.page, 'sse')]);
+  await recordArrivals(bob.page);
+
+  const toBob = unique('@bob hi');
+  await sendViaInput(alice.page, toBob);
+  const toCarol = unique('and @carol too');
+  await sendViaInput(alice.page, toCarol);
+  const toAll = unique('@everyone lunch?');
+  await sendViaInput(alice.page, toAll);
+  for (const text of [toBob, toCarol, toAll]) await arrivalOf(bob.page, text, 5000);
+
+  const marks = (page) => page.$$eval('#cv-messages li.cv-message', (items) => items.map((li) => ({
+    text: li.querySelector('.cv-content').textContent.trim(),
+    me: li.classList.contains('cv-mentions-me'),
+    spans: [...li.querySelectorAll('.cv-mention')].map((s) => `${s.dataset.user}:${s.classList.contains('cv-mention-me') ? 'me' : 'other'}`),
+  })));
+  assert.deepEqual(await marks(bob.page), [
+    { text: toBob, me: true, spans: ['bob:me'] },
+    { text: toCarol, me: false, spans: ['carol:other'] },
+    { text: toAll, me: true, spans: ['everyone:me'] },
+  ], 'bob sees his mentions marked, and only his');
+  // Alice's own messages are never marked as mentioning her, not even @everyone.
+  assert.deepEqual(await marks(alice.page), [
+    { text: toBob, me: false, spans: ['bob:other'] },
+    { text: toCarol, me: false, spans: ['carol:other'] },
+    { text: toAll, me: false, spans: ['everyone:other'] },
+  ], 'alice sees the same mentions, none marked as hers');
+  // The same after a reload (the page as the server renders it, adopted by the script).
+  await alice.page.reload();
+  await waitForTransport(alice.page, 'sse');
+  assert.deepEqual((await marks(alice.page)).map((m) => [m.me, m.spans]), [[false, ['bob:other']], [false, ['carol:other']], [false, ['everyone:other']]]);
+  watcher.assertClean(assert);
+});
+
+e2e('10b. browser alerts follow the notification level; the tab title counts what came while away', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { IDLE_AT: 1 } }); // idle at once: alerts are due whenever unfocused
+  const alice = await open('alice');
+  const bob = await open('bob', {
+    contextOptions: { reducedMotion: 'reduce' },
+    // Notifications are recorded instead of shown, and the window's focus is ours to set.
+    setup: (context) => context.addInitScript(() => {
+      window.__notes = [];
+      window.__focus = true;
+      class RecordedNotification {
+        constructor(title, options) { window.__notes.push((options && options.body) || title); }
+        addEventListener() {}
+        close() {}
+      }
+      RecordedNotification.permission = 'granted';
+      RecordedNotification.requestPermission = () => Promise.resolve('granted');
+      window.Notification = RecordedNotification;
+      Document.prototype.hasFocus = function hasFocus() { return window.__focus; };
+    }),
+  });
+  const page = bob.page;
+  // Save the level "mentions" with the settings form (a plain form: the page reloads).
+  assert.equal(await page.inputValue('#cv-notify'), 'all', 'the level is "all" by default');
+  await page.selectOption('#cv-notify', 'mentions');
+  await Promise.all([page.waitForNavigation(), page.click('#cv-settings button[type="submit"]')]);
+  assert.equal(await page.inputValue('#cv-notify'), 'mentions', 'the level was saved');
+  assert.equal(await page.evaluate(() => window.CONVERSATE.notify), 'mentions');
+  await Promise.all([waitForTransport(alice.page, 'sse'), waitForTransport(page, 'sse')]);
+  await recordArrivals(page);
+  const title = await page.title();
+
+  // Bob leaves the window.
+  await page.evaluate(() => { window.__focus = false; window.dispatchEvent(new Event('blur')); });
+  const plain = unique('just chatting');
+  const mention = unique('@bob look at this');
+  await postViaApi(alice.page, [plain, mention]);
+  await arrivalOf(page, mention, 5000);
+  await page.waitForTimeout(200);
+  assert.deepEqual(await page.evaluate(() => window.__notes), [`alice: ${mention}`], 'at "mentions", only the mention alerts');
+  // The tab counts both; with reduced motion it does not flash.
+  const samples = [];
+  for (let i = 0; i < 6; i++) {
+    samples.push(await page.title());
+    await page.waitForTimeout(400);
+  }
+  assert.deepEqual([...new Set(samples)], [`(2) ${title}`], 'a steady "(2) Room" title');
+  // The divider now marks the first message bob missed.
+  assert.equal(await page.evaluate(() => document.getElementById('cv-unread')?.nextElementSibling?.querySelector('.cv-content')?.textContent.trim()), plain,
+    'the "New messages" divider is before the first message that came while away');
+
+  // "none" (chosen, not yet saved: the page follows the form) alerts nothing; "all" everything.
+  await page.selectOption('#cv-notify', 'none');
+  const quiet = unique('@bob are you there');
+  await postViaApi(alice.page, [quiet]);
+  await arrivalOf(page, quiet, 5000);
+  await page.selectOption('#cv-notify', 'all');
+  const loud = unique('anyone?');
+  await postViaApi(alice.page, [loud]);
+  await arrivalOf(page, loud, 5000);
+  await page.waitForTimeout(200);
+  assert.deepEqual(await page.evaluate(() => window.__notes), [`alice: ${mention}`, `alice: ${loud}`], '"none" alerted nothing, "all" alerted');
+  assert.equal(await page.title(), `(4) ${title}`);
+
+  // Back at the window: the title is plain again.
+  await page.evaluate(() => { window.__focus = true; window.dispatchEvent(new Event('focus')); });
+  await page.waitForFunction((t) => document.title === t, title, { timeout: 2000 });
+  watcher.assertClean(assert);
+});
+
+e2e('11. @-suggestions in the composer: keyboard, Escape and mouse', async (t) => {
+  const { watcher, open } = await setUp(t, { users: ['alice', 'bob', 'bonnie'] });
+  const alice = await open('alice');
+  const page = alice.page;
+  await waitForTransport(page, 'sse');
+  const input = page.locator('#cv-input');
+  const listbox = page.locator('#cv-mention-list[role="listbox"]');
+  const options = () => listbox.locator('[role="option"]').evaluateAll((os) => os.map((o) => o.dataset.user));
+
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  assert.equal(await input.getAttribute('aria-controls'), 'cv-mention-list');
+  await input.click();
+  await page.keyboard.type('hello @bo');
+  await listbox.waitFor({ state: 'visible' });
+  assert.equal(await input.getAttribute('aria-expanded'), 'true');
+  assert.deepEqual(await options(), ['bob', 'bonnie'], 'members whose names start with "bo"');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown'); // wraps around
+  const activeId = await input.getAttribute('aria-activedescendant');
+  assert.ok(activeId, 'the textarea points at the active option');
+  const active = page.locator(`#${activeId}`);
+  assert.equal(await active.getAttribute('data-user'), 'bob');
+  assert.equal(await active.getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('Enter');
+  assert.equal(await input.inputValue(), 'hello @bob ', 'Enter took the name');
+  assert.equal(await listbox.isHidden(), true, 'and closed the list');
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  assert.equal(await input.getAttribute('aria-activedescendant'), null);
+  await page.waitForTimeout(300);
+  assert.equal(alice.requests.count('/api/send/'), 0, 'Enter in the open list did not send');
+
+  // Escape closes the list without changing the text; a click takes a name too.
+  await page.keyboard.type('and @e');
+  await listbox.waitFor({ state: 'visible' });
+  assert.deepEqual(await options(), ['everyone']);
+  await page.keyboard.press('Escape');
+  assert.equal(await listbox.isHidden(), true, 'Escape closed the list');
+  assert.equal(await input.inputValue(), 'hello @bob and @e');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('@bon');
+  await listbox.waitFor({ state: 'visible' });
+  await listbox.locator('[role="option"][data-user="bonnie"]').click();
+  assert.equal(await input.inputValue(), 'hello @bob and @bonnie ', 'the click took the name');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cv-input', 'the focus stayed in the text');
+
+  await page.keyboard.type('see you');
+  await page.keyboard.press('Enter');
+  const sent = page.locator('#cv-messages li.cv-message').last();
+  await sent.waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('#cv-messages .cv-mention').length === 2);
+  assert.deepEqual(await sent.locator('.cv-mention').evaluateAll((ss) => ss.map((s) => s.dataset.user)), ['bob', 'bonnie'],
+    'the message carries both mentions');
+  assert.equal(alice.requests.count('/api/send/'), 1);
+  watcher.assertClean(assert);
+});
+
+e2e('12. the typing indicator comes over the event stream and goes away', async (t) => {
+  const { watcher, open } = await setUp(t);
+  const alice = await open('alice');
+  const bob = await open('bob');
+  await Promise.all([waitForTransport(alice.page, 'sse'), waitForTransport(bob.page, 'sse')]);
+  // Both streams answered (the users event), so the typing event has somewhere to go.
+  await Promise.all([alice, bob].map((u) => u.page.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'))));
+  const line = bob.page.locator('#cv-typing');
+  assert.equal(await line.getAttribute('aria-live'), 'polite');
+  assert.equal((await line.textContent()).trim(), '');
+
+  await alice.page.click('#cv-input');
+  const typedAt = Date.now();
+  await alice.page.keyboard.type('what about tomorrow', { delay: 120 }); // ~2.3 s of typing
+  await bob.page.waitForFunction(() => document.getElementById('cv-typing').textContent.trim() === 'alice is typing…', null, { timeout: 4000 });
+  console.log('typing shown after ms', Date.now() - typedAt);
+  const stoppedAt = Date.now();
+  assert.ok(alice.requests.count('/api/typing/') >= 1 && alice.requests.count('/api/typing/') <= 2,
+    `typing was sent at most every 3 s (${alice.requests.count('/api/typing/')} times in ~2.3 s)`);
+  assert.equal((await alice.page.textContent('#cv-typing')).trim(), '', 'alice is not told that she is typing');
+  await bob.page.waitForFunction(() => document.getElementById('cv-typing').textContent.trim() === '', null, { timeout: 9000 });
+  const gone = Date.now() - stoppedAt;
+  console.log('typing gone after ms', gone);
+  assert.ok(gone <= 8000, `the indicator went away ${gone} ms after alice stopped`);
+  assert.equal(bob.requests.count('/api/typing/'), 0, 'bob, who did not type, sent nothing');
+  watcher.assertClean(assert);
+});
+
+e2e('13. the index follows reading elsewhere: counts, marker and title without reload', async (t) => {
+  const { watcher, open } = await setUp(t, { moreRooms: [{ slug: 'archive', title: 'Archive' }] });
+  const alice = await open('alice');
+  await waitForTransport(alice.page, 'sse');
+  // Bob has the index in one tab and the room in another; the room's window focus is ours to set.
+  const bob = await open('bob', {
+    landing: 'index',
+    setup: (context) => context.addInitScript(() => {
+      try { localStorage.setItem('conversate.roomsPoll', '1000'); } catch (e) { /* about:blank */ }
+      window.__focus = true;
+      Document.prototype.hasFocus = function hasFocus() { return window.__focus; };
+    }),
+  });
+  const index = bob.page;
+  await index.evaluate(() => { window.__sameDocument = true; });
+  assert.equal((await roomEntry(index, 'general')).count, 0, 'nothing unread yet');
+  assert.match(await index.title(), /^Rooms\b/);
+  const room = await bob.context.newPage();
+  current.pages.push(['bob-room', room]);
+  await room.goto(current.server.roomUrl);
+  await waitForTransport(room, 'sse');
+  await room.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'));
+  await recordArrivals(room);
+  await room.evaluate(() => { window.__focus = false; window.dispatchEvent(new Event('blur')); });
+
+  await postViaApi(alice.page, ['one', 'two @bob', 'three']);
+  await index.waitForFunction(() => document.querySelector('#cv-room-list li[data-slug="general"] .cv-unread-count'), null, { timeout: 5000 });
+  let entry = await roomEntry(index, 'general');
+  assert.equal(entry.count, 3, 'three unread, although the room is open in another tab (without focus)');
+  assert.match(entry.countSaid, /^3 unread$/);
+  assert.ok(entry.marker, 'the mention marker appeared');
+  await index.waitForFunction(() => /^\(3\) Rooms\b/.test(document.title), null, { timeout: 3000 });
+  assert.deepEqual(await roomOrder(index), ['general', 'archive'], 'the room with news comes first');
+
+  const [, newest] = await postViaApi(alice.page, ['four', 'five']);
+  await index.waitForFunction(() => document.querySelector('#cv-room-list li[data-slug="general"]').dataset.unread === '5', null, { timeout: 5000 });
+  assert.equal((await roomEntry(index, 'general')).count, 5);
+  await index.waitForFunction(() => /^\(5\) Rooms\b/.test(document.title), null, { timeout: 3000 });
+  await arrivalOf(room, 'five', 3000);
+  assert.equal(bob.requests.count('/api/read/'), 0, 'the room without focus reported nothing read');
+
+  // Bob looks at the room: it reports what it shows as read, and the index follows.
+  const read = room.waitForResponse((r) => r.url().endsWith('/api/read/'), { timeout: 5000 });
+  await room.evaluate(() => { window.__focus = true; window.dispatchEvent(new Event('focus')); });
+  const answer = await (await read).json();
+  assert.equal(answer.last_read, newest, 'read up to the newest message');
+  await index.waitForFunction(() => !document.querySelector('#cv-room-list li[data-slug="general"] .cv-unread-count'), null, { timeout: 5000 });
+  entry = await roomEntry(index, 'general');
+  assert.equal(entry.unread, 0);
+  assert.equal(entry.marker, false, 'the marker went away');
+  await index.waitForFunction(() => /^Rooms\b/.test(document.title), null, { timeout: 3000 });
+  assert.equal(await index.evaluate(() => window.__sameDocument), true, 'the index was not reloaded');
+  assert.ok(bob.requests.count('/api/rooms/') >= 3, 'the index asked api/rooms/');
+  watcher.assertClean(assert);
+});
+
+e2e('13b. a room page shows what is new in the other rooms', async (t) => {
+  const { server, watcher, open } = await setUp(t, { moreRooms: [{ slug: 'archive', title: 'Archive' }] });
+  const alice = await open('alice');
+  const bob = await open('bob', {
+    setup: (context) => context.addInitScript(() => {
+      try { localStorage.setItem('conversate.roomsPoll', '1000'); } catch (e) { /* about:blank */ }
+    }),
+  });
+  await waitForTransport(bob.page, 'sse');
+  const badge = bob.page.locator('#cv-side a[href="/"] ~ .cv-unread-count');
+  // News in this room is not news elsewhere.
+  const here = unique('in general');
+  await postViaApi(alice.page, [here]);
+  await bob.page.waitForFunction((t) => [...document.querySelectorAll('.cv-content')].some((c) => c.textContent.trim() === t), here);
+  const asked = bob.requests.count('/api/rooms/');
+  const deadline = Date.now() + 5000;
+  while (bob.requests.count('/api/rooms/') < asked + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await badge.count(), 0, 'no count for messages in the room itself');
+
+  await alice.page.goto(`${server.url}archive/`);
+  await waitForTransport(alice.page, 'sse');
+  await postViaApi(alice.page, ['in the archive', 'and @bob, in the archive']);
+  await bob.page.waitForFunction(() => parseInt(document.querySelector('#cv-side a[href="/"] ~ .cv-unread-count')?.textContent, 10) === 2, null, { timeout: 5000 });
+  assert.match(await badge.textContent(), /2 unread in other rooms/);
+  assert.equal(await bob.page.locator('#cv-side a[href="/"] ~ .cv-mention-marker').count(), 1, 'and a mention marker');
+  assert.match(await bob.page.title(), /^General\b/, "the room's own title is left alone");
   watcher.assertClean(assert);
 });

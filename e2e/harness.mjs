@@ -8,7 +8,7 @@
 //   shownMessages(): small browser helpers.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,14 +70,17 @@ process.on('exit', () => {
 
 /**
  * Starts a seeded server. `env` holds settings without the prefix, e.g. { POLL_MIN: 2000 }.
+ * `moreRooms`: further rooms ({ slug, title }) with the same members.
  * Resolves to { url, roomUrl, dataDir, users, output(), stop() }.
  */
-export async function startServer({ env = {}, users = DEFAULT_USERS, room = 'general', title = 'General' } = {}) {
+export async function startServer({ env = {}, users = DEFAULT_USERS, room = 'general', title = 'General', moreRooms = [] } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'conversate-e2e-'));
   try {
     for (const user of users) await runCli(dataDir, ['user', 'add', user, '--password-stdin'], passwordOf(user) + '\n');
-    await runCli(dataDir, ['room', 'add', room, '--title', title]);
-    for (const user of users) await runCli(dataDir, ['room', 'add-member', room, user, '--colour', colourOf(users, user)]);
+    for (const r of [{ slug: room, title }, ...moreRooms]) {
+      await runCli(dataDir, ['room', 'add', r.slug, '--title', r.title]);
+      for (const user of users) await runCli(dataDir, ['room', 'add-member', r.slug, user, '--colour', colourOf(users, user)]);
+    }
   } catch (e) {
     await rm(dataDir, { recursive: true, force: true });
     throw e;
@@ -226,9 +229,12 @@ export class Watcher {
   }
 }
 
-/** A logged-in browser context for `user`, watched by `watcher`. */
-export async function userContext(browser, server, user, { watcher, label = user, allow, javaScriptEnabled = true, forcePoll = false, viewport, setup } = {}) {
-  const context = await browser.newContext({ javaScriptEnabled, viewport: viewport ?? { width: 1100, height: 800 } });
+/**
+ * A logged-in browser context for `user`, watched by `watcher`. It ends on the room page, or
+ * with `landing: 'index'` on the list of rooms (without having opened any room).
+ */
+export async function userContext(browser, server, user, { watcher, label = user, allow, javaScriptEnabled = true, forcePoll = false, viewport, setup, landing = 'room', contextOptions = {} } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled, viewport: viewport ?? { width: 1100, height: 800 }, ...contextOptions });
   context.setDefaultTimeout(10000);
   context.setDefaultNavigationTimeout(15000);
   if (watcher) await watcher.attach(context, label, { allow });
@@ -237,12 +243,27 @@ export async function userContext(browser, server, user, { watcher, label = user
       try { localStorage.setItem('conversate.transport', 'poll'); } catch (e) { /* storage disabled */ }
     });
   }
+  if (process.env.E2E_ASSETS_DIR) await serveLocalAssets(context, process.env.E2E_ASSETS_DIR);
   // Every request of the context by API path, e.g. requests.count('/api/poll/').
   const requests = new RequestLog(context);
   if (setup) await setup(context);
   const page = await context.newPage();
-  await login(page, server, user);
+  await login(page, server, user, passwordOf(user), landing === 'index' ? server.url : server.roomUrl);
   return { context, page, requests };
+}
+
+/**
+ * `E2E_ASSETS_DIR=../assets`: the script and stylesheet come from that folder instead of the
+ * server (a debug binary reads its assets from the folder it was built in), so client changes
+ * can be tried against a binary built elsewhere.
+ */
+async function serveLocalAssets(context, dir) {
+  const types = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+  await context.route((url) => /\/assets\/conversate\.(js|css)$/.test(url.pathname), async (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop();
+    const body = await readFile(path.resolve(here, dir, name));
+    await route.fulfill({ status: 200, body, headers: { 'Content-Type': types[name.split('.').pop()], 'Cache-Control': 'no-store' } });
+  });
 }
 
 const apiPath = (url) => {
@@ -274,15 +295,15 @@ export class RequestLog {
   }
 }
 
-/** Logs in through the login form; ends on the room page (the login page's `next`). */
-export async function login(page, server, user, password = passwordOf(user)) {
-  await page.goto(server.roomUrl);
-  // Logged out, the room sends us to the login form.
+/** Logs in through the login form; ends on `target` (the room page by default; the login page's `next`). */
+export async function login(page, server, user, password = passwordOf(user), target = server.roomUrl) {
+  await page.goto(target);
+  // Logged out, the page sends us to the login form.
   await page.waitForURL((u) => u.pathname.endsWith('/login/'));
   await page.fill('input[name="username"]', user);
   await page.fill('input[name="password"]', password);
   await Promise.all([
-    page.waitForURL((u) => u.href === server.roomUrl),
+    page.waitForURL((u) => u.href === target),
     page.getByRole('button', { name: 'Log in' }).click(),
   ]);
 }
@@ -341,6 +362,18 @@ export async function postViaApi(page, contents) {
     }
     return pks;
   }, contents);
+}
+
+/** Moves the user's read cursor (`api/read/`) from a logged-in room page; resolves to the answer. */
+export async function readUpTo(page, last) {
+  return page.evaluate(async (pk) => {
+    const C = window.CONVERSATE;
+    const body = new URLSearchParams({ last: String(pk), csrfmiddlewaretoken: C.csrfToken });
+    const res = await fetch(C.apiRead, { method: 'POST', body, headers: { Accept: 'application/json', 'X-CSRFToken': C.csrfToken } });
+    const data = await res.json().catch(() => null);
+    if (!res.ok || !data || !data.success) throw new Error(`read failed (${res.status}): ${JSON.stringify(data)}`);
+    return data;
+  }, last);
 }
 
 /** The pks and texts of the messages shown, in page order. */
