@@ -932,8 +932,6 @@
       divider = document.createElement('li');
       divider.className = 'cv-unread-divider';
       divider.id = 'cv-unread';
-      divider.setAttribute('role', 'separator');
-      divider.setAttribute('aria-label', 'New messages');
       const label = document.createElement('span');
       label.textContent = 'New messages';
       divider.append(label);
