@@ -15,7 +15,7 @@ pub struct SmtpSink {
 }
 
 /// Whether Python's aiosmtpd is importable; CI must have it.
-fn smtp_available() -> bool {
+pub fn smtp_available() -> bool {
     let ok = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stderr(Stdio::null())
