@@ -72,6 +72,8 @@ pub struct Chat {
     /// How long what this node learnt from the store may be trusted
     /// (`CACHE_MS`); zero reads the store every time.
     pub cache_ttl: Duration,
+    /// Messages posted, open streams and long-polls, for the metrics.
+    pub metrics: crate::metrics::ChatMetrics,
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
@@ -93,6 +95,7 @@ impl Chat {
             max_message_chars,
             mail_delay: 0,
             cache_ttl: Duration::ZERO,
+            metrics: crate::metrics::ChatMetrics::default(),
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
         }
@@ -230,6 +233,7 @@ impl Chat {
             })
             .await?;
         if posted.created {
+            self.metrics.messages_posted.inc();
             self.presence.wrote(
                 access.room.id,
                 access.user.id,
