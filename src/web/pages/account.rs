@@ -74,7 +74,8 @@ pub async fn submit(
             Ok(Redirect::to(&next).into_response())
         }
         None => {
-            tracing::info!(?ip, "failed login");
+            let client = ip.map(|ip| ip.to_string()).unwrap_or_default();
+            tracing::info!(client, "failed login");
             let mut response = page(
                 &state,
                 &viewer,
