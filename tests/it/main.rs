@@ -26,6 +26,7 @@ mod process;
 mod proxies;
 mod render_props;
 mod revocation;
+mod rolling;
 mod s3;
 mod storage;
 mod store;
