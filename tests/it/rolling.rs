@@ -38,13 +38,13 @@ fn nginx() -> Option<String> {
 }
 
 /// `conversate serve` on a fixed port, ready when this returns.
-fn node(data: &TestData, port: u16) -> Killed {
+fn node(dir: &std::path::Path, env: &[(&'static str, String)], port: u16) -> Killed {
     let mut child = Command::new(env!("CARGO_BIN_EXE_conversate"))
         .arg("--data-dir")
-        .arg(data.dir.path())
+        .arg(dir)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env_remove("CONVERSATE_DATABASE_URL")
-        .envs(data.env())
+        .envs(env.iter().cloned())
         .env("CONVERSATE_SENDS_PER_MINUTE", "1000000")
         .env("CONVERSATE_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", "1000")
         .env("CONVERSATE_SHUTDOWN_DELAY_MS", "500")
@@ -158,7 +158,8 @@ async fn restarting_each_node_behind_nginx_loses_nothing_and_streams_resume() {
     };
     seed(&data);
     let ports = [free_port(), free_port()];
-    let mut nodes = [node(&data, ports[0]), node(&data, ports[1])];
+    let (dir, env) = (data.dir.path().to_path_buf(), data.env());
+    let nodes = [node(&dir, &env, ports[0]), node(&dir, &env, ports[1])];
     let proxy_dir = tempfile::tempdir().expect("tempdir");
     let proxy_port = free_port();
     let _proxy = proxy(&nginx, proxy_dir.path(), proxy_port, ports);
@@ -251,22 +252,24 @@ async fn restarting_each_node_behind_nginx_loses_nothing_and_streams_resume() {
         })
     };
 
-    // Restart each node in turn while messages are sent.
-    let mut stop_times = Vec::new();
+    // Restart each node in turn while messages are being sent.
+    let restarts = std::thread::spawn(move || {
+        let mut nodes = nodes;
+        let mut stop_times = Vec::new();
+        for which in 0..2 {
+            std::thread::sleep(Duration::from_secs(4));
+            let asked = Instant::now();
+            stop(&mut nodes[which]);
+            stop_times.push(asked.elapsed());
+            // The same node again, on the same port.
+            nodes[which] = node(&dir, &env, ports[which]);
+        }
+        (nodes, stop_times)
+    });
     let alice = login(&base, "alice").await;
     let mut acked = Vec::new();
     let started = Instant::now();
     for n in 0..TOTAL {
-        if n == TOTAL / 3 || n == 2 * TOTAL / 3 {
-            let which = usize::from(n != TOTAL / 3);
-            // SIGTERM, then the same node again on the same port.
-            tokio::task::block_in_place(|| {
-                let asked = Instant::now();
-                stop(&mut nodes[which]);
-                stop_times.push(asked.elapsed());
-                nodes[which] = node(&data, ports[which]);
-            });
-        }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let sent = alice
@@ -297,8 +300,17 @@ async fn restarting_each_node_behind_nginx_loses_nothing_and_streams_resume() {
             assert!(Instant::now() < deadline, "a send goes through within 30 s");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // About 15 s of sending: both restarts (after 4 s and 8 s) fall in it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(
+        restarts.is_finished(),
+        "both restarts happened while messages were sent"
+    );
+    let (_nodes, stop_times) = tokio::task::spawn_blocking(move || restarts.join())
+        .await
+        .expect("join")
+        .expect("the restarts went through");
     tokio::time::timeout(Duration::from_secs(90), reader_task)
         .await
         .expect("the reader caught up")
