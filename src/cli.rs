@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::App;
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::service::admin::Actor;
 use crate::service::{ServiceError, accounts};
 
@@ -53,6 +53,9 @@ pub enum Command {
     /// E-mail tools.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Check the settings, database, disk, file storage and mail server;
+    /// one line per check, failure exit if any fails.
+    Doctor,
 }
 
 /// E-mail commands.
@@ -165,25 +168,44 @@ pub fn load_config(global: &Global, bind: Option<&str>) -> anyhow::Result<Config
 /// # Errors
 /// Any failure, as one line for the terminal.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let bind = match &cli.command {
+        Command::Serve { bind } => bind.as_deref(),
+        _ => None,
+    };
+    let config = load_config(&cli.global, bind)?;
+    init_logs(
+        config.log_format,
+        matches!(cli.command, Command::Serve { .. }),
+    );
     match cli.command {
-        Command::Serve { bind } => {
-            let config = load_config(&cli.global, bind.as_deref())?;
-            serve(config).await
+        Command::Serve { .. } => serve(config).await,
+        Command::Doctor => {
+            let findings = crate::doctor::run(&config).await;
+            for f in &findings {
+                println!("{f}");
+            }
+            let failed = findings
+                .iter()
+                .filter(|f| f.verdict == crate::doctor::Verdict::Fail)
+                .count();
+            if failed > 0 {
+                bail!("{failed} check(s) failed");
+            }
+            Ok(())
         }
         Command::Migrate => {
-            let config = load_config(&cli.global, None)?;
             App::open(config).await?;
             println!("The database is up to date.");
             Ok(())
         }
         Command::User(cmd) => {
-            let app = App::open(load_config(&cli.global, None)?).await?;
+            let app = App::open(config).await?;
             let result = user(&app, cmd).await;
             app.store().close().await;
             result
         }
         Command::Mail(MailCommand::Test { address }) => {
-            let app = App::open(load_config(&cli.global, None)?).await?;
+            let app = App::open(config).await?;
             let result = app.send_test_mail(&address).await;
             app.store().close().await;
             match result {
@@ -195,12 +217,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Room(cmd) => {
-            let app = App::open(load_config(&cli.global, None)?).await?;
+            let app = App::open(config).await?;
             let result = room(&app, cmd).await;
             app.store().close().await;
             result
         }
     }
+}
+
+/// Sets up the log on standard error. The server logs at `info`, as text
+/// or (`LOG_FORMAT=json`) one JSON object a line with the request's span on
+/// each; the other commands log only errors, so a command that succeeds
+/// prints nothing there. `RUST_LOG` overrides the levels; colours only on a
+/// terminal.
+pub fn init_logs(format: LogFormat, server: bool) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let default = if server { "info,sqlx=warn" } else { "error" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // Errors only when a subscriber is already set (a host application).
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .try_init(),
+    };
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -210,6 +258,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let local = listener.local_addr()?;
+    let metrics = match app.config().metrics_bind {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (METRICS_BIND)"))?,
+        ),
+        None => None,
+    };
     let base = app
         .config()
         .public_url
@@ -224,7 +280,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("No administrator exists yet. Create one by opening this one-time link:");
         println!("  {base}{path}");
     }
-    app.serve(listener, shutdown_signal()).await?;
+    if let Some(metrics) = &metrics {
+        tracing::info!(address = %metrics.local_addr()?, "metrics at /metrics");
+    }
+    app.serve_with_metrics(listener, metrics, shutdown_signal())
+        .await?;
     Ok(())
 }
 

@@ -9,10 +9,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod domain;
 pub mod files;
 pub mod live;
 pub mod mail;
+pub mod metrics;
 pub mod service;
 pub mod store;
 pub mod urls;
@@ -86,6 +88,7 @@ impl App {
             .await?
             .cached(cache_ttl);
         let mailer = mail::Mailer::new(&config).map_err(|e| StartError::Mail(e.to_string()))?;
+        let metrics = Arc::new(metrics::Metrics::new(store.metrics()));
         let mut chat = Chat::new(
             store.clone(),
             Hub::new(),
@@ -94,6 +97,7 @@ impl App {
         );
         chat.mail_delay = i64::try_from(config.mail_alert_delay).unwrap_or(i64::MAX / 4);
         chat.cache_ttl = cache_ttl;
+        chat.metrics = metrics.chat.clone();
         // The signing key lives in the database so every node shares it.
         let key = store
             .secrets()
@@ -115,17 +119,24 @@ impl App {
         let templates =
             web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let limits = config.limits.clone();
+        // Several nodes on PostgreSQL share their login and send limits.
+        let throttle = web::throttle::Throttle::new(&config.limits);
+        let throttle = match &config.database_url {
+            config::DatabaseUrl::Postgres(_) => throttle.shared(store.clone()),
+            config::DatabaseUrl::Sqlite { .. } => throttle,
+        };
         let state = AppState::new(web::state::Shared {
             config: Arc::new(config),
             chat: Arc::new(chat),
             files: Arc::new(files),
             templates: Arc::new(templates),
             shutdown: shutdown_rx,
+            draining: std::sync::atomic::AtomicBool::new(false),
             signer,
             mailer,
-            throttle: Arc::new(web::throttle::Throttle::new(&limits)),
+            throttle: Arc::new(throttle),
             users_json: web::views::UsersJson::default(),
+            metrics,
         });
         Ok(Self {
             state,
@@ -171,6 +182,14 @@ impl App {
         Ok(token.map(|token| format!("{}setup/{token}/", self.state.config.url_prefix)))
     }
 
+    /// The separate metrics address's routes (`METRICS_BIND`): `/metrics`
+    /// without a token.
+    pub fn metrics_router(&self) -> Router {
+        Router::new()
+            .route("/metrics", axum::routing::get(web::metrics::open))
+            .with_state(self.state.clone())
+    }
+
     /// Serves on `listener` until `shutdown` resolves, then drains: open
     /// event streams end, in-flight requests finish.
     ///
@@ -181,13 +200,51 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let tasks = self.start_background();
+        self.serve_with_metrics(listener, None, shutdown).await
+    }
+
+    /// [`App::serve`], and the metrics on `metrics` (bound to
+    /// `METRICS_BIND`) until the same shutdown.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn serve_with_metrics(
+        self,
+        listener: TcpListener,
+        metrics: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let mut tasks = self.start_background();
+        if let Some(metrics) = metrics {
+            let router = self.metrics_router();
+            let mut stop = self.shutdown.subscribe();
+            tasks.push(tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.changed().await;
+                };
+                if let Err(e) = web::server::serve(metrics, router, stopped).await {
+                    tracing::warn!(error = %e, "the metrics listener failed");
+                }
+            }));
+        }
         let router = self.router();
         let trigger = self.shutdown.clone();
+        let state = self.state.clone();
         let result = web::server::serve(listener, router, async move {
             shutdown.await;
-            tracing::info!("shutting down");
-            // Long-lived responses (event streams, long-polls) end now.
+            // Readiness fails first, while everything is still served, so a
+            // load balancer takes this node out before its streams close.
+            state
+                .draining
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            let delay = Duration::from_millis(state.config.shutdown_delay_ms);
+            tracing::info!(
+                delay_ms = state.config.shutdown_delay_ms,
+                "shutting down: /readyz fails from now"
+            );
+            tokio::time::sleep(delay).await;
+            // Long-lived responses end now: event streams with a hint to
+            // reconnect soon (elsewhere), long-polls with their answer.
             let _ = trigger.send(true);
         })
         .await;
@@ -223,6 +280,7 @@ impl App {
             signer: self.state.signer.clone(),
             templates: self.state.templates.clone(),
             config: self.state.config.clone(),
+            metrics: self.state.metrics.mail.clone(),
         }
     }
 
@@ -263,7 +321,7 @@ impl App {
                     _ = stop.changed() => break,
                     _ = tick.tick() => {
                         chat.sweep_presence().await;
-                        throttle.sweep();
+                        throttle.sweep().await;
                     }
                 }
             }

@@ -2,8 +2,6 @@
 
 use clap::Parser;
 
-use tracing_subscriber::EnvFilter;
-
 /// jemalloc rather than glibc's malloc. Allocating and freeing took 14% of
 /// a poll's time with glibc and takes about 3% with jemalloc. Pages of a
 /// buffer that are never written (most of each connection's 8 KiB read and
@@ -31,12 +29,8 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The log is set up by `cli::run` once the settings are read: its
+    // format is a setting, and only `serve` logs below errors.
     let cli = conversate::cli::Cli::parse();
     match conversate::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -13,6 +13,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod network;
 mod settings;
 mod urls;
 mod values;
@@ -22,6 +23,7 @@ mod doc;
 #[cfg(test)]
 mod tests;
 
+pub use network::Network;
 pub use settings::{DefaultValue, Kind, SETTINGS, Section, Setting};
 use urls::normalise_prefix;
 pub use urls::{DatabaseUrl, StoreUrl, redact_password};
@@ -118,6 +120,28 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A bearer token: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(pub String);
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(…)")
+    }
+}
+
+/// How the server writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (colours only on a terminal).
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// The shortest accepted `METRICS_TOKEN`.
+pub const MIN_TOKEN_CHARS: usize = 32;
+
 /// Everything the server needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -166,6 +190,16 @@ pub struct Config {
     /// Slowest average a body may arrive at after its first 10 seconds,
     /// bytes per second (`BODY_MIN_RATE`; 0: no floor).
     pub body_min_rate: u64,
+    /// The reverse proxies whose forwarding headers are believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<Network>,
+    /// The server log's format (`LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// How long `/readyz` fails before a shutdown closes streams, ms (`SHUTDOWN_DELAY_MS`).
+    pub shutdown_delay_ms: u64,
+    /// A separate address for `/metrics` (`METRICS_BIND`).
+    pub metrics_bind: Option<SocketAddr>,
+    /// The token that opens `/metrics` on the main address (`METRICS_TOKEN`).
+    pub metrics_token: Option<Token>,
 }
 
 /// Throttles against abuse; each a setting.
@@ -358,6 +392,32 @@ impl Config {
             cache_ms: v.number("CACHE_MS")?,
             body_timeout_secs: v.number("BODY_TIMEOUT_SECS")?,
             body_min_rate: v.number("BODY_MIN_RATE")?,
+            trusted_proxies: v.value("TRUSTED_PROXIES", Network::parse_list)?,
+            log_format: v.choice("LOG_FORMAT", |word| match word {
+                "text" => Some(LogFormat::Text),
+                "json" => Some(LogFormat::Json),
+                _ => None,
+            })?,
+            shutdown_delay_ms: v.number("SHUTDOWN_DELAY_MS")?,
+            metrics_bind: v.given("METRICS_BIND", |addr| {
+                unless_empty(addr, |addr| {
+                    addr.parse()
+                        .map_err(|_| "must be an address such as 127.0.0.1:9100".to_owned())
+                })
+            })?,
+            metrics_token: v.given("METRICS_TOKEN", |token| {
+                unless_empty(token, |token| {
+                    if token.chars().count() < MIN_TOKEN_CHARS
+                        || token.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        Err(format!(
+                            "must be at least {MIN_TOKEN_CHARS} characters, without spaces"
+                        ))
+                    } else {
+                        Ok(Token(token.to_owned()))
+                    }
+                })
+            })?,
             chat: ChatSettings::read(v)?,
             data_dir,
         })

@@ -322,6 +322,54 @@ pub const SETTINGS: &[Setting] = &[
          quarter of a second",
     ),
     setting(
+        "TRUSTED_PROXIES",
+        Server,
+        Text("addresses and networks, separated by commas"),
+        Value(""),
+        "the reverse proxies in front of the server, e.g. `127.0.0.1, ::1, 10.0.0.0/8`. Only \
+         from these is `X-Forwarded-For` (or `Forwarded`) believed for the client's address \
+         (throttles, logs) and `X-Forwarded-Proto: https` for Secure cookies; from anyone else \
+         the headers are ignored. Empty: the connection's own address counts",
+    ),
+    setting(
+        "LOG_FORMAT",
+        Server,
+        Choice(&["text", "json"]),
+        Value("text"),
+        "`json` writes the server's log as one JSON object a line, for log shippers; every line \
+         of a request carries its `request_id`, also sent back as `X-Request-Id`",
+    ),
+    setting(
+        "SHUTDOWN_DELAY_MS",
+        Server,
+        Whole {
+            unit: "milliseconds",
+            max: Some(600_000),
+        },
+        Value("0"),
+        "on SIGTERM, how long `/readyz` fails while the server still serves, so a load \
+         balancer stops sending it new clients; then event streams close with a retry hint and \
+         the server drains. Behind a load balancer, set it above the balancer's check interval \
+         (say `5000`)",
+    ),
+    setting(
+        "METRICS_BIND",
+        Server,
+        Text("address and port"),
+        Unset,
+        "serves Prometheus metrics at `/metrics` on this separate address (e.g. \
+         `127.0.0.1:9100`), without a token; keep it off the public network",
+    ),
+    setting(
+        "METRICS_TOKEN",
+        Server,
+        Text("at least 32 characters"),
+        Unset,
+        "serves Prometheus metrics at `/metrics` on the main address to requests that carry \
+         `Authorization: Bearer <token>`; others get `404`. With neither this nor \
+         `METRICS_BIND`, there are no metrics",
+    ),
+    setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
         Limits,
         CountCapped { max: 1_000_000 },

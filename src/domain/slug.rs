@@ -13,6 +13,8 @@ const RESERVED: &[&str] = &[
     "setup",
     "account",
     "health",
+    "healthz",
+    "readyz",
     "metrics",
     "unsubscribe",
     "favicon.ico",

@@ -140,6 +140,35 @@ impl Files {
         }
     }
 
+    /// Writes, reads back and removes a small probe file, as an upload
+    /// would: whether the storage works now (readiness, `doctor`).
+    ///
+    /// # Errors
+    /// Which step failed, and why.
+    pub async fn probe(&self) -> Result<(), String> {
+        const PROBE: &[u8] = b"conversate storage probe";
+        let body = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(PROBE))]);
+        let stored = self
+            .store(body, PROBE.len() as u64)
+            .await
+            .map_err(|e| format!("cannot write: {e}"))?;
+        let read = async {
+            let Some(download) = self.read(&stored.key, None).await? else {
+                return Err(std::io::Error::other("the probe file vanished"));
+            };
+            let chunks: Vec<Bytes> = futures_util::TryStreamExt::try_collect(download.body).await?;
+            if chunks.concat() == PROBE {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("the probe file came back changed"))
+            }
+        }
+        .await;
+        let deleted = self.delete(&stored.key).await;
+        read.map_err(|e| format!("cannot read: {e}"))?;
+        deleted.map_err(|e| format!("cannot delete: {e}"))
+    }
+
     /// Removes what a crash mid-upload left behind, where that is ours to do.
     pub async fn sweep_temporary(&self) {
         match self {

@@ -62,6 +62,22 @@ impl Mailer {
         self.transport.is_some()
     }
 
+    /// Connects to the mail server as a delivery would (TLS and login as
+    /// configured) and says hello, without sending anything.
+    ///
+    /// # Errors
+    /// Why the server could not be reached or refused us.
+    pub async fn check(&self) -> Result<(), MailError> {
+        let transport = self.transport.as_ref().ok_or(MailError::NotConfigured)?;
+        match transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(MailError::Smtp(
+                "the server did not answer our hello".to_owned(),
+            )),
+            Err(e) => Err(MailError::Smtp(e.to_string())),
+        }
+    }
+
     /// Sends one e-mail with a plain-text and an HTML part.
     ///
     /// # Errors

@@ -32,6 +32,8 @@ pub struct AlertSender {
     pub signer: Signer,
     pub templates: Arc<Environment<'static>>,
     pub config: Arc<Config>,
+    /// Deliveries and failures, for the metrics.
+    pub metrics: crate::metrics::MailMetrics,
 }
 
 /// What happened to one outbox row.
@@ -53,12 +55,14 @@ impl AlertSender {
             let outcome = self.deliver(&item).await?;
             match &outcome {
                 Outcome::Sent => {
-                    tracing::info!(id = item.id, to = %item.recipient, "alert e-mail sent")
+                    self.metrics.sent.inc();
+                    tracing::info!(id = item.id, to = %item.recipient, "alert e-mail sent");
                 }
                 Outcome::Cancelled(why) => {
                     tracing::info!(id = item.id, reason = why, "alert e-mail cancelled")
                 }
                 Outcome::Retry(e) => {
+                    self.metrics.failures.inc();
                     tracing::warn!(id = item.id, attempts = item.attempts + 1, error = %e, "alert e-mail failed; will retry")
                 }
                 Outcome::Skipped => {}

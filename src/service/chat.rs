@@ -76,6 +76,8 @@ pub struct Chat {
     /// How long what this node learnt from the store may be trusted
     /// (`CACHE_MS`); zero reads the store every time.
     pub cache_ttl: Duration,
+    /// Messages posted, open streams and long-polls, for the metrics.
+    pub metrics: crate::metrics::ChatMetrics,
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
@@ -99,6 +101,7 @@ impl Chat {
             max_message_chars,
             mail_delay: 0,
             cache_ttl: Duration::ZERO,
+            metrics: crate::metrics::ChatMetrics::default(),
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
             typing: Mutex::new(HashMap::new()),
@@ -257,6 +260,7 @@ impl Chat {
                 &mentioned,
                 &members,
             );
+            self.metrics.messages_posted.inc();
             self.presence.wrote(
                 access.room.id,
                 access.user.id,

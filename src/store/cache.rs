@@ -97,6 +97,8 @@ pub struct Cache {
     ttl: Duration,
     state: Mutex<State>,
     sessions: Arc<CachedSessions>,
+    hits: prometheus_client::metrics::counter::Counter,
+    misses: prometheus_client::metrics::counter::Counter,
 }
 
 impl Cache {
@@ -108,13 +110,18 @@ impl Cache {
         posting: Arc<dyn Posting>,
         sessions: Arc<dyn SessionRecords>,
         ttl: Duration,
+        metrics: &crate::metrics::StoreMetrics,
     ) -> Self {
         Self {
             sessions: Arc::new(CachedSessions {
                 inner: sessions,
                 ttl,
                 state: Mutex::new((0, Maps::new())),
+                hits: metrics.cache_hits.clone(),
+                misses: metrics.cache_misses.clone(),
             }),
+            hits: metrics.cache_hits.clone(),
+            misses: metrics.cache_misses.clone(),
             accounts,
             rooms,
             posting,
@@ -221,10 +228,12 @@ impl Cache {
         let generation = {
             let mut state = self.lock();
             if let Some(value) = pick(&mut state).get(&key, self.ttl) {
+                self.hits.inc();
                 return Ok(value);
             }
             state.generation
         };
+        self.misses.inc();
         let value = fetch.await?;
         let mut state = self.lock();
         if state.generation == generation {

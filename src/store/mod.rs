@@ -1,7 +1,8 @@
 //! Storage: chat operations rather than table CRUD, split by concern.
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
-//! [`Messages`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`], [`SessionRecords`]).
+//! [`Messages`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
+//! [`SessionRecords`], [`Throttles`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -34,6 +35,7 @@ use crate::domain::{
     AuditEntry, Member, Message, Missed, NotificationRecord, OutboxItem, PresenceUpdate, Room,
     RoomNews, User,
 };
+use crate::metrics::StoreMetrics;
 
 /// Result of a storage operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -182,6 +184,8 @@ pub trait Outbox: Send + Sync {
     async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<()>;
     /// Counts outbox rows by status (for tests, health and metrics).
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>>;
+    /// When the oldest pending alert became due (its `send_after`), if any.
+    async fn oldest_pending_alert(&self) -> Result<Option<i64>>;
 }
 
 /// The audit log of administrative actions.
@@ -204,6 +208,17 @@ pub trait Secrets: Send + Sync {
     async fn take_setup_token(&self, token_hash: &str) -> Result<bool>;
 }
 
+/// Throttles shared by every node of a site (GCRA; times in microseconds).
+#[async_trait::async_trait]
+pub trait Throttles: Send + Sync {
+    /// Counts one request against `key`, which may make one every
+    /// `interval` after a burst of `burst`: `None` when it passes, else how
+    /// long until one would.
+    async fn take(&self, key: &str, now: i64, interval: i64, burst: u32) -> Result<Option<i64>>;
+    /// Forgets keys whose every slot is free again; how many.
+    async fn sweep_throttles(&self, now: i64) -> Result<u64>;
+}
+
 /// Everything a backend provides.
 trait Backend:
     Accounts
@@ -215,12 +230,32 @@ trait Backend:
     + Audit
     + Secrets
     + SessionRecords
+    + Throttles
     + 'static
 {
     /// Closes connections; further calls fail.
     fn close(&self) -> futures_util::future::BoxFuture<'_, ()>;
     /// Starts noticing commits made by other processes (see [`watch`]).
     fn watch(&self, changes: Changes);
+    /// Whether the database answers and carries every migration this
+    /// build knows.
+    fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<()>>;
+    /// The pools' connections.
+    fn pools(&self) -> Vec<PoolStats>;
+    /// The engine's version and durability setting, for `doctor`.
+    fn describe(&self) -> futures_util::future::BoxFuture<'_, Result<DatabaseInfo>>;
+}
+
+/// What `doctor` reports about the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseInfo {
+    /// `SQLite 3.51.3`, `PostgreSQL 15.8`.
+    pub version: String,
+    /// The setting that decides durability: `synchronous=FULL`,
+    /// `synchronous_commit=on`.
+    pub durability: String,
+    /// Migrations applied, and how many this version knows.
+    pub migrations: (i64, usize),
 }
 
 /// A cloneable handle on the configured storage, one door per concern.
@@ -233,6 +268,20 @@ pub struct Store {
     backend: Arc<dyn Backend>,
     cache: Option<Arc<cache::Cache>>,
     changes: Changes,
+    metrics: StoreMetrics,
+}
+
+/// One database pool, for the metrics.
+#[derive(Debug, Clone)]
+pub struct PoolStats {
+    /// `main` (PostgreSQL), `read` or `write` (SQLite).
+    pub name: &'static str,
+    /// Connections open.
+    pub size: u32,
+    /// Of those, idle.
+    pub idle: usize,
+    /// The most it opens.
+    pub max: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -242,7 +291,7 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    fn new(backend: Arc<dyn Backend>) -> Self {
+    fn new(backend: Arc<dyn Backend>, metrics: StoreMetrics) -> Self {
         let changes = Changes::default();
         backend.watch(changes.clone());
         Self {
@@ -253,6 +302,7 @@ impl Store {
             backend,
             cache: None,
             changes,
+            metrics,
         }
     }
 
@@ -262,13 +312,36 @@ impl Store {
     /// `Unavailable` when the database cannot be opened or migrated; the
     /// message names the database, never a password.
     pub async fn open(url: &DatabaseUrl, sync: SqliteSync) -> Result<Self> {
+        let metrics = StoreMetrics::default();
         let backend: Arc<dyn Backend> = match url {
             DatabaseUrl::Sqlite { path, create } => {
-                Arc::new(sqlite::Backend::open(path, *create, sync).await?)
+                Arc::new(sqlite::Backend::open(path, *create, sync, metrics.clone()).await?)
             }
-            DatabaseUrl::Postgres(url) => Arc::new(postgres::Backend::open(url).await?),
+            DatabaseUrl::Postgres(url) => {
+                Arc::new(postgres::Backend::open(url, metrics.clone()).await?)
+            }
         };
-        Ok(Self::new(backend))
+        Ok(Self::new(backend, metrics))
+    }
+
+    /// What the store counts (group commits, write waits, cache look-ups).
+    #[must_use]
+    pub fn metrics(&self) -> &StoreMetrics {
+        &self.metrics
+    }
+
+    /// The engine's version, durability setting and migrations.
+    ///
+    /// # Errors
+    /// When the database does not answer.
+    pub async fn describe(&self) -> Result<DatabaseInfo> {
+        self.backend.describe().await
+    }
+
+    /// The database pools' connections, for the metrics.
+    #[must_use]
+    pub fn pools(&self) -> Vec<PoolStats> {
+        self.backend.pools()
     }
 
     /// The same store with the request path's look-ups (sessions, users,
@@ -284,6 +357,7 @@ impl Store {
             self.posting.clone(),
             self.sessions.clone(),
             ttl,
+            &self.metrics,
         ));
         Self {
             accounts: cache.clone(),
@@ -343,6 +417,12 @@ impl Store {
         &*self.backend
     }
 
+    /// Throttles shared by every node.
+    #[must_use]
+    pub fn throttles(&self) -> &dyn Throttles {
+        &*self.backend
+    }
+
     /// Session records for the session layer.
     #[must_use]
     pub fn sessions(&self) -> &dyn SessionRecords {
@@ -362,6 +442,14 @@ impl Store {
         if let Some(cache) = &self.cache {
             cache.forget(room_id);
         }
+    }
+
+    /// Whether the database answers and is migrated (readiness, `doctor`).
+    ///
+    /// # Errors
+    /// `Unavailable` (or the database's own error) when it is not.
+    pub async fn ping(&self) -> Result<()> {
+        self.backend.ping().await
     }
 
     /// Closes connections; further calls fail.

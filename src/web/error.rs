@@ -205,7 +205,14 @@ impl IntoResponse for ApiError {
 /// request a future.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let is_api = request.uri().path().contains("/api/");
-    let session = session::open(&state, request.headers()).await;
+    let https = state.config.is_https()
+        || (!state.config.trusted_proxies.is_empty()
+            && super::client::forwarded_https(
+                &state.config.trusted_proxies,
+                super::client::peer(&request),
+                request.headers(),
+            ));
+    let session = session::open(&state, request.headers(), https).await;
     request.extensions_mut().insert(session.clone());
     let response = csrf::verify(request, next, is_api).await;
     let response = session::close(&state, &session, response).await;

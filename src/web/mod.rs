@@ -4,10 +4,14 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod body_timeout;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod health;
+pub mod metrics;
 pub mod pages;
+pub mod request_log;
 pub mod send;
 pub mod server;
 pub mod session;
@@ -71,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin_routes(&state, &p))
         .route(&r("assets/{name}"), get(assets::serve))
         .route(&r("health"), get(health))
+        .route(&r("healthz"), get(health::healthz))
+        .route(&r("readyz"), get(health::readyz))
         .route(&r("{slug}"), get(pages::room::add_slash))
         .route(&r(crate::urls::ROOM), get(pages::room::show))
         .route(&r("{slug}/settings/"), post(pages::room::settings))
@@ -89,6 +95,12 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(uploads)
         .fallback(not_found);
+    // `/metrics` on the main address only with a token (see `metrics`).
+    let app = if state.config.metrics_token.is_some() {
+        app.route(&r("metrics"), get(metrics::with_token))
+    } else {
+        app
+    };
 
     // The layers wrap the finished router once, as one stack of concrete
     // services. Through `Router::layer` each would wrap every route
@@ -97,8 +109,24 @@ pub fn router(state: AppState) -> Router {
     let is_https = state.config.is_https();
     let body_timeout = Duration::from_secs(state.config.body_timeout_secs);
     let body_min_rate = state.config.body_min_rate;
+    let json_logs = state.config.log_format == crate::config::LogFormat::Json;
+    let proxies: std::sync::Arc<[crate::config::Network]> =
+        state.config.trusted_proxies.clone().into();
+    let count_requests =
+        state.config.metrics_token.is_some() || state.config.metrics_bind.is_some();
     let stack = tower::ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http())
+        .option_layer(count_requests.then(|| metrics::CountLayer {
+            http: std::sync::Arc::new(state.metrics.http.clone()),
+            prefix: state.prefix().into(),
+        }))
+        .option_layer(
+            json_logs.then(|| tower::util::MapRequestLayer::new(request_log::assign_id(proxies.clone()))),
+        )
+        .option_layer(json_logs.then(tower_http::request_id::PropagateRequestIdLayer::x_request_id))
+        .layer(TraceLayer::new_for_http().make_span_with(request_log::RequestSpan {
+            json: json_logs,
+            proxies,
+        }))
         .map_request(move |request: axum::http::Request<axum::body::Body>| {
             request.map(|body| {
                 axum::body::Body::new(body_timeout::IdleTimeout::with_min_rate(

@@ -10,10 +10,11 @@ use crate::web::state::AppState;
 ///
 /// # Errors
 /// `TooManyRequests`, with the wait until the next send is let through.
-pub fn check_send_rate(state: &AppState, access: &Access) -> Result<(), AppError> {
+pub async fn check_send_rate(state: &AppState, access: &Access) -> Result<(), AppError> {
     state
         .throttle
         .send(access.user.id)
+        .await
         .map_err(|wait| AppError::TooManyRequests {
             message: "You are sending messages too fast. Please wait a moment and try again."
                 .to_owned(),

@@ -79,6 +79,9 @@ struct Inner {
     old_name: bool,
     /// Why the record could not be read; such a session is never saved.
     broken: Option<StoreError>,
+    /// The client came over HTTPS (`PUBLIC_URL`, or a trusted proxy's
+    /// `X-Forwarded-Proto`): the cookie is the `__Host-`, `Secure` one.
+    https: bool,
 }
 
 impl Session {
@@ -155,25 +158,28 @@ fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// The session id the request's cookies name, and whether it came in the
 /// plain cookie on an HTTPS site.
-fn cookie_id<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<(&'h str, bool)> {
-    if state.config.is_https()
-        && let Some(id) = cookie_value(headers, HOST_COOKIE)
-    {
+fn cookie_id(https: bool, headers: &HeaderMap) -> Option<(&str, bool)> {
+    if https && let Some(id) = cookie_value(headers, HOST_COOKIE) {
         return Some((id, false));
     }
-    cookie_value(headers, COOKIE).map(|id| (id, state.config.is_https()))
+    cookie_value(headers, COOKIE).map(|id| (id, https))
 }
 
 /// The request's session: its stored record when the cookie names a live
 /// one, else an empty session. A store failure gives a broken session that
-/// handlers needing a user refuse (see `auth::Viewer`).
-pub async fn open(state: &AppState, headers: &HeaderMap) -> Session {
-    let Some((id, old_name)) = cookie_id(state, headers) else {
-        return Session::default();
+/// handlers needing a user refuse (see `auth::Viewer`). `https`: whether
+/// the client came over HTTPS.
+pub async fn open(state: &AppState, headers: &HeaderMap, https: bool) -> Session {
+    let Some((id, old_name)) = cookie_id(https, headers) else {
+        return Session(Arc::new(Mutex::new(Inner {
+            https,
+            ..Inner::default()
+        })));
     };
     let mut inner = Inner {
         had_cookie: true,
         old_name,
+        https,
         ..Inner::default()
     };
     if plausible_id(id) {
@@ -217,8 +223,9 @@ pub async fn close(state: &AppState, session: &Session, response: Response) -> R
     if response.status().is_server_error() {
         return response;
     }
-    let (stale, save, had_cookie) = {
+    let (stale, save, had_cookie, https) = {
         let mut inner = session.lock();
+        let https = inner.https;
         if inner.broken.is_some() {
             return response;
         }
@@ -227,11 +234,11 @@ pub async fn close(state: &AppState, session: &Session, response: Response) -> R
             if let (true, false, Some(id)) = (inner.old_name, dead_cookie, inner.id.clone()) {
                 // Moves a live session to the prefixed cookie.
                 drop(inner);
-                return with_cookie(state, response, &id, true);
+                return with_cookie(state, https, response, &id, true);
             }
             drop(inner);
             return if dead_cookie {
-                with_cookie(state, response, "", false)
+                with_cookie(state, https, response, "", false)
             } else {
                 response
             };
@@ -242,11 +249,11 @@ pub async fn close(state: &AppState, session: &Session, response: Response) -> R
             (None, None) => inner.id.take(),
             (_, stale) => stale,
         };
-        (stale, save, inner.had_cookie)
+        (stale, save, inner.had_cookie, https)
     };
     match write(state, stale, save).await {
-        Ok(Some(id)) => with_cookie(state, response, &id, true),
-        Ok(None) if had_cookie => with_cookie(state, response, "", false),
+        Ok(Some(id)) => with_cookie(state, https, response, &id, true),
+        Ok(None) if had_cookie => with_cookie(state, https, response, "", false),
         Ok(None) => response,
         Err(e) => {
             use axum::response::IntoResponse as _;
@@ -288,8 +295,13 @@ async fn write(
 /// Adds the session cookie (or its removal) to the answer. On an HTTPS
 /// site the cookie is the `__Host-` one, and a plain cookie from before is
 /// removed with it.
-fn with_cookie(state: &AppState, mut response: Response, id: &str, keep: bool) -> Response {
-    let https = state.config.is_https();
+fn with_cookie(
+    state: &AppState,
+    https: bool,
+    mut response: Response,
+    id: &str,
+    keep: bool,
+) -> Response {
     let (name, path) = if https {
         (HOST_COOKIE, "/")
     } else {

@@ -36,12 +36,17 @@ pub struct Shared {
     pub templates: Arc<Environment<'static>>,
     /// Flips to true when the server shuts down; long-lived responses end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// True once a shutdown began: `/readyz` fails while requests are
+    /// still served.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Signs one-click unsubscribe links.
     pub signer: crate::mail::Signer,
     /// Sends e-mail.
     pub mailer: crate::mail::Mailer,
     /// Abuse limits.
     pub throttle: Arc<super::throttle::Throttle>,
+    /// Prometheus metrics (served only when asked for).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The users list of poll answers, per room.
     pub users_json: super::views::UsersJson,
 }

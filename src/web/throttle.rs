@@ -3,6 +3,13 @@
 //!
 //! A refusal carries how long the client should wait, which the web layer
 //! sends as `Retry-After`.
+//!
+//! One node counts in memory. Several nodes on PostgreSQL count login
+//! attempts and sends in the database ([`Throttle::shared`], the store's
+//! `Throttles`), with the same rule (GCRA, as `governor` uses), so spreading
+//! attempts over the nodes gains nothing. Should the database fail to
+//! answer, the node's own memory counts instead: a throttle never stops a
+//! request for a reason of its own.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -15,6 +22,7 @@ use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Limits;
+use crate::store::Store;
 
 /// The limiters of one node.
 pub struct Throttle {
@@ -23,6 +31,9 @@ pub struct Throttle {
     sends: DefaultKeyedRateLimiter<i64>,
     streams_per_user: usize,
     streams: Arc<Mutex<HashMap<i64, usize>>>,
+    /// Where login attempts and sends are counted for every node, if anywhere.
+    shared: Option<Store>,
+    limits: Limits,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -60,6 +71,41 @@ impl Throttle {
             sends: RateLimiter::keyed(per_minute(limits.sends_per_minute)),
             streams_per_user: limits.streams_per_user as usize,
             streams: Arc::new(Mutex::new(HashMap::new())),
+            shared: None,
+            limits: limits.clone(),
+        }
+    }
+
+    /// Counts login attempts and sends in `store`, for every node sharing it.
+    #[must_use]
+    pub fn shared(mut self, store: Store) -> Self {
+        self.shared = Some(store);
+        self
+    }
+
+    /// Counts one request against `key` in the shared store, `per_minute`
+    /// a minute after a burst of as many; `local` decides when the store
+    /// does not answer.
+    async fn take_shared(
+        &self,
+        store: &Store,
+        key: &str,
+        per_minute: u32,
+        local: impl FnOnce() -> Result<(), Duration>,
+    ) -> Result<(), Duration> {
+        let per_minute = per_minute.max(1);
+        let interval = 60_000_000 / i64::from(per_minute);
+        match store
+            .throttles()
+            .take(key, now_micros(), interval.max(1), per_minute)
+            .await
+        {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(Duration::from_micros(wait.unsigned_abs())),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain(&e), "shared throttle unavailable; counting on this node");
+                local()
+            }
         }
     }
 
@@ -69,9 +115,37 @@ impl Throttle {
     ///
     /// # Errors
     /// When either has had too many: the wait until both allow an attempt.
-    pub fn login_attempt(&self, username: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
-        let by_ip = ip.map_or(Ok(()), |ip| check(&self.login_ip, &ip));
-        let by_name = check(&self.login_account, &username.trim().to_ascii_lowercase());
+    pub async fn login_attempt(&self, username: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let name = username.trim().to_ascii_lowercase();
+        let (by_ip, by_name) = match &self.shared {
+            None => (
+                ip.map_or(Ok(()), |ip| check(&self.login_ip, &ip)),
+                check(&self.login_account, &name),
+            ),
+            Some(store) => {
+                let by_ip = match ip {
+                    Some(ip) => {
+                        self.take_shared(
+                            store,
+                            &format!("login-ip:{ip}"),
+                            self.limits.login_per_ip,
+                            || check(&self.login_ip, &ip),
+                        )
+                        .await
+                    }
+                    None => Ok(()),
+                };
+                let by_name = self
+                    .take_shared(
+                        store,
+                        &format!("login:{name}"),
+                        self.limits.login_per_account,
+                        || check(&self.login_account, &name),
+                    )
+                    .await;
+                (by_ip, by_name)
+            }
+        };
         match (by_ip, by_name) {
             (Ok(()), Ok(())) => Ok(()),
             (Err(a), Err(b)) => Err(a.max(b)),
@@ -83,8 +157,19 @@ impl Throttle {
     ///
     /// # Errors
     /// When the member sends too fast: the wait until the next send is let through.
-    pub fn send(&self, user_id: i64) -> Result<(), Duration> {
-        check(&self.sends, &user_id)
+    pub async fn send(&self, user_id: i64) -> Result<(), Duration> {
+        match &self.shared {
+            None => check(&self.sends, &user_id),
+            Some(store) => {
+                self.take_shared(
+                    store,
+                    &format!("send:{user_id}"),
+                    self.limits.sends_per_minute,
+                    || check(&self.sends, &user_id),
+                )
+                .await
+            }
+        }
     }
 
     /// Opens a stream slot for a user; `None` when they have too many open.
@@ -106,12 +191,24 @@ impl Throttle {
         })
     }
 
-    /// Forgets idle keys, keeping memory bounded.
-    pub fn sweep(&self) {
+    /// Forgets idle keys, keeping memory (and the shared table) bounded.
+    pub async fn sweep(&self) {
         self.login_account.retain_recent();
         self.login_ip.retain_recent();
         self.sends.retain_recent();
+        if let Some(store) = &self.shared
+            && let Err(e) = store.throttles().sweep_throttles(now_micros()).await
+        {
+            tracing::debug!(error = %crate::error_chain(&e), "sweeping shared throttles failed");
+        }
     }
+}
+
+/// Now, in microseconds since the Unix epoch.
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// One open event stream of a user.
@@ -148,22 +245,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn login_attempts_are_limited_per_name_and_per_address() {
+    #[tokio::test]
+    async fn login_attempts_are_limited_per_name_and_per_address() {
         let t = Throttle::new(&limits());
         let ip: IpAddr = [127, 0, 0, 1].into();
-        assert!((0..3).all(|_| t.login_attempt("Alice", Some(ip)).is_ok()));
+        for _ in 0..3 {
+            assert!(t.login_attempt("Alice", Some(ip)).await.is_ok());
+        }
         let wait = t
             .login_attempt("alice", Some(ip))
+            .await
             .expect_err("the name is limited, whatever its case");
         // 3 a minute: one more attempt every 20 s.
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(20),
             "{wait:?}"
         );
-        assert!(t.login_attempt("bob", Some(ip)).is_ok());
+        assert!(t.login_attempt("bob", Some(ip)).await.is_ok());
         let wait = t
             .login_attempt("carol", Some(ip))
+            .await
             .expect_err("the address is limited too");
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(12),
@@ -182,17 +283,17 @@ mod tests {
         assert!(t.open_stream(1).is_some());
     }
 
-    #[test]
-    fn sends_are_limited_per_member() {
+    #[tokio::test]
+    async fn sends_are_limited_per_member() {
         let t = Throttle::new(&limits());
-        assert!(t.send(1).is_ok() && t.send(1).is_ok());
-        let wait = t.send(1).expect_err("too fast");
+        assert!(t.send(1).await.is_ok() && t.send(1).await.is_ok());
+        let wait = t.send(1).await.expect_err("too fast");
         // 2 a minute: one more send every 30 s.
         assert!(
             wait > Duration::from_secs(29) && wait <= Duration::from_secs(30),
             "{wait:?}"
         );
-        assert!(t.send(2).is_ok());
+        assert!(t.send(2).await.is_ok());
     }
 
     #[test]

@@ -199,12 +199,22 @@ async fn posting_queues_one_alert_per_absence_and_the_outbox_hands_it_out_once()
         .save_presence(presence(room, bob.id, 1_000))
         .await
         .expect("presence");
+    assert_eq!(
+        store.outbox().oldest_pending_alert().await.expect("oldest"),
+        None,
+        "nothing pending yet"
+    );
     let first = store
         .posting()
         .post_message(new_message(room, alice.id, "one"))
         .await
         .expect("posted");
     assert_eq!(first.alerts_queued, 1);
+    let oldest = store.outbox().oldest_pending_alert().await.expect("oldest");
+    assert!(
+        oldest.is_some_and(|due| due <= 1_700_000_100),
+        "the pending alert is due: {oldest:?}"
+    );
     let second = store
         .posting()
         .post_message(new_message(room, alice.id, "two"))

@@ -300,6 +300,13 @@ impl TestApp {
         Self::launch(self.config.clone(), dir, self.db.take()).await
     }
 
+    /// Starts a graceful shutdown without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Stops the server and waits until it has closed everything.
     pub async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -15,6 +15,8 @@ pub(super) struct CachedSessions {
     pub(super) inner: Arc<dyn SessionRecords>,
     pub(super) ttl: Duration,
     pub(super) state: Mutex<SessionMap>,
+    pub(super) hits: prometheus_client::metrics::counter::Counter,
+    pub(super) misses: prometheus_client::metrics::counter::Counter,
 }
 
 impl CachedSessions {
@@ -53,10 +55,12 @@ impl SessionRecords for CachedSessions {
         let generation = {
             let state = self.lock();
             if let Some((data, expires)) = state.1.get(id, self.ttl) {
+                self.hits.inc();
                 return Ok((expires > now).then_some((data, expires)));
             }
             state.0
         };
+        self.misses.inc();
         let found = self.inner.load(id, now).await?;
         if let Some(record) = &found {
             let mut state = self.lock();

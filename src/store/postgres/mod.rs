@@ -31,12 +31,16 @@ const POOL_SIZE: u32 = 10;
 /// How long a request waits for a free connection before it gives up.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The schema, embedded.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
 /// The partial unique index that makes `client_id` idempotent.
 const CLIENT_ID_INDEX: &str = "messages_client";
 
 /// PostgreSQL storage: one pool for reads and writes.
 pub struct Backend {
     pool: PgPool,
+    metrics: crate::metrics::StoreMetrics,
 }
 
 impl Backend {
@@ -45,7 +49,7 @@ impl Backend {
     /// # Errors
     /// `Unavailable`, naming the URL without its password, when the database
     /// cannot be reached or migrated.
-    pub async fn open(url: &str) -> Result<Self> {
+    pub async fn open(url: &str, metrics: crate::metrics::StoreMetrics) -> Result<Self> {
         let shown = redact_password(url);
         let unavailable = |doing: &str, e: &dyn std::fmt::Display| {
             StoreError::unavailable(format!("cannot {doing} {shown}: {e}"))
@@ -59,11 +63,11 @@ impl Backend {
             .map_err(|e| unavailable("connect to", &e))?;
         // The migrator takes an advisory lock, so nodes starting together
         // apply each migration once.
-        sqlx::migrate!("migrations/postgres")
+        MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| unavailable("migrate", &e))?;
-        Ok(Self { pool })
+        Ok(Self { pool, metrics })
     }
 
     fn reader(&self) -> &PgPool {
@@ -75,7 +79,12 @@ impl Backend {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Db>> {
-        Ok(self.pool.begin().await?)
+        let asked = std::time::Instant::now();
+        let tx = self.pool.begin().await?;
+        self.metrics
+            .write_wait_seconds
+            .observe(asked.elapsed().as_secs_f64());
+        Ok(tx)
     }
 
     /// Stores one message in a transaction of its own: the room's row lock
@@ -136,4 +145,36 @@ impl super::Backend for Backend {
 
     /// Other processes are heard through the event relay (`live::postgres`).
     fn watch(&self, _changes: Changes) {}
+
+    fn pools(&self) -> Vec<super::PoolStats> {
+        vec![super::PoolStats {
+            name: "main",
+            size: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: POOL_SIZE,
+        }]
+    }
+
+    fn describe(&self) -> futures_util::future::BoxFuture<'_, Result<super::DatabaseInfo>> {
+        Box::pin(async {
+            let version: String = sqlx::query_scalar("SHOW server_version")
+                .fetch_one(&self.pool)
+                .await?;
+            let commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(super::DatabaseInfo {
+                version: format!("PostgreSQL {version}"),
+                durability: format!("synchronous_commit={commit}"),
+                migrations: (
+                    sql::applied_migrations(&self.pool).await?,
+                    MIGRATOR.iter().count(),
+                ),
+            })
+        })
+    }
+
+    fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<()>> {
+        Box::pin(sql::ping(&self.pool, MIGRATOR.iter().count()))
+    }
 }

@@ -20,6 +20,7 @@ mod outbox;
 mod reading;
 mod rooms;
 mod sessions;
+mod throttles;
 
 use sqlx::Transaction;
 
@@ -36,6 +37,34 @@ fn touched(done: <Db as sqlx::Database>::QueryResult) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// Whether the database answers, with at least `expected` migrations
+/// applied (a newer node may have applied more).
+pub(super) async fn ping<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    expected: usize,
+) -> Result<()> {
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(db)
+        .await?;
+    if usize::try_from(applied).unwrap_or(0) < expected {
+        return Err(StoreError::unavailable(format!(
+            "the database has {applied} of the {expected} migrations this version needs"
+        )));
+    }
+    Ok(())
+}
+
+/// How many migrations the database has applied.
+pub(super) async fn applied_migrations<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// Writes one member's presence (a sign of life, or a send).

@@ -71,6 +71,14 @@ impl Outbox for Backend {
         Ok(())
     }
 
+    async fn oldest_pending_alert(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(send_after) FROM outbox WHERE status = 'pending'")
+                .fetch_one(self.reader())
+                .await?,
+        )
+    }
+
     async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(
             sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")

@@ -329,9 +329,14 @@ mod tests {
     /// alerts and were last seen long ago.
     async fn scene() -> Scene {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = SqliteBackend::open(&dir.path().join("db.sqlite3"), true, SqliteSync::Full)
-            .await
-            .expect("open");
+        let db = SqliteBackend::open(
+            &dir.path().join("db.sqlite3"),
+            true,
+            SqliteSync::Full,
+            crate::metrics::StoreMetrics::default(),
+        )
+        .await
+        .expect("open");
         let room = db.create_room("general", "General").await.expect("room").id;
         let mut users = Vec::new();
         for name in ["alice", "bob", "carol", "dave"] {

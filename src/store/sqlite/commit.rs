@@ -25,7 +25,7 @@ pub(super) struct Committer {
 }
 
 impl Committer {
-    pub(super) fn start(pool: SqlitePool) -> Self {
+    pub(super) fn start(pool: SqlitePool, metrics: crate::metrics::StoreMetrics) -> Self {
         let (queue, mut rx) = tokio::sync::mpsc::channel::<(NewMessage, Reply)>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut gather = Gather::default();
@@ -53,6 +53,8 @@ impl Committer {
                 let size = batch.len();
                 commit_batch(&pool, std::mem::take(&mut batch)).await;
                 let took = started.elapsed();
+                metrics.commit_messages.observe(size as f64);
+                metrics.commit_seconds.observe(took.as_secs_f64());
                 // Those who queued during the commit start the next batch.
                 take_waiting(&mut rx, &mut batch);
                 tracing::debug!(

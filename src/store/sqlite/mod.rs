@@ -26,6 +26,12 @@ use commit::Committer;
 /// The sqlx database the shared SQL is compiled for here.
 type Db = sqlx::Sqlite;
 
+/// The schema, embedded.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Read connections.
+const READ_POOL: u32 = 4;
+
 /// How often the writer connection asks whether another process committed.
 const WATCH_EVERY: Duration = Duration::from_millis(250);
 
@@ -34,6 +40,7 @@ pub struct Backend {
     read: SqlitePool,
     write: SqlitePool,
     committer: Committer,
+    metrics: crate::metrics::StoreMetrics,
 }
 
 impl Backend {
@@ -41,7 +48,12 @@ impl Backend {
     ///
     /// # Errors
     /// `Unavailable` when the file cannot be opened or migrated.
-    pub async fn open(path: &Path, create: bool, sync: SqliteSync) -> Result<Self> {
+    pub async fn open(
+        path: &Path,
+        create: bool,
+        sync: SqliteSync,
+        metrics: crate::metrics::StoreMetrics,
+    ) -> Result<Self> {
         let synchronous = match sync {
             SqliteSync::Full => SqliteSynchronous::Full,
             SqliteSync::Normal => SqliteSynchronous::Normal,
@@ -66,20 +78,21 @@ impl Backend {
             .connect_with(options.clone())
             .await
             .map_err(|e| unavailable("open", &e))?;
-        sqlx::migrate!("migrations/sqlite")
+        MIGRATOR
             .run(&write)
             .await
             .map_err(|e| unavailable("migrate", &e))?;
         let read = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(READ_POOL)
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        let committer = Committer::start(write.clone());
+        let committer = Committer::start(write.clone(), metrics.clone());
         Ok(Self {
             read,
             write,
             committer,
+            metrics,
         })
     }
 
@@ -92,13 +105,18 @@ impl Backend {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Db>> {
-        match self.write.begin_with("BEGIN IMMEDIATE").await {
-            Ok(tx) => Ok(tx),
+        let asked = std::time::Instant::now();
+        let tx = match self.write.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
             Err(_) => {
                 renew_writer(&self.write).await;
-                Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+                self.write.begin_with("BEGIN IMMEDIATE").await?
             }
-        }
+        };
+        self.metrics
+            .write_wait_seconds
+            .observe(asked.elapsed().as_secs_f64());
+        Ok(tx)
     }
 
     async fn post(&self, m: NewMessage) -> Result<Posted> {
@@ -122,6 +140,48 @@ async fn renew_writer(pool: &SqlitePool) {
 }
 
 impl super::Backend for Backend {
+    fn pools(&self) -> Vec<super::PoolStats> {
+        [("read", &self.read, READ_POOL), ("write", &self.write, 1)]
+            .into_iter()
+            .map(|(name, pool, max)| super::PoolStats {
+                name,
+                size: pool.size(),
+                idle: pool.num_idle(),
+                max,
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> futures_util::future::BoxFuture<'_, Result<super::DatabaseInfo>> {
+        Box::pin(async {
+            let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                .fetch_one(&self.read)
+                .await?;
+            // A per-connection setting: the writer's is the one that counts.
+            let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&self.write)
+                .await?;
+            let word = match synchronous {
+                0 => "OFF",
+                1 => "NORMAL",
+                2 => "FULL",
+                _ => "EXTRA",
+            };
+            Ok(super::DatabaseInfo {
+                version: format!("SQLite {version}"),
+                durability: format!("synchronous={word}"),
+                migrations: (
+                    sql::applied_migrations(&self.read).await?,
+                    MIGRATOR.iter().count(),
+                ),
+            })
+        })
+    }
+
+    fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<()>> {
+        Box::pin(sql::ping(&self.read, MIGRATOR.iter().count()))
+    }
+
     fn close(&self) -> futures_util::future::BoxFuture<'_, ()> {
         Box::pin(async {
             self.write.close().await;

@@ -36,6 +36,12 @@ pub const HEARTBEAT_SECS: u64 = 15;
 /// latest one heartbeat later.
 pub const STREAM_REFUSED_RETRY_AFTER: Duration = Duration::from_secs(HEARTBEAT_SECS);
 
+/// The last frame of a stream closed by a shutdown: SSE's `retry:` field,
+/// which sets how long the browser's `EventSource` waits before it
+/// reconnects (with `Last-Event-ID`): one second, by when the load balancer
+/// sends it to another node.
+const SHUTDOWN_FRAME: Bytes = Bytes::from_static(b"retry: 1000\n\n");
+
 /// The heartbeat: an empty SSE comment.
 const HEARTBEAT: Bytes = Bytes::from_static(b":\n\n");
 
@@ -84,6 +90,8 @@ struct StreamState {
     expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// Frees the user's stream slot when the stream ends.
     _slot: crate::web::throttle::StreamSlot,
+    /// Counts the stream as open while it lives.
+    _open: crate::metrics::Held,
 }
 
 /// Opens the stream.
@@ -139,6 +147,7 @@ pub async fn stream(
     let expiry = Box::pin(tokio::time::sleep_until(instant_at(
         viewer.session.expires(),
     )));
+    let open = crate::metrics::Held::new(&state.chat.metrics.open_streams);
     let mut s = StreamState {
         session_id,
         expiry,
@@ -152,6 +161,7 @@ pub async fn stream(
         pending: VecDeque::new(),
         done: false,
         _slot: slot,
+        _open: open,
     };
     // Catch up first, then the current members.
     s.refill().await?;
@@ -178,7 +188,10 @@ async fn next_frame(mut s: StreamState) -> Option<(Bytes, StreamState)> {
             return None;
         }
         tokio::select! {
-            _ = s.shutdown.changed() => return None,
+            _ = s.shutdown.changed() => {
+                s.done = true;
+                return Some((SHUTDOWN_FRAME, s));
+            }
             _ = s.heartbeat.tick() => {
                 match s.state.chat.keepalive(&s.access).await {
                     Ok(()) => {}

@@ -112,6 +112,7 @@ pub async fn poll(
     state.chat.seen(&access, focus).await?;
     // A held long-poll answers at once when the server shuts down.
     let mut shutdown = state.shutdown.clone();
+    let _held = (wait > 0).then(|| crate::metrics::Held::new(&state.chat.metrics.open_long_polls));
     let messages = tokio::select! {
         result = state.chat.wait_since(&access, last, Duration::from_secs(wait)) => result?,
         _ = shutdown.changed() => state.chat.since(&access, last).await?,
@@ -133,7 +134,7 @@ pub async fn send(
     request: Request,
 ) -> Result<Json<News>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    check_send_rate(&state, &access)?;
+    check_send_rate(&state, &access).await?;
     let form = read_upload(&state, &viewer.session, request).await?;
     let last = match form.fields.get("last").filter(|l| !l.trim().is_empty()) {
         Some(raw) => Some(parse_id(raw, "last")?),

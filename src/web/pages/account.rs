@@ -42,13 +42,19 @@ pub async fn submit(
     State(state): State<AppState>,
     viewer: Viewer,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     form: FormData,
 ) -> Result<Response, AppError> {
     let next = safe_next(&state, form.get("next"));
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default();
-    let ip = peer.map(|p| p.0.0.ip());
-    if let Err(wait) = state.throttle.login_attempt(&username, ip) {
+    // Behind a trusted proxy, the client it forwards for.
+    let ip = crate::web::client::address(
+        &state.config.trusted_proxies,
+        peer.map(|p| p.0.0.ip()),
+        &headers,
+    );
+    if let Err(wait) = state.throttle.login_attempt(&username, ip).await {
         tracing::warn!(?ip, "login attempts throttled");
         let mut response = page(
             &state,
@@ -68,7 +74,8 @@ pub async fn submit(
             Ok(Redirect::to(&next).into_response())
         }
         None => {
-            tracing::info!("failed login");
+            let client = ip.map(|ip| ip.to_string()).unwrap_or_default();
+            tracing::info!(client, "failed login");
             let mut response = page(
                 &state,
                 &viewer,

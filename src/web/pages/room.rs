@@ -152,7 +152,7 @@ pub async fn send(
     request: Request,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
-    check_send_rate(&state, &access)?;
+    check_send_rate(&state, &access).await?;
     let form = read_upload(&state, &viewer.session, request).await?;
     post_draft(&state, &access, form, true).await?;
     Ok(Redirect::to(&state.room_url(&slug)).into_response())

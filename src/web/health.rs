@@ -1,0 +1,66 @@
+//! Health checks for load balancers and orchestrators.
+//!
+//! `/healthz` answers while the process serves. `/readyz` answers `200`
+//! only while this node should get traffic: the database answers and is
+//! migrated, file storage takes a write, and the node is not shutting
+//! down. During a graceful shutdown `/readyz` fails first (for
+//! `SHUTDOWN_DELAY_MS`), so a balancer takes the node out before its event
+//! streams close (see `App::serve`).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::state::AppState;
+
+/// The longest a readiness check may take; a database that does not answer
+/// within it counts as unreachable (the pool would wait much longer).
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /healthz`: the process serves requests.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: `200 ready`, or `503` with the first check that failed.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, check(&state)).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(why)) => not_ready(&why),
+        Err(_) => not_ready("database: no answer within 2 s"),
+    }
+}
+
+fn not_ready(why: &str) -> Response {
+    tracing::warn!(reason = why, "not ready");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("not ready: {why}\n"),
+    )
+        .into_response()
+}
+
+/// The checks in order; the first failure, as a line.
+async fn check(state: &AppState) -> Result<(), String> {
+    if state.draining.load(Ordering::Relaxed) {
+        return Err("shutting down".to_owned());
+    }
+    state
+        .chat
+        .store
+        .ping()
+        .await
+        .map_err(|e| format!("database: {}", crate::error_chain(&e)))?;
+    state
+        .files
+        .probe()
+        .await
+        .map_err(|e| format!("file storage: {e}"))?;
+    if state.draining.load(Ordering::Relaxed) {
+        return Err("shutting down".to_owned());
+    }
+    Ok(())
+}

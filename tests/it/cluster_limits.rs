@@ -1,0 +1,139 @@
+//! Limits shared by every node: on PostgreSQL, login attempts and sends are
+//! counted in the database, so spreading them over nodes gains nothing.
+
+use std::process::Child;
+
+use reqwest::StatusCode;
+
+use crate::process::{seed, spawn};
+use crate::support::{Browser, PASSWORD, TestData, TestStore};
+
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_shared_throttle_lets_a_burst_through_then_one_per_interval() {
+    let store = TestStore::open().await;
+    let t = store.throttles();
+    let now = 1_700_000_000_000_000_i64;
+    for n in 0..3 {
+        assert_eq!(t.take("k", now, 1_000, 3).await.expect("take"), None, "{n}");
+    }
+    let wait = t.take("k", now, 1_000, 3).await.expect("take");
+    assert!(wait.is_some_and(|w| w > 0 && w <= 1_000), "{wait:?}");
+    assert_eq!(t.take("other", now, 1_000, 3).await.expect("take"), None);
+    assert_eq!(
+        t.take("k", now + 1_000, 1_000, 3).await.expect("take"),
+        None,
+        "one more an interval later"
+    );
+    assert!(
+        t.take("k", now + 1_000, 1_000, 3)
+            .await
+            .expect("take")
+            .is_some()
+    );
+    assert_eq!(t.sweep_throttles(now + 10_000).await.expect("sweep"), 2);
+    assert_eq!(
+        t.take("k", now + 10_000, 1_000, 3).await.expect("take"),
+        None
+    );
+}
+
+async fn failed_login(base: &str) -> StatusCode {
+    Browser::new(base)
+        .login("alice", "not the password")
+        .await
+        .status()
+}
+
+#[tokio::test]
+async fn failed_logins_spread_over_two_nodes_are_throttled_as_on_one() {
+    let data = TestData::fresh();
+    if data.db.is_none() {
+        eprintln!(
+            "\n*** SKIPPING the two-node throttle test: it needs PostgreSQL (set CONVERSATE_TEST_DATABASE_URL; .ci/run does). ***\n"
+        );
+        return;
+    }
+    seed(&data);
+    // The default limit: 10 attempts per account a minute.
+    let (a, base_a) = spawn(&data, &[]);
+    let (b, base_b) = spawn(&data, &[]);
+    let _nodes = (Node(a), Node(b));
+    for n in 0..10 {
+        let base = if n % 2 == 0 { &base_a } else { &base_b };
+        assert_eq!(
+            failed_login(base).await,
+            StatusCode::UNAUTHORIZED,
+            "attempt {}",
+            n + 1
+        );
+    }
+    assert_eq!(
+        failed_login(&base_a).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the 11th attempt is refused, though each node saw only 5 or 6"
+    );
+    let mut right = Browser::new(&base_b);
+    assert_eq!(
+        right.login("alice", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "on the other node too, even with the right password"
+    );
+    let mut bob = Browser::new(&base_b);
+    assert_eq!(
+        bob.login("bob", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "other accounts are unaffected"
+    );
+}
+
+#[tokio::test]
+async fn sends_spread_over_two_nodes_are_throttled_as_on_one() {
+    let data = TestData::fresh();
+    if data.db.is_none() {
+        eprintln!(
+            "\n*** SKIPPING the two-node send throttle test: it needs PostgreSQL (set CONVERSATE_TEST_DATABASE_URL; .ci/run does). ***\n"
+        );
+        return;
+    }
+    seed(&data);
+    let env = [("CONVERSATE_SENDS_PER_MINUTE", "4")];
+    let (a, base_a) = spawn(&data, &env);
+    let (b, base_b) = spawn(&data, &env);
+    let _nodes = (Node(a), Node(b));
+    let mut on_a = Browser::new(&base_a);
+    let mut on_b = Browser::new(&base_b);
+    for b in [&mut on_a, &mut on_b] {
+        assert_eq!(
+            b.login("alice", PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        b.refresh_csrf().await;
+    }
+    for n in 0..4 {
+        let node = if n % 2 == 0 { &on_a } else { &on_b };
+        let content = format!("message {n}");
+        let (status, _) = node
+            .api(
+                "general/api/send/",
+                &[("content", content.as_str()), ("last", "0")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "send {}", n + 1);
+    }
+    let (status, _) = on_b
+        .api(
+            "general/api/send/",
+            &[("content", "one too many"), ("last", "0")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
