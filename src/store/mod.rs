@@ -1,7 +1,8 @@
 //! Storage: chat operations rather than table CRUD, split by concern.
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
-//! [`Messages`], [`Outbox`], [`Audit`], [`Secrets`], [`SessionRecords`]).
+//! [`Messages`], [`Outbox`], [`Audit`], [`Secrets`], [`SessionRecords`],
+//! [`Overview`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -29,6 +30,7 @@ pub use sessions::SessionRecords;
 pub use watch::Changes;
 
 use crate::config::{DatabaseUrl, SqliteSync};
+use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 use crate::domain::{AuditEntry, Member, Message, OutboxItem, PresenceUpdate, Room, User};
 
 /// Result of a storage operation.
@@ -146,8 +148,14 @@ pub trait Outbox: Send + Sync {
     async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool>;
     /// Marks an alert sent.
     async fn alert_sent(&self, id: i64, now: i64) -> Result<()>;
-    /// Records a failed attempt and when to try again.
-    async fn alert_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()>;
+    /// Records a failed attempt at `now` and when to try again.
+    async fn alert_failed(
+        &self,
+        id: i64,
+        now: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<()>;
     /// Drops an alert that is no longer wanted (the member came back, opted out).
     async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<()>;
     /// Counts outbox rows by status (for tests, health and metrics).
@@ -163,6 +171,28 @@ pub trait Audit: Send + Sync {
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
 }
 
+/// The administrator's overview. Activity comes from roll-ups that
+/// triggers keep as messages are stored and removed (migration 0006), so
+/// no call here reads more than a few thousand small rows, whatever the
+/// number of messages.
+#[async_trait::async_trait]
+pub trait Overview: Send + Sync {
+    /// Messages per room per day and per hour of the week from `since_day`
+    /// on, and members who wrote per week from `writers_since_day` on.
+    async fn activity(&self, since_day: i64, writers_since_day: i64) -> Result<Activity>;
+    /// Alerts waiting, and deliveries that failed since `failed_since`.
+    async fn outbox_health(&self, failed_since: i64) -> Result<OutboxHealth>;
+    /// The database's size and engine, the files kept, and the server nodes
+    /// seen alive since `alive_since`.
+    async fn storage_facts(&self, alive_since: i64) -> Result<StorageFacts>;
+    /// Members, rooms and accounts that need an administrator: members and
+    /// rooms quiet since `quiet_since`, accounts without an address.
+    async fn attention(&self, quiet_since: i64) -> Result<Attention>;
+    /// Records that server node `node` is alive at `now`, and forgets nodes
+    /// silent for a day.
+    async fn node_alive(&self, node: i64, version: &str, started_at: i64, now: i64) -> Result<()>;
+}
+
 /// Installation secrets and the one-time setup token.
 #[async_trait::async_trait]
 pub trait Secrets: Send + Sync {
@@ -176,7 +206,16 @@ pub trait Secrets: Send + Sync {
 
 /// Everything a backend provides.
 trait Backend:
-    Accounts + Rooms + Posting + Messages + Outbox + Audit + Secrets + SessionRecords + 'static
+    Accounts
+    + Rooms
+    + Posting
+    + Messages
+    + Outbox
+    + Audit
+    + Secrets
+    + SessionRecords
+    + Overview
+    + 'static
 {
     /// Closes connections; further calls fail.
     fn close(&self) -> futures_util::future::BoxFuture<'_, ()>;
@@ -289,6 +328,12 @@ impl Store {
     /// The audit log.
     #[must_use]
     pub fn audit(&self) -> &dyn Audit {
+        &*self.backend
+    }
+
+    /// The administrator's overview.
+    #[must_use]
+    pub fn overview(&self) -> &dyn Overview {
         &*self.backend
     }
 

@@ -17,6 +17,7 @@ mod accounts;
 mod admin;
 mod messages;
 mod outbox;
+mod overview;
 mod rooms;
 mod sessions;
 
