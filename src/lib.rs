@@ -126,6 +126,10 @@ impl App {
             mailer,
             throttle: Arc::new(web::throttle::Throttle::new(&limits)),
             users_json: web::views::UsersJson::default(),
+            node: service::overview::Node {
+                id: node,
+                started_at: domain::now(),
+            },
         });
         Ok(Self {
             state,
@@ -253,6 +257,11 @@ impl App {
         } else {
             tracing::info!("SMTP_URL is not set: e-mail alerts are queued but not sent");
         }
+        tasks.push(tokio::spawn(service::overview::heartbeat(
+            self.state.chat.clone(),
+            self.state.node,
+            self.shutdown.subscribe(),
+        )));
         let chat = self.state.chat.clone();
         let throttle = self.state.throttle.clone();
         let mut stop = self.shutdown.subscribe();

@@ -44,6 +44,8 @@ pub struct Shared {
     pub throttle: Arc<super::throttle::Throttle>,
     /// The users list of poll answers, per room.
     pub users_json: super::views::UsersJson,
+    /// This server node, for the overview.
+    pub node: crate::service::overview::Node,
 }
 
 impl AppState {

@@ -15,6 +15,7 @@ mod files;
 mod headers;
 mod hostile;
 mod mail;
+mod overview;
 mod pages;
 mod password_policy;
 mod process;
