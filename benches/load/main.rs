@@ -8,19 +8,22 @@
 //! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
-//! seconds (CI) and leaves BENCHMARKS.md alone.
+//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview` seeds
+//! and runs step (h) alone, and prints it without writing BENCHMARKS.md.
 //!
 //! All traffic stays on 127.0.0.1.
 //!
 //! This file holds the command line and the order of the steps; each step
 //! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
-//! `sse_memory`, `history`, `startup`), next to the report section it writes.
+//! `sse_memory`, `history`, `startup`, `overview`), next to the report
+//! section it writes.
 
 mod ceiling;
 mod closed_loop;
 mod fanout;
 mod history;
 mod http;
+mod overview;
 mod polls;
 mod process;
 mod report;
@@ -41,6 +44,7 @@ use crate::closed_loop::{closed_loop, is_page, is_success};
 use crate::fanout::{FanoutResult, fanout};
 use crate::history::{history_load, page_load};
 use crate::http::Auth;
+use crate::overview::{is_overview, overview_load};
 use crate::polls::poll_load;
 use crate::process::{ensure_fd_limit, pin_self};
 use crate::report::Machine;
@@ -93,6 +97,11 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
+        // `--only overview`: seed, then step (h) alone.
+        params.only_overview = args
+            .windows(2)
+            .any(|w| w[0] == "--only" && w[1] == "overview");
+        params.custom |= params.only_overview;
         let pinned = pin_self(LOAD_CORE)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -130,6 +139,8 @@ struct Params {
     senders: usize,
     /// Downloads that stop reading, for (g).
     stalled: usize,
+    /// Run step (h) alone.
+    only_overview: bool,
 }
 
 impl Params {
@@ -148,6 +159,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 10,
+                only_overview: false,
             }
         } else {
             Self {
@@ -163,6 +175,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 50,
+                only_overview: false,
             }
         }
     }
@@ -182,12 +195,39 @@ struct Results {
     poll: Vec<(usize, Sample)>,
     page: Vec<(usize, Sample)>,
     history: Vec<(usize, Sample)>,
+    overview: Vec<(usize, Sample)>,
     fanout: Vec<FanoutResult>,
     rss_after_load_kib: u64,
     send_full: SendResult,
     send_normal: SendResult,
     stalled: stalled::StalledResult,
     cold: Vec<Duration>,
+}
+
+/// (h) The administrator's overview at concurrency 1 and 16.
+async fn overview_step(
+    p: &Params,
+    r: &mut Results,
+    server: &mut process::ServerProc,
+    admin: &Auth,
+    t: Instant,
+) -> Result<()> {
+    for c in [1, 16] {
+        progress(
+            t,
+            &format!(
+                "(h) administrator's overview, {} messages, concurrency {c}",
+                p.history
+            ),
+        );
+        let make = overview_load(server.addr, admin);
+        r.overview.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_overview).await?,
+        ));
+        server.check_alive()?;
+    }
+    Ok(())
 }
 
 fn progress(started: Instant, what: &str) {
@@ -240,6 +280,16 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     r.idle_rss_kib = server.rss_kib()?;
+    let admin = login(server.addr, "admin").await?;
+    if p.only_overview {
+        overview_step(&p, &mut r, &mut server, &admin, t).await?;
+        server.terminate().await?;
+        ceiling.terminate().await?;
+        let mut o = String::new();
+        overview::section(&mut o, &p, &r);
+        println!("{o}");
+        return Ok(());
+    }
 
     for &c in &p.concurrency {
         progress(t, &format!("ceiling: POST at concurrency {c}"));
@@ -279,6 +329,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         ));
         server.check_alive()?;
     }
+    overview_step(&p, &mut r, &mut server, &admin, t).await?;
     r.rss_after_load_kib = server.rss_kib()?;
     progress(t, &format!("(g) {} downloads that stop reading", p.stalled));
     let (mut fresh, _) = start_server(&dir, &[], "server-stalled.log").await?;
