@@ -5,7 +5,17 @@
 -- room, the command line). Removals are counted once per statement, from
 -- its transition table, so clearing a large room stays one pass.
 
--- Messages per room per UTC hour (created_at / 3600).
+-- Messages per room per UTC day (created_at / 86400): the daily charts.
+CREATE TABLE activity_days (
+    day      BIGINT NOT NULL,
+    room_id  BIGINT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    messages BIGINT NOT NULL,
+    PRIMARY KEY (day, room_id)
+);
+CREATE INDEX activity_days_room ON activity_days(room_id);
+
+-- Messages per room per UTC hour (created_at / 3600): the heat map. Per
+-- room, so that posts to different rooms never wait on one shared row.
 CREATE TABLE activity_hours (
     hour     BIGINT NOT NULL,
     room_id  BIGINT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
@@ -29,6 +39,8 @@ CREATE TABLE room_files (
     bytes   BIGINT NOT NULL
 );
 
+INSERT INTO activity_days (day, room_id, messages)
+    SELECT created_at / 86400, room_id, COUNT(*) FROM messages GROUP BY 1, 2;
 INSERT INTO activity_hours (hour, room_id, messages)
     SELECT created_at / 3600, room_id, COUNT(*) FROM messages GROUP BY 1, 2;
 INSERT INTO activity_writers (day, user_id, messages)
@@ -39,6 +51,9 @@ INSERT INTO room_files (room_id, files, bytes)
 
 CREATE FUNCTION activity_in() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    INSERT INTO activity_days (day, room_id, messages)
+        VALUES (NEW.created_at / 86400, NEW.room_id, 1)
+        ON CONFLICT (day, room_id) DO UPDATE SET messages = activity_days.messages + 1;
     INSERT INTO activity_hours (hour, room_id, messages)
         VALUES (NEW.created_at / 3600, NEW.room_id, 1)
         ON CONFLICT (hour, room_id) DO UPDATE SET messages = activity_hours.messages + 1;
@@ -59,6 +74,10 @@ CREATE TRIGGER messages_activity_in AFTER INSERT ON messages
 
 CREATE FUNCTION activity_out() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    UPDATE activity_days a SET messages = a.messages - g.n
+        FROM (SELECT created_at / 86400 AS day, room_id, COUNT(*) AS n
+              FROM gone GROUP BY 1, 2) g
+        WHERE a.day = g.day AND a.room_id = g.room_id;
     UPDATE activity_hours a SET messages = a.messages - g.n
         FROM (SELECT created_at / 3600 AS hour, room_id, COUNT(*) AS n
               FROM gone GROUP BY 1, 2) g

@@ -4,8 +4,19 @@
 -- on every path that writes messages (group commit, one by one, clearing
 -- or deleting a room, the command line).
 
--- Messages per room per UTC hour (created_at / 3600): the daily chart sums
--- 24 of these, the heat map folds them onto the hours of the week.
+-- Messages per room per UTC day (created_at / 86400): the daily charts.
+CREATE TABLE activity_days (
+    day      INTEGER NOT NULL,
+    room_id  INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (day, room_id)
+) WITHOUT ROWID;
+CREATE INDEX activity_days_room ON activity_days(room_id);
+
+-- Messages per room per UTC hour (created_at / 3600): the heat map sums
+-- them per hour, in key order, then folds the hours onto the week. Per
+-- room, as the days are, so that posts to different rooms never wait on
+-- one shared row (PostgreSQL holds a row lock until commit).
 CREATE TABLE activity_hours (
     hour     INTEGER NOT NULL,
     room_id  INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
@@ -29,6 +40,8 @@ CREATE TABLE room_files (
     bytes   INTEGER NOT NULL
 );
 
+INSERT INTO activity_days (day, room_id, messages)
+    SELECT created_at / 86400, room_id, COUNT(*) FROM messages GROUP BY 1, 2;
 INSERT INTO activity_hours (hour, room_id, messages)
     SELECT created_at / 3600, room_id, COUNT(*) FROM messages GROUP BY 1, 2;
 INSERT INTO activity_writers (day, user_id, messages)
@@ -39,6 +52,9 @@ INSERT INTO room_files (room_id, files, bytes)
 
 CREATE TRIGGER messages_activity_in AFTER INSERT ON messages
 BEGIN
+    INSERT INTO activity_days (day, room_id, messages)
+        VALUES (NEW.created_at / 86400, NEW.room_id, 1)
+        ON CONFLICT (day, room_id) DO UPDATE SET messages = messages + 1;
     INSERT INTO activity_hours (hour, room_id, messages)
         VALUES (NEW.created_at / 3600, NEW.room_id, 1)
         ON CONFLICT (hour, room_id) DO UPDATE SET messages = messages + 1;
@@ -49,6 +65,8 @@ END;
 
 CREATE TRIGGER messages_activity_out AFTER DELETE ON messages
 BEGIN
+    UPDATE activity_days SET messages = messages - 1
+        WHERE day = OLD.created_at / 86400 AND room_id = OLD.room_id;
     UPDATE activity_hours SET messages = messages - 1
         WHERE hour = OLD.created_at / 3600 AND room_id = OLD.room_id;
     UPDATE activity_writers SET messages = messages - 1

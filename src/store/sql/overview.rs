@@ -17,10 +17,10 @@ impl Overview for Backend {
     async fn activity(&self, since_day: i64, writers_since_day: i64) -> Result<Activity> {
         let db = self.reader();
         let room_days = sqlx::query_as(
-            "SELECT room_id, hour / 24, CAST(SUM(messages) AS BIGINT) FROM activity_hours \
-             WHERE hour >= $1 GROUP BY 1, 2 HAVING SUM(messages) > 0 ORDER BY 1, 2",
+            "SELECT room_id, day, messages FROM activity_days \
+             WHERE day >= $1 AND messages > 0 ORDER BY room_id, day",
         )
-        .bind(since_day * 24)
+        .bind(since_day)
         .fetch_all(db)
         .await?;
         // Monday-based weeks (see `domain::overview::week_of`).
@@ -31,9 +31,12 @@ impl Overview for Backend {
         .bind(writers_since_day)
         .fetch_all(db)
         .await?;
+        // Summed per hour first, in key order (no sort of the room-hours),
+        // then folded onto the week's 168 hours.
         let week_hours = sqlx::query_as(
-            "SELECT (hour / 24 + 3) % 7, hour % 24, CAST(SUM(messages) AS BIGINT) \
-             FROM activity_hours WHERE hour >= $1 GROUP BY 1, 2 HAVING SUM(messages) > 0",
+            "SELECT (hour / 24 + 3) % 7, hour % 24, CAST(SUM(n) AS BIGINT) FROM \
+             (SELECT hour, SUM(messages) AS n FROM activity_hours WHERE hour >= $1 \
+              GROUP BY hour) h WHERE n > 0 GROUP BY 1, 2",
         )
         .bind(since_day * 24)
         .fetch_all(db)
