@@ -8,9 +8,9 @@ use serde::Serialize;
 /// Width of every chart's `viewBox`; the SVG scales to its box.
 pub const WIDTH: f64 = 720.0;
 /// Room on the left for the value labels.
-const LEFT: f64 = 44.0;
+const LEFT: f64 = 60.0;
 /// Room below for the date labels.
-const BOTTOM: f64 = 20.0;
+const BOTTOM: f64 = 26.0;
 /// Room above the tallest bar.
 const TOP: f64 = 8.0;
 
@@ -31,6 +31,27 @@ pub struct Tick {
     pub x: f64,
     pub y: f64,
     pub label: String,
+    /// `start`, `middle` or `end`: labels near an edge are kept inside.
+    pub anchor: &'static str,
+    /// Left out on narrow screens, where the labels are drawn larger.
+    pub minor: bool,
+}
+
+/// Rough width of a label at the larger (phone) size, in `viewBox` units.
+fn label_width(label: &str) -> f64 {
+    f(i64::try_from(label.chars().count()).unwrap_or(0)) * 13.0
+}
+
+/// The anchor that keeps a label centred on `x` inside `left..WIDTH`.
+fn anchor(x: f64, left: f64, label: &str) -> &'static str {
+    let half = label_width(label) / 2.0;
+    if x + half > WIDTH {
+        "end"
+    } else if x - half < left {
+        "start"
+    } else {
+        "middle"
+    }
 }
 
 /// A bar chart ready to draw.
@@ -75,14 +96,15 @@ fn f(v: i64) -> f64 {
 }
 
 /// A bar chart of `values` (oldest first), `height` tall, with `label(i)`
-/// naming bar `i` and `tick(i)` its label under the axis, if any. With
-/// `axes` false the chart is a bare strip (no grid, no labels).
+/// naming bar `i` and `tick(i)` its label under the axis, if any, and
+/// whether that label is minor. With `axes` false the chart is a bare strip
+/// (no grid, no labels).
 pub fn bars(
     values: &[i64],
     height: f64,
     axes: bool,
     label: impl Fn(usize, i64) -> String,
-    tick: impl Fn(usize) -> Option<String>,
+    tick: impl Fn(usize) -> Option<(String, bool)>,
 ) -> BarChart {
     let (left, top, bottom) = if axes {
         (LEFT, TOP, BOTTOM)
@@ -110,11 +132,20 @@ pub fn bars(
             label: label(i, value),
             value,
         });
-        if axes && let Some(text) = tick(i) {
+        if axes && let Some((text, minor)) = tick(i) {
+            let mid = x + slot / 2.0;
+            let anchor = anchor(mid, left, &text);
+            let x = match anchor {
+                "end" => WIDTH,
+                "start" => left,
+                _ => mid,
+            };
             ticks.push(Tick {
-                x: tenth(x + slot / 2.0),
-                y: height - 5.0,
+                x: tenth(x),
+                y: height - 4.0,
                 label: text,
+                anchor,
+                minor,
             });
         }
         x += slot;
@@ -127,6 +158,8 @@ pub fn bars(
                 x: left - 6.0,
                 y: tenth(base - plot * f(v) / f(ceiling)),
                 label: thousands(v),
+                anchor: "end",
+                minor: false,
             })
             .collect()
     } else {
@@ -175,7 +208,7 @@ pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
 /// Lays out the 7 × 24 grid of messages per hour of the week.
 #[must_use]
 pub fn heat_map(grid: &[[i64; 24]; 7]) -> HeatMap {
-    let (left, top, cell_w, cell_h, gap) = (40.0, 18.0, 27.0, 20.0, 2.0);
+    let (left, top, cell_w, cell_h, gap) = (50.0, 22.0, 26.0, 20.0, 2.0);
     let max = grid.iter().flatten().copied().max().unwrap_or(0);
     let mut cells = Vec::with_capacity(7 * 24);
     let mut rows = Vec::new();
@@ -185,6 +218,8 @@ pub fn heat_map(grid: &[[i64; 24]; 7]) -> HeatMap {
             x: left - 6.0,
             y: y + cell_h / 2.0 + 4.0,
             label: WEEKDAYS[d].to_owned(),
+            anchor: "end",
+            minor: false,
         });
         let mut x = left;
         for (h, &value) in hours.iter().enumerate() {
@@ -214,8 +249,10 @@ pub fn heat_map(grid: &[[i64; 24]; 7]) -> HeatMap {
         .step_by(3)
         .map(|h: i32| Tick {
             x: left + f64::from(h) * (cell_w + gap) + cell_w / 2.0,
-            y: top - 5.0,
+            y: top - 6.0,
             label: format!("{h:02}"),
+            anchor: "middle",
+            minor: h % 6 != 0,
         })
         .collect();
     HeatMap {
@@ -278,6 +315,9 @@ mod tests {
         let right = chart.bars[2].x + chart.bars[2].w;
         assert!(right <= WIDTH && right > WIDTH - 2.0);
         assert_eq!(chart.grid.len(), 2);
+        let anchors: Vec<_> = chart.ticks.iter().map(|t| t.anchor).collect();
+        assert_eq!(anchors, ["start", "middle", "end"], "labels stay inside");
+        assert!(chart.ticks[1].minor);
     }
 
     #[test]

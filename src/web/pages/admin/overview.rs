@@ -89,6 +89,14 @@ fn month(m: time::Month) -> &'static str {
     }
 }
 
+/// `30 Nov` for a day number.
+fn short_day(day: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(day * DAY).map_or_else(
+        |_| day.to_string(),
+        |t| format!("{} {}", t.day(), month(t.month())),
+    )
+}
+
 /// The month's name when `day` is the first of a month.
 fn month_start(day: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(day * DAY).ok()?;
@@ -163,7 +171,7 @@ fn view(state: &AppState, r: &Report) -> Value {
                 plural(v, "message", "messages")
             )
         },
-        |i| month_start(day_of(i)),
+        |i| month_start(day_of(i)).map(|m| (m, false)),
     );
     let daily_rows: Vec<DayRow> = total
         .iter()
@@ -242,7 +250,11 @@ fn view(state: &AppState, r: &Report) -> Value {
                 plural(v, "member wrote", "members wrote")
             )
         },
-        |i| (i % 2 == 0).then(|| day_name(week_start(week_of_index(i)))),
+        // Every other week, counted from this one; every fourth on phones.
+        |i| {
+            let back = writers.len() - 1 - i;
+            (back % 2 == 0).then(|| (short_day(week_start(week_of_index(i))), back % 4 != 0))
+        },
     );
     let weekly_rows: Vec<DayRow> = writers
         .iter()
