@@ -8,8 +8,9 @@
 //! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
-//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview` seeds
-//! and runs step (h) alone, and prints it without writing BENCHMARKS.md.
+//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview` (or
+//! `--only sends`) seeds and runs step (h) (or (b) with `synchronous=FULL`)
+//! alone, and prints it without writing BENCHMARKS.md.
 //!
 //! All traffic stays on 127.0.0.1.
 //!
@@ -97,11 +98,15 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview`: seed, then step (h) alone.
-        params.only_overview = args
-            .windows(2)
-            .any(|w| w[0] == "--only" && w[1] == "overview");
-        params.custom |= params.only_overview;
+        // `--only overview|sends`: seed, then step (h) or (b) alone.
+        if let Some(i) = args.iter().position(|a| a == "--only") {
+            params.only = match args.get(i + 1).map(String::as_str) {
+                Some("overview") => Some(Only::Overview),
+                Some("sends") => Some(Only::Sends),
+                _ => anyhow::bail!("--only takes overview or sends"),
+            };
+            params.custom = true;
+        }
         let pinned = pin_self(LOAD_CORE)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -139,8 +144,17 @@ struct Params {
     senders: usize,
     /// Downloads that stop reading, for (g).
     stalled: usize,
-    /// Run step (h) alone.
-    only_overview: bool,
+    /// Run one step alone.
+    only: Option<Only>,
+}
+
+/// The steps that can run alone (`--only`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Only {
+    /// (h) the administrator's overview.
+    Overview,
+    /// (b) durable sends with `synchronous=FULL`.
+    Sends,
 }
 
 impl Params {
@@ -159,7 +173,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 10,
-                only_overview: false,
+                only: None,
             }
         } else {
             Self {
@@ -175,7 +189,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 50,
-                only_overview: false,
+                only: None,
             }
         }
     }
@@ -281,14 +295,36 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     r.idle_rss_kib = server.rss_kib()?;
     let admin = login(server.addr, "admin").await?;
-    if p.only_overview {
-        overview_step(&p, &mut r, &mut server, &admin, t).await?;
-        server.terminate().await?;
-        ceiling.terminate().await?;
-        let mut o = String::new();
-        overview::section(&mut o, &p, &r);
-        println!("{o}");
-        return Ok(());
+    match p.only {
+        Some(Only::Overview) => {
+            overview_step(&p, &mut r, &mut server, &admin, t).await?;
+            server.terminate().await?;
+            ceiling.terminate().await?;
+            let mut o = String::new();
+            overview::section(&mut o, &p, &r);
+            println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Sends) => {
+            ceiling.terminate().await?;
+            progress(
+                t,
+                "(b) durable sends, synchronous=FULL (default), then kill -9",
+            );
+            let newest = newest_in_live(&dir).await?;
+            let s = durable_sends(&mut server, &dir, &auths, &p, newest, "full").await?;
+            println!(
+                "(b) durable sends, 16 senders, synchronous=FULL: {:.0} msg/s, p50 {} ms, p99 {} ms; \
+                 {} of {} acknowledged survived kill -9",
+                s.rate,
+                stats::ms(s.latency.pct_ms(50.0)),
+                stats::ms(s.latency.pct_ms(99.0)),
+                s.survived,
+                s.acknowledged
+            );
+            return Ok(());
+        }
+        None => {}
     }
 
     for &c in &p.concurrency {
