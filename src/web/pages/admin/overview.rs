@@ -253,7 +253,12 @@ fn view(state: &AppState, r: &Report) -> Value {
         // Every other week, counted from this one; every fourth on phones.
         |i| {
             let back = writers.len() - 1 - i;
-            (back % 2 == 0).then(|| (short_day(week_start(week_of_index(i))), back % 4 != 0))
+            back.is_multiple_of(2).then(|| {
+                (
+                    short_day(week_start(week_of_index(i))),
+                    !back.is_multiple_of(4),
+                )
+            })
         },
     );
     let weekly_rows: Vec<DayRow> = writers
