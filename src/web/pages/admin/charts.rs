@@ -324,7 +324,7 @@ mod tests {
             120.0,
             true,
             |i, v| format!("{i}:{v}"),
-            |_| None,
+            |i| Some((format!("{i}: a label as wide as a bar"), i == 1)),
         );
         assert_eq!(chart.total, 15);
         assert_eq!(chart.max, 10);
