@@ -9,7 +9,7 @@
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
 //! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview` (or
-//! `--only sends`) seeds and runs step (h) (or (b) with `synchronous=FULL`)
+//! `--only sends`) seeds and runs step (i) (or (b) with `synchronous=FULL`)
 //! alone, and prints it without writing BENCHMARKS.md.
 //!
 //! All traffic stays on 127.0.0.1.
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview|sends`: seed, then step (h) or (b) alone.
+        // `--only overview|sends`: seed, then step (i) or (b) alone.
         if let Some(i) = args.iter().position(|a| a == "--only") {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
@@ -151,7 +151,7 @@ struct Params {
 /// The steps that can run alone (`--only`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Only {
-    /// (h) the administrator's overview.
+    /// (i) the administrator's overview.
     Overview,
     /// (b) durable sends with `synchronous=FULL`.
     Sends,
@@ -218,7 +218,7 @@ struct Results {
     cold: Vec<Duration>,
 }
 
-/// (h) The administrator's overview at concurrency 1 and 16.
+/// (i) The administrator's overview at concurrency 1 and 16.
 async fn overview_step(
     p: &Params,
     r: &mut Results,
@@ -230,7 +230,7 @@ async fn overview_step(
         progress(
             t,
             &format!(
-                "(h) administrator's overview, {} messages, concurrency {c}",
+                "(i) administrator's overview, {} messages, concurrency {c}",
                 p.history
             ),
         );

@@ -1,4 +1,4 @@
-//! (h) The administrator's overview, `GET /admin/`, on the database of (d)
+//! (i) The administrator's overview, `GET /admin/`, on the database of (d)
 //! (1,000,000 messages in a full run): activity charts, outbox, storage and
 //! attention lists, closed-loop at concurrency 1 and 16 as the `admin`
 //! account.
@@ -23,12 +23,12 @@ pub fn is_overview(body: &[u8]) -> bool {
     find(body, b"cv-daily-chart-title").is_some() && find(body, b"cv-hours-title").is_some()
 }
 
-/// The report's section (h).
+/// The report's section (i).
 pub fn section(o: &mut String, p: &Params, r: &Results) {
     let history = thousands(p.history);
     let _ = writeln!(
         o,
-        "## (h) The administrator's overview at {history} messages\n"
+        "## (i) The administrator's overview at {history} messages\n"
     );
     let _ = writeln!(
         o,
