@@ -47,6 +47,20 @@ function runCli(dataDir, args, input) {
   });
 }
 
+/**
+ * Runs SQL on a stopped server's SQLite database with the `sqlite3` command (Debian's
+ * `sqlite3` package): for seeding what no command line makes, such as a long history.
+ */
+export function runSql(dataDir, sql) {
+  return new Promise((resolve, reject) => {
+    const child = execFile('sqlite3', ['-bail', path.join(dataDir, 'conversate.db')], { timeout: CLI_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`sqlite3 failed (${err.code ?? err.signal}); is Debian's sqlite3 installed?\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+    child.stdin.end(sql);
+  });
+}
+
 /** A port that was free a moment ago (the server is retried on another one if it got taken). */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -71,16 +85,22 @@ process.on('exit', () => {
 /**
  * Starts a seeded server. `env` holds settings without the prefix, e.g. { POLL_MIN: 2000 }.
  * `moreRooms`: further rooms ({ slug, title }) with the same members.
+ * `admins` are the users made administrators; `prepare(dataDir)` runs after the seeding and
+ * before the server starts (e.g. `runSql`).
  * Resolves to { url, roomUrl, dataDir, users, output(), stop() }.
  */
-export async function startServer({ env = {}, users = DEFAULT_USERS, room = 'general', title = 'General', moreRooms = [] } = {}) {
+export async function startServer({ env = {}, users = DEFAULT_USERS, admins = [], room = 'general', title = 'General', moreRooms = [], prepare } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'conversate-e2e-'));
   try {
-    for (const user of users) await runCli(dataDir, ['user', 'add', user, '--password-stdin'], passwordOf(user) + '\n');
+    for (const user of users) {
+      const admin = admins.includes(user) ? ['--admin'] : [];
+      await runCli(dataDir, ['user', 'add', user, ...admin, '--password-stdin'], passwordOf(user) + '\n');
+    }
     for (const r of [{ slug: room, title }, ...moreRooms]) {
       await runCli(dataDir, ['room', 'add', r.slug, '--title', r.title]);
       for (const user of users) await runCli(dataDir, ['room', 'add-member', r.slug, user, '--colour', colourOf(users, user)]);
     }
+    if (prepare) await prepare(dataDir);
   } catch (e) {
     await rm(dataDir, { recursive: true, force: true });
     throw e;

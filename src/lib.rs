@@ -137,6 +137,10 @@ impl App {
             throttle: Arc::new(throttle),
             users_json: web::views::UsersJson::default(),
             metrics,
+            node: service::overview::Node {
+                id: node,
+                started_at: domain::now(),
+            },
         });
         Ok(Self {
             state,
@@ -311,6 +315,11 @@ impl App {
         } else {
             tracing::info!("SMTP_URL is not set: e-mail alerts are queued but not sent");
         }
+        tasks.push(tokio::spawn(service::overview::heartbeat(
+            self.state.chat.clone(),
+            self.state.node,
+            self.shutdown.subscribe(),
+        )));
         let chat = self.state.chat.clone();
         let throttle = self.state.throttle.clone();
         let mut stop = self.shutdown.subscribe();

@@ -8,13 +8,16 @@
 //! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
-//! seconds (CI) and leaves BENCHMARKS.md alone.
+//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview` (or
+//! `--only sends`) seeds and runs step (i) (or (b) with `synchronous=FULL`)
+//! alone, and prints it without writing BENCHMARKS.md.
 //!
 //! All traffic stays on 127.0.0.1.
 //!
 //! This file holds the command line and the order of the steps; each step
 //! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
-//! `sse_memory`, `history`, `startup`), next to the report section it writes.
+//! `sse_memory`, `history`, `startup`, `overview`), next to the report
+//! section it writes.
 
 mod catch_up;
 mod ceiling;
@@ -22,6 +25,7 @@ mod closed_loop;
 mod fanout;
 mod history;
 mod http;
+mod overview;
 mod polls;
 mod process;
 mod report;
@@ -42,6 +46,7 @@ use crate::closed_loop::{closed_loop, is_page, is_success};
 use crate::fanout::{FanoutResult, fanout};
 use crate::history::{history_load, page_load};
 use crate::http::Auth;
+use crate::overview::{is_overview, overview_load};
 use crate::polls::poll_load;
 use crate::process::{ensure_fd_limit, pin_self};
 use crate::report::Machine;
@@ -96,6 +101,15 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
+        // `--only overview|sends`: seed, then step (i) or (b) alone.
+        if let Some(i) = args.iter().position(|a| a == "--only") {
+            params.only = match args.get(i + 1).map(String::as_str) {
+                Some("overview") => Some(Only::Overview),
+                Some("sends") => Some(Only::Sends),
+                _ => anyhow::bail!("--only takes overview or sends"),
+            };
+            params.custom = true;
+        }
         let pinned = pin_self(LOAD_CORE)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -133,6 +147,17 @@ struct Params {
     senders: usize,
     /// Downloads that stop reading, for (g).
     stalled: usize,
+    /// Run one step alone.
+    only: Option<Only>,
+}
+
+/// The steps that can run alone (`--only`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Only {
+    /// (i) the administrator's overview.
+    Overview,
+    /// (b) durable sends with `synchronous=FULL`.
+    Sends,
 }
 
 impl Params {
@@ -151,6 +176,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 10,
+                only: None,
             }
         } else {
             Self {
@@ -166,6 +192,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 50,
+                only: None,
             }
         }
     }
@@ -187,12 +214,39 @@ struct Results {
     history: Vec<(usize, Sample)>,
     index: Vec<(usize, Sample)>,
     rooms_api: Vec<(usize, Sample)>,
+    overview: Vec<(usize, Sample)>,
     fanout: Vec<FanoutResult>,
     rss_after_load_kib: u64,
     send_full: SendResult,
     send_normal: SendResult,
     stalled: stalled::StalledResult,
     cold: Vec<Duration>,
+}
+
+/// (i) The administrator's overview at concurrency 1 and 16.
+async fn overview_step(
+    p: &Params,
+    r: &mut Results,
+    server: &mut process::ServerProc,
+    admin: &Auth,
+    t: Instant,
+) -> Result<()> {
+    for c in [1, 16] {
+        progress(
+            t,
+            &format!(
+                "(i) administrator's overview, {} messages, concurrency {c}",
+                p.history
+            ),
+        );
+        let make = overview_load(server.addr, admin);
+        r.overview.push((
+            c,
+            closed_loop(server.addr, c, p.warmup, p.duration, make, is_overview).await?,
+        ));
+        server.check_alive()?;
+    }
+    Ok(())
 }
 
 fn progress(started: Instant, what: &str) {
@@ -245,6 +299,38 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     r.idle_rss_kib = server.rss_kib()?;
+    let admin = login(server.addr, "admin").await?;
+    match p.only {
+        Some(Only::Overview) => {
+            overview_step(&p, &mut r, &mut server, &admin, t).await?;
+            server.terminate().await?;
+            ceiling.terminate().await?;
+            let mut o = String::new();
+            overview::section(&mut o, &p, &r);
+            println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Sends) => {
+            ceiling.terminate().await?;
+            progress(
+                t,
+                "(b) durable sends, synchronous=FULL (default), then kill -9",
+            );
+            let newest = newest_in_live(&dir).await?;
+            let s = durable_sends(&mut server, &dir, &auths, &p, newest, "full").await?;
+            println!(
+                "(b) durable sends, 16 senders, synchronous=FULL: {:.0} msg/s, p50 {} ms, p99 {} ms; \
+                 {} of {} acknowledged survived kill -9",
+                s.rate,
+                stats::ms(s.latency.pct_ms(50.0)),
+                stats::ms(s.latency.pct_ms(99.0)),
+                s.survived,
+                s.acknowledged
+            );
+            return Ok(());
+        }
+        None => {}
+    }
 
     for &c in &p.concurrency {
         progress(t, &format!("ceiling: POST at concurrency {c}"));
@@ -302,6 +388,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         ));
         server.check_alive()?;
     }
+    overview_step(&p, &mut r, &mut server, &admin, t).await?;
     r.rss_after_load_kib = server.rss_kib()?;
     progress(t, &format!("(g) {} downloads that stop reading", p.stalled));
     let (mut fresh, _) = start_server(&dir, &[], "server-stalled.log").await?;

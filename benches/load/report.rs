@@ -13,7 +13,7 @@ use crate::process::cores;
 use crate::server::Seeded;
 use crate::stats::{at, median, mib, ms, rate_at, thousands};
 use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
-use crate::{catch_up, fanout, history, polls, sends, sse_memory, stalled, startup};
+use crate::{catch_up, fanout, history, overview, polls, sends, sse_memory, stalled, startup};
 
 /// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
 /// custom one to the temporary directory.
@@ -192,6 +192,7 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     fanout::section(&mut o, p, r);
     history::section(&mut o, p, r);
     catch_up::section(&mut o, p, r);
+    overview::section(&mut o, p, r);
     sse_memory::section(&mut o, r);
     startup::section(&mut o, p, r);
     stalled::section(&mut o, r);
@@ -267,6 +268,14 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
         ms(hist1.pct_ms(99.0)),
         ms(ceil1.pct_ms(99.0)),
         verdict(hist1.pct_ms(99.0) < 10.0)
+    );
+    let overview1 = at(&r.overview, 1);
+    let _ = writeln!(
+        o,
+        "| (i) administrator's overview at {history} messages, p99 | < 50 ms | {} ms | {} ms | {} |",
+        ms(overview1.pct_ms(99.0)),
+        ms(ceil1.pct_ms(99.0)),
+        verdict(overview1.pct_ms(99.0) < 50.0)
     );
     let _ = writeln!(
         o,

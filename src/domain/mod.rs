@@ -10,6 +10,7 @@ pub mod entities;
 pub mod file_name;
 pub mod mentions;
 pub mod notify;
+pub mod overview;
 pub mod presence;
 pub mod render;
 pub mod slug;

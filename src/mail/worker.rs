@@ -151,9 +151,10 @@ impl AlertSender {
             }
             Err(e) => {
                 let wait = retry_after(self.config.mail_retry_secs, item.attempts);
+                let now = domain::now();
                 self.store
                     .outbox()
-                    .alert_failed(item.id, domain::now() + wait, &e.to_string())
+                    .alert_failed(item.id, now, now + wait, &e.to_string())
                     .await?;
                 Ok(Outcome::Retry(e.to_string()))
             }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod chat;
+pub mod overview;
 pub mod password;
 pub mod setup;
 pub mod sync;

@@ -2,7 +2,7 @@
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
 //! [`Messages`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
-//! [`SessionRecords`], [`Throttles`]).
+//! [`SessionRecords`], [`Throttles`], [`Overview`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -36,6 +36,7 @@ use crate::domain::{
     RoomNews, User,
 };
 use crate::metrics::StoreMetrics;
+use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 
 /// Result of a storage operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -178,8 +179,14 @@ pub trait Outbox: Send + Sync {
     async fn claim_alert(&self, id: i64, now: i64, until: i64) -> Result<bool>;
     /// Marks an alert sent.
     async fn alert_sent(&self, id: i64, now: i64) -> Result<()>;
-    /// Records a failed attempt and when to try again.
-    async fn alert_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()>;
+    /// Records a failed attempt at `now` and when to try again.
+    async fn alert_failed(
+        &self,
+        id: i64,
+        now: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<()>;
     /// Drops an alert that is no longer wanted (the member came back, opted out).
     async fn alert_cancelled(&self, id: i64, reason: &str) -> Result<()>;
     /// Counts outbox rows by status (for tests, health and metrics).
@@ -195,6 +202,28 @@ pub trait Audit: Send + Sync {
     async fn record_audit(&self, entry: AuditEntry) -> Result<()>;
     /// The newest audit entries, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// The administrator's overview. Activity comes from roll-ups that
+/// triggers keep as messages are stored and removed (migration 0006), so
+/// no call here reads more than a few thousand small rows, whatever the
+/// number of messages.
+#[async_trait::async_trait]
+pub trait Overview: Send + Sync {
+    /// Messages per room per day and per hour of the week from `since_day`
+    /// on, and members who wrote per week from `writers_since_day` on.
+    async fn activity(&self, since_day: i64, writers_since_day: i64) -> Result<Activity>;
+    /// Alerts waiting, and deliveries that failed since `failed_since`.
+    async fn outbox_health(&self, failed_since: i64) -> Result<OutboxHealth>;
+    /// The database's size and engine, the files kept, and the server nodes
+    /// seen alive since `alive_since`.
+    async fn storage_facts(&self, alive_since: i64) -> Result<StorageFacts>;
+    /// Members, rooms and accounts that need an administrator: members and
+    /// rooms quiet since `quiet_since`, accounts without an address.
+    async fn attention(&self, quiet_since: i64) -> Result<Attention>;
+    /// Records that server node `node` is alive at `now`, and forgets nodes
+    /// silent for a day.
+    async fn node_alive(&self, node: i64, version: &str, started_at: i64, now: i64) -> Result<()>;
 }
 
 /// Installation secrets and the one-time setup token.
@@ -231,6 +260,7 @@ trait Backend:
     + Secrets
     + SessionRecords
     + Throttles
+    + Overview
     + 'static
 {
     /// Closes connections; further calls fail.
@@ -408,6 +438,12 @@ impl Store {
     /// The audit log.
     #[must_use]
     pub fn audit(&self) -> &dyn Audit {
+        &*self.backend
+    }
+
+    /// The administrator's overview.
+    #[must_use]
+    pub fn overview(&self) -> &dyn Overview {
         &*self.backend
     }
 

@@ -23,6 +23,7 @@ mod hostile;
 mod logs;
 mod mail;
 mod metrics;
+mod overview;
 mod pages;
 mod password_policy;
 mod process;

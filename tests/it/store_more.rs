@@ -257,7 +257,7 @@ async fn posting_queues_one_alert_per_absence_and_the_outbox_hands_it_out_once()
     );
     store
         .outbox()
-        .alert_failed(item.id, now + 30, "server down")
+        .alert_failed(item.id, now, now + 30, "server down")
         .await
         .expect("failed");
     assert!(

@@ -87,6 +87,16 @@ impl Backend {
         Ok(tx)
     }
 
+    /// The database's size and the server's version (for the overview).
+    async fn database_facts(&self) -> Result<(i64, String)> {
+        let (bytes, version): (i64, String) = sqlx::query_as(
+            "SELECT pg_database_size(current_database()), current_setting('server_version')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((bytes, format!("PostgreSQL {version}")))
+    }
+
     /// Stores one message in a transaction of its own: the room's row lock
     /// orders concurrent posts to a room, and PostgreSQL's own group commit
     /// shares disk flushes between rooms and nodes.

@@ -18,6 +18,7 @@ mod admin;
 mod messages;
 mod outbox;
 mod reading;
+mod overview;
 mod rooms;
 mod sessions;
 mod throttles;

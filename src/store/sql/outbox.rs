@@ -46,13 +46,20 @@ impl Outbox for Backend {
         Ok(())
     }
 
-    async fn alert_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
+    async fn alert_failed(
+        &self,
+        id: i64,
+        now: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
-             claimed_until = NULL WHERE id = $3",
+             failure = $2, failed_at = $3, claimed_until = NULL WHERE id = $4",
         )
         .bind(next_attempt_at)
         .bind(error)
+        .bind(now)
         .bind(id)
         .execute(self.writer())
         .await?;

@@ -122,6 +122,32 @@ impl Backend {
     async fn post(&self, m: NewMessage) -> Result<Posted> {
         self.committer.post(m).await
     }
+
+    /// The database's size and the engine with its `synchronous` mode, as
+    /// the connections really have it (for the overview).
+    async fn database_facts(&self) -> Result<(i64, String)> {
+        let db = self.reader();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(db)
+            .await?;
+        let page_size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(db).await?;
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(db)
+            .await?;
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(db)
+            .await?;
+        let sync = match sync {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            _ => "EXTRA",
+        };
+        Ok((
+            pages * page_size,
+            format!("SQLite {version}, synchronous={sync}"),
+        ))
+    }
 }
 
 /// Replaces the writer connection after a failed write. A commit that

@@ -1,4 +1,5 @@
-//! Administration pages: the overview and the audit log here; rooms and
+//! Administration pages: the audit log here; the overview in
+//! `overview.rs` (its charts' geometry in `charts.rs`), rooms and
 //! memberships in `rooms.rs`, accounts in `users.rs`.
 //! Non-admins are refused by structure: the router mounts [`routes`] behind
 //! an admin check, and every handler takes an [`AdminUser`]. Destructive
@@ -11,8 +12,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use minijinja::{Value, context};
 
+mod charts;
+mod overview;
 mod rooms;
 mod users;
+
+use overview::index;
 
 use rooms::{
     add_member, clear_room, clear_room_confirm, create_room, delete_room, delete_room_confirm,
@@ -25,7 +30,7 @@ use users::{
 use super::page;
 use crate::domain::{Room, User};
 use crate::service::ServiceError;
-use crate::service::accounts::{self, find_room, find_user};
+use crate::service::accounts::{find_room, find_user};
 use crate::web::auth::{AdminUser, Viewer};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -155,19 +160,6 @@ async fn form_error(
         status
     };
     Ok(response)
-}
-
-/// `GET /admin/`
-pub async fn index(State(state): State<AppState>, admin: AdminUser) -> Result<Response, AppError> {
-    let rooms = accounts::list_rooms(&state.chat.store).await?;
-    let users = accounts::list_users(&state.chat.store).await?;
-    page(
-        &state,
-        &admin.viewer,
-        "conversate/admin/index.html",
-        context! { title => "Administration", rooms => rooms.len(), users => users.len() },
-    )
-    .await
 }
 
 /// A confirmation page for a destructive action.
