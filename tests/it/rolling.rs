@@ -119,6 +119,12 @@ fn proxy(bin: &str, dir: &std::path::Path, port: u16, nodes: [u16; 2]) -> Killed
         .stderr(Stdio::null())
         .spawn()
         .expect("nginx runs");
+    // nginx prints nothing when it is ready: wait until its port accepts.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx listens within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     Killed(child)
 }
 
