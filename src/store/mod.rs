@@ -31,12 +31,12 @@ pub use watch::Changes;
 
 use crate::config::{DatabaseUrl, SqliteSync};
 use crate::domain::notify::{Decision, Level};
+use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 use crate::domain::{
     AuditEntry, Member, Message, Missed, NotificationRecord, OutboxItem, PresenceUpdate, Room,
     RoomNews, User,
 };
 use crate::metrics::StoreMetrics;
-use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 
 /// Result of a storage operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

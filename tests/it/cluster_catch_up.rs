@@ -21,7 +21,10 @@ impl Drop for Node {
 
 async fn login(base: &str, name: &str) -> Browser {
     let mut b = Browser::new(base);
-    assert_eq!(b.login(name, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.login(name, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
     b.refresh_csrf().await;
     b
 }
@@ -68,11 +71,18 @@ async fn read_state_and_typing_cross_nodes() {
         .api("general/api/send/", &[("content", "@bob over here")])
         .await;
     let id = body["last"].as_i64().expect("id");
-    assert_eq!(stream.next_of("message").await.data["mentions"], serde_json::json!(["bob"]));
+    assert_eq!(
+        stream.next_of("message").await.data["mentions"],
+        serde_json::json!(["bob"])
+    );
     assert_eq!(news(&bob_on_b).await, (1, 1));
     let (status, _) = bob_on_b
         .api("general/api/read/", &[("last", &id.to_string())])
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(news(&bob_on_a).await, (0, 0), "read on one node, read on all");
+    assert_eq!(
+        news(&bob_on_a).await,
+        (0, 0),
+        "read on one node, read on all"
+    );
 }
