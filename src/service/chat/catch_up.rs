@@ -62,31 +62,8 @@ impl Chat {
         let missed = reading
             .missed(access.room.id, member.user_id, cursor, SUMMARY_SCAN)
             .await?;
-        let size = self.settings.page_size;
-        let (page, newer) = if missed.count > i64::from(size) {
-            let mut messages = self
-                .store
-                .messages()
-                .messages_after(access.room.id, cursor, size + 1)
-                .await?;
-            let newer = messages.len() > size as usize;
-            messages.truncate(size as usize);
-            let remaining = match messages.first() {
-                Some(m) => {
-                    self.store
-                        .messages()
-                        .count_before(access.room.id, m.id)
-                        .await?
-                }
-                None => 0,
-            };
-            (
-                Page {
-                    messages,
-                    remaining,
-                },
-                newer,
-            )
+        let (page, newer) = if missed.count > i64::from(self.settings.page_size) {
+            self.page_from(access, cursor).await?
         } else {
             (self.page(access, None).await?, false)
         };
@@ -109,27 +86,7 @@ impl Chat {
     /// # Errors
     /// When storage fails.
     pub async fn page_after(&self, access: &Access, after: i64) -> Result<Opening, ServiceError> {
-        let size = self.settings.page_size;
-        let mut messages = self
-            .store
-            .messages()
-            .messages_after(access.room.id, after, size + 1)
-            .await?;
-        let newer = messages.len() > size as usize;
-        messages.truncate(size as usize);
-        let remaining = match messages.first() {
-            Some(m) => {
-                self.store
-                    .messages()
-                    .count_before(access.room.id, m.id)
-                    .await?
-            }
-            None => 0,
-        };
-        let page = Page {
-            messages,
-            remaining,
-        };
+        let (page, newer) = self.page_from(access, after).await?;
         if page.last() > 0 {
             self.mark_read(access, page.last()).await?;
         }
@@ -139,6 +96,29 @@ impl Chat {
             missed: None,
             newer,
         })
+    }
+
+    /// Up to a page of messages after `after`, how many precede them, and
+    /// whether newer ones follow.
+    async fn page_from(&self, access: &Access, after: i64) -> Result<(Page, bool), ServiceError> {
+        let size = self.settings.page_size;
+        let messages = self.store.messages();
+        let mut page = messages
+            .messages_after(access.room.id, after, size + 1)
+            .await?;
+        let newer = page.len() > size as usize;
+        page.truncate(size as usize);
+        let remaining = match page.first() {
+            Some(m) => messages.count_before(access.room.id, m.id).await?,
+            None => 0,
+        };
+        Ok((
+            Page {
+                messages: page,
+                remaining,
+            },
+            newer,
+        ))
     }
 
     /// Moves the member's read cursor forward to `last` (never back);
