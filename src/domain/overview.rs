@@ -54,14 +54,10 @@ pub struct Failure {
     pub error: String,
 }
 
-/// What the database says about itself and the files it records.
+/// The files the database records, and the server nodes it has heard
+/// from (the engine, its size and settings come from `Store::describe`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StorageFacts {
-    /// The database's size in bytes.
-    pub database_bytes: i64,
-    /// The engine and the setting that matters most for it: SQLite's
-    /// `synchronous` mode or the PostgreSQL server version.
-    pub engine: String,
     /// Files kept with messages, and their bytes.
     pub files: i64,
     pub file_bytes: i64,

@@ -10,6 +10,7 @@ use crate::domain::overview::{
     StorageFacts,
 };
 use crate::domain::{Room, UnixTime};
+use crate::store::DatabaseInfo;
 
 /// How often a server node says it is alive.
 pub const HEARTBEAT_SECS: u64 = 30;
@@ -49,6 +50,8 @@ pub struct Report {
     pub accounts: usize,
     pub outbox: OutboxHealth,
     pub storage: StorageFacts,
+    /// The database engine, its durability setting and size.
+    pub database: DatabaseInfo,
     /// Bytes free for this server in the data directory, when known.
     pub disk_free: Option<u64>,
     pub attention: Attention,
@@ -68,7 +71,7 @@ pub async fn report(chat: &Chat, node: Node, data_dir: &Path) -> Result<Report, 
     let first_week = last_week - (ACTIVITY_WEEKS - 1);
     let store = &chat.store;
     let dir: PathBuf = data_dir.to_owned();
-    let (activity, outbox, storage, attention, rooms, users, disk_free) = tokio::try_join!(
+    let (activity, outbox, storage, database, attention, rooms, users, disk_free) = tokio::try_join!(
         async {
             store
                 .overview()
@@ -90,6 +93,7 @@ pub async fn report(chat: &Chat, node: Node, data_dir: &Path) -> Result<Report, 
                 .await
                 .map_err(ServiceError::from)
         },
+        async { Ok(store.describe().await?) },
         async {
             store
                 .overview()
@@ -117,6 +121,7 @@ pub async fn report(chat: &Chat, node: Node, data_dir: &Path) -> Result<Report, 
         accounts: users.iter().filter(|u| u.is_active).count(),
         outbox,
         storage,
+        database,
         disk_free,
         attention,
         node,

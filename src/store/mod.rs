@@ -215,8 +215,7 @@ pub trait Overview: Send + Sync {
     async fn activity(&self, since_day: i64, writers_since_day: i64) -> Result<Activity>;
     /// Alerts waiting, and deliveries that failed since `failed_since`.
     async fn outbox_health(&self, failed_since: i64) -> Result<OutboxHealth>;
-    /// The database's size and engine, the files kept, and the server nodes
-    /// seen alive since `alive_since`.
+    /// The files kept, and the server nodes seen alive since `alive_since`.
     async fn storage_facts(&self, alive_since: i64) -> Result<StorageFacts>;
     /// Members, rooms and accounts that need an administrator: members and
     /// rooms quiet since `quiet_since`, accounts without an address.
@@ -272,7 +271,8 @@ trait Backend:
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<()>>;
     /// The pools' connections.
     fn pools(&self) -> Vec<PoolStats>;
-    /// The engine's version and durability setting, for `doctor`.
+    /// The engine's version, durability setting and size, for `doctor`
+    /// and the overview.
     fn describe(&self) -> futures_util::future::BoxFuture<'_, Result<DatabaseInfo>>;
 }
 
@@ -284,6 +284,8 @@ pub struct DatabaseInfo {
     /// The setting that decides durability: `synchronous=FULL`,
     /// `synchronous_commit=on`.
     pub durability: String,
+    /// The database's size on disk, in bytes.
+    pub bytes: i64,
     /// Migrations applied, and how many this version knows.
     pub migrations: (i64, usize),
 }

@@ -87,16 +87,6 @@ impl Backend {
         Ok(tx)
     }
 
-    /// The database's size and the server's version (for the overview).
-    async fn database_facts(&self) -> Result<(i64, String)> {
-        let (bytes, version): (i64, String) = sqlx::query_as(
-            "SELECT pg_database_size(current_database()), current_setting('server_version')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((bytes, format!("PostgreSQL {version}")))
-    }
-
     /// Stores one message in a transaction of its own: the room's row lock
     /// orders concurrent posts to a room, and PostgreSQL's own group commit
     /// shares disk flushes between rooms and nodes.
@@ -167,14 +157,17 @@ impl super::Backend for Backend {
 
     fn describe(&self) -> futures_util::future::BoxFuture<'_, Result<super::DatabaseInfo>> {
         Box::pin(async {
-            let version: String = sqlx::query_scalar("SHOW server_version")
-                .fetch_one(&self.pool)
-                .await?;
+            let (version, bytes): (String, i64) = sqlx::query_as(
+                "SELECT current_setting('server_version'), pg_database_size(current_database())",
+            )
+            .fetch_one(&self.pool)
+            .await?;
             let commit: String = sqlx::query_scalar("SHOW synchronous_commit")
                 .fetch_one(&self.pool)
                 .await?;
             Ok(super::DatabaseInfo {
                 version: format!("PostgreSQL {version}"),
+                bytes,
                 durability: format!("synchronous_commit={commit}"),
                 migrations: (
                     sql::applied_migrations(&self.pool).await?,

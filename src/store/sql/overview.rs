@@ -80,7 +80,6 @@ impl Overview for Backend {
 
     #[tracing::instrument(skip_all)]
     async fn storage_facts(&self, alive_since: i64) -> Result<StorageFacts> {
-        let (database_bytes, engine) = self.database_facts().await?;
         let db = self.reader();
         let (files, file_bytes): (i64, i64) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(files), 0) AS BIGINT), \
@@ -93,8 +92,6 @@ impl Overview for Backend {
             .fetch_one(db)
             .await?;
         Ok(StorageFacts {
-            database_bytes,
-            engine,
             files,
             file_bytes,
             nodes_alive,

@@ -122,32 +122,6 @@ impl Backend {
     async fn post(&self, m: NewMessage) -> Result<Posted> {
         self.committer.post(m).await
     }
-
-    /// The database's size and the engine with its `synchronous` mode, as
-    /// the connections really have it (for the overview).
-    async fn database_facts(&self) -> Result<(i64, String)> {
-        let db = self.reader();
-        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
-            .fetch_one(db)
-            .await?;
-        let page_size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(db).await?;
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(db)
-            .await?;
-        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-            .fetch_one(db)
-            .await?;
-        let sync = match sync {
-            0 => "OFF",
-            1 => "NORMAL",
-            2 => "FULL",
-            _ => "EXTRA",
-        };
-        Ok((
-            pages * page_size,
-            format!("SQLite {version}, synchronous={sync}"),
-        ))
-    }
 }
 
 /// Replaces the writer connection after a failed write. A commit that
@@ -183,6 +157,12 @@ impl super::Backend for Backend {
             let version: String = sqlx::query_scalar("SELECT sqlite_version()")
                 .fetch_one(&self.read)
                 .await?;
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+                .fetch_one(&self.read)
+                .await?;
+            let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+                .fetch_one(&self.read)
+                .await?;
             // A per-connection setting: the writer's is the one that counts.
             let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
                 .fetch_one(&self.write)
@@ -195,6 +175,7 @@ impl super::Backend for Backend {
             };
             Ok(super::DatabaseInfo {
                 version: format!("SQLite {version}"),
+                bytes: pages.saturating_mul(page_size),
                 durability: format!("synchronous={word}"),
                 migrations: (
                     sql::applied_migrations(&self.read).await?,
