@@ -215,6 +215,7 @@ struct Results {
     index: Vec<(usize, Sample)>,
     rooms_api: Vec<(usize, Sample)>,
     overview: Vec<(usize, Sample)>,
+    overview_spread: Vec<(usize, Sample)>,
     fanout: Vec<FanoutResult>,
     rss_after_load_kib: u64,
     send_full: SendResult,
@@ -223,19 +224,22 @@ struct Results {
     cold: Vec<Duration>,
 }
 
-/// (i) The administrator's overview at concurrency 1 and 16.
+/// (i) The administrator's overview at concurrency 1 and 16: on the
+/// database of (d), then on one of its own with as many messages spread over
+/// 50 rooms and 90 days (see `overview::seed_spread`).
 async fn overview_step(
     p: &Params,
     r: &mut Results,
     server: &mut process::ServerProc,
     admin: &Auth,
+    work: &std::path::Path,
     t: Instant,
 ) -> Result<()> {
     for c in [1, 16] {
         progress(
             t,
             &format!(
-                "(i) administrator's overview, {} messages, concurrency {c}",
+                "(i) administrator's overview, {} messages in one room, concurrency {c}",
                 p.history
             ),
         );
@@ -246,6 +250,35 @@ async fn overview_step(
         ));
         server.check_alive()?;
     }
+    let dir = work.join("spread");
+    progress(
+        t,
+        &format!(
+            "(i) seeding {} messages over {} rooms and 90 days in {}",
+            p.history,
+            overview::SPREAD_ROOMS,
+            dir.display()
+        ),
+    );
+    overview::seed_spread(&dir, p.history).await?;
+    let (mut spread, _) = start_server(&dir, &[], "server-spread.log").await?;
+    let spread_admin = login(spread.addr, "admin").await?;
+    for c in [1, 16] {
+        progress(
+            t,
+            &format!(
+                "(i) administrator's overview, {} messages spread out, concurrency {c}",
+                p.history
+            ),
+        );
+        let make = overview_load(spread.addr, &spread_admin);
+        r.overview_spread.push((
+            c,
+            closed_loop(spread.addr, c, p.warmup, p.duration, make, is_overview).await?,
+        ));
+        spread.check_alive()?;
+    }
+    spread.terminate().await?;
     Ok(())
 }
 
@@ -302,7 +335,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     let admin = login(server.addr, "admin").await?;
     match p.only {
         Some(Only::Overview) => {
-            overview_step(&p, &mut r, &mut server, &admin, t).await?;
+            overview_step(&p, &mut r, &mut server, &admin, work.path(), t).await?;
             server.terminate().await?;
             ceiling.terminate().await?;
             let mut o = String::new();
@@ -388,7 +421,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         ));
         server.check_alive()?;
     }
-    overview_step(&p, &mut r, &mut server, &admin, t).await?;
+    overview_step(&p, &mut r, &mut server, &admin, work.path(), t).await?;
     r.rss_after_load_kib = server.rss_kib()?;
     progress(t, &format!("(g) {} downloads that stop reading", p.stalled));
     let (mut fresh, _) = start_server(&dir, &[], "server-stalled.log").await?;

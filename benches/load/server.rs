@@ -14,7 +14,7 @@ use crate::process::{ServerProc, free_port};
 use crate::{EXTRA_ROOMS, HISTORY_ROOM, LIVE_ROOM, Params};
 
 /// Password of every seeded account.
-const PASSWORD: &str = "benchmark password 42";
+pub const PASSWORD: &str = "benchmark password 42";
 
 /// Starts the real server on `dir` and waits until it answers.
 pub async fn start_server(
