@@ -67,6 +67,7 @@ pub fn render_for(text: &str, roster: &Roster) -> Rendered {
     options.render.hardbreaks = true;
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, &flattened, &options);
+    unwrap_unsafe_links(root);
     let named = mark_mentions(&arena, root, roster);
     let mut html = String::new();
     // Writing into a String cannot fail.
@@ -74,6 +75,52 @@ pub fn render_for(text: &str, roster: &Roster) -> Rendered {
     Rendered {
         html: SANITISER.clean(&html).to_string(),
         mentions: mentions::named(&named, roster),
+    }
+}
+
+/// The schemes a link or image may use; the sanitiser drops any other
+/// (keeping the link text in an `<a>` without `href`, which looks like a
+/// link and goes nowhere).
+const SAFE_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// Whether `url` names a scheme outside [`SAFE_SCHEMES`]. As a browser
+/// does, tabs and line breaks inside the URL and spaces around it are
+/// ignored (`java\tscript:` is `javascript:`); a URL without a scheme is
+/// relative and safe.
+fn has_unsafe_scheme(url: &str) -> bool {
+    let url: String = url
+        .trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let Some(colon) = url.find(':') else {
+        return false;
+    };
+    let scheme = &url[..colon];
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    is_scheme && !SAFE_SCHEMES.iter().any(|s| scheme.eq_ignore_ascii_case(s))
+}
+
+/// Replaces each link or image whose URL has an unsafe scheme with its text,
+/// so `[x](javascript:…)` reads as plain `x` instead of a dead link.
+fn unwrap_unsafe_links<'a>(root: comrak::nodes::Node<'a>) {
+    use comrak::nodes::NodeValue;
+    let unsafe_links: Vec<_> = root
+        .descendants()
+        .filter(|n| match &n.data.borrow().value {
+            NodeValue::Link(link) | NodeValue::Image(link) => has_unsafe_scheme(&link.url),
+            _ => false,
+        })
+        .collect();
+    for node in unsafe_links {
+        let children: Vec<_> = node.children().collect();
+        for child in children {
+            node.insert_before(child);
+        }
+        node.detach();
     }
 }
 
@@ -284,6 +331,38 @@ mod tests {
             assert!(!out.contains("src=\"javascript"), "{input} -> {out}");
             assert!(!out.contains("href=\"vbscript"), "{input} -> {out}");
         }
+    }
+
+    #[test]
+    fn links_with_unsafe_schemes_read_as_their_text() {
+        for (input, text) in [
+            ("[click me](javascript:alert(1))", "click me"),
+            ("[x](JAVASCRIPT:alert(1))", "x"),
+            ("[x](java\tscript:alert(1))", "x"),
+            ("[x]( javascript:alert(1))", "x"),
+            ("[x](data:text/html;base64,PHNjcmlwdD4=)", "x"),
+            ("[x](vbscript:msgbox)", "x"),
+            ("[**bold** x](javascript:0)", "<strong>bold</strong> x"),
+            ("![alt text](javascript:alert(1))", "alt text"),
+        ] {
+            let out = render_markdown(input);
+            assert!(!out.contains("<a"), "{input} -> {out}");
+            assert!(!out.contains("<img"), "{input} -> {out}");
+            assert!(out.contains(text), "{input} -> {out}");
+        }
+        // Safe and relative links stay links.
+        for input in [
+            "[x](https://example.org/)",
+            "[x](mailto:ann@example.org)",
+            "[x](/general/)",
+            "[x](page?a=b:c)",
+        ] {
+            let out = render_markdown(input);
+            assert!(out.contains("<a href="), "{input} -> {out}");
+        }
+        assert!(has_unsafe_scheme("\u{1}javascript:x"));
+        assert!(!has_unsafe_scheme("HTTPS://example.org"));
+        assert!(!has_unsafe_scheme("a/b:c"));
     }
 
     #[test]
