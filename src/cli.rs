@@ -105,7 +105,7 @@ pub enum RoomCommand {
     AddMember {
         slug: String,
         username: String,
-        /// Colour as six hex digits.
+        /// Colour as six hex digits; without it, a palette colour few members of the room have.
         #[arg(long)]
         colour: Option<String>,
     },

@@ -19,6 +19,24 @@ pub const PALETTE: &[(&str, &str)] = &[
     ("8b4513", "brown"),
 ];
 
+/// The colour a new member gets when nobody chose one: the palette colour
+/// (black aside) fewest members of the room already have, so names in a
+/// room stay apart. Among equally used colours the search starts at a place
+/// that follows `seed` (the user's id), so one person tends to keep one
+/// colour from room to room.
+#[must_use]
+pub fn pick(taken: &[&str], seed: i64) -> Colour {
+    let choices = &PALETTE[1..];
+    let len = i64::try_from(choices.len()).unwrap_or(1);
+    let start = usize::try_from(seed.rem_euclid(len)).unwrap_or(0);
+    let used = |hex: &str| taken.iter().filter(|t| t.eq_ignore_ascii_case(hex)).count();
+    let (hex, _) = (0..choices.len())
+        .map(|i| choices[(start + i) % choices.len()])
+        .min_by_key(|(hex, _)| used(hex))
+        .unwrap_or(PALETTE[0]);
+    Colour((*hex).to_owned())
+}
+
 /// WCAG contrast ratio between two colours.
 #[must_use]
 pub fn contrast(a: &Colour, b: &Colour) -> f64 {
@@ -88,6 +106,31 @@ mod tests {
     fn parses_with_or_without_hash() {
         assert_eq!(Colour::parse("#AA00ff").map(|c| c.0), Ok("aa00ff".into()));
         assert_eq!(Colour::parse("123456").map(|c| c.0), Ok("123456".into()));
+    }
+
+    #[test]
+    fn new_members_get_the_least_used_colour_and_never_black() {
+        // An empty room: the seed decides.
+        assert_eq!(pick(&[], 0).as_str(), PALETTE[1].0);
+        assert_eq!(pick(&[], 3).as_str(), PALETTE[4].0);
+        assert_eq!(pick(&[], -1).as_str(), PALETTE[PALETTE.len() - 1].0);
+        // Ten members in a row each get a colour nobody in the room has.
+        let mut taken: Vec<String> = Vec::new();
+        for seed in [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] {
+            let refs: Vec<&str> = taken.iter().map(String::as_str).collect();
+            let c = pick(&refs, seed);
+            assert_ne!(c.as_str(), "000000");
+            assert!(
+                !taken.iter().any(|t| t == c.as_str()),
+                "{c} twice in {taken:?}"
+            );
+            taken.push(c.as_str().to_owned());
+        }
+        // The eleventh shares with the fewest.
+        let refs: Vec<&str> = taken.iter().map(String::as_str).collect();
+        assert_ne!(pick(&refs, 5).as_str(), "000000");
+        // Colours chosen by hand count too, in any case.
+        assert_ne!(pick(&["C0392B"], 0).as_str(), "c0392b");
     }
 
     #[test]

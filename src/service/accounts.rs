@@ -96,7 +96,8 @@ pub async fn create_room(store: &Store, slug: &str, title: &str) -> Result<Room,
         .map_err(|e| ServiceError::clash(e, || slug_taken(slug.as_str())))
 }
 
-/// Adds a user to a room with a colour (default black).
+/// Adds a user to a room with a colour; without one, the palette colour
+/// fewest members of the room have (see `colour::pick`).
 ///
 /// # Errors
 /// `NotFound` for an unknown room or user, `Invalid` colour, `Conflict` if already a member.
@@ -106,14 +107,19 @@ pub async fn add_member(
     username: &str,
     colour: Option<&str>,
 ) -> Result<(), ServiceError> {
-    let colour = match colour {
-        Some(c) => {
-            Colour::parse(c).map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?
-        }
-        None => Colour::default(),
-    };
+    let chosen = colour
+        .map(|c| Colour::parse(c).map_err(|e| ServiceError::Invalid(capitalise(&e.to_string()))))
+        .transpose()?;
     let room = find_room(store, slug).await?;
     let user = find_user(store, username).await?;
+    let colour = match chosen {
+        Some(c) => c,
+        None => {
+            let members = store.rooms().members(room.id).await?;
+            let taken: Vec<&str> = members.iter().map(|m| m.colour.as_str()).collect();
+            crate::domain::colour::pick(&taken, user.id)
+        }
+    };
     store
         .rooms()
         .add_member(room.id, user.id, colour.as_str())

@@ -47,7 +47,14 @@ async fn poll_send_and_history_answer_the_original_shapes() {
     assert_eq!(users[0]["active"], true);
     assert_eq!(users[0]["has_focus"], true);
     assert_eq!(users[0]["last_spoke"], -1);
-    assert_eq!(users[0]["colour"], "000000");
+    // Added without a colour: each got a palette colour of their own.
+    let colour = |u: &Value| u["colour"].as_str().expect("colour").to_owned();
+    assert!(
+        conversate::domain::colour::PALETTE[1..]
+            .iter()
+            .any(|(hex, _)| *hex == colour(&users[0]))
+    );
+    assert_ne!(colour(&users[0]), colour(&users[1]));
     assert_eq!(users[1]["username"], "bob");
     assert_eq!(users[1]["active"], false);
     assert_eq!(users[1]["last_seen"], -1);
