@@ -25,8 +25,8 @@ export const ARTIFACTS = path.join(here, 'artifacts');
 export const DEFAULT_USERS = ['alice', 'bob'];
 export const passwordOf = (user) => `${user}-secret-password`;
 
-// Members are black unless given a colour (`room add-member --colour`); seed readable palette
-// colours so author colouring is visible and testable.
+// Members get a palette colour few others in the room have unless given one (`room add-member
+// --colour`); the tests seed fixed palette colours so author colouring is predictable.
 const PALETTE = ['c0392b', '2471a3', '196f3d', '7d3c98', 'a04000', '117a65', 'ad1457', '8b4513'];
 export const colourOf = (users, user) => PALETTE[users.indexOf(user) % PALETTE.length];
 

@@ -1,0 +1,113 @@
+// Browser tests of what a new user hit on the page (issue 24's list): each failed before its fix.
+// Run: cd e2e && npm ci && node --test   (CONVERSATE_BIN overrides the server binary)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Watcher, launchBrowser, postViaApi, startServer, userContext } from './harness.mjs';
+
+const TEST_TIMEOUT = 45000;
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('p1: a link with an unsafe scheme reads as its text, not as a link that goes nowhere', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher });
+    await postViaApi(page, ['[click me](javascript:alert(1)) and [safe](https://example.org/)']);
+    const message = page.locator('.cv-message', { hasText: 'click me' });
+    await message.waitFor();
+    const links = await message.locator('.cv-content a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+    assert.deepEqual(links, [['safe', 'https://example.org/']], 'only the safe link stays a link');
+    assert.match(await message.locator('.cv-content').innerText(), /click me and safe/);
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('p2: the room page focuses the message box, and a skip link reaches it first', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    for (const javaScriptEnabled of [true, false]) {
+      const { context, page } = await userContext(browser, server, 'alice', { watcher, javaScriptEnabled, label: `alice js=${javaScriptEnabled}` });
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'cv-input', 'the message box has the focus on load');
+      // The skip link is the first thing Tab reaches, shows itself when focused, and leads to the box.
+      const firstTabbable = await page.evaluate(() => {
+        const all = [...document.querySelectorAll('a[href], button, input, textarea, select, [tabindex]')];
+        const el = all.find((e) => e.tabIndex >= 0 && e.type !== 'hidden' && !e.disabled);
+        return [el?.className, el?.textContent];
+      });
+      assert.deepEqual(firstTabbable, ['cv-skip-link', 'Skip to the message box']);
+      await page.focus('.cv-skip-link');
+      const box = await page.locator('.cv-skip-link').boundingBox();
+      assert.ok(box && box.y >= 0 && box.height > 0, `the focused skip link is on screen: ${JSON.stringify(box)}`);
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'cv-input');
+      await context.close();
+    }
+    watcher.assertClean(assert);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('p3: the admin room forms check the slug in the browser, and a member added without a colour gets one', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer({ users: ['alice', 'bob'], admins: ['alice'] });
+  // A console error about the pattern attribute fails this test through the watcher.
+  const watcher = new Watcher();
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher, landing: 'index' });
+    await page.goto(`${server.url}admin/rooms/`);
+    const slug = page.locator('#cv-room-slug');
+    await slug.fill('bad slug!');
+    assert.equal(await slug.evaluate((i) => i.validity.patternMismatch), true, 'a space and ! are refused by the browser');
+    await slug.fill('planning-2_b');
+    assert.equal(await slug.evaluate((i) => i.validity.patternMismatch), false);
+    await page.fill('#cv-room-title', 'Planning');
+    await page.click('button:has-text("Create room")');
+    await page.waitForURL(/\/admin\/rooms\//);
+    await page.goto(`${server.url}admin/rooms/planning-2_b/`);
+    // Add bob without touching the colour: "Automatic" is chosen.
+    await page.selectOption('#cv-add-user', 'bob');
+    await page.click('button:has-text("Add")');
+    await page.waitForSelector('a[href$="/admin/users/bob/"]');
+    const colour = await page.locator('input[name="colour"][id^="cv-colour-"]').first().inputValue();
+    assert.match(colour, /^[0-9a-f]{6}$/);
+    assert.notEqual(colour, '000000', 'not black');
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('p4: an administrator with no rooms yet is pointed to where rooms are made', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer({ users: ['root'], admins: ['root'], room: 'general' });
+  const watcher = new Watcher();
+  try {
+    // No room at all: remove the one the harness made, through the admin pages.
+    const { context, page } = await userContext(browser, server, 'root', { watcher, landing: 'index' });
+    await page.goto(`${server.url}admin/rooms/general/delete/`);
+    await page.click('button:has-text("Delete")');
+    await page.goto(server.url);
+    const pointer = page.locator('#cv-admin-start a');
+    assert.equal(await pointer.innerText(), 'Create the first room');
+    await pointer.click();
+    await page.waitForURL(/\/admin\/rooms\/$/);
+    assert.equal(await page.locator('#cv-room-title').count(), 1);
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
