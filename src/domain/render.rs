@@ -78,6 +78,109 @@ pub fn render_for(text: &str, roster: &Roster) -> Rendered {
     }
 }
 
+/// Message text as readable plain text, for the text part of e-mails:
+/// Markdown markers dropped (`**8pm**` is `8pm`), `:shortcodes:` as their
+/// emoji, a link as its text with the address after it when they differ,
+/// raw HTML as typed, one blank line between paragraphs.
+#[must_use]
+pub fn plain_text(text: &str) -> String {
+    let flattened = limit_nesting(text);
+    let mut options = comrak::Options::default();
+    options.extension.autolink = true;
+    options.extension.strikethrough = true;
+    options.extension.shortcodes = true;
+    let arena = comrak::Arena::new();
+    let root = comrak::parse_document(&arena, &flattened, &options);
+    let mut out = String::new();
+    write_plain(root, &mut out);
+    out.trim_end().to_owned()
+}
+
+fn write_plain<'a>(node: comrak::nodes::Node<'a>, out: &mut String) {
+    use comrak::nodes::NodeValue;
+    let children = |out: &mut String| {
+        for child in node.children() {
+            write_plain(child, out);
+        }
+    };
+    let block_end = |out: &mut String| {
+        let trimmed = out.trim_end_matches([' ', '\n']).len();
+        out.truncate(trimmed);
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+    };
+    let value = node.data.borrow().value.clone();
+    match value {
+        NodeValue::Text(t) => out.push_str(&t),
+        NodeValue::Code(c) => out.push_str(&c.literal),
+        NodeValue::HtmlInline(h) => out.push_str(&h),
+        NodeValue::ShortCode(s) => out.push_str(&s.emoji),
+        NodeValue::SoftBreak | NodeValue::LineBreak => out.push('\n'),
+        NodeValue::CodeBlock(c) => {
+            out.push_str(c.literal.trim_end());
+            block_end(out);
+        }
+        NodeValue::HtmlBlock(h) => {
+            out.push_str(h.literal.trim_end());
+            block_end(out);
+        }
+        NodeValue::Link(link) => {
+            let start = out.len();
+            children(out);
+            let shown = out[start..].to_owned();
+            let bare = link.url.strip_prefix("mailto:").unwrap_or(&link.url);
+            if !has_unsafe_scheme(&link.url) && shown != bare && shown != link.url {
+                out.push_str(" (");
+                out.push_str(&link.url);
+                out.push(')');
+            }
+        }
+        NodeValue::Item(_) | NodeValue::TaskItem(_) => {
+            out.push_str("- ");
+            children(out);
+            let trimmed = out.trim_end_matches([' ', '\n']).len();
+            out.truncate(trimmed);
+            out.push('\n');
+        }
+        NodeValue::List(_) => {
+            children(out);
+            block_end(out);
+        }
+        NodeValue::BlockQuote => {
+            let start = out.len();
+            children(out);
+            let quoted: String = out[start..]
+                .trim_end()
+                .lines()
+                .map(|l| format!("> {l}\n"))
+                .collect();
+            out.truncate(start);
+            out.push_str(&quoted);
+            block_end(out);
+        }
+        NodeValue::ThematicBreak => {
+            out.push_str("---");
+            block_end(out);
+        }
+        NodeValue::Paragraph | NodeValue::Heading(_) => {
+            children(out);
+            // A paragraph inside a list item ends the item's line only.
+            if node.parent().is_some_and(|p| {
+                matches!(
+                    p.data.borrow().value,
+                    NodeValue::Item(_) | NodeValue::TaskItem(_)
+                )
+            }) {
+                out.push('\n');
+            } else {
+                block_end(out);
+            }
+        }
+        _ => children(out),
+    }
+}
+
 /// The schemes a link or image may use; the sanitiser drops any other
 /// (keeping the link text in an `<a>` without `href`, which looks like a
 /// link and goes nowhere).
@@ -331,6 +434,34 @@ mod tests {
             assert!(!out.contains("src=\"javascript"), "{input} -> {out}");
             assert!(!out.contains("href=\"vbscript"), "{input} -> {out}");
         }
+    }
+
+    #[test]
+    fn plain_text_reads_as_written_without_markup() {
+        assert_eq!(
+            plain_text("See you at **8pm** :clock8:"),
+            "See you at 8pm 🕗"
+        );
+        assert_eq!(plain_text("_a_ ~~b~~ `c`"), "a b c");
+        assert_eq!(plain_text("line one\nline two"), "line one\nline two");
+        assert_eq!(plain_text("one\n\ntwo"), "one\n\ntwo");
+        assert_eq!(
+            plain_text("[the plan](https://example.org/plan) and https://example.org/"),
+            "the plan (https://example.org/plan) and https://example.org/"
+        );
+        assert_eq!(plain_text("[x](javascript:alert(1))"), "x");
+        assert_eq!(
+            plain_text("write to ann@example.org"),
+            "write to ann@example.org"
+        );
+        assert_eq!(plain_text("<b>typed</b> & co"), "<b>typed</b> & co");
+        assert_eq!(
+            plain_text("- milk\n- eggs\n\nthanks"),
+            "- milk\n- eggs\n\nthanks"
+        );
+        assert_eq!(plain_text("> quoted\n\nanswer"), "> quoted\n\nanswer");
+        assert_eq!(plain_text("```\nlet x = 1;\n```"), "let x = 1;");
+        assert_eq!(plain_text(":not_a_code:"), ":not_a_code:");
     }
 
     #[test]

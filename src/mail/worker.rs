@@ -254,15 +254,23 @@ impl AlertSender {
                         .ok()
                     })
                     .unwrap_or_default();
-                let text = if m.content.is_empty() {
-                    m.file
-                        .as_ref()
-                        .map(|f| format!("(file: {})", f.name))
-                        .unwrap_or_default()
+                // Markdown read as plain text for the text part, and drawn
+                // by the page's own safe renderer for the HTML part.
+                let file = m.file.as_ref().map(|f| format!("(file: {})", f.name));
+                let (text, html) = if m.content.trim().is_empty() {
+                    let file = file.unwrap_or_default();
+                    let html = crate::domain::render::escape(&file);
+                    (file, html)
                 } else {
-                    m.content.clone()
+                    let mut text = crate::domain::render::plain_text(&m.content);
+                    let mut html = crate::domain::render::render_markdown(&m.content);
+                    if let Some(file) = file {
+                        text = format!("{text}\n{file}");
+                        html = format!("{html}<p>{}</p>", crate::domain::render::escape(&file));
+                    }
+                    (text, html)
                 };
-                context! { user => m.username.clone(), when, text }
+                context! { user => m.username.clone(), when, text, html }
             })
             .collect();
         let ctx = context! {

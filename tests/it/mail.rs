@@ -519,3 +519,70 @@ fn mail_test_reports_success_or_the_smtp_error_in_one_line() {
     );
     assert_eq!(sink.messages().len(), 1);
 }
+
+/// A received e-mail's part of `content_type` (`text/plain`, `text/html`),
+/// quoted-printable undone.
+fn mail_part(mail: &str, content_type: &str) -> String {
+    let start = mail
+        .find(&format!("Content-Type: {content_type}"))
+        .unwrap_or_else(|| panic!("no {content_type} part in {mail}"));
+    let rest = &mail[start..];
+    let body = &rest[rest.find("\r\n\r\n").map_or(0, |i| i + 4)..];
+    let body = &body[..body.find("\r\n--").unwrap_or(body.len())];
+    let mut bytes = Vec::new();
+    let raw = body.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'=', Some(b)) => {
+                bytes.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                bytes.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
+#[tokio::test]
+async fn the_digest_reads_markdown_as_text_and_draws_it_safely_in_html() {
+    if !smtp_available() {
+        return;
+    }
+    let (sink, port) = SmtpSink::start_any();
+    let app = mail_app(port, 0).await;
+    app.with_room().await;
+    let _bob = opt_in(&app, "bob").await;
+    let alice = app.login("alice").await;
+    away().await;
+    let (status, _) = alice
+        .api(
+            "general/api/send/",
+            &[(
+                "content",
+                "See you at **8pm** :clock8: <b>typed</b> [the plan](https://example.org/plan)",
+            )],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mails = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(mails.len(), 1);
+    let text = mail_part(&mails[0], "text/plain");
+    assert!(
+        text.contains("See you at 8pm 🕗 <b>typed</b> the plan (https://example.org/plan)"),
+        "{text}"
+    );
+    let html = mail_part(&mails[0], "text/html");
+    assert!(html.contains("<strong>8pm</strong> 🕗"), "{html}");
+    assert!(html.contains("&lt;b&gt;typed&lt;/b&gt;"), "{html}");
+    assert!(html.contains("href=\"https://example.org/plan\""), "{html}");
+    assert!(!text.contains("**") && !html.contains("**"));
+    assert!(!html.contains(":clock8:"));
+}
