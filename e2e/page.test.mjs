@@ -111,3 +111,28 @@ test('p4: an administrator with no rooms yet is pointed to where rooms are made'
     await server.stop();
   }
 });
+
+test('p5: without JavaScript, sending returns to the newest message, not to the top of the page', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    const bob = await userContext(browser, server, 'bob', { watcher });
+    await postViaApi(bob.page, Array.from({ length: 60 }, (_, i) => `filler line ${i}`));
+    await bob.context.close();
+    const { context, page } = await userContext(browser, server, 'alice', { watcher, javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    await page.fill('#cv-input', 'sent without a script');
+    await page.click('#cv-submit');
+    await page.waitForURL(/#cv-m-\d+$/);
+    const id = new URL(page.url()).hash.slice(1);
+    assert.match(await page.locator(`#${id}`).innerText(), /sent without a script/);
+    const inView = await page.locator(`#${id}`).evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.bottom > 0 && r.top < window.innerHeight;
+    });
+    assert.equal(inView, true, 'the message just sent is on screen');
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});

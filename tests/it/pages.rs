@@ -89,9 +89,16 @@ async fn a_sent_message_is_shown_rendered_on_the_page() {
     let alice = app.login("alice").await;
     let r = alice.send("general", ":thumbsup: *em*").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/general/");
     let bob = app.login("bob").await;
     let (_, html) = bob.text("general/").await;
+    // Back at the message just sent (a page without JavaScript would open
+    // at its top otherwise).
+    let id = html
+        .split("id=\"cv-m-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the message's element");
+    assert_eq!(r.headers()["location"], format!("/general/#cv-m-{id}"));
     assert!(
         html.contains("<div class=\"cv-content\"><p>👍 <em>em</em></p>\n</div>"),
         "{html}"

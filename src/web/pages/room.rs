@@ -154,8 +154,15 @@ pub async fn send(
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access).await?;
     let form = read_upload(&state, &viewer.session, request).await?;
-    post_draft(&state, &access, form, true).await?;
-    Ok(Redirect::to(&state.room_url(&slug)).into_response())
+    let posted = post_draft(&state, &access, form, true).await?;
+    // Back at the message just sent, which is the newest: a page without
+    // JavaScript would otherwise open at its top.
+    Ok(Redirect::to(&format!(
+        "{}#cv-m-{}",
+        state.room_url(&slug),
+        posted.message.id
+    ))
+    .into_response())
 }
 
 /// `POST /{slug}/settings/`
