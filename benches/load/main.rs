@@ -8,9 +8,10 @@
 //! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
-//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview` (or
-//! `--only sends`) seeds and runs step (i) (or (b) with `synchronous=FULL`)
-//! alone, and prints it without writing BENCHMARKS.md.
+//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
+//! `--only sends` or `--only polls` seeds and runs step (i), (b) with
+//! `synchronous=FULL` or (a) beside the ceiling alone, and prints it without
+//! writing BENCHMARKS.md.
 //!
 //! All traffic stays on 127.0.0.1.
 //!
@@ -106,7 +107,8 @@ fn main() -> ExitCode {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
                 Some("sends") => Some(Only::Sends),
-                _ => anyhow::bail!("--only takes overview or sends"),
+                Some("polls") => Some(Only::Polls),
+                _ => anyhow::bail!("--only takes overview, sends or polls"),
             };
             params.custom = true;
         }
@@ -158,6 +160,8 @@ enum Only {
     Overview,
     /// (b) durable sends with `synchronous=FULL`.
     Sends,
+    /// (a) polls with nothing new, beside the ceiling.
+    Polls,
 }
 
 impl Params {
@@ -362,7 +366,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             );
             return Ok(());
         }
-        None => {}
+        Some(Only::Polls) | None => {}
     }
 
     for &c in &p.concurrency {
@@ -381,6 +385,20 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             closed_loop(server.addr, c, p.warmup, p.duration, make, is_success).await?,
         ));
         server.check_alive()?;
+    }
+    if p.only == Some(Only::Polls) {
+        server.terminate().await?;
+        ceiling.terminate().await?;
+        for ((c, s), (_, ceil)) in r.poll.iter().zip(&r.ceiling_poll) {
+            println!(
+                "(a) poll, nothing new, concurrency {c}: {:.0} req/s ({:.0}% of the ceiling's {:.0}), p99 {} ms",
+                s.rate(),
+                100.0 * s.rate() / ceil.rate(),
+                ceil.rate(),
+                stats::ms(s.pct_ms(99.0)),
+            );
+        }
+        return Ok(());
     }
     for c in [1, 16] {
         progress(
