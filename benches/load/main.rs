@@ -11,7 +11,8 @@
 //! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
 //! `--only sends` or `--only polls` seeds and runs step (i), (b) with
 //! `synchronous=FULL` or (a) beside the ceiling alone, and prints it without
-//! writing BENCHMARKS.md.
+//! writing BENCHMARKS.md. `CONVERSATE_BENCH_SERVER=/path/to/conversate`
+//! measures another server binary (an earlier build) with the same steps.
 //!
 //! All traffic stays on 127.0.0.1.
 //!
