@@ -278,6 +278,14 @@
   const SSE_OPEN_TIMEOUT = 5000;
   const SSE_FAILURE_WINDOW = 60000;
   const FAILURES_BEFORE_FALLBACK = 3;
+  // While the server cannot be reached, the stream is asked for again at most this far apart
+  // (with jitter), so it is back within about a second of the server.
+  const STREAM_RETRY_MAX = 1000;
+  // A step down the transport ladder is retried this long after, doubling up to the maximum.
+  const CLIMB_FIRST = 2000;
+  const CLIMB_MAX = 300000;
+  // Network failures of polls and long-polls are retried at most this far apart.
+  const RETRY_MAX = 5000;
   const PRESENCE_BEAT = 30000;
   const ANNOUNCE_KEEP = 5;
   const GROUP_SECONDS = 300; // consecutive messages by one author within this gap are grouped
@@ -352,7 +360,9 @@
   const serverNow = () => Math.floor(Date.now() / 1000 + state.clockOffset);
   const hasFocus = () => (document.hasFocus() ? 'true' : 'false');
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const backoff = (failures) => Math.min(cfg.pollMax, 1000 * 2 ** Math.min(failures, 6));
+  const backoff = (failures) => Math.min(cfg.pollMax, RETRY_MAX, 1000 * 2 ** Math.min(failures, 6));
+  /** `ms` give or take a quarter, so that clients cut off together do not come back together. */
+  const jitter = (ms) => Math.round(ms * (0.75 + Math.random() * 0.5));
   const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
 
   function syncClock(time) {
@@ -1323,7 +1333,8 @@
 
   const poller = { timer: null, due: 0, span: 0, interval: cfg.pollMin, failures: 0, running: false };
   const longPoll = { ctrl: null, generation: 0 };
-  const sse = { source: null, openTimer: null, failures: [] };
+  const sse = { source: null, openTimer: null, retryTimer: null, healthyTimer: null, failures: [], retries: 0, refusals: 0 };
+  const ladder = { climbTimer: null, climbDelay: CLIMB_FIRST };
   let timerTicker = null;
 
   function setMode(mode) {
@@ -1338,6 +1349,10 @@
 
   function stopTransports() {
     closeSse();
+    clearTimeout(sse.retryTimer);
+    sse.retryTimer = null;
+    clearTimeout(ladder.climbTimer);
+    ladder.climbTimer = null;
     longPoll.generation++;
     if (longPoll.ctrl) longPoll.ctrl.abort();
     clearTimeout(poller.timer);
@@ -1368,23 +1383,34 @@
     return 'sse';
   }
 
-  /* Event stream. EventSource reconnects by itself (sending Last-Event-ID); we only give up
-     when it closes for good, never opens, or fails again and again within a minute.
-     A refused stream (429, too many open) shows us neither its status nor its Retry-After, but
-     EventSource never reconnects after an answer that is not 200: it closes for good and we
-     move to long-polling, which that cap does not limit; the stream is not asked again. */
+  /* Event stream, the top of the ladder (docs/rules.md, Live updates). We reconnect it ourselves
+     rather than leave it to EventSource, which waits its own 3 s and gives up for good on any
+     answer but 200 (a proxy's 502 while the server restarts). When the stream fails:
+     - if the server cannot be reached either (a plain poll fails), the stream is asked again
+       with back-off and jitter, at most STREAM_RETRY_MAX apart, showing "reconnecting";
+     - if the server answers but the stream never opens (a proxy that does not carry streams, a
+       refused 429 whose status EventSource hides) or keeps dropping (three times a minute), we
+       step down to long-polling and climb back later (CLIMB_FIRST, doubling to CLIMB_MAX);
+     - a stream that was open and dropped once is reopened at once, from the last message. */
   function startSse() {
     setMode('sse');
     let url = C.apiEvents;
-    if (state.last) url += (url.includes('?') ? '&' : '?') + 'last=' + encodeURIComponent(state.last);
+    // Always from the page's newest message, even none (0): without `last` the stream starts
+    // at whatever is newest when it opens, and what came in between would be missed.
+    url += (url.includes('?') ? '&' : '?') + 'last=' + encodeURIComponent(state.last || 0);
     const source = new EventSource(url);
     sse.source = source;
     let opened = false;
-    sse.openTimer = setTimeout(() => { if (!opened) fallBack('longpoll'); }, SSE_OPEN_TIMEOUT);
+    sse.openTimer = setTimeout(() => { if (!opened) streamTrouble(source, false); }, SSE_OPEN_TIMEOUT);
 
     source.addEventListener('open', () => {
       opened = true;
       clearTimeout(sse.openTimer);
+      sse.retries = 0;
+      sse.refusals = 0;
+      // Trusted again once it has stayed up a while: the next step down climbs back soon.
+      clearTimeout(sse.healthyTimer);
+      sse.healthyTimer = setTimeout(() => { ladder.climbDelay = CLIMB_FIRST; }, SSE_FAILURE_WINDOW);
       clearError('net');
       sendPresence(true);
     });
@@ -1413,20 +1439,90 @@
     });
     source.addEventListener('error', () => {
       if (state.leaving || state.stopped || sse.source !== source) return;
+      streamTrouble(source, opened);
+    });
+  }
+
+  /** The stream `source` failed; `opened` says whether it had been live. See startSse. */
+  function streamTrouble(source, opened) {
+    if (state.stopped || sse.source !== source) return;
+    closeSse();
+    if (opened) {
       const now = Date.now();
       sse.failures = sse.failures.filter((t) => now - t < SSE_FAILURE_WINDOW);
       sse.failures.push(now);
-      if (source.readyState === EventSource.CLOSED || sse.failures.length >= FAILURES_BEFORE_FALLBACK) {
-        // A closed stream hides the HTTP status; the long-poll will reveal a 401/404.
-        fallBack('longpoll');
-      } else {
-        showError('net', 'Connection lost; reconnecting…', true);
-      }
-    });
+      if (sse.failures.length >= FAILURES_BEFORE_FALLBACK) return stepDown();
+      showError('net', 'Connection lost; reconnecting…', true);
+      return retryStream();
+    }
+    // Never opened: is it the server, or the stream? A poll tells, and catches up.
+    exclusive(() => pollOnce({})).then(
+      () => {
+        if (state.mode !== 'sse' || sse.source) return;
+        clearError('net');
+        // The server answers. If it had been away, try the stream once more at once: the server
+        // may have come back between the stream's attempt and this poll.
+        if (sse.retries > 0 && ++sse.refusals < 2) {
+          clearTimeout(sse.retryTimer);
+          sse.retryTimer = null;
+          startSse();
+        } else {
+          stepDown();
+        }
+      },
+      (e) => {
+        if (isAbort(e) || state.mode !== 'sse' || sse.source) return;
+        if (isFatal(e)) return fatal(e);
+        networkTrouble(e);
+        retryStream();
+      },
+    );
+  }
+
+  function retryStream() {
+    clearTimeout(sse.retryTimer);
+    sse.retries++;
+    const delay = jitter(Math.min(STREAM_RETRY_MAX, 125 * 2 ** sse.retries));
+    sse.retryTimer = setTimeout(() => {
+      sse.retryTimer = null;
+      if (!state.stopped && state.mode === 'sse' && !sse.source) startSse();
+    }, delay);
+  }
+
+  /** The server answers but the stream does not work: long-poll, and try the stream again later. */
+  function stepDown() {
+    sse.failures = [];
+    sse.refusals = 0;
+    fallBack('longpoll');
+    scheduleClimb();
+  }
+
+  /** Below the preferred transport with the server answering: try the stream again in a while. */
+  function scheduleClimb() {
+    if (ladder.climbTimer || state.stopped || state.mode === 'sse' || preferredTransport() !== 'sse') return;
+    const delay = jitter(ladder.climbDelay);
+    ladder.climbDelay = Math.min(CLIMB_MAX, ladder.climbDelay * 2);
+    ladder.climbTimer = setTimeout(() => {
+      ladder.climbTimer = null;
+      if (!state.stopped && state.mode !== 'sse') startTransport('sse');
+    }, delay);
+  }
+
+  /** The network is back (the browser says so): try at once instead of waiting out a back-off. */
+  function reconnectNow() {
+    if (state.stopped) return;
+    if (state.mode === 'sse' && !sse.source) {
+      clearTimeout(sse.retryTimer);
+      sse.retryTimer = null;
+      startSse();
+    } else {
+      checkNow();
+    }
   }
 
   function closeSse() {
     clearTimeout(sse.openTimer);
+    clearTimeout(sse.healthyTimer);
     if (sse.source) sse.source.close();
     sse.source = null;
   }
@@ -1460,6 +1556,7 @@
         const result = await exclusive(() => pollOnce({ wait }, ctrl.signal, (LONG_POLL_WAIT + 15) * 1000));
         failures = 0;
         clearError('net');
+        scheduleClimb();
         if (first) {
           first = false;
           continue;
@@ -1478,9 +1575,9 @@
       } catch (e) {
         if (isAbort(e)) continue;
         if (isFatal(e)) return fatal(e);
+        // The server is away, not the long-poll broken: keep asking, a little slower each time.
         networkTrouble(e);
-        if (++failures >= FAILURES_BEFORE_FALLBACK) return fallBack('poll');
-        await sleep(backoff(failures));
+        await sleep(jitter(backoff(++failures)));
       } finally {
         if (longPoll.ctrl === ctrl) longPoll.ctrl = null;
       }
@@ -1513,6 +1610,7 @@
       const result = await exclusive(() => pollOnce({}));
       poller.failures = 0;
       clearError('net');
+      scheduleClimb();
       if (result.added.length) poller.interval = cfg.pollMin;
       else poller.interval = Math.min(poller.interval + cfg.pollStep, cfg.pollMax);
       if (!state.stopped && state.mode === 'poll') schedulePoll(result.full ? 0 : poller.interval);
@@ -1520,7 +1618,7 @@
       if (isFatal(e)) return fatal(e);
       networkTrouble(e);
       poller.failures++;
-      if (!state.stopped && state.mode === 'poll') schedulePoll(backoff(poller.failures));
+      if (!state.stopped && state.mode === 'poll') schedulePoll(jitter(backoff(poller.failures)));
     } finally {
       poller.running = false;
     }
@@ -1783,6 +1881,7 @@
       state.leaving = false;
       startTransport(state.mode || preferredTransport());
     });
+    window.addEventListener('online', reconnectNow);
 
     // Newer unread messages than the page holds come first, then the live transport.
     catchUp().finally(() => {

@@ -527,15 +527,21 @@ e2e('8b. a throttled poll is not repeated before Retry-After, even on "check now
   watcher.assertClean(assert);
 });
 
-e2e('8c. a stream refused for too many open is not asked again; long-polling takes over', async (t) => {
+e2e('8c. a stream refused for too many open: long-polling takes over, and the stream is asked again only after a growing wait', async (t) => {
   const { watcher, open } = await setUp(t, { env: { STREAMS_PER_USER: 1 } });
   const first = await open('alice');
   await waitForTransport(first.page, 'sse');
   await first.page.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'));
   const second = await open('alice', { label: 'alice-2', allow: (text) => refusedLoad(text) || /EventSource/.test(text) });
   await waitForTransport(second.page, 'longpoll', 10000);
-  await second.page.waitForTimeout(3000);
-  assert.equal(second.requests.count('/api/events/'), 1, 'the refused stream was asked for once');
+  await second.page.waitForTimeout(8000);
+  // Asked at once, then about 2 s later (±25 %), then about 4 s after that: never a tight loop.
+  const asks = second.requests.started.filter((e) => e.path === '/api/events/').map((e) => e.at);
+  const gaps = asks.slice(1).map((at, i) => at - asks[i]);
+  assert.ok(asks.length >= 2 && asks.length <= 4, `the refused stream was asked ${asks.length} times in ~10 s (gaps ${gaps})`);
+  assert.ok(gaps[0] >= 1400, `the first retry waited ${gaps[0]} ms`);
+  for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] >= gaps[i - 1] * 1.1, `the waits grow: ${gaps}`);
+  assert.equal(await second.page.getAttribute('#conversate', 'data-transport'), 'longpoll');
   assert.equal(await first.page.getAttribute('#conversate', 'data-transport'), 'sse');
   watcher.assertClean(assert);
 });

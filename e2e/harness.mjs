@@ -115,12 +115,20 @@ export async function startServer({ env = {}, users = DEFAULT_USERS, admins = []
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      const server = await spawnServer(dataDir, port, childEnv);
+      let server = await spawnServer(dataDir, port, childEnv);
       return {
         ...server,
         dataDir,
         users,
         roomUrl: `${server.url}${room}/`,
+        output: () => server.output(),
+        /** Stops the server (an outage); `up()` starts it again on the same port and data. */
+        async down() {
+          await server.kill();
+        },
+        async up() {
+          server = await spawnServer(dataDir, port, childEnv);
+        },
         async stop() {
           await server.kill();
           if (!process.env.E2E_KEEP_DATA) await rm(dataDir, { recursive: true, force: true });
