@@ -32,6 +32,7 @@ mod render_props;
 mod revocation;
 mod rolling;
 mod s3;
+mod search;
 mod storage;
 mod store;
 mod store_more;

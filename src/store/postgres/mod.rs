@@ -188,3 +188,51 @@ impl super::Backend for Backend {
         Box::pin(sql::ping(&self.pool, MIGRATOR.iter().count()))
     }
 }
+
+impl Backend {
+    /// Search on PostgreSQL: `@@` on the generated `messages.search`
+    /// column and its GIN index (migration 0008). Each term becomes a
+    /// `tsquery` built by the server's own functions from bound text folded
+    /// as the column is (`search_fold`): `phraseto_tsquery` for words and
+    /// phrases, which reads no operators, and for a prefix the last token
+    /// quoted with `:*`; the tokens are letters and digits only, so the
+    /// quoting cannot be escaped. The terms are joined with `&&`.
+    fn text_match(terms: &[crate::domain::search::Term]) -> sql::TextMatch {
+        let mut binds = Vec::new();
+        let mut param = |text: String| {
+            binds.push(sql::Bind::Text(text));
+            format!("search_fold(${})", binds.len())
+        };
+        let mut parts = Vec::new();
+        for t in terms {
+            let (last, head) = match t.tokens.split_last() {
+                Some((last, head)) if t.prefix => (last, head),
+                _ => {
+                    let words = param(t.tokens.join(" "));
+                    parts.push(format!("phraseto_tsquery('simple', {words})"));
+                    continue;
+                }
+            };
+            let prefix = param(last.clone());
+            let prefix = format!("to_tsquery('simple', '''' || {prefix} || ''':*')");
+            if head.is_empty() {
+                parts.push(prefix);
+            } else {
+                let words = param(head.join(" "));
+                parts.push(format!(
+                    "(phraseto_tsquery('simple', {words}) <-> {prefix})"
+                ));
+            }
+        }
+        sql::TextMatch {
+            from: format!(
+                "messages m CROSS JOIN (SELECT {} AS q) tq",
+                parts.join(" && ")
+            ),
+            condition: "m.search @@ tq.q".to_owned(),
+            id: "m.id",
+            score: "ts_rank(m.search, tq.q)".to_owned(),
+            binds,
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Search: the filters, the order and the paging, written once; each
+//! backend contributes how words are matched ([`TextMatch`], from
+//! `Backend::text_match`): FTS5's `MATCH` on SQLite, `@@` on a `tsvector`
+//! on PostgreSQL.
+//!
+//! Nothing from the user is written into the SQL: words arrive as tokens of
+//! letters and digits and are bound, ids and times are bound, and the
+//! numbers written in (limits, the window) are our own.
+
+use super::{Backend, Db};
+use crate::store::rows::{MESSAGE_COLUMNS, SearchRow};
+use crate::store::{BEST_WINDOW, Result, Search, SearchHit, SearchOrder, SearchRequest};
+
+/// A value bound to the statement.
+pub(crate) enum Bind {
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// How a backend matches the words of a search.
+pub(crate) struct TextMatch {
+    /// What the rows come from: the messages as `m`, with whatever the
+    /// match needs.
+    pub from: String,
+    /// The condition that matches the words.
+    pub condition: String,
+    /// The messages' id in the order the match delivers them cheapest.
+    pub id: &'static str,
+    /// The score, higher for a better match.
+    pub score: String,
+    /// The values the fragments bind, as `$1`, `$2`, … in this order.
+    pub binds: Vec<Bind>,
+}
+
+/// Placeholders handed out in order.
+struct Params {
+    binds: Vec<Bind>,
+}
+
+impl Params {
+    fn add(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len())
+    }
+}
+
+#[async_trait::async_trait]
+impl Search for Backend {
+    #[tracing::instrument(skip_all, fields(user_id = r.user_id, terms = r.terms.len()))]
+    async fn search(&self, r: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let mut p = Params { binds: Vec::new() };
+        let mut filters: Vec<String> = Vec::new();
+        let (from, id, score) = if r.terms.is_empty() {
+            ("messages m".to_owned(), "m.id", "0.0".to_owned())
+        } else {
+            // The match's values come first: its placeholders start at $1.
+            let text = Backend::text_match(&r.terms);
+            p.binds.extend(text.binds);
+            filters.push(text.condition);
+            (text.from, text.id, text.score)
+        };
+        if !r.all_rooms {
+            let user = p.add(Bind::Int(r.user_id));
+            filters.push(format!(
+                "m.room_id IN (SELECT room_id FROM members WHERE user_id = {user})"
+            ));
+        }
+        if let Some(room) = r.room_id {
+            filters.push(format!("m.room_id = {}", p.add(Bind::Int(room))));
+        }
+        if let Some(author) = r.author_id {
+            filters.push(format!("m.user_id = {}", p.add(Bind::Int(author))));
+        }
+        if r.has_file {
+            filters.push("m.file_key IS NOT NULL".to_owned());
+        }
+        if r.has_link {
+            filters.push("m.html LIKE '%<a href=%'".to_owned());
+        }
+        if r.mentions_me {
+            let user = p.add(Bind::Int(r.user_id));
+            filters.push(format!(
+                "EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id AND mn.user_id = {user})"
+            ));
+        }
+        if let Some(before) = r.before {
+            filters.push(format!("m.created_at < {}", p.add(Bind::Int(before))));
+        }
+        if let Some(after) = r.after {
+            filters.push(format!("m.created_at >= {}", p.add(Bind::Int(after))));
+        }
+        let newest_cursor = match (r.order, r.cursor) {
+            (SearchOrder::Newest, Some(c)) => Some(c.id),
+            _ => None,
+        };
+        if let Some(c) = newest_cursor {
+            filters.push(format!("{id} < {}", p.add(Bind::Int(c))));
+        }
+        let filters = if filters.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {}", filters.join(" AND "))
+        };
+        let limit = r.limit;
+        let select = format!(
+            "SELECT {MESSAGE_COLUMNS}, r.slug, r.title, CAST({score} AS DOUBLE PRECISION) AS score \
+             FROM {from} JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id \
+             WHERE TRUE{filters} ORDER BY {id} DESC"
+        );
+        let sql = match r.order {
+            SearchOrder::Newest => format!("{select} LIMIT {limit}"),
+            SearchOrder::Best => {
+                let after = match r.cursor {
+                    Some(c) => {
+                        let s = p.add(Bind::Real(c.score));
+                        let s2 = p.add(Bind::Real(c.score));
+                        let i = p.add(Bind::Int(c.id));
+                        format!(" WHERE w.score < {s} OR (w.score = {s2} AND w.id < {i})")
+                    }
+                    None => String::new(),
+                };
+                format!(
+                    "SELECT w.* FROM ({select} LIMIT {BEST_WINDOW}) w{after} \
+                     ORDER BY w.score DESC, w.id DESC LIMIT {limit}"
+                )
+            }
+        };
+        let mut query = sqlx::query_as::<Db, SearchRow>(sqlx::AssertSqlSafe(sql));
+        for bind in p.binds {
+            query = match bind {
+                Bind::Int(v) => query.bind(v),
+                Bind::Real(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+            };
+        }
+        let rows = query.fetch_all(self.reader()).await?;
+        Ok(rows.into_iter().map(SearchHit::from).collect())
+    }
+}
