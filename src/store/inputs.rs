@@ -118,6 +118,7 @@ pub struct SearchCursor {
 pub struct SearchHit {
     pub message: Message,
     pub room: crate::domain::Room,
-    /// How well it matches (higher is better; 0 without words).
+    /// How well it matches, in best-match order (higher is better); 0
+    /// newest first and without words.
     pub score: f64,
 }

@@ -37,5 +37,6 @@ mod storage;
 mod store;
 mod store_more;
 mod store_reading;
+mod store_search;
 mod support;
 mod throttle;

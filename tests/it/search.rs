@@ -516,3 +516,45 @@ async fn search_is_a_reserved_room_slug() {
             .is_err()
     );
 }
+
+/// Edits and deletions (an UPDATE of the text, which is how a deleted
+/// message is blanked) and rows written by other means (an import) are
+/// indexed by the database itself.
+#[tokio::test]
+async fn changes_made_in_the_database_keep_the_index_right() {
+    use crate::auth::raw_sql;
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let id = send(&alice, "general", "the walrus said").await;
+    assert_eq!(ids(&alice, "walrus").await, vec![id]);
+
+    raw_sql(
+        &app,
+        &format!("UPDATE messages SET content = 'the narwhal said' WHERE id = {id}"),
+    )
+    .await;
+    assert!(ids(&alice, "walrus").await.is_empty());
+    assert_eq!(ids(&alice, "narwhal").await, vec![id]);
+
+    raw_sql(
+        &app,
+        &format!("UPDATE messages SET content = '' WHERE id = {id}"),
+    )
+    .await;
+    assert!(ids(&alice, "narwhal").await.is_empty());
+
+    let alice_id = app.user_id("alice").await;
+    raw_sql(
+        &app,
+        &format!(
+            "INSERT INTO messages (room_id, seq, user_id, created_at, content, html) \
+             VALUES ({}, 1000, {alice_id}, 1000, 'an imported orca', '<p>an imported orca</p>')",
+            room.id
+        ),
+    )
+    .await;
+    assert_eq!(ids(&alice, "orca").await.len(), 1);
+    raw_sql(&app, "DELETE FROM messages WHERE content LIKE '%orca%'").await;
+    assert!(ids(&alice, "orca").await.is_empty());
+}

@@ -58,7 +58,12 @@ impl Search for Backend {
             let text = Backend::text_match(&r.terms);
             p.binds.extend(text.binds);
             filters.push(text.condition);
-            (text.from, text.id, text.score)
+            // Newest first needs no score: rank only for best match.
+            let score = match r.order {
+                SearchOrder::Best => text.score,
+                SearchOrder::Newest => "0.0".to_owned(),
+            };
+            (text.from, text.id, score)
         };
         if !r.all_rooms {
             let user = p.add(Bind::Int(r.user_id));
