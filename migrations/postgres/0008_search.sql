@@ -9,10 +9,16 @@
 -- extension is not in a plain server), and ASCII punctuation made a space,
 -- so that URLs, e-mail addresses and dotted names are split into words as
 -- SQLite's unicode61 tokenizer splits them, and both backends find the same.
+-- Unicode normalization needs a UTF8 database; in any other encoding the
+-- accents stay (and every message can still be stored). The encoding of a
+-- database never changes, so the function is immutable all the same.
 CREATE FUNCTION search_fold(t text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN lower(regexp_replace(
-        regexp_replace(normalize(t, NFD), '[\u0300-\u036f]+', '', 'g'),
+        CASE WHEN current_setting('server_encoding') = 'UTF8'
+            THEN regexp_replace(normalize(t, NFD), '[\u0300-\u036f]+', '', 'g')
+            ELSE t
+        END,
         '[[:punct:]]+', ' ', 'g'));
 
 ALTER TABLE messages ADD COLUMN search tsvector

@@ -302,10 +302,10 @@ fn window(chars: &[char], first_match: usize) -> (usize, usize) {
     }
     let lead = EXCERPT_CHARS / 4;
     let mut from = first_match.saturating_sub(lead);
-    if from > 0 {
-        if let Some(space) = chars[from..first_match].iter().position(|c| *c == ' ') {
-            from += space + 1;
-        }
+    if from > 0
+        && let Some(space) = chars[from..first_match].iter().position(|c| *c == ' ')
+    {
+        from += space + 1;
     }
     let from = from.min(chars.len() - EXCERPT_CHARS);
     (from, from + EXCERPT_CHARS)
