@@ -1891,10 +1891,12 @@
     if (more) more.remove();
     if (!list) {
       results.replaceChildren();
-      if (!body.results.length) {
+      if (!body.results.length && !body.next) {
         results.appendChild(message('Nothing found.', 'cv-empty'));
         return;
       }
+      // Each answer looks at a bounded stretch of messages: an empty one may still go on.
+      if (!body.results.length) results.appendChild(message('Nothing found among the newest messages searched so far.', 'cv-empty'));
       list = document.createElement('ol');
       list.className = 'cv-results';
       list.id = 'cv-results';

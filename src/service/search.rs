@@ -11,7 +11,7 @@ use super::ServiceError;
 use super::chat::Chat;
 use crate::domain::search::{self, Query};
 use crate::domain::{self, AuditEntry, Room, User, Username};
-use crate::store::{SearchCursor, SearchOrder, SearchRequest, StoreError};
+use crate::store::{SCAN_LIMIT, SearchCursor, SearchOrder, SearchRequest, StoreError};
 
 /// Results per page.
 pub const PAGE: u32 = 20;
@@ -43,7 +43,9 @@ pub struct Found {
 pub struct Results {
     pub query: Query,
     pub found: Vec<Found>,
-    /// The cursor of the next page, when there is one.
+    /// The cursor of the next page, when there is one. Newest first, a
+    /// page can hold fewer results (even none) and still have one: each
+    /// request looks at no more than [`SCAN_LIMIT`] candidates.
     pub next: Option<String>,
     /// Sentences about what the query could not use.
     pub notes: Vec<String>,
@@ -141,14 +143,19 @@ pub async fn search(
         order: options.order,
         cursor,
         limit: PAGE + 1,
+        scan_limit: SCAN_LIMIT,
     };
-    let mut hits = store.search().search(&request).await?;
+    let page = store.search().search(&request).await?;
+    let mut hits = page.hits;
     if hits.len() > PAGE as usize {
         hits.truncate(PAGE as usize);
         results.next = hits.last().map(|h| match options.order {
             SearchOrder::Newest => h.message.id.to_string(),
             SearchOrder::Best => format!("{}_{}", h.score, h.message.id),
         });
+    } else if let Some(floor) = page.scanned_to {
+        // The search stopped at its scan limit: older messages remain.
+        results.next = Some(floor.to_string());
     }
     let marks = query.marks();
     results.found = hits

@@ -89,6 +89,24 @@ pub struct SearchRequest {
     pub cursor: Option<SearchCursor>,
     /// Results wanted (the caller asks one more to know whether more follow).
     pub limit: u32,
+    /// Newest first, candidates looked at at most: the newest messages
+    /// with the words (without words: the newest messages) below the
+    /// cursor. Filters that match rarely then cost no more than this.
+    pub scan_limit: u32,
+}
+
+/// Candidates one newest-first search looks at, at most (see
+/// [`SearchRequest::scan_limit`]).
+pub const SCAN_LIMIT: u32 = 10_000;
+
+/// A page of results.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Newest first, when the search stopped at its scan limit: the lowest
+    /// id it looked at. Older messages remain to be searched below it,
+    /// even if this page holds fewer hits than asked for.
+    pub scanned_to: Option<i64>,
 }
 
 /// The order of results.
@@ -97,12 +115,14 @@ pub enum SearchOrder {
     /// Newest first.
     #[default]
     Newest,
-    /// Best match first (among the newest [`BEST_WINDOW`] matches), then newest.
+    /// Best match first (among the newest [`BEST_WINDOW`] messages with the
+    /// words), then newest.
     Best,
 }
 
-/// How many of the newest matches "best match" ranks: ranking every match
-/// of a common word in a million messages would take seconds.
+/// How many of the newest messages with the words "best match" ranks:
+/// ranking every match of a common word in a million messages would take
+/// seconds.
 pub const BEST_WINDOW: u32 = 2_000;
 
 /// The last result of a page: the next page starts after it.

@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 pub use error::{Cause, StoreError};
 pub use inputs::{
-    BEST_WINDOW, NewMessage, NewUser, Posted, SearchCursor, SearchHit, SearchOrder, SearchRequest,
+    BEST_WINDOW, NewMessage, NewUser, Posted, SCAN_LIMIT, SearchCursor, SearchHit, SearchOrder,
+    SearchPage, SearchRequest,
 };
 pub use sessions::SessionRecords;
 pub use watch::Changes;
@@ -234,9 +235,10 @@ pub trait Overview: Send + Sync {
 #[async_trait::async_trait]
 pub trait Search: Send + Sync {
     /// Up to `request.limit` messages matching the request, in its order,
-    /// after its cursor; only from rooms the searcher is a member of unless
-    /// `all_rooms`.
-    async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>>;
+    /// after its cursor, among at most `scan_limit` candidates (newest
+    /// first) or [`BEST_WINDOW`] (best match); only from rooms the searcher
+    /// is a member of unless `all_rooms`.
+    async fn search(&self, request: &SearchRequest) -> Result<SearchPage>;
 }
 
 /// Installation secrets and the one-time setup token.

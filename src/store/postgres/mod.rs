@@ -224,11 +224,13 @@ impl Backend {
                 ));
             }
         }
+        let from = format!(
+            "messages m CROSS JOIN (SELECT {} AS q) tq",
+            parts.join(" && ")
+        );
         sql::TextMatch {
-            from: format!(
-                "messages m CROSS JOIN (SELECT {} AS q) tq",
-                parts.join(" && ")
-            ),
+            candidates: from.clone(),
+            from,
             condition: "m.search @@ tq.q".to_owned(),
             id: "m.id",
             score: "ts_rank(m.search, tq.q)".to_owned(),

@@ -9,9 +9,12 @@
 
 use super::{Backend, Db};
 use crate::store::rows::{MESSAGE_COLUMNS, SearchRow};
-use crate::store::{BEST_WINDOW, Result, Search, SearchHit, SearchOrder, SearchRequest};
+use crate::store::{
+    BEST_WINDOW, Result, Search, SearchHit, SearchOrder, SearchPage, SearchRequest,
+};
 
 /// A value bound to the statement.
+#[derive(Clone)]
 pub(crate) enum Bind {
     Int(i64),
     Real(f64),
@@ -23,6 +26,9 @@ pub(crate) struct TextMatch {
     /// What the rows come from: the messages as `m`, with whatever the
     /// match needs.
     pub from: String,
+    /// What the matching ids alone come from (for the scan's floor), with
+    /// the same `condition` and `id`.
+    pub candidates: String,
     /// The condition that matches the words.
     pub condition: String,
     /// The messages' id in the order the match delivers them cheapest.
@@ -48,22 +54,33 @@ impl Params {
 #[async_trait::async_trait]
 impl Search for Backend {
     #[tracing::instrument(skip_all, fields(user_id = r.user_id, terms = r.terms.len()))]
-    async fn search(&self, r: &SearchRequest) -> Result<Vec<SearchHit>> {
+    async fn search(&self, r: &SearchRequest) -> Result<SearchPage> {
+        let text = (!r.terms.is_empty()).then(|| Backend::text_match(&r.terms));
+        let newest_cursor = match (r.order, r.cursor) {
+            (SearchOrder::Newest, Some(c)) => Some(c.id),
+            _ => None,
+        };
+        let window = match r.order {
+            SearchOrder::Newest => r.scan_limit,
+            SearchOrder::Best => BEST_WINDOW,
+        };
+        let floor = self.floor(r, text.as_ref(), newest_cursor, window).await?;
+
         let mut p = Params { binds: Vec::new() };
         let mut filters: Vec<String> = Vec::new();
-        let (from, id, score) = if r.terms.is_empty() {
-            ("messages m".to_owned(), "m.id", "0.0".to_owned())
-        } else {
-            // The match's values come first: its placeholders start at $1.
-            let text = Backend::text_match(&r.terms);
-            p.binds.extend(text.binds);
-            filters.push(text.condition);
-            // Newest first needs no score: rank only for best match.
-            let score = match r.order {
-                SearchOrder::Best => text.score,
-                SearchOrder::Newest => "0.0".to_owned(),
-            };
-            (text.from, text.id, score)
+        let (from, id, score) = match text {
+            None => ("messages m".to_owned(), "m.id", "0.0".to_owned()),
+            Some(text) => {
+                // The match's values come first: its placeholders start at $1.
+                p.binds.extend(text.binds);
+                filters.push(text.condition);
+                // Newest first needs no score: rank only for best match.
+                let score = match r.order {
+                    SearchOrder::Best => text.score,
+                    SearchOrder::Newest => "0.0".to_owned(),
+                };
+                (text.from, text.id, score)
+            }
         };
         if !r.all_rooms {
             let user = p.add(Bind::Int(r.user_id));
@@ -95,12 +112,11 @@ impl Search for Backend {
         if let Some(after) = r.after {
             filters.push(format!("m.created_at >= {}", p.add(Bind::Int(after))));
         }
-        let newest_cursor = match (r.order, r.cursor) {
-            (SearchOrder::Newest, Some(c)) => Some(c.id),
-            _ => None,
-        };
         if let Some(c) = newest_cursor {
             filters.push(format!("{id} < {}", p.add(Bind::Int(c))));
+        }
+        if let Some(floor) = floor {
+            filters.push(format!("{id} >= {}", p.add(Bind::Int(floor))));
         }
         let filters = if filters.is_empty() {
             String::new()
@@ -140,6 +156,80 @@ impl Search for Backend {
             };
         }
         let rows = query.fetch_all(self.reader()).await?;
-        Ok(rows.into_iter().map(SearchHit::from).collect())
+        Ok(SearchPage {
+            hits: rows.into_iter().map(SearchHit::from).collect(),
+            scanned_to: floor.filter(|_| r.order == SearchOrder::Newest),
+        })
+    }
+}
+
+impl Backend {
+    /// The lowest id a search may look at: the `window`-th newest message
+    /// that has the words (or, without words, the `window`-th newest
+    /// message of `in:`'s room, or the id `window` below the newest) below
+    /// the cursor. `None` when
+    /// there are fewer: nothing bounds the search. Bounding by id keeps
+    /// every request to at most `window` candidates, however rare the
+    /// filters make a match, while a common word still stops at the
+    /// page's end.
+    async fn floor(
+        &self,
+        r: &SearchRequest,
+        text: Option<&TextMatch>,
+        cursor: Option<i64>,
+        window: u32,
+    ) -> Result<Option<i64>> {
+        let mut p = Params { binds: Vec::new() };
+        let mut filters = Vec::new();
+        if text.is_none() && r.room_id.is_none() {
+            // Every message is a candidate: the window is a range of ids
+            // (gaps only make it hold fewer), found without reading rows.
+            let below = match cursor {
+                Some(c) => format!(" WHERE id < {}", p.add(Bind::Int(c))),
+                None => String::new(),
+            };
+            let sql = format!("SELECT COALESCE(MAX(id), 0) FROM messages{below}");
+            let mut query = sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(sql));
+            if let Some(c) = cursor {
+                query = query.bind(c);
+            }
+            let newest = query.fetch_one(self.reader()).await?;
+            let floor = newest - i64::from(window.saturating_sub(1));
+            return Ok((floor > 1).then_some(floor));
+        }
+        let (from, id) = match text {
+            Some(text) => {
+                p.binds.extend(text.binds.iter().cloned());
+                filters.push(text.condition.clone());
+                (text.candidates.as_str(), text.id)
+            }
+            None => {
+                if let Some(room) = r.room_id {
+                    filters.push(format!("m.room_id = {}", p.add(Bind::Int(room))));
+                }
+                ("messages m", "m.id")
+            }
+        };
+        if let Some(c) = cursor {
+            filters.push(format!("{id} < {}", p.add(Bind::Int(c))));
+        }
+        let filters = if filters.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {}", filters.join(" AND "))
+        };
+        let offset = window.saturating_sub(1);
+        let sql = format!(
+            "SELECT {id} FROM {from} WHERE TRUE{filters} ORDER BY {id} DESC LIMIT 1 OFFSET {offset}"
+        );
+        let mut query = sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(sql));
+        for bind in p.binds {
+            query = match bind {
+                Bind::Int(v) => query.bind(v),
+                Bind::Real(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+            };
+        }
+        Ok(query.fetch_optional(self.reader()).await?)
     }
 }

@@ -271,6 +271,7 @@ impl Backend {
             .join(" ");
         sql::TextMatch {
             from: "messages_search s CROSS JOIN messages m ON m.id = s.rowid".to_owned(),
+            candidates: "messages_search s".to_owned(),
             condition: "messages_search MATCH $1".to_owned(),
             id: "s.rowid",
             // bm25 is lower for better matches.
