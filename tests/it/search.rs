@@ -458,6 +458,10 @@ async fn the_page_works_without_javascript_and_links_into_the_room() {
         send(&alice, "general", &format!("line {i}")).await;
     }
 
+    let r = alice.get("search?q=x%20y").await;
+    assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers()["location"], "/search/?q=x%20y");
+
     // Search boxes: on the index, and in the room, scoped to it.
     let (_, index) = alice.text("").await;
     assert!(index.contains("action=\"/search/\""), "{index}");

@@ -166,6 +166,23 @@ pub async fn show(
     Ok((status, response).into_response())
 }
 
+/// `GET /search?q=…` → `/search/?q=…`
+pub async fn add_slash(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let plain = state.url("search/");
+    let to = raw
+        .map(|raw| format!("{plain}?{raw}"))
+        .and_then(|to| axum::http::HeaderValue::try_from(to).ok())
+        .or_else(|| axum::http::HeaderValue::try_from(plain).ok());
+    match to {
+        Some(to) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(axum::http::header::LOCATION, to)],
+        )
+            .into_response(),
+        None => AppError::NotFound("Page not found.".to_owned()).into_response(),
+    }
+}
+
 /// ISO 8601 for `<time datetime>`.
 #[must_use]
 pub fn iso(time: i64) -> String {
