@@ -196,7 +196,9 @@ impl Backend {
     /// as the column is (`search_fold`): `phraseto_tsquery` for words and
     /// phrases, which reads no operators, and for a prefix the last token
     /// quoted with `:*`; the tokens are letters and digits only, so the
-    /// quoting cannot be escaped. The terms are joined with `&&`.
+    /// quoting cannot be escaped. The terms are joined with `&&`. The
+    /// statement is not kept prepared: a generic plan would not know how
+    /// rare the words are.
     fn text_match(terms: &[crate::domain::search::Term]) -> sql::TextMatch {
         let mut binds = Vec::new();
         let mut param = |text: String| {
@@ -224,16 +226,25 @@ impl Backend {
                 ));
             }
         }
-        let from = format!(
-            "messages m CROSS JOIN (SELECT {} AS q) tq",
-            parts.join(" && ")
-        );
+        // Written out where it is used (the same placeholders twice), not
+        // computed once in a subquery: the planner then sees the words and
+        // estimates from the column's statistics how many rows match.
+        let q = format!("({})", parts.join(" && "));
         sql::TextMatch {
-            candidates: from.clone(),
-            from,
-            condition: "m.search @@ tq.q".to_owned(),
+            from: "messages m".to_owned(),
+            candidates: "messages m".to_owned(),
+            // Few matches: their ids from the GIN index first (the fence,
+            // OFFSET 0, keeps that plan), then the rows by id. Without it a
+            // rare word may be looked for row by row down the whole table.
+            few: Some(format!(
+                "(SELECT id FROM messages WHERE search @@ {q} OFFSET 0) fm \
+                 JOIN messages m ON m.id = fm.id"
+            )),
+            condition: format!("m.search @@ {q}"),
             id: "m.id",
-            score: "ts_rank(m.search, tq.q)".to_owned(),
+            score: format!("ts_rank(m.search, {q})"),
+            // Planned with each query's words, never as a generic plan.
+            persistent: false,
             binds,
         }
     }

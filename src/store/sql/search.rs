@@ -29,6 +29,11 @@ pub(crate) struct TextMatch {
     /// What the matching ids alone come from (for the scan's floor), with
     /// the same `condition` and `id`.
     pub candidates: String,
+    /// What the rows come from instead when fewer than the scan limit
+    /// match (no floor was found), if the backend does better then.
+    pub few: Option<String>,
+    /// Whether the statements may be kept prepared.
+    pub persistent: bool,
     /// The condition that matches the words.
     pub condition: String,
     /// The messages' id in the order the match delivers them cheapest.
@@ -66,6 +71,7 @@ impl Search for Backend {
         };
         let floor = self.floor(r, text.as_ref(), newest_cursor, window).await?;
 
+        let persistent = text.as_ref().is_none_or(|t| t.persistent);
         let mut p = Params { binds: Vec::new() };
         let mut filters: Vec<String> = Vec::new();
         let (from, id, score) = match text {
@@ -73,13 +79,20 @@ impl Search for Backend {
             Some(text) => {
                 // The match's values come first: its placeholders start at $1.
                 p.binds.extend(text.binds);
-                filters.push(text.condition);
+                let from = match (floor, text.few) {
+                    // The few rows come matched already.
+                    (None, Some(few)) => few,
+                    _ => {
+                        filters.push(text.condition);
+                        text.from
+                    }
+                };
                 // Newest first needs no score: rank only for best match.
                 let score = match r.order {
                     SearchOrder::Best => text.score,
                     SearchOrder::Newest => "0.0".to_owned(),
                 };
-                (text.from, text.id, score)
+                (from, text.id, score)
             }
         };
         if !r.all_rooms {
@@ -147,7 +160,8 @@ impl Search for Backend {
                 )
             }
         };
-        let mut query = sqlx::query_as::<Db, SearchRow>(sqlx::AssertSqlSafe(sql));
+        let mut query =
+            sqlx::query_as::<Db, SearchRow>(sqlx::AssertSqlSafe(sql)).persistent(persistent);
         for bind in p.binds {
             query = match bind {
                 Bind::Int(v) => query.bind(v),
@@ -222,7 +236,9 @@ impl Backend {
         let sql = format!(
             "SELECT {id} FROM {from} WHERE TRUE{filters} ORDER BY {id} DESC LIMIT 1 OFFSET {offset}"
         );
-        let mut query = sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(sql));
+        let persistent = text.is_none_or(|t| t.persistent);
+        let mut query =
+            sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(sql)).persistent(persistent);
         for bind in p.binds {
             query = match bind {
                 Bind::Int(v) => query.bind(v),

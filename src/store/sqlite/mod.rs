@@ -272,6 +272,9 @@ impl Backend {
         sql::TextMatch {
             from: "messages_search s CROSS JOIN messages m ON m.id = s.rowid".to_owned(),
             candidates: "messages_search s".to_owned(),
+            // FTS5 drives the query whatever the number of matches.
+            few: None,
+            persistent: true,
             condition: "messages_search MATCH $1".to_owned(),
             id: "s.rowid",
             // bm25 is lower for better matches.
