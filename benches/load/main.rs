@@ -9,16 +9,17 @@
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
 //! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
-//! `--only sends` or `--only polls` seeds and runs step (i), (b) with
-//! `synchronous=FULL` or (a) beside the ceiling alone, and prints it without
-//! writing BENCHMARKS.md. `CONVERSATE_BENCH_SERVER=/path/to/conversate`
-//! measures another server binary (an earlier build) with the same steps.
+//! `--only sends`, `--only polls` or `--only search` seeds and runs step
+//! (i), (b) with `synchronous=FULL`, (a) beside the ceiling or (j) alone, and
+//! prints it without writing BENCHMARKS.md.
+//! `CONVERSATE_BENCH_SERVER=/path/to/conversate` measures another server
+//! binary (an earlier build) with the same steps.
 //!
 //! All traffic stays on 127.0.0.1.
 //!
 //! This file holds the command line and the order of the steps; each step
 //! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
-//! `sse_memory`, `history`, `startup`, `overview`), next to the report
+//! `sse_memory`, `history`, `startup`, `overview`, `search`), next to the report
 //! section it writes.
 
 mod catch_up;
@@ -31,6 +32,7 @@ mod overview;
 mod polls;
 mod process;
 mod report;
+mod search;
 mod sends;
 mod server;
 mod sse_memory;
@@ -103,13 +105,14 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview|sends`: seed, then step (i) or (b) alone.
+        // `--only overview|sends|search`: seed, then step (i), (b) or (j) alone.
         if let Some(i) = args.iter().position(|a| a == "--only") {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
                 Some("sends") => Some(Only::Sends),
                 Some("polls") => Some(Only::Polls),
-                _ => anyhow::bail!("--only takes overview, sends or polls"),
+                Some("search") => Some(Only::Search),
+                _ => anyhow::bail!("--only takes overview, sends, polls or search"),
             };
             params.custom = true;
         }
@@ -163,6 +166,8 @@ enum Only {
     Sends,
     /// (a) polls with nothing new, beside the ceiling.
     Polls,
+    /// (j) search.
+    Search,
 }
 
 impl Params {
@@ -221,6 +226,7 @@ struct Results {
     rooms_api: Vec<(usize, Sample)>,
     overview: Vec<(usize, Sample)>,
     overview_spread: Vec<(usize, Sample)>,
+    search: search::SearchResult,
     fanout: Vec<FanoutResult>,
     rss_after_load_kib: u64,
     send_full: SendResult,
@@ -287,6 +293,40 @@ async fn overview_step(
     Ok(())
 }
 
+/// (j) Search: each query at concurrency 1 and 16.
+async fn search_step(
+    p: &Params,
+    r: &mut Results,
+    server: &mut process::ServerProc,
+    auths: &[Auth],
+    t: Instant,
+) -> Result<()> {
+    for (i, (name, query)) in search::QUERIES.iter().enumerate() {
+        for c in [1, 16] {
+            progress(
+                t,
+                &format!(
+                    "(j) search, {name} ({query}), {} messages, concurrency {c}",
+                    p.history
+                ),
+            );
+            let make = search::search_load(server.addr, auths, query);
+            let sample = closed_loop(
+                server.addr,
+                c,
+                p.warmup,
+                p.duration,
+                make,
+                search::is_results,
+            )
+            .await?;
+            r.search.queries.push((i, c, sample));
+            server.check_alive()?;
+        }
+    }
+    Ok(())
+}
+
 fn progress(started: Instant, what: &str) {
     eprintln!("[{:>6.1} s] {what}", started.elapsed().as_secs_f64());
 }
@@ -312,6 +352,10 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     let seeding = Instant::now();
     let seeded = seed(&dir, &p).await?;
     r.seed_time = seeding.elapsed();
+    if matches!(p.only, None | Some(Only::Search)) {
+        progress(t, "(j) building the search index of every message");
+        search::build_index(&dir, &mut r.search).await?;
+    }
 
     // Both servers stay up, idle but for the one being measured, and each
     // ceiling figure is taken right before the matching server figure, so a
@@ -345,6 +389,15 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             ceiling.terminate().await?;
             let mut o = String::new();
             overview::section(&mut o, &p, &r);
+            println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Search) => {
+            search_step(&p, &mut r, &mut server, &auths, t).await?;
+            server.terminate().await?;
+            ceiling.terminate().await?;
+            let mut o = String::new();
+            search::section(&mut o, &p, &r);
             println!("{o}");
             return Ok(());
         }
@@ -441,6 +494,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         server.check_alive()?;
     }
     overview_step(&p, &mut r, &mut server, &admin, work.path(), t).await?;
+    search_step(&p, &mut r, &mut server, &auths, t).await?;
     r.rss_after_load_kib = server.rss_kib()?;
     progress(t, &format!("(g) {} downloads that stop reading", p.stalled));
     let (mut fresh, _) = start_server(&dir, &[], "server-stalled.log").await?;

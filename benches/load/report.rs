@@ -13,7 +13,9 @@ use crate::process::cores;
 use crate::server::Seeded;
 use crate::stats::{at, median, mib, ms, rate_at, thousands};
 use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
-use crate::{catch_up, fanout, history, overview, polls, sends, sse_memory, stalled, startup};
+use crate::{
+    catch_up, fanout, history, overview, polls, search, sends, sse_memory, stalled, startup,
+};
 
 /// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
 /// custom one to the temporary directory.
@@ -193,6 +195,7 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     history::section(&mut o, p, r);
     catch_up::section(&mut o, p, r);
     overview::section(&mut o, p, r);
+    search::section(&mut o, p, r);
     sse_memory::section(&mut o, r);
     startup::section(&mut o, p, r);
     stalled::section(&mut o, r);
@@ -293,6 +296,7 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
         verdict(r.idle_rss_kib < 30 * 1024)
     );
     catch_up::targets(o, r, verdict);
+    search::targets(o, p, r, verdict);
     let per_download = r.stalled.kib_per_download();
     let _ = writeln!(
         o,

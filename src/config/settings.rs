@@ -249,6 +249,16 @@ pub const SETTINGS: &[Setting] = &[
         "longest accepted message text",
     ),
     setting(
+        "SEARCH_MAX_CHARS",
+        Server,
+        CountUpTo {
+            max: 10_000,
+            unit: "characters",
+        },
+        Value("500"),
+        "longest accepted search query; a longer one is refused with a sentence",
+    ),
+    setting(
         "BODY_TIMEOUT_SECS",
         Server,
         CountUpTo {

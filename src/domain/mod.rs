@@ -13,6 +13,7 @@ pub mod notify;
 pub mod overview;
 pub mod presence;
 pub mod render;
+pub mod search;
 pub mod slug;
 pub mod text;
 pub mod username;

@@ -16,6 +16,7 @@ const RESERVED: &[&str] = &[
     "healthz",
     "readyz",
     "metrics",
+    "search",
     "unsubscribe",
     "favicon.ico",
     "robots.txt",

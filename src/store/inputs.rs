@@ -61,3 +61,84 @@ impl Posted {
         }
     }
 }
+
+/// What a search asks the store: the searcher, the words and the filters,
+/// already resolved to ids by the service (which checked `in:`'s room).
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The searcher: only rooms they are a member of are searched (unless
+    /// `all_rooms`), and `is:mention` means them.
+    pub user_id: i64,
+    /// Every room, members or not (an administrator who asked, audited).
+    pub all_rooms: bool,
+    /// `in:`, one room.
+    pub room_id: Option<i64>,
+    /// `from:`, one author.
+    pub author_id: Option<i64>,
+    /// Words and phrases, all of which must match (none: filters only).
+    pub terms: Vec<crate::domain::search::Term>,
+    pub has_file: bool,
+    pub has_link: bool,
+    pub mentions_me: bool,
+    /// Sent before this time (Unix seconds).
+    pub before: Option<i64>,
+    /// Sent at or after this time (Unix seconds).
+    pub after: Option<i64>,
+    pub order: SearchOrder,
+    /// Where the previous page ended.
+    pub cursor: Option<SearchCursor>,
+    /// Results wanted (the caller asks one more to know whether more follow).
+    pub limit: u32,
+    /// Newest first, candidates looked at at most: the newest messages
+    /// with the words (without words: the newest messages) below the
+    /// cursor. Filters that match rarely then cost no more than this.
+    pub scan_limit: u32,
+}
+
+/// Candidates one newest-first search looks at, at most (see
+/// [`SearchRequest::scan_limit`]).
+pub const SCAN_LIMIT: u32 = 10_000;
+
+/// A page of results.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Newest first, when the search stopped at its scan limit: the lowest
+    /// id it looked at. Older messages remain to be searched below it,
+    /// even if this page holds fewer hits than asked for.
+    pub scanned_to: Option<i64>,
+}
+
+/// The order of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Best match first (among the newest [`BEST_WINDOW`] messages with the
+    /// words), then newest.
+    Best,
+}
+
+/// How many of the newest messages with the words "best match" ranks:
+/// ranking every match of a common word in a million messages would take
+/// seconds.
+pub const BEST_WINDOW: u32 = 2_000;
+
+/// The last result of a page: the next page starts after it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchCursor {
+    pub id: i64,
+    /// Its score (best-match order only; higher is better).
+    pub score: f64,
+}
+
+/// One result of a search.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub message: Message,
+    pub room: crate::domain::Room,
+    /// How well it matches, in best-match order (higher is better); 0
+    /// newest first and without words.
+    pub score: f64,
+}

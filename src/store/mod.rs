@@ -2,7 +2,7 @@
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
 //! [`Messages`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
-//! [`SessionRecords`], [`Throttles`], [`Overview`]).
+//! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -25,7 +25,10 @@ mod watch;
 use std::sync::Arc;
 
 pub use error::{Cause, StoreError};
-pub use inputs::{NewMessage, NewUser, Posted};
+pub use inputs::{
+    BEST_WINDOW, NewMessage, NewUser, Posted, SCAN_LIMIT, SearchCursor, SearchHit, SearchOrder,
+    SearchPage, SearchRequest,
+};
 pub use sessions::SessionRecords;
 pub use watch::Changes;
 
@@ -225,6 +228,18 @@ pub trait Overview: Send + Sync {
     async fn node_alive(&self, node: i64, version: &str, started_at: i64, now: i64) -> Result<()>;
 }
 
+/// Full-text search over messages: SQLite's FTS5 index or PostgreSQL's
+/// `tsvector` column (migration 0008), both kept by the database itself as
+/// messages come, change and go.
+#[async_trait::async_trait]
+pub trait Search: Send + Sync {
+    /// Up to `request.limit` messages matching the request, in its order,
+    /// after its cursor, among at most `scan_limit` candidates (newest
+    /// first) or [`BEST_WINDOW`] (best match); only from rooms the searcher
+    /// is a member of unless `all_rooms`.
+    async fn search(&self, request: &SearchRequest) -> Result<SearchPage>;
+}
+
 /// Installation secrets and the one-time setup token.
 #[async_trait::async_trait]
 pub trait Secrets: Send + Sync {
@@ -260,6 +275,7 @@ trait Backend:
     + SessionRecords
     + Throttles
     + Overview
+    + Search
     + 'static
 {
     /// Closes connections; further calls fail.
@@ -446,6 +462,12 @@ impl Store {
     /// The administrator's overview.
     #[must_use]
     pub fn overview(&self) -> &dyn Overview {
+        &*self.backend
+    }
+
+    /// Full-text search.
+    #[must_use]
+    pub fn search(&self) -> &dyn Search {
         &*self.backend
     }
 

@@ -161,3 +161,29 @@ pub fn audit_entry((at, actor_id, actor_name, action, target, detail): AuditRow)
         detail,
     }
 }
+
+/// A search result: a message (as [`MESSAGE_COLUMNS`]) with its room's
+/// slug and title and its score.
+#[derive(sqlx::FromRow)]
+pub struct SearchRow {
+    #[sqlx(flatten)]
+    message: MessageRow,
+    slug: String,
+    title: String,
+    score: f64,
+}
+
+impl From<SearchRow> for crate::store::SearchHit {
+    fn from(r: SearchRow) -> Self {
+        let message = Message::from(r.message);
+        Self {
+            room: Room {
+                id: message.room_id,
+                slug: r.slug,
+                title: r.title,
+            },
+            message,
+            score: r.score,
+        }
+    }
+}

@@ -89,6 +89,9 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/api/read/"), post(api::catch_up::read))
         .route(&r("{slug}/api/typing/"), post(api::catch_up::typing))
         .route(&r("api/rooms/"), get(api::catch_up::rooms))
+        .route(&r("search"), get(pages::search::add_slash))
+        .route(&r("search/"), get(pages::search::show))
+        .route(&r("api/search/"), get(api::search::search))
         .route(
             &r("account/notifications/"),
             get(pages::notifications::show),

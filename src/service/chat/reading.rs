@@ -151,6 +151,48 @@ impl Chat {
         self.page(access, Some(first)).await
     }
 
+    /// The page around message `id` of the room (where a search result
+    /// links): a few messages before it, it, and the rest of a page after;
+    /// `true` when newer messages follow. Nothing is marked read: the
+    /// reader came for one old message, not for the news.
+    ///
+    /// # Errors
+    /// `NotFound` when the room has no such message; storage errors.
+    pub async fn page_around(
+        &self,
+        access: &Access,
+        id: i64,
+    ) -> Result<(Page, bool), ServiceError> {
+        let store = self.store.messages();
+        let room = access.room.id;
+        match store.message(room, id).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                return Err(ServiceError::NotFound("No such message.".to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let size = self.settings.page_size.max(1);
+        let before = size / 3;
+        let mut messages = store.messages_before(room, Some(id), before).await?;
+        let after = size - u32::try_from(messages.len()).unwrap_or(before);
+        let mut rest = store.messages_after(room, id - 1, after + 1).await?;
+        let newer = rest.len() > after as usize;
+        rest.truncate(after as usize);
+        messages.extend(rest);
+        let remaining = match messages.first() {
+            Some(m) => store.count_before(room, m.id).await?,
+            None => 0,
+        };
+        Ok((
+            Page {
+                messages,
+                remaining,
+            },
+            newer,
+        ))
+    }
+
     /// Where an event stream starts: after message `resume` (a client's
     /// `Last-Event-ID`), or after the newest message; answers the message id
     /// and the room `seq` at it.

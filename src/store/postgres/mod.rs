@@ -181,3 +181,64 @@ impl super::Backend for Backend {
         Box::pin(sql::ping(&self.pool, MIGRATOR.iter().count()))
     }
 }
+
+impl Backend {
+    /// Search on PostgreSQL: `@@` on the generated `messages.search`
+    /// column and its GIN index (migration 0008). Each term becomes a
+    /// `tsquery` built by the server's own functions from bound text folded
+    /// as the column is (`search_fold`): `phraseto_tsquery` for words and
+    /// phrases, which reads no operators, and for a prefix the last token
+    /// quoted with `:*`; the tokens are letters and digits only, so the
+    /// quoting cannot be escaped. The terms are joined with `&&`. The
+    /// statement is not kept prepared: a generic plan would not know how
+    /// rare the words are.
+    fn text_match(terms: &[crate::domain::search::Term]) -> sql::TextMatch {
+        let mut binds = Vec::new();
+        let mut param = |text: String| {
+            binds.push(sql::Bind::Text(text));
+            format!("search_fold(${})", binds.len())
+        };
+        let mut parts = Vec::new();
+        for t in terms {
+            let (last, head) = match t.tokens.split_last() {
+                Some((last, head)) if t.prefix => (last, head),
+                _ => {
+                    let words = param(t.tokens.join(" "));
+                    parts.push(format!("phraseto_tsquery('simple', {words})"));
+                    continue;
+                }
+            };
+            let prefix = param(last.clone());
+            let prefix = format!("to_tsquery('simple', '''' || {prefix} || ''':*')");
+            if head.is_empty() {
+                parts.push(prefix);
+            } else {
+                let words = param(head.join(" "));
+                parts.push(format!(
+                    "(phraseto_tsquery('simple', {words}) <-> {prefix})"
+                ));
+            }
+        }
+        // Written out where it is used (the same placeholders twice), not
+        // computed once in a subquery: the planner then sees the words and
+        // estimates from the column's statistics how many rows match.
+        let q = format!("({})", parts.join(" && "));
+        sql::TextMatch {
+            from: "messages m".to_owned(),
+            candidates: "messages m".to_owned(),
+            // Few matches: their ids from the GIN index first (the fence,
+            // OFFSET 0, keeps that plan), then the rows by id. Without it a
+            // rare word may be looked for row by row down the whole table.
+            few: Some(format!(
+                "(SELECT id FROM messages WHERE search @@ {q} OFFSET 0) fm \
+                 JOIN messages m ON m.id = fm.id"
+            )),
+            condition: format!("m.search @@ {q}"),
+            id: "m.id",
+            score: format!("ts_rank(m.search, {q})"),
+            // Planned with each query's words, never as a generic plan.
+            persistent: false,
+            binds,
+        }
+    }
+}

@@ -20,8 +20,11 @@ mod outbox;
 mod overview;
 mod reading;
 mod rooms;
+mod search;
 mod sessions;
 mod throttles;
+
+pub(super) use search::{Bind, TextMatch};
 
 use sqlx::Transaction;
 

@@ -233,3 +233,34 @@ impl super::Backend for Backend {
         });
     }
 }
+
+impl Backend {
+    /// Search on SQLite: FTS5's `MATCH` on `messages_search` (migration
+    /// 0008), driving the query (`CROSS JOIN` keeps it the outer loop), so
+    /// newest-first reads the index backwards by rowid and stops at the
+    /// page's end. Each term is one FTS5 string, a phrase of its tokens
+    /// (letters and digits only), with `*` after it for a prefix; strings
+    /// side by side must all match. No FTS5 syntax comes from the user.
+    fn text_match(terms: &[crate::domain::search::Term]) -> sql::TextMatch {
+        let expression = terms
+            .iter()
+            .map(|t| {
+                let phrase = t.tokens.join(" ").replace('"', "\"\"");
+                format!("\"{phrase}\"{}", if t.prefix { " *" } else { "" })
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        sql::TextMatch {
+            from: "messages_search s CROSS JOIN messages m ON m.id = s.rowid".to_owned(),
+            candidates: "messages_search s".to_owned(),
+            // FTS5 drives the query whatever the number of matches.
+            few: None,
+            persistent: true,
+            condition: "messages_search MATCH $1".to_owned(),
+            id: "s.rowid",
+            // bm25 is lower for better matches.
+            score: "-bm25(messages_search)".to_owned(),
+            binds: vec![sql::Bind::Text(expression)],
+        }
+    }
+}

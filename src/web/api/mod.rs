@@ -4,6 +4,7 @@
 
 pub mod catch_up;
 pub mod events;
+pub mod search;
 
 use std::time::Duration;
 

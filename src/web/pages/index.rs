@@ -50,6 +50,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             title => if unread > 0 { format!("({unread}) Rooms") } else { "Rooms".to_owned() },
             rooms,
             api_rooms => state.url("api/rooms/"),
+            search_url => state.url("search/"),
         },
     )
     .await

@@ -6,6 +6,7 @@ pub mod files;
 pub mod index;
 pub mod notifications;
 pub mod room;
+pub mod search;
 pub mod setup;
 pub mod unsubscribe;
 

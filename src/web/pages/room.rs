@@ -31,10 +31,13 @@ pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Acces
 pub struct RoomQuery {
     before: Option<String>,
     after: Option<String>,
+    /// A message to open the room at (where search results link).
+    around: Option<String>,
     notice: Option<String>,
 }
 
-/// `GET /{slug}/` (and `?before=<id>` for older pages without JavaScript).
+/// `GET /{slug}/` (and `?before=<id>` for older pages without JavaScript,
+/// `?around=<id>` for the page around one message, shown highlighted).
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 pub async fn show(
     State(state): State<AppState>,
@@ -49,8 +52,18 @@ pub async fn show(
     };
     let before = id_field(&q.before, "before")?;
     let after = id_field(&q.after, "after")?;
+    let around = id_field(&q.around, "around")?;
     state.chat.seen(&access, true).await?;
     let opening = match (before, after) {
+        _ if let Some(around) = around => {
+            let (page, newer) = state.chat.page_around(&access, around).await?;
+            Opening {
+                page,
+                cursor: 0,
+                missed: None,
+                newer,
+            }
+        }
         (Some(before), _) => Opening {
             page: state.chat.page(&access, Some(before)).await?,
             cursor: 0,
@@ -110,7 +123,7 @@ pub async fn show(
         "remaining": page_data.remaining,
         "roomTitle": access.room.title,
         // Older pages are static: the live client only runs on the newest one.
-        "live": before.is_none(),
+        "live": before.is_none() && around.is_none(),
     });
     let notice = match q.notice.as_deref() {
         Some("settings") => Some("Settings saved."),
@@ -129,7 +142,10 @@ pub async fn show(
             users => Value::from(minijinja::value::Serde(&users)),
             remaining => page_data.remaining,
             first => page_data.first(),
-            older_page => before.is_some(),
+            older_page => before.is_some() || around.is_some(),
+            found => around,
+            search_scope => format!("in:{} ", access.room.slug),
+            search_url => state.url("search/"),
             newer => opening.newer.then(|| page_data.last()),
             first_unread,
             catch_up,
