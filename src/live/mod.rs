@@ -51,7 +51,8 @@ impl std::ops::Deref for LiveMessage {
 /// Something that happened in a room.
 #[derive(Debug, Clone)]
 pub enum RoomEvent {
-    /// A new message was committed.
+    /// A message was committed: a new one, or a change to one (an edit, a
+    /// deletion, a reaction; then its `rev` is past its id).
     Message(Arc<LiveMessage>),
     /// Someone's presence changed: the members as of `time`.
     Presence {
@@ -90,8 +91,8 @@ pub trait Relay: Send + Sync {
 struct Newest {
     /// Bumped by every message, clear and resync the hub sees in the room.
     generation: u64,
-    /// Every message of the room had an id at most this, when learnt; later
-    /// messages raise it as their events pass through the hub.
+    /// Every message of the room had a cursor position (`rev`) at most this,
+    /// when learnt; later events raise it as they pass through the hub.
     bound: Option<(i64, Instant)>,
     /// The latest messages that passed through the hub.
     recent: recent::Recent,
@@ -176,7 +177,7 @@ impl Hub {
     pub fn publish_local(&self, room_id: i64, event: RoomEvent) {
         match &event {
             RoomEvent::Message(m) => self.with_newest(room_id, |n| {
-                n.note(m.id);
+                n.note(m.rev);
                 n.recent.insert(m.clone());
             }),
             RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
