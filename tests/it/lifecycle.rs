@@ -586,3 +586,83 @@ async fn without_javascript_edit_and_delete_go_through_forms_with_a_confirmation
     let (_, history) = root.text(&format!("general/m/{id}/history/")).await;
     assert!(!history.contains("tpyo"));
 }
+
+#[tokio::test]
+async fn deactivating_an_account_for_abuse_can_remove_all_its_messages() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    app.create_user("root", true).await;
+    app.create_user("mallory", false).await;
+    app.add_member("general", "mallory").await;
+    let mallory = app.login("mallory").await;
+    let bob = app.login("bob").await;
+    let root = app.login("root").await;
+    send(&mallory, "spam one").await;
+    let (status, _) = mallory
+        .upload("spam.txt", b"spam".to_vec(), "spam two")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    send(&bob, "an honest message").await;
+    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
+    stream.next_of("users").await;
+
+    // The confirmation offers it, unticked.
+    let (status, page) = root.text("admin/users/mallory/deactivate/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("type=\"checkbox\" name=\"remove_messages\" value=\"on\">"));
+    assert!(!page.contains("checked"));
+    let r = root
+        .post_form(
+            "admin/users/mallory/deactivate/",
+            &[("remove_messages", "on")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Both went, live, and their file with them; bob's message stays.
+    for _ in 0..2 {
+        let e = stream.next_of("change").await;
+        assert_eq!(e.data["user"], "mallory");
+        assert_eq!(e.data["deleted"], true);
+    }
+    let (messages, _, _) = poll(&bob, "0").await;
+    let shown: Vec<(&str, bool)> = messages
+        .iter()
+        .map(|m| (m["user"].as_str().expect("user"), m["deleted"] == true))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![("mallory", true), ("mallory", true), ("bob", false)]
+    );
+    assert!(Storage::Local.stored(&app.config).await.is_empty());
+    let log = app.store.audit().audit_log(10).await.expect("audit");
+    assert!(
+        log.iter().any(|e| e.action == "user.remove_messages"
+            && e.target == "mallory"
+            && e.detail == "2 messages deleted"),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_message_is_left_out_of_the_alert_email() {
+    use crate::mail::{SmtpSink, away, mail_app, opt_in, smtp_available};
+    if !smtp_available() {
+        return;
+    }
+    let (sink, port) = SmtpSink::start_any();
+    let app = mail_app(port, 2).await;
+    app.with_room().await;
+    opt_in(&app, "bob").await;
+    let alice = app.login("alice").await;
+    away().await;
+    let oops = send(&alice, "the wrong secret").await;
+    send(&alice, "never mind").await;
+    let (status, _) = alice
+        .api("general/api/delete/", &[("id", &pk(&oops))])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mails = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert!(mails[0].contains("never mind"));
+    assert!(!mails[0].contains("wrong secret"), "{}", mails[0]);
+}

@@ -286,6 +286,34 @@ impl Chat {
         Ok((m, edits))
     }
 
+    /// Deletes every message of user `user_id` not yet deleted, in every
+    /// room, one change each (so every room's listeners hear of each), and
+    /// removes their files; answers how many were deleted. The caller (an
+    /// administrator's action) records it in the audit log.
+    ///
+    /// # Errors
+    /// Storage failures; what was deleted before stays deleted.
+    pub async fn remove_all_by(&self, files: &Files, user_id: i64) -> Result<usize, ServiceError> {
+        let mut removed = 0;
+        for (room_id, id) in self.store.lifecycle().live_messages_of(user_id).await? {
+            let change = Change::Delete { at: domain::now() };
+            match self.apply_in(room_id, id, change).await {
+                Ok(changed) => {
+                    removed += 1;
+                    if let Some(key) = &changed.removed_file
+                        && let Err(e) = files.delete(key).await
+                    {
+                        tracing::error!(key, error = %e, "could not remove the file of a deleted message");
+                    }
+                }
+                // Deleted or gone meanwhile.
+                Err(ServiceError::Conflict(_) | ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
     /// Stores a change and tells the room, on every node.
     async fn apply(
         &self,
@@ -293,10 +321,19 @@ impl Chat {
         id: i64,
         change: Change,
     ) -> Result<Changed, ServiceError> {
+        self.apply_in(access.room.id, id, change).await
+    }
+
+    async fn apply_in(
+        &self,
+        room_id: i64,
+        id: i64,
+        change: Change,
+    ) -> Result<Changed, ServiceError> {
         let changed = match self
             .store
             .lifecycle()
-            .change_message(access.room.id, id, change)
+            .change_message(room_id, id, change)
             .await
         {
             Ok(changed) => changed,
@@ -305,7 +342,7 @@ impl Chat {
             Err(e) => return Err(e.into()),
         };
         self.hub.publish(
-            access.room.id,
+            room_id,
             RoomEvent::Message(LiveMessage::new(changed.message.clone())),
         );
         Ok(changed)
