@@ -1105,3 +1105,32 @@ e2e('14b. message lifecycle without JavaScript: reply, edit, react and delete wi
   assert.equal(await alice.page.locator('#cv-messages li.cv-deleted').count(), 1);
   watcher.assertClean(assert);
 });
+
+e2e('14c. a reply quote brings its original into view, loading older pages as needed', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { PAGE_SIZE: 5 } });
+  const alice = await open('alice');
+  const texts = Array.from({ length: 13 }, (_, i) => `older message ${String(i + 1).padStart(2, '0')}`);
+  const pks = await postViaApi(alice.page, texts);
+  // Bob answers the first one (reply_to through the API, as the client sends it).
+  const bob = await open('bob');
+  await bob.page.evaluate(async (pk) => {
+    const C = window.CONVERSATE;
+    const body = new URLSearchParams({ content: 'about the very first one', reply_to: String(pk), csrfmiddlewaretoken: C.csrfToken });
+    const res = await fetch(C.apiSend, { method: 'POST', body, headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error('send failed: ' + res.status);
+  }, pks[0]);
+  await readUpTo(alice.page, pks.at(-1) + 1);
+  await alice.page.reload();
+  await waitForTransport(alice.page, 'sse');
+  assert.equal(await alice.page.locator(`#cv-m-${pks[0]}`).count(), 0, 'the original is not on the first page');
+  const quote = messageWith(alice.page, 'about the very first one').locator('.cv-reply-quote');
+  assert.match(await quote.textContent(), /older message 01/);
+  await quote.click();
+  const original = alice.page.locator(`#cv-m-${pks[0]}`);
+  await original.waitFor({ timeout: 10000 });
+  await alice.page.waitForFunction((id) => document.getElementById(id)?.classList.contains('cv-highlight'), `cv-m-${pks[0]}`);
+  assert.ok(await original.isVisible(), 'scrolled into view');
+  assert.equal(await alice.page.locator('#cv-messages li.cv-message').count(), 14, 'every older page was loaded, in order');
+  assert.match(alice.page.url(), /\/general\/$/, 'no navigation happened');
+  watcher.assertClean(assert);
+});
