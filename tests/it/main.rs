@@ -36,6 +36,7 @@ mod rolling;
 mod s3;
 mod storage;
 mod store;
+mod store_lifecycle;
 mod store_more;
 mod store_reading;
 mod support;
