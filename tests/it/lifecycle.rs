@@ -555,7 +555,9 @@ async fn without_javascript_edit_and_delete_go_through_forms_with_a_confirmation
 
     let (status, form) = alice.text(&format!("general/m/{id}/edit/")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(form.contains(">tpyo</textarea>"));
+    // A newline right after <textarea> is not part of its value (HTML),
+    // so text that starts with one keeps it.
+    assert!(form.contains(">\ntpyo</textarea>"), "{form}");
     let r = alice
         .post_form("general/edit/", &[("id", &id), ("content", "typo")])
         .await;

@@ -79,6 +79,7 @@ pub async fn edit_form(
             room_url => state.room_url(&slug),
             permalink => crate::urls::message(state.prefix(), &slug, m.id),
             pk => m.id,
+            has_file => m.file.is_some(),
             content => m.content,
         },
     )
