@@ -32,44 +32,21 @@ impl Messages for Backend {
     }
 
     async fn news_after(&self, room_id: i64, after: i64, limit: u32) -> Result<Vec<Message>> {
-        // Two index walks, each in cursor order: unchanged new messages by
-        // id, and changed messages by rev. Whatever either walk left out
-        // lies past its last row, so the merge is complete up to the
-        // smaller of the two ends.
-        let unchanged: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
-             WHERE m.room_id = $1 AND m.id > $2 AND m.rev IS NULL ORDER BY m.id LIMIT {limit}"
-        )))
-        .bind(room_id)
-        .bind(after)
-        .fetch_all(self.reader())
-        .await?;
-        let changed: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
-             WHERE m.room_id = $1 AND m.rev > $2 ORDER BY m.rev LIMIT {limit}"
-        )))
-        .bind(room_id)
-        .bind(after)
-        .fetch_all(self.reader())
-        .await?;
-        let full = limit as usize;
-        let end = |list: &[Message]| {
-            if list.len() >= full {
-                list.last().map_or(i64::MAX, |m| m.rev)
-            } else {
-                i64::MAX
+        // A round can stop short of `limit` (see `news_round`); more rounds
+        // fill the batch, so a short batch means nothing more follows (the
+        // service learns "nothing newer" from that).
+        let mut news: Vec<Message> = Vec::new();
+        let mut cursor = after;
+        while news.len() < limit as usize {
+            let want = limit - u32::try_from(news.len()).unwrap_or(limit);
+            let (round, complete) = self.news_round(room_id, cursor, want).await?;
+            let Some(last) = round.last() else { break };
+            cursor = last.rev;
+            news.extend(round);
+            if complete {
+                break;
             }
-        };
-        let unchanged: Vec<Message> = unchanged.into_iter().map(Message::from).collect();
-        let changed: Vec<Message> = changed.into_iter().map(Message::from).collect();
-        let cut = end(&unchanged).min(end(&changed));
-        let mut news: Vec<Message> = unchanged
-            .into_iter()
-            .chain(changed)
-            .filter(|m| m.rev <= cut)
-            .collect();
-        news.sort_by_key(|m| m.rev);
-        news.truncate(full);
+        }
         Ok(news)
     }
 
@@ -153,5 +130,57 @@ impl Messages for Backend {
         .fetch_one(self.reader())
         .await?;
         Ok(row.into())
+    }
+}
+
+impl Backend {
+    /// Up to `limit` messages past cursor `after`, in cursor order, and
+    /// whether they are all there are. Two index walks, each in cursor
+    /// order: unchanged new messages by id, and changed messages by rev.
+    /// Whatever a walk left out lies past its last row, so the merge is
+    /// complete up to the smaller of the two ends, and cut there (never
+    /// empty while news exist: the first of either walk is below both ends).
+    async fn news_round(
+        &self,
+        room_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool)> {
+        let unchanged: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+             WHERE m.room_id = $1 AND m.id > $2 AND m.rev IS NULL ORDER BY m.id LIMIT {limit}"
+        )))
+        .bind(room_id)
+        .bind(after)
+        .fetch_all(self.reader())
+        .await?;
+        let changed: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+             WHERE m.room_id = $1 AND m.rev > $2 ORDER BY m.rev LIMIT {limit}"
+        )))
+        .bind(room_id)
+        .bind(after)
+        .fetch_all(self.reader())
+        .await?;
+        let full = limit as usize;
+        let end = |list: &[Message]| {
+            if list.len() >= full {
+                list.last().map_or(i64::MAX, |m| m.rev)
+            } else {
+                i64::MAX
+            }
+        };
+        let unchanged: Vec<Message> = unchanged.into_iter().map(Message::from).collect();
+        let changed: Vec<Message> = changed.into_iter().map(Message::from).collect();
+        let cut = end(&unchanged).min(end(&changed));
+        let mut news: Vec<Message> = unchanged
+            .into_iter()
+            .chain(changed)
+            .filter(|m| m.rev <= cut)
+            .collect();
+        news.sort_by_key(|m| m.rev);
+        let complete = cut == i64::MAX && news.len() <= full;
+        news.truncate(full);
+        Ok((news, complete))
     }
 }
