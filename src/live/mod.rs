@@ -3,7 +3,7 @@
 //! Publishers hand events to [`Hub::publish`]; streams and long-polls
 //! [`Hub::subscribe`]. Receivers never block a publisher: a receiver that falls
 //! more than [`CHANNEL_CAPACITY`] events behind sees `Lagged` and resyncs from
-//! the store by id, so a slow client costs itself, not others. A cross-node
+//! the store by its cursor, so a slow client costs itself, not others. A cross-node
 //! transport feeds the same `publish` from outside, so handlers never change.
 
 pub mod postgres;
@@ -70,7 +70,7 @@ pub enum RoomEvent {
     /// The room was deleted or cleared; every stream ends and clients reload.
     Closed,
     /// Events may have been missed (a cross-node link dropped): listeners
-    /// re-read the store from their last id.
+    /// re-read the store from their cursor.
     Resync,
     /// A member is typing (never stored; pages show it for a few seconds).
     Typing {
@@ -99,11 +99,12 @@ struct Newest {
 }
 
 impl Newest {
-    /// Message `id` was committed.
-    fn note(&mut self, id: i64) {
+    /// An event with cursor position `rev` (a new message's id, or a
+    /// change's later number) was committed.
+    fn note(&mut self, rev: i64) {
         self.generation += 1;
         if let Some((bound, at)) = self.bound {
-            self.bound = Some((bound.max(id), at));
+            self.bound = Some((bound.max(rev), at));
         }
     }
 }
@@ -230,10 +231,10 @@ impl Hub {
         }
     }
 
-    /// Records that message `id` was committed in the room (also for rooms
-    /// nobody on this node listens to).
-    pub fn note_message(&self, room_id: i64, id: i64) {
-        self.with_newest(room_id, |n| n.note(id));
+    /// Records that an event with cursor position `rev` was committed in
+    /// the room (also for rooms nobody on this node listens to).
+    pub fn note_message(&self, room_id: i64, rev: i64) {
+        self.with_newest(room_id, |n| n.note(rev));
     }
 
     /// Forgets what is known about one room's (or every room's) newest

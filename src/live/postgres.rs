@@ -57,7 +57,7 @@ impl Relay for PgRelay {
         };
         let pool = self.pool.clone();
         // Publishing never waits on the network: a lost notice is repaired
-        // by the next one's seq gap or by the resync after a reconnect.
+        // by the next one's position gap or by the resync after a reconnect.
         tokio::spawn(async move {
             if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)

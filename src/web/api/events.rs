@@ -138,7 +138,7 @@ pub async fn stream(
                 .ok()
                 .filter(|n| *n >= 0)
                 .ok_or_else(|| {
-                    AppError::BadRequest("Last-Event-ID must be a message id.".to_owned())
+                    AppError::BadRequest("Last-Event-ID must be an event id.".to_owned())
                 })?,
         ),
         None => None,
