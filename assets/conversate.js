@@ -829,18 +829,6 @@
       li.classList.add('cv-deleted');
       li.dataset.deleted = 'true';
     }
-    if (m.edited && !m.deleted) {
-      li.dataset.edited = String(m.edited);
-      const mark = document.createElement('span');
-      mark.className = 'cv-edited';
-      const when = new Date(m.edited * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const t = document.createElement('time');
-      t.dateTime = when;
-      t.title = when;
-      t.textContent = when;
-      mark.append('(edited ', t, ')');
-      li.append(' ', mark);
-    }
     if (m.reply && Number.isFinite(Number(m.reply.pk))) {
       const quote = document.createElement('a');
       quote.className = 'cv-reply-quote';
@@ -856,6 +844,18 @@
       li.append(quote);
     }
     li.append(content);
+    if (m.edited && !m.deleted) {
+      li.dataset.edited = String(m.edited);
+      const mark = document.createElement('span');
+      mark.className = 'cv-edited';
+      const when = new Date(m.edited * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const t = document.createElement('time');
+      t.dateTime = when;
+      t.title = 'edited ' + when;
+      t.textContent = 'edited';
+      mark.append('(', t, ')');
+      li.append(mark);
+    }
     const canReact = C.isMember !== false && !m.deleted;
     const reactions = Array.isArray(m.reactions) ? m.reactions : [];
     if (reactions.length) {
