@@ -3,7 +3,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import {
@@ -1048,6 +1049,13 @@ e2e('14. message lifecycle: reply, edit, react, copy link and delete between two
   await alice.page.reload();
   assert.equal(await messageWith(alice.page, 'Lunch at one?').locator('.cv-chip .cv-count').textContent(), '2');
   assert.equal(await alice.page.locator('#cv-messages li.cv-deleted').count(), 1);
+  // Menus, chips, quotes and tombstones pass axe-core, with a menu open.
+  await openMenu(messageWith(alice.page, 'Lunch at one?'));
+  const axe = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await alice.page.evaluate(axe); // through the debugging protocol, which the CSP does not govern
+  const violations = await alice.page.evaluate(async () => (await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
+    .violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })));
+  assert.deepEqual(violations, [], `axe found:\n${JSON.stringify(violations, null, 2)}`);
   watcher.assertClean(assert);
 });
 
