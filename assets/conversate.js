@@ -260,6 +260,11 @@
     announce: $('cv-announce'),
     side: $('cv-side'),
     newer: $('cv-newer'),
+    replyTo: $('cv-reply-to'),
+    replying: $('cv-replying'),
+    replyingUser: $('cv-replying-user'),
+    replyingExcerpt: $('cv-replying-excerpt'),
+    replyCancel: $('cv-reply-cancel'),
   };
   if (!el.list || !el.conv) return;
 
@@ -500,9 +505,12 @@
     syncClock(data.time);
     const messages = Array.isArray(data.messages) ? data.messages : [];
     const added = addMessages(messages, !quiet);
-    if (!messages.length && num(data.last, 0) > state.last) state.last = num(data.last, 0);
+    if (Array.isArray(data.changes)) data.changes.forEach(replaceMessage);
+    // The answer's `last` is the cursor: past changes too, which ids alone do not tell.
+    if (num(data.last, 0) > state.last) state.last = num(data.last, 0);
     if (Array.isArray(data.users)) updateUsers(data.users, data.time);
-    return { added, full: messages.length >= cfg.batchSize };
+    const changes = Array.isArray(data.changes) ? data.changes.length : 0;
+    return { added, full: messages.length + changes >= cfg.batchSize };
   }
 
   function pollOnce(extra, signal, timeout) {
@@ -694,7 +702,12 @@
     content.innerHTML = m.content; // trusted: rendered and sanitised by the server
     if (!own) markMentions(content);
 
-    li.append(authorSpan(m.user), ' ', time, content);
+    const link = document.createElement('a');
+    link.className = 'cv-time-link';
+    link.href = permalink(m.pk);
+    link.append(time);
+    li.append(authorSpan(m.user), ' ', link);
+    decorate(li, m, content);
     return li;
   }
 
@@ -740,7 +753,11 @@
     const stick = isAtBottom();
     const added = [];
     for (const m of messages) {
-      if (!validMessage(m) || state.seen.has(Number(m.pk))) continue;
+      if (!validMessage(m)) continue;
+      if (state.seen.has(Number(m.pk))) {
+        replaceMessage(m);
+        continue;
+      }
       const pk = Number(m.pk);
       const li = buildMessage(m);
       let prev = el.list.lastElementChild;
@@ -778,6 +795,351 @@
     if (state.users) renderUsers();
   }
 
+  /* ---------- message lifecycle: edits, deletions, replies, reactions, links ---------- */
+
+  /** A message's permalink, absolute. */
+  function permalink(pk) {
+    return new URL((C.roomUrl || '') + 'm/' + pk + '/', window.location.href).href;
+  }
+
+  function hidden(name, value) {
+    const input = document.createElement('input');
+    input.type = 'hidden';
+    input.name = name;
+    input.value = String(value);
+    return input;
+  }
+
+  /** A form posting to the room's plain-form twin (`react/`), as the server renders it. */
+  function roomForm(action, className, pk) {
+    const form = document.createElement('form');
+    form.method = 'post';
+    form.action = (C.roomUrl || '') + action;
+    form.className = className;
+    form.append(hidden('csrfmiddlewaretoken', C.csrfToken || ''), hidden('id', pk));
+    return form;
+  }
+
+  function menuLink(className, href, text) {
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.className = className;
+    a.href = href;
+    a.textContent = text;
+    li.append(a);
+    return li;
+  }
+
+  /** What a message shows besides its text, the same markup as the server's page: the edited
+      mark, the quote of the message it answers, its reactions and its menu. */
+  function decorate(li, m, content) {
+    const pk = Number(m.pk);
+    const own = m.user === C.username;
+    if (m.deleted) {
+      li.classList.add('cv-deleted');
+      li.dataset.deleted = 'true';
+    }
+    if (m.reply && Number.isFinite(Number(m.reply.pk))) {
+      const quote = document.createElement('a');
+      quote.className = 'cv-reply-quote';
+      quote.href = permalink(m.reply.pk);
+      quote.dataset.replyTo = String(m.reply.pk);
+      const who = document.createElement('span');
+      who.className = 'cv-reply-user';
+      who.textContent = m.reply.user || 'someone';
+      const what = document.createElement('span');
+      what.className = 'cv-reply-excerpt';
+      what.textContent = m.reply.deleted ? 'message deleted' : String(m.reply.excerpt || '');
+      quote.append(who, ' ', what);
+      li.append(quote);
+    }
+    li.append(content);
+    if (m.edited && !m.deleted) {
+      li.dataset.edited = String(m.edited);
+      const mark = document.createElement('span');
+      mark.className = 'cv-edited';
+      const when = new Date(m.edited * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const t = document.createElement('time');
+      t.dateTime = when;
+      t.title = 'edited ' + when;
+      t.textContent = 'edited';
+      mark.append('(', t, ')');
+      li.append(mark);
+    }
+    const canReact = C.isMember !== false && !m.deleted;
+    const reactions = Array.isArray(m.reactions) ? m.reactions : [];
+    if (reactions.length) {
+      const list = document.createElement('ul');
+      list.className = 'cv-reactions';
+      list.setAttribute('aria-label', 'Reactions');
+      for (const r of reactions) {
+        const users = Array.isArray(r.users) ? r.users.map(String) : [];
+        const item = document.createElement('li');
+        item.className = 'cv-reaction';
+        const form = roomForm('react/', 'cv-reaction-form', pk);
+        form.append(hidden('emoji', r.emoji));
+        const chip = document.createElement('button');
+        chip.type = 'submit';
+        chip.className = 'cv-chip';
+        chip.dataset.emoji = String(r.emoji);
+        chip.setAttribute('aria-pressed', users.includes(C.username) ? 'true' : 'false');
+        chip.setAttribute('aria-label', (r.name || r.emoji) + ': ' + users.length + ', ' + users.join(', '));
+        chip.title = users.join(', ');
+        chip.disabled = !canReact;
+        const count = document.createElement('span');
+        count.className = 'cv-count';
+        count.textContent = String(users.length);
+        chip.append(String(r.emoji), ' ', count);
+        form.append(chip);
+        item.append(form);
+        list.append(item);
+      }
+      li.append(list);
+    }
+    if (m.deleted) return;
+    const menu = document.createElement('details');
+    menu.className = 'cv-menu';
+    const summary = document.createElement('summary');
+    summary.setAttribute('aria-label', 'Actions for this message');
+    summary.textContent = '⋯';
+    const items = document.createElement('ul');
+    items.className = 'cv-menu-items';
+    const room = C.roomUrl || '';
+    const editable = own && C.isMember !== false &&
+      (!num(C.editWindow, 0) || serverNow() - Number(m.time) <= num(C.editWindow, 0));
+    if (canReact) items.append(menuLink('cv-action-reply', room + '?reply=' + pk + '#cv-send', 'Reply'));
+    if (editable) items.append(menuLink('cv-action-edit', room + 'm/' + pk + '/edit/', 'Edit'));
+    if (own || C.isAdmin) items.append(menuLink('cv-action-delete', room + 'm/' + pk + '/delete/', 'Delete'));
+    if (C.isAdmin && m.edited) items.append(menuLink('cv-action-history', room + 'm/' + pk + '/history/', 'Edit history'));
+    items.append(menuLink('cv-action-link', room + 'm/' + pk + '/', 'Link to this message'));
+    if (canReact) {
+      const holder = document.createElement('li');
+      const form = roomForm('react/', 'cv-react-form', pk);
+      for (const [emoji, name] of QUICK_REACTIONS) {
+        const b = document.createElement('button');
+        b.type = 'submit';
+        b.name = 'emoji';
+        b.value = emoji;
+        b.className = 'cv-react-pick';
+        b.setAttribute('aria-label', 'React with ' + name);
+        b.title = name;
+        b.textContent = emoji;
+        form.append(b);
+      }
+      holder.append(form);
+      items.append(holder);
+    }
+    menu.append(summary, items);
+    li.append(menu);
+  }
+
+  const QUICK_REACTIONS = [
+    ['👍', 'thumbs up'], ['❤️', 'red heart'], ['😂', 'face with tears of joy'],
+    ['🎉', 'party popper'], ['😮', 'face with open mouth'], ['🙏', 'folded hands'],
+  ];
+
+  /** A message we show changed (edited, deleted, reacted to): it is redrawn in place. One not
+      on the page is left alone; it comes as it stands when its page is loaded. */
+  function replaceMessage(m) {
+    if (!validMessage(m)) return;
+    const old = $('cv-m-' + Number(m.pk));
+    if (!old || !isMessage(old)) return;
+    const li = buildMessage(m);
+    ['cv-cont', 'cv-highlight', 'cv-mentions-me'].forEach((c) => {
+      if (old.classList.contains(c)) li.classList.add(c);
+    });
+    const editing = old.querySelector('.cv-edit-form');
+    if (editing && !m.deleted) return; // the reader is editing it: their save answers with it
+    old.replaceWith(li);
+    group(li);
+    group(li.nextElementSibling);
+  }
+
+  function messageOf(node) {
+    const li = node && node.closest ? node.closest('.cv-message[data-pk]') : null;
+    return li && el.list.contains(li) ? li : null;
+  }
+
+  async function change(url, fields, failure) {
+    try {
+      const data = await api(url, fields);
+      if (data && data.message) replaceMessage(data.message);
+      clearError('change');
+      return data;
+    } catch (e) {
+      if (isFatal(e) && e.status !== 403 && e.status !== 404) fatal(e);
+      else showError('change', failure + ' ' + e.message, e.status === 0);
+      return null;
+    }
+  }
+
+  function startReply(li) {
+    if (!el.replyTo || !el.replying) return;
+    el.replyTo.value = li.dataset.pk;
+    if (el.replyingUser) el.replyingUser.textContent = li.dataset.user;
+    if (el.replyingExcerpt) {
+      const content = li.querySelector('.cv-content');
+      el.replyingExcerpt.textContent = truncate((content ? content.textContent : '').replace(/\s+/g, ' ').trim(), 100);
+    }
+    el.replying.hidden = false;
+    if (el.input) el.input.focus();
+  }
+
+  function cancelReply() {
+    if (el.replyTo) el.replyTo.value = '';
+    if (el.replying) el.replying.hidden = true;
+  }
+
+  /** Edits in place: the text as written comes from the edit form's page (the message object
+      carries only its rendering). */
+  async function startEdit(li, href) {
+    if (li.querySelector('.cv-edit-form')) return;
+    let text;
+    try {
+      const res = await fetch(href, { credentials: 'same-origin' });
+      if (!res.ok) throw new Error('status ' + res.status);
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      const area = doc.getElementById('cv-edit-content');
+      if (!area) throw new Error('no form');
+      text = area.value;
+    } catch (e) {
+      showError('change', 'This message cannot be edited now.', false);
+      return;
+    }
+    const form = document.createElement('form');
+    form.className = 'cv-edit-form';
+    const label = document.createElement('label');
+    label.className = 'cv-visually-hidden';
+    label.textContent = 'Edit message';
+    const area = document.createElement('textarea');
+    area.className = 'cv-edit-input';
+    area.rows = 3;
+    area.value = text;
+    label.htmlFor = area.id = 'cv-edit-' + li.dataset.pk;
+    const save = document.createElement('button');
+    save.type = 'submit';
+    save.className = 'cv-button';
+    save.textContent = 'Save';
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'cv-button cv-secondary';
+    cancel.textContent = 'Cancel';
+    form.append(label, area, save, ' ', cancel);
+    const content = li.querySelector('.cv-content');
+    if (content) content.hidden = true;
+    li.append(form);
+    area.focus();
+    const close = () => {
+      form.remove();
+      if (content) content.hidden = false;
+    };
+    cancel.addEventListener('click', close);
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') close();
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      save.disabled = true;
+      const data = await change(C.apiEdit, { id: li.dataset.pk, content: area.value }, 'Your edit was not saved:');
+      if (data) {
+        close();
+        replaceMessage(data.message);
+      } else save.disabled = false;
+    });
+  }
+
+  async function copyLink(li) {
+    const url = permalink(li.dataset.pk);
+    try {
+      await navigator.clipboard.writeText(url);
+      say('Link copied.');
+    } catch (e) {
+      window.prompt('Link to this message:', url);
+    }
+  }
+
+  function say(text) {
+    if (!el.announce) return;
+    const line = document.createElement('p');
+    line.textContent = text;
+    el.announce.append(line);
+    while (el.announce.childElementCount > ANNOUNCE_KEEP) el.announce.firstElementChild.remove();
+  }
+
+  /** Brings message `pk` into view, loading older pages until it is there. */
+  async function goToMessage(pk) {
+    let li = $('cv-m-' + pk);
+    while (!li && state.first && pk < state.first && state.remaining > 0) {
+      if (!(await loadOlderPage())) break;
+      li = $('cv-m-' + pk);
+    }
+    if (!li) {
+      window.location.href = permalink(pk);
+      return;
+    }
+    el.list.querySelectorAll('.cv-highlight').forEach((h) => h.classList.remove('cv-highlight'));
+    li.classList.add('cv-highlight');
+    li.scrollIntoView({ block: 'center', behavior: reducedMotion && reducedMotion.matches ? 'auto' : 'smooth' });
+    li.setAttribute('tabindex', '-1');
+    li.focus({ preventScroll: true });
+  }
+
+  function setupMessageActions() {
+    el.list.addEventListener('click', (e) => {
+      const target = e.target.closest ? e.target.closest('a, button') : null;
+      const li = messageOf(target);
+      if (!target || !li) return;
+      const menu = target.closest('.cv-menu');
+      const done = () => {
+        if (menu) menu.open = false;
+      };
+      if (target.classList.contains('cv-action-reply')) {
+        e.preventDefault();
+        done();
+        startReply(li);
+      } else if (target.classList.contains('cv-action-edit')) {
+        e.preventDefault();
+        done();
+        startEdit(li, target.href);
+      } else if (target.classList.contains('cv-action-delete')) {
+        e.preventDefault();
+        done();
+        const own = li.dataset.user === C.username;
+        const question = own ? 'Delete your message? Everyone will see “message deleted” instead.' :
+          'Delete this message by ' + li.dataset.user + '? Everyone will see “message deleted” instead.';
+        if (window.confirm(question)) change(C.apiDelete, { id: li.dataset.pk }, 'The message was not deleted:');
+      } else if (target.classList.contains('cv-action-link')) {
+        e.preventDefault();
+        done();
+        copyLink(li);
+      } else if (target.classList.contains('cv-reply-quote')) {
+        e.preventDefault();
+        goToMessage(Number(target.dataset.replyTo));
+      }
+    });
+    el.list.addEventListener('submit', (e) => {
+      const form = e.target;
+      if (!form.classList || !(form.classList.contains('cv-react-form') || form.classList.contains('cv-reaction-form'))) return;
+      const li = messageOf(form);
+      if (!li) return;
+      e.preventDefault();
+      const chosen = e.submitter && e.submitter.value ? e.submitter.value : (form.elements.emoji ? form.elements.emoji.value : '');
+      const menu = form.closest('.cv-menu');
+      if (menu) menu.open = false;
+      if (chosen) change(C.apiReact, { id: li.dataset.pk, emoji: chosen }, 'The reaction was not saved:');
+    });
+    if (el.replyCancel) {
+      el.replyCancel.addEventListener('click', (e) => {
+        e.preventDefault();
+        cancelReply();
+      });
+    }
+  }
+
   /* ---------- history ---------- */
 
   function updateOlderLink() {
@@ -792,7 +1154,12 @@
 
   async function loadOlder(event) {
     event.preventDefault();
-    if (state.loadingHistory || !state.first) return;
+    await loadOlderPage();
+  }
+
+  /** Loads one older page of history; answers whether it did. */
+  async function loadOlderPage() {
+    if (state.loadingHistory || !state.first || !el.older) return false;
     state.loadingHistory = true;
     el.older.setAttribute('aria-busy', 'true');
     try {
@@ -802,9 +1169,11 @@
       state.remaining = Math.max(0, num(data.remaining, 0));
       updateOlderLink();
       clearError('history');
+      return true;
     } catch (e) {
       if (isFatal(e)) fatal(e);
       else showError('history', 'Could not load older messages. ' + (e.status ? e.message : ''), false);
+      return false;
     } finally {
       state.loadingHistory = false;
       if (el.older) el.older.removeAttribute('aria-busy');
@@ -1414,11 +1783,24 @@
       clearError('net');
       sendPresence(true);
     });
+    const cursor = (e) => {
+      const id = num(e.lastEventId, 0);
+      if (id > state.last) state.last = id;
+    };
     source.addEventListener('message', (e) => {
       try {
         addMessages([JSON.parse(e.data)], true);
+        cursor(e);
       } catch (err) {
         // A malformed event is skipped; the next poll or reconnect catches up.
+      }
+    });
+    source.addEventListener('change', (e) => {
+      try {
+        replaceMessage(JSON.parse(e.data));
+        cursor(e);
+      } catch (err) {
+        // ignore, as above
       }
     });
     source.addEventListener('typing', (e) => {
@@ -1765,6 +2147,7 @@
     try {
       const data = await exclusive(() => {
         const fields = { content, last: state.last, hasFocus: hasFocus(), client_id: state.clientId };
+        if (el.replyTo && el.replyTo.value) fields.reply_to = el.replyTo.value;
         if (!file) return api(C.apiSend, fields, { timeout: 60000 });
         const form = new FormData();
         form.append('csrfmiddlewaretoken', C.csrfToken || '');
@@ -1778,6 +2161,7 @@
       });
       receive(data);
       state.pendingKey = null;
+      cancelReply();
       if (el.input.value === content) el.input.value = '';
       if (file && el.file) el.file.value = '';
       showFileName();
@@ -1866,6 +2250,7 @@
     setupTimer();
     setupMentions(); // before setupForm: its keys go first
     setupForm();
+    setupMessageActions();
     setupTyping();
     setupIdleAndFocus();
     refreshTimes();
@@ -1959,7 +2344,7 @@
     meta.className = 'cv-result-meta';
     const link = document.createElement('a');
     link.className = 'cv-result-link';
-    link.href = prefix + encodeURIComponent(r.room) + '/?around=' + r.id + '#cv-m-' + r.id;
+    link.href = prefix + encodeURIComponent(r.room) + '/m/' + r.id + '/#cv-m-' + r.id;
     const room = document.createElement('span');
     room.className = 'cv-result-room';
     room.textContent = r.room;

@@ -3,7 +3,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import {
@@ -973,5 +974,177 @@ e2e('13b. a room page shows what is new in the other rooms', async (t) => {
   assert.match(await badge.textContent(), /2 unread in other rooms/);
   assert.equal(await bob.page.locator('#cv-side a[href="/"] ~ .cv-mention-marker').count(), 1, 'and a mention marker');
   assert.match(await bob.page.title(), /^General\b/, "the room's own title is left alone");
+  watcher.assertClean(assert);
+});
+
+/** The `li.cv-message` whose text is exactly `text`. */
+const messageWith = (page, text) => page.locator('#cv-messages li.cv-message').filter({ has: page.locator('.cv-content', { hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) });
+
+/** Opens a message's menu (works without JavaScript: it is a `<details>`). */
+async function openMenu(li) {
+  await li.hover();
+  await li.locator('details.cv-menu > summary').click();
+}
+
+e2e('14. message lifecycle: reply, edit, react, copy link and delete between two users, live', async (t) => {
+  const { server, watcher, open } = await setUp(t);
+  const alice = await open('alice', { setup: (context) => context.grantPermissions(['clipboard-read', 'clipboard-write']) });
+  const bob = await open('bob');
+  for (const u of [alice, bob]) await waitForTransport(u.page, 'sse');
+
+  await sendViaInput(alice.page, 'Lunch at noon?');
+  const lunchForBob = messageWith(bob.page, 'Lunch at noon?');
+  await lunchForBob.waitFor();
+
+  // Bob replies from the menu: the form quotes the message, the reply shows the quote to both.
+  await openMenu(lunchForBob);
+  await lunchForBob.getByRole('link', { name: 'Reply' }).click();
+  assert.equal(await bob.page.isVisible('#cv-replying'), true, 'the form says what it answers');
+  assert.match(await bob.page.textContent('#cv-replying'), /alice: Lunch at noon\?/);
+  await sendViaInput(bob.page, 'Yes, see you there');
+  const replyForAlice = messageWith(alice.page, 'Yes, see you there');
+  await replyForAlice.waitFor();
+  assert.match(await replyForAlice.locator('.cv-reply-quote').textContent(), /alice\s+Lunch at noon\?/);
+  assert.equal(await bob.page.isHidden('#cv-replying'), true, 'the reply is done');
+
+  // Alice edits her question in place; bob's page changes without reload.
+  const lunchForAlice = messageWith(alice.page, 'Lunch at noon?');
+  await openMenu(lunchForAlice);
+  await lunchForAlice.getByRole('link', { name: 'Edit' }).click();
+  const area = alice.page.locator('#cv-messages .cv-edit-input');
+  await area.waitFor();
+  assert.equal(await area.inputValue(), 'Lunch at noon?', 'the text as written');
+  await area.fill('Lunch at *one*?');
+  await area.press('Enter');
+  const editedForBob = messageWith(bob.page, 'Lunch at one?');
+  await editedForBob.waitFor({ timeout: 5000 });
+  assert.equal(await editedForBob.locator('.cv-content em').textContent(), 'one');
+  assert.equal(await editedForBob.locator('.cv-edited').count(), 1, 'marked edited');
+  assert.equal(await messageWith(bob.page, 'Lunch at noon?').count(), 0, 'the old text is gone');
+
+  // Bob reacts; alice sees the chip, then adds hers with a click on it.
+  await openMenu(editedForBob);
+  await editedForBob.getByRole('button', { name: 'React with thumbs up' }).click();
+  const chipForAlice = messageWith(alice.page, 'Lunch at one?').locator('.cv-chip[data-emoji="👍"]');
+  await chipForAlice.waitFor({ timeout: 5000 });
+  assert.equal(await chipForAlice.getAttribute('aria-label'), 'thumbs up: 1, bob');
+  assert.equal(await chipForAlice.getAttribute('aria-pressed'), 'false');
+  await chipForAlice.click();
+  const chipForBob = messageWith(bob.page, 'Lunch at one?').locator('.cv-chip[data-emoji="👍"]');
+  await bob.page.waitForFunction(() => document.querySelector('.cv-chip[data-emoji="👍"] .cv-count')?.textContent === '2', null, { timeout: 5000 });
+  assert.equal(await chipForBob.getAttribute('aria-pressed'), 'true', "bob's own reaction is pressed");
+
+  // Copy link: the permalink, which opens the room at the message.
+  const question = messageWith(alice.page, 'Lunch at one?');
+  const pk = await question.getAttribute('data-pk');
+  await openMenu(question);
+  await question.getByRole('link', { name: 'Link to this message' }).click();
+  await alice.page.waitForFunction(() => /Link copied/.test(document.getElementById('cv-announce').textContent));
+  const copied = await alice.page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, `${server.url}general/m/${pk}/`);
+
+  // Bob deletes his reply (after confirming); alice sees the tombstone.
+  const replyForBob = messageWith(bob.page, 'Yes, see you there');
+  bob.page.once('dialog', (d) => d.accept());
+  await openMenu(replyForBob);
+  await replyForBob.getByRole('link', { name: 'Delete' }).click();
+  await alice.page.waitForFunction(() => [...document.querySelectorAll('#cv-messages li.cv-deleted .cv-content')].some((c) => c.textContent.trim() === 'message deleted'), null, { timeout: 5000 });
+  assert.equal(await messageWith(alice.page, 'Yes, see you there').count(), 0);
+
+  // A reload shows the same state.
+  await alice.page.reload();
+  assert.equal(await messageWith(alice.page, 'Lunch at one?').locator('.cv-chip .cv-count').textContent(), '2');
+  assert.equal(await alice.page.locator('#cv-messages li.cv-deleted').count(), 1);
+  // Menus, chips, quotes and tombstones pass axe-core, with a menu open.
+  await openMenu(messageWith(alice.page, 'Lunch at one?'));
+  const axe = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await alice.page.evaluate(axe); // through the debugging protocol, which the CSP does not govern
+  const violations = await alice.page.evaluate(async () => (await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
+    .violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })));
+  assert.deepEqual(violations, [], `axe found:\n${JSON.stringify(violations, null, 2)}`);
+  watcher.assertClean(assert);
+});
+
+e2e('14b. message lifecycle without JavaScript: reply, edit, react and delete with plain forms', async (t) => {
+  const { server, watcher, open } = await setUp(t);
+  const alice = await open('alice', { javaScriptEnabled: false, label: 'alice (no JS)' });
+  const bob = await open('bob', { javaScriptEnabled: false, label: 'bob (no JS)' });
+  const room = server.roomUrl;
+
+  await alice.page.fill('#cv-input', 'Who brings the cake?');
+  await alice.page.click('#cv-submit');
+  await bob.page.goto(room);
+  const cake = messageWith(bob.page, 'Who brings the cake?');
+  await openMenu(cake);
+  await cake.getByRole('link', { name: 'Reply' }).click();
+  assert.match(await bob.page.textContent('#cv-replying'), /alice: Who brings the cake\?/);
+  await bob.page.fill('#cv-input', 'I do');
+  await bob.page.click('#cv-submit');
+  await bob.page.waitForURL(room);
+  assert.match(await messageWith(bob.page, 'I do').locator('.cv-reply-quote').textContent(), /Who brings the cake\?/);
+
+  // Alice edits on the edit page.
+  await alice.page.goto(room);
+  const mine = messageWith(alice.page, 'Who brings the cake?');
+  await openMenu(mine);
+  await mine.getByRole('link', { name: 'Edit' }).click();
+  await alice.page.fill('#cv-edit-content', 'Who brings the pie?');
+  await alice.page.getByRole('button', { name: 'Save' }).click();
+  await alice.page.waitForURL(/\/general\/m\/\d+\/$/);
+  const edited = messageWith(alice.page, 'Who brings the pie?');
+  assert.equal(await edited.getAttribute('class').then((c) => c.includes('cv-highlight')), true, 'the permalink marks it');
+  assert.equal(await edited.locator('.cv-edited').count(), 1);
+
+  // Bob reacts from the menu, then takes it back with the chip.
+  await bob.page.goto(room);
+  const pie = messageWith(bob.page, 'Who brings the pie?');
+  await openMenu(pie);
+  await pie.getByRole('button', { name: 'React with party popper' }).click();
+  const chip = messageWith(bob.page, 'Who brings the pie?').locator('.cv-chip[data-emoji="🎉"]');
+  assert.equal(await chip.getAttribute('aria-label'), 'party popper: 1, bob');
+  assert.equal(await chip.getAttribute('aria-pressed'), 'true');
+  await chip.click();
+  assert.equal(await messageWith(bob.page, 'Who brings the pie?').locator('.cv-chip').count(), 0);
+
+  // Bob deletes his reply: a confirmation page first.
+  await bob.page.goto(room);
+  const reply = messageWith(bob.page, 'I do');
+  await openMenu(reply);
+  await reply.getByRole('link', { name: 'Delete' }).click();
+  await bob.page.waitForURL(/\/m\/\d+\/delete\/$/);
+  assert.match(await bob.page.textContent('h1'), /Delete this message\?/);
+  await bob.page.getByRole('button', { name: 'Delete message' }).click();
+  await alice.page.goto(room);
+  assert.equal(await messageWith(alice.page, 'I do').count(), 0);
+  assert.equal(await alice.page.locator('#cv-messages li.cv-deleted').count(), 1);
+  watcher.assertClean(assert);
+});
+
+e2e('14c. a reply quote brings its original into view, loading older pages as needed', async (t) => {
+  const { watcher, open } = await setUp(t, { env: { PAGE_SIZE: 5 } });
+  const alice = await open('alice');
+  const texts = Array.from({ length: 13 }, (_, i) => `older message ${String(i + 1).padStart(2, '0')}`);
+  const pks = await postViaApi(alice.page, texts);
+  // Bob answers the first one (reply_to through the API, as the client sends it).
+  const bob = await open('bob');
+  await bob.page.evaluate(async (pk) => {
+    const C = window.CONVERSATE;
+    const body = new URLSearchParams({ content: 'about the very first one', reply_to: String(pk), csrfmiddlewaretoken: C.csrfToken });
+    const res = await fetch(C.apiSend, { method: 'POST', body, headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error('send failed: ' + res.status);
+  }, pks[0]);
+  await readUpTo(alice.page, pks.at(-1) + 1);
+  await alice.page.reload();
+  await waitForTransport(alice.page, 'sse');
+  assert.equal(await alice.page.locator(`#cv-m-${pks[0]}`).count(), 0, 'the original is not on the first page');
+  const quote = messageWith(alice.page, 'about the very first one').locator('.cv-reply-quote');
+  assert.match(await quote.textContent(), /older message 01/);
+  await quote.click();
+  const original = alice.page.locator(`#cv-m-${pks[0]}`);
+  await original.waitFor({ timeout: 10000 });
+  await alice.page.waitForFunction((id) => document.getElementById(id)?.classList.contains('cv-highlight'), `cv-m-${pks[0]}`);
+  assert.ok(await original.isVisible(), 'scrolled into view');
+  assert.equal(await alice.page.locator('#cv-messages li.cv-message').count(), 14, 'every older page was loaded, in order');
+  assert.match(alice.page.url(), /\/general\/$/, 'no navigation happened');
   watcher.assertClean(assert);
 });

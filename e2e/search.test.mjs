@@ -106,10 +106,9 @@ e2e('search: type, click a hit, land on the message highlighted in its room', as
   await page.waitForFunction(() => document.querySelectorAll('#cv-results li.cv-result').length === 1);
   await Promise.all([page.waitForNavigation(), page.click('#cv-results a.cv-result-link')]);
   const url = new URL(page.url());
-  assert.equal(url.pathname, '/general/');
-  assert.equal(url.search, `?around=${target}`);
+  assert.equal(url.pathname, `/general/m/${target}/`);
   assert.equal(url.hash, `#cv-m-${target}`);
-  assert.ok(await page.locator(`#cv-m-${target}.cv-found`).isVisible(), 'the message is marked');
+  assert.ok(await page.locator(`#cv-m-${target}.cv-highlight`).isVisible(), 'the message is marked');
   assert.ok(await inView(page, target), 'and scrolled into view');
   assert.equal(await page.evaluate(() => document.querySelector(':target')?.id), `cv-m-${target}`);
   watcher.assertClean(assert);
@@ -139,7 +138,7 @@ e2e('search without JavaScript: the room box, the results page, the room at the 
   await page.goto(new URL('/search/?q=keeper', page.url()).href);
   await Promise.all([page.waitForNavigation(), page.click('#cv-results a.cv-result-link')]);
   assert.equal(new URL(page.url()).hash, `#cv-m-${target}`);
-  assert.ok(await page.locator(`#cv-m-${target}.cv-found`).isVisible(), 'the message is marked');
+  assert.ok(await page.locator(`#cv-m-${target}.cv-highlight`).isVisible(), 'the message is marked');
   assert.ok(await inView(page, target), 'and in view');
   watcher.assertClean(assert);
 });

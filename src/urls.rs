@@ -5,6 +5,8 @@
 
 /// A room's page.
 pub const ROOM: &str = "{slug}/";
+/// A message's permalink: the room around it.
+pub const MESSAGE: &str = "{slug}/m/{id}/";
 /// The one-click unsubscribe link from alert e-mails.
 pub const UNSUBSCRIBE: &str = "unsubscribe/{room}/{user}/{token}/";
 
@@ -31,6 +33,12 @@ pub fn room(prefix: &str, slug: &str) -> String {
     format!("{prefix}{}", fill(ROOM, &[slug]))
 }
 
+/// The permalink of message `id` of a room under `prefix`.
+#[must_use]
+pub fn message(prefix: &str, slug: &str, id: i64) -> String {
+    format!("{prefix}{}", fill(MESSAGE, &[slug, &id.to_string()]))
+}
+
 /// The path of an unsubscribe link under `prefix`.
 #[must_use]
 pub fn unsubscribe(prefix: &str, room_id: i64, user_id: i64, token: &str) -> String {
@@ -48,6 +56,7 @@ mod tests {
     #[test]
     fn builders_fill_the_routed_patterns() {
         assert_eq!(room("/chat/", "general"), "/chat/general/");
+        assert_eq!(message("/", "general", 42), "/general/m/42/");
         assert_eq!(unsubscribe("/", 3, 7, "abc"), "/unsubscribe/3/7/abc/");
         assert_eq!(fill("a/{x}/b/{y}", &["1", "2"]), "a/1/b/2");
     }

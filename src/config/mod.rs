@@ -171,6 +171,8 @@ pub struct Config {
     pub max_message_chars: usize,
     /// Longest accepted search query, characters (`SEARCH_MAX_CHARS`).
     pub search_max_chars: usize,
+    /// Seconds after sending that a message may be edited; 0: no limit.
+    pub edit_window: u64,
     /// SMTP server URL (lettre style).
     pub smtp_url: Option<Secret>,
     /// From address for alert e-mails.
@@ -372,6 +374,7 @@ impl Config {
             max_upload_bytes: v.number("MAX_UPLOAD_BYTES")?,
             max_message_chars: v.number("MAX_MESSAGE_CHARS")?,
             search_max_chars: v.number("SEARCH_MAX_CHARS")?,
+            edit_window: v.number("EDIT_WINDOW")?,
             smtp_url: v.given("SMTP_URL", |url| {
                 unless_empty(url, |url| {
                     if url.starts_with("smtp://") || url.starts_with("smtps://") {

@@ -259,6 +259,17 @@ pub const SETTINGS: &[Setting] = &[
         "longest accepted search query; a longer one is refused with a sentence",
     ),
     setting(
+        "EDIT_WINDOW",
+        Server,
+        Whole {
+            unit: "seconds",
+            max: None,
+        },
+        Value("0"),
+        "how long after sending a member may still edit their message; 0: always (deleting \
+         is always possible)",
+    ),
+    setting(
         "BODY_TIMEOUT_SECS",
         Server,
         CountUpTo {

@@ -62,7 +62,7 @@ pub struct PresenceUpdate {
 }
 
 /// A file attached to a message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Attachment {
     /// The uploader's file name, shown escaped, never used as a path.
     pub name: String,
@@ -73,7 +73,7 @@ pub struct Attachment {
 }
 
 /// A stored message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     pub id: i64,
     pub room_id: i64,
@@ -88,6 +88,60 @@ pub struct Message {
     pub file: Option<Attachment>,
     /// The usernames the message mentions (`@everyone` expanded), sorted.
     pub mentions: Vec<String>,
+    /// The room position of the message's latest event (its posting, or its
+    /// latest change): consecutive within a room across new messages and
+    /// changes, so a run of them is known to be complete.
+    pub pos: i64,
+    /// The message's place in the clients' cursor order: its id until it
+    /// changes, then a fresh number from the id sequence (docs/api.md).
+    pub rev: i64,
+    /// When the text was last edited.
+    pub edited: Option<i64>,
+    /// When the message was deleted (it stays as a tombstone, its text,
+    /// rendering and file removed).
+    pub deleted: Option<i64>,
+    /// The message this one answers, with what the reply shows of it.
+    pub reply: Option<Quote>,
+    /// Who reacted with which emoji, in order of each emoji's first use.
+    pub reactions: Vec<Reaction>,
+}
+
+impl Message {
+    /// Whether the message changed since it was posted (edited, deleted,
+    /// reacted to): its cursor position is then past its id.
+    #[must_use]
+    pub fn changed(&self) -> bool {
+        self.rev > self.id
+    }
+}
+
+/// What a reply shows of the message it answers.
+#[derive(Debug, Clone, Default)]
+pub struct Quote {
+    /// The answered message's id (in the same room).
+    pub id: i64,
+    /// Its author; empty when the message no longer exists.
+    pub username: String,
+    /// The start of its text (empty when deleted or gone).
+    pub excerpt: String,
+    /// Whether it was deleted (or removed with its room's history).
+    pub deleted: bool,
+}
+
+/// One emoji on a message, with who chose it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    /// Usernames, in the order they reacted.
+    pub users: Vec<String>,
+}
+
+/// A previous version of an edited message (kept for moderation).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageEdit {
+    /// When this version was replaced.
+    pub replaced_at: i64,
+    pub content: String,
 }
 
 /// One room of a member's, with what is new there for them.

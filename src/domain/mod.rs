@@ -12,6 +12,7 @@ pub mod mentions;
 pub mod notify;
 pub mod overview;
 pub mod presence;
+pub mod reactions;
 pub mod render;
 pub mod search;
 pub mod slug;
@@ -20,8 +21,8 @@ pub mod username;
 
 pub use colour::Colour;
 pub use entities::{
-    Attachment, AuditEntry, Member, Message, Missed, NotificationRecord, OutboxItem,
-    PresenceUpdate, Room, RoomNews, User,
+    Attachment, AuditEntry, Member, Message, MessageEdit, Missed, NotificationRecord, OutboxItem,
+    PresenceUpdate, Quote, Reaction, Room, RoomNews, User,
 };
 pub use presence::{PresenceState, PresenceStatus};
 pub use slug::RoomSlug;

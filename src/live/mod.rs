@@ -3,7 +3,7 @@
 //! Publishers hand events to [`Hub::publish`]; streams and long-polls
 //! [`Hub::subscribe`]. Receivers never block a publisher: a receiver that falls
 //! more than [`CHANNEL_CAPACITY`] events behind sees `Lagged` and resyncs from
-//! the store by id, so a slow client costs itself, not others. A cross-node
+//! the store by its cursor, so a slow client costs itself, not others. A cross-node
 //! transport feeds the same `publish` from outside, so handlers never change.
 
 pub mod postgres;
@@ -51,7 +51,8 @@ impl std::ops::Deref for LiveMessage {
 /// Something that happened in a room.
 #[derive(Debug, Clone)]
 pub enum RoomEvent {
-    /// A new message was committed.
+    /// A message was committed: a new one, or a change to one (an edit, a
+    /// deletion, a reaction; then its `rev` is past its id).
     Message(Arc<LiveMessage>),
     /// Someone's presence changed: the members as of `time`.
     Presence {
@@ -69,7 +70,7 @@ pub enum RoomEvent {
     /// The room was deleted or cleared; every stream ends and clients reload.
     Closed,
     /// Events may have been missed (a cross-node link dropped): listeners
-    /// re-read the store from their last id.
+    /// re-read the store from their cursor.
     Resync,
     /// A member is typing (never stored; pages show it for a few seconds).
     Typing {
@@ -90,19 +91,20 @@ pub trait Relay: Send + Sync {
 struct Newest {
     /// Bumped by every message, clear and resync the hub sees in the room.
     generation: u64,
-    /// Every message of the room had an id at most this, when learnt; later
-    /// messages raise it as their events pass through the hub.
+    /// Every message of the room had a cursor position (`rev`) at most this,
+    /// when learnt; later events raise it as they pass through the hub.
     bound: Option<(i64, Instant)>,
     /// The latest messages that passed through the hub.
     recent: recent::Recent,
 }
 
 impl Newest {
-    /// Message `id` was committed.
-    fn note(&mut self, id: i64) {
+    /// An event with cursor position `rev` (a new message's id, or a
+    /// change's later number) was committed.
+    fn note(&mut self, rev: i64) {
         self.generation += 1;
         if let Some((bound, at)) = self.bound {
-            self.bound = Some((bound.max(id), at));
+            self.bound = Some((bound.max(rev), at));
         }
     }
 }
@@ -176,7 +178,7 @@ impl Hub {
     pub fn publish_local(&self, room_id: i64, event: RoomEvent) {
         match &event {
             RoomEvent::Message(m) => self.with_newest(room_id, |n| {
-                n.note(m.id);
+                n.note(m.rev);
                 n.recent.insert(m.clone());
             }),
             RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
@@ -229,10 +231,10 @@ impl Hub {
         }
     }
 
-    /// Records that message `id` was committed in the room (also for rooms
-    /// nobody on this node listens to).
-    pub fn note_message(&self, room_id: i64, id: i64) {
-        self.with_newest(room_id, |n| n.note(id));
+    /// Records that an event with cursor position `rev` was committed in
+    /// the room (also for rooms nobody on this node listens to).
+    pub fn note_message(&self, room_id: i64, rev: i64) {
+        self.with_newest(room_id, |n| n.note(rev));
     }
 
     /// Forgets what is known about one room's (or every room's) newest

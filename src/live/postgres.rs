@@ -3,7 +3,7 @@
 //! Each node sends small notices (ids, never bodies: payloads are capped at
 //! 8000 bytes) on one channel and listens on it. A node fetches a noticed
 //! message from the database and publishes it to its own listeners; streams
-//! deliver by room `seq`, so notices arriving out of order, twice, or not at
+//! deliver by room position (`pos`), so notices arriving out of order, twice, or not at
 //! all while the link was down are all repaired from the store. When the
 //! listening connection drops, every room is told to resync on reconnect.
 
@@ -36,6 +36,9 @@ impl PgRelay {
     #[must_use]
     pub fn encode(node: u64, room_id: i64, event: &RoomEvent) -> Option<String> {
         Some(match event {
+            RoomEvent::Message(m) if m.changed() => {
+                format!("e:{node}:{room_id}:{}:{}", m.id, m.rev)
+            }
             RoomEvent::Message(m) => format!("m:{node}:{room_id}:{}", m.id),
             RoomEvent::Presence { .. } => format!("p:{node}:{room_id}"),
             RoomEvent::AccessRevoked { user_id } => format!("r:{node}:{room_id}:{user_id}"),
@@ -54,7 +57,7 @@ impl Relay for PgRelay {
         };
         let pool = self.pool.clone();
         // Publishing never waits on the network: a lost notice is repaired
-        // by the next one's seq gap or by the resync after a reconnect.
+        // by the next one's position gap or by the resync after a reconnect.
         tokio::spawn(async move {
             if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
@@ -74,6 +77,13 @@ pub enum Notice {
     Message {
         room_id: i64,
         id: i64,
+    },
+    /// Message `id` changed (edited, deleted, reacted to), taking cursor
+    /// position `rev`.
+    Changed {
+        room_id: i64,
+        id: i64,
+        rev: i64,
     },
     Presence {
         room_id: i64,
@@ -110,6 +120,14 @@ pub fn decode(node: u64, payload: &str) -> Option<Notice> {
     }
     let room_id: i64 = parts.next()?.parse().ok()?;
     let arg = parts.next().and_then(|a| a.parse::<i64>().ok());
+    if kind == "e" {
+        let rev = parts.next()?.parse().ok()?;
+        return Some(Notice::Changed {
+            room_id,
+            id: arg?,
+            rev,
+        });
+    }
     match (kind, arg) {
         ("m", Some(id)) => Some(Notice::Message { room_id, id }),
         ("p", None) => Some(Notice::Presence { room_id }),
@@ -206,6 +224,15 @@ mod tests {
             Some(Notice::Message { room_id: 2, id: 3 })
         );
         assert_eq!(decode(8, "m:1:2"), None);
+        assert_eq!(
+            decode(8, "e:1:2:3:9"),
+            Some(Notice::Changed {
+                room_id: 2,
+                id: 3,
+                rev: 9
+            })
+        );
+        assert_eq!(decode(8, "e:1:2:3"), None);
         assert_eq!(decode(8, "x:1:2:3"), None);
         assert_eq!(decode(8, "garbage"), None);
         assert!(PgRelay::encode(1, 1, &RoomEvent::Resync).is_none());

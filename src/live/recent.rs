@@ -4,13 +4,16 @@
 //! of a database read. That read, with its rows turned into messages, was a
 //! quarter of a send's time under load.
 //!
-//! Messages are kept by their `seq`, which counts up by one per message in
-//! each room, in the same order as ids. So a run of consecutive seqs after
-//! the client's last message is known to be complete: nothing of the room
-//! can lie between them. Where the run breaks (a message this node has not
-//! seen yet, or one that came before the window) the caller reads the
-//! database instead, and an answer that stops before a gap is still a
-//! correct prefix: the client's next poll starts right there.
+//! Messages are kept by their position (`pos`), which counts up by one per
+//! event in each room (a new message, or a change to one: an edit, a
+//! deletion, a reaction), in the same order as the clients' cursor (`rev`).
+//! So a run of consecutive positions after the client's cursor is known to
+//! be complete: nothing of the room can lie between them. Where the run
+//! breaks (an event this node has not seen yet, or one that came before the
+//! window) the caller reads the database instead, and an answer that stops
+//! before a gap is still a correct prefix: the client's next poll starts
+//! right there. A message changed within the run is answered once, as it
+//! last stands, never in an older version.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,46 +29,55 @@ pub const CAPACITY: usize = 64;
 /// The window of one room.
 #[derive(Debug, Default)]
 pub struct Recent {
-    by_seq: BTreeMap<i64, (Arc<LiveMessage>, Instant)>,
+    by_pos: BTreeMap<i64, (Arc<LiveMessage>, Instant)>,
 }
 
 impl Recent {
     /// Keeps a message that passed through the hub.
     pub fn insert(&mut self, message: Arc<LiveMessage>) {
-        self.by_seq.insert(message.seq, (message, Instant::now()));
-        while self.by_seq.len() > CAPACITY {
-            self.by_seq.pop_first();
+        self.by_pos.insert(message.pos, (message, Instant::now()));
+        while self.by_pos.len() > CAPACITY {
+            self.by_pos.pop_first();
         }
     }
 
     /// Forgets everything: after a clear, or when events may have been missed.
     pub fn clear(&mut self) {
-        self.by_seq.clear();
+        self.by_pos.clear();
     }
 
     /// Drops messages kept longer than `max_age` (they are no longer used).
     pub fn prune(&mut self, max_age: Duration) {
-        self.by_seq.retain(|_, (_, at)| at.elapsed() < max_age);
+        self.by_pos.retain(|_, (_, at)| at.elapsed() < max_age);
     }
 
     /// Whether nothing is kept.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.by_seq.is_empty()
+        self.by_pos.is_empty()
     }
 
-    /// Up to `limit` messages after the one with id `last`, oldest first,
-    /// when the window holds that message and at least the next one, each
-    /// kept for less than `max_age` (what another process changed is seen
-    /// within that time, as in the store's cache). `None`: ask the database.
+    /// Up to `limit` messages past cursor position `last`, in cursor order,
+    /// when the window holds the event at that cursor and at least the
+    /// next one, each kept for less than `max_age` (what another process
+    /// changed is seen within that time, as in the store's cache). `None`:
+    /// ask the database.
     #[must_use]
     pub fn after(&self, last: i64, max_age: Duration, limit: usize) -> Option<Vec<Message>> {
-        let (&from, _) = self.by_seq.iter().rev().find(|(_, (m, _))| m.id == last)?;
-        let messages: Vec<Message> = (from + 1..)
-            .zip(self.by_seq.range(from + 1..))
-            .take_while(|(want, (seq, (_, at)))| *seq == want && at.elapsed() < max_age)
+        let (&from, _) = self.by_pos.iter().rev().find(|(_, (m, _))| m.rev == last)?;
+        let run: Vec<&Arc<LiveMessage>> = (from + 1..)
+            .zip(self.by_pos.range(from + 1..))
+            .take_while(|(want, (pos, (_, at)))| *pos == want && at.elapsed() < max_age)
             .take(limit)
-            .map(|(_, (_, (m, _)))| m.message.clone())
+            .map(|(_, (_, (m, _)))| m)
+            .collect();
+        // A message changed later in the run is answered there, as it
+        // stands, and not also in its older version.
+        let messages: Vec<Message> = run
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| !run[i + 1..].iter().any(|later| later.id == m.id))
+            .map(|(_, m)| m.message.clone())
             .collect();
         (!messages.is_empty()).then_some(messages)
     }
@@ -77,7 +89,8 @@ mod tests {
 
     const AGE: Duration = Duration::from_secs(60);
 
-    /// Message `seq` of room 1 has id `10 * seq` (ids of other rooms lie between).
+    /// Message `seq` of room 1 has id `10 * seq` (ids of other rooms lie
+    /// between), posted at position `seq`.
     fn message(seq: i64) -> Arc<LiveMessage> {
         LiveMessage::new(Message {
             id: 10 * seq,
@@ -85,12 +98,20 @@ mod tests {
             seq,
             user_id: 1,
             username: "alice".to_owned(),
-            time: 0,
             content: format!("message {seq}"),
-            html: String::new(),
-            file: None,
-            mentions: Vec::new(),
+            pos: seq,
+            rev: 10 * seq,
+            ..Message::default()
         })
+    }
+
+    /// Message `seq` edited at position `pos`, with cursor position `rev`.
+    fn edited(seq: i64, pos: i64, rev: i64) -> Arc<LiveMessage> {
+        let mut m = message(seq).message.clone();
+        m.pos = pos;
+        m.rev = rev;
+        m.content = format!("message {seq}, edited");
+        LiveMessage::new(m)
     }
 
     fn ids(messages: Option<Vec<Message>>) -> Option<Vec<i64>> {
@@ -131,6 +152,34 @@ mod tests {
             recent.insert(message(seq));
         }
         assert_eq!(ids(recent.after(10, AGE, 100)), Some(vec![20, 30]));
+    }
+
+    #[test]
+    fn a_change_is_answered_once_as_it_last_stands() {
+        let mut recent = Recent::default();
+        for seq in [1, 2, 3] {
+            recent.insert(message(seq));
+        }
+        // Message 2 edited at position 4 (cursor 35), then message 4 posted
+        // at position 5 (id 40).
+        recent.insert(edited(2, 4, 35));
+        let mut four = message(4).message.clone();
+        four.pos = 5;
+        recent.insert(LiveMessage::new(four));
+        let answer = recent.after(10, AGE, 100).expect("answered");
+        let seen: Vec<(i64, &str)> = answer.iter().map(|m| (m.id, m.content.as_str())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (30, "message 3"),
+                (20, "message 2, edited"),
+                (40, "message 4")
+            ]
+        );
+        // A client that has the edit resumes after it.
+        assert_eq!(ids(recent.after(35, AGE, 100)), Some(vec![40]));
+        // A client past message 3 gets the edit of an older message.
+        assert_eq!(ids(recent.after(30, AGE, 100)), Some(vec![20, 40]));
     }
 
     #[test]

@@ -227,7 +227,9 @@ impl AlertSender {
             .await
             .map_err(store_err)?;
         messages.retain(|m| {
-            m.user_id != item.user_id && level.wants(m.mentions.iter().any(|u| u == &user.username))
+            m.deleted.is_none()
+                && m.user_id != item.user_id
+                && level.wants(m.mentions.iter().any(|u| u == &user.username))
         });
         if messages.is_empty() {
             return Ok(None);

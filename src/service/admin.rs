@@ -289,6 +289,24 @@ impl Admin<'_> {
         Ok(())
     }
 
+    /// Deletes every message `user` wrote, in every room, as a moderator's
+    /// deletion of each (tombstones, files removed, rooms told live), and
+    /// records it in the audit log with how many went. Meant for an account
+    /// deactivated for abuse; opt-in on the deactivation page.
+    ///
+    /// # Errors
+    /// Storage failures (what was deleted before one stays deleted).
+    pub async fn remove_messages(&self, user: &User) -> Result<usize, ServiceError> {
+        let removed = self.chat.remove_all_by(self.files, user.id).await?;
+        self.audit(
+            "user.remove_messages",
+            &user.username,
+            format!("{removed} messages deleted"),
+        )
+        .await?;
+        Ok(removed)
+    }
+
     /// Sets a new password; the user's other sessions end.
     ///
     /// # Errors

@@ -15,6 +15,7 @@ use crate::live::{Hub, RoomEvent};
 use crate::store::{NewMessage, Posted, Store, StoreError};
 
 mod catch_up;
+mod lifecycle;
 mod presence;
 mod reading;
 
@@ -63,6 +64,8 @@ pub struct Draft {
     pub file: Option<Attachment>,
     pub client_id: Option<String>,
     pub has_focus: bool,
+    /// The message of the same room this one answers.
+    pub reply_to: Option<i64>,
 }
 
 /// The chat service: store, live hub and presence, shared by every handler.
@@ -73,6 +76,9 @@ pub struct Chat {
     pub max_message_chars: usize,
     /// Seconds queued alert e-mails wait (`MAIL_ALERT_DELAY`).
     pub mail_delay: i64,
+    /// Seconds after sending that a message may be edited (`EDIT_WINDOW`;
+    /// 0: always).
+    pub edit_window: i64,
     /// How long what this node learnt from the store may be trusted
     /// (`CACHE_MS`); zero reads the store every time.
     pub cache_ttl: Duration,
@@ -100,6 +106,7 @@ impl Chat {
             settings,
             max_message_chars,
             mail_delay: 0,
+            edit_window: 0,
             cache_ttl: Duration::ZERO,
             metrics: crate::metrics::ChatMetrics::default(),
             presence: PresenceTracker::default(),
@@ -209,6 +216,10 @@ impl Chat {
         let content =
             validate_content(&draft.content, draft.file.is_some(), self.max_message_chars)?;
         let client_id = validate_client_id(draft.client_id.as_deref())?;
+        let reply = match draft.reply_to {
+            Some(id) => Some(self.quote(access, id).await?),
+            None => None,
+        };
         let now = domain::now();
         let disconnect = self.settings.disconnect_at;
         let members = self.members(access.room.id).await?;
@@ -251,6 +262,7 @@ impl Chat {
                     last_spoke: Some(now),
                 },
                 mail_delay: self.mail_delay,
+                reply,
             })
             .await?;
         if posted.created {

@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// The input was refused; the text says why.
     #[error("{0}")]
     Invalid(String),
+    /// The user may see this but not do that to it; the text says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// The input was too large; the text says what the limit is.
     #[error("{0}")]
     TooLarge(String),

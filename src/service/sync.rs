@@ -51,7 +51,9 @@ async fn apply(chat: &Chat, notice: Notice) {
     // Another node changed this room: what this node cached about it
     // (members, presence; on a revocation also accounts) is re-read.
     match notice {
-        Notice::Message { room_id, .. } | Notice::Presence { room_id } => {
+        Notice::Message { room_id, .. }
+        | Notice::Changed { room_id, .. }
+        | Notice::Presence { room_id } => {
             chat.store.forget(Some(room_id));
         }
         Notice::Revoked { .. } | Notice::Closed { .. } | Notice::SessionsEnded { .. } => {
@@ -62,12 +64,18 @@ async fn apply(chat: &Chat, notice: Notice) {
         Notice::Resync => return resync(chat),
     }
     match notice {
-        Notice::Message { room_id, id } => {
+        Notice::Message { room_id, id } | Notice::Changed { room_id, id, .. } => {
             if !chat.hub.has_listeners(room_id) {
                 // Nobody to deliver to, but polls must know it exists.
-                chat.hub.note_message(room_id, id);
+                let rev = match notice {
+                    Notice::Changed { rev, .. } => rev,
+                    _ => id,
+                };
+                chat.hub.note_message(room_id, rev);
                 return;
             }
+            // The message as it stands now: a later change may already be
+            // in it (its position then shows the gap, and streams refill).
             match chat.store.messages().message(room_id, id).await {
                 Ok(m) => chat
                     .hub

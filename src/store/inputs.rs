@@ -1,7 +1,7 @@
 //! What the store takes in and hands back besides the entities.
 
 use crate::domain::notify::Decision;
-use crate::domain::{Attachment, Message, PresenceUpdate};
+use crate::domain::{Attachment, Message, PresenceUpdate, Quote};
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -35,6 +35,9 @@ pub struct NewMessage {
     pub presence: PresenceUpdate,
     /// Seconds before queued alert e-mails may go out (`MAIL_ALERT_DELAY`).
     pub mail_delay: i64,
+    /// The message this one answers (checked to be of the same room), as
+    /// the reply shows it.
+    pub reply: Option<Quote>,
 }
 
 /// The result of [`super::Posting::post_message`].

@@ -1,7 +1,7 @@
 //! Storage: chat operations rather than table CRUD, split by concern.
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
-//! [`Messages`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
+//! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
 //! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
@@ -36,8 +36,8 @@ use crate::config::{DatabaseUrl, SqliteSync};
 use crate::domain::notify::{Decision, Level};
 use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 use crate::domain::{
-    AuditEntry, Member, Message, Missed, NotificationRecord, OutboxItem, PresenceUpdate, Room,
-    RoomNews, User,
+    AuditEntry, Member, Message, MessageEdit, Missed, NotificationRecord, OutboxItem,
+    PresenceUpdate, Room, RoomNews, User,
 };
 use crate::metrics::StoreMetrics;
 
@@ -163,14 +163,71 @@ pub trait Messages: Send + Sync {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Message>>;
+    /// Up to `limit` messages of the room whose cursor position (`rev`) is
+    /// past `after`, in cursor order: new messages, and earlier ones changed
+    /// since. Always a prefix of that order, so a client whose next cursor
+    /// is the last one's `rev` misses nothing and gets nothing twice.
+    async fn news_after(&self, room_id: i64, after: i64, limit: u32) -> Result<Vec<Message>>;
     /// How many messages of the room are older than message `id`.
     async fn count_before(&self, room_id: i64, id: i64) -> Result<i64>;
-    /// The `seq` of the newest message of the room with id at most `id` (0 when none).
-    async fn seq_at(&self, room_id: i64, id: i64) -> Result<i64>;
-    /// The newest message id in a room (0 when empty).
-    async fn last_message_id(&self, room_id: i64) -> Result<i64>;
+    /// The room position reached when cursor position `cursor` was handed
+    /// out, or less (never more): where a stream resuming at `cursor`
+    /// expects the next event.
+    async fn pos_at(&self, room_id: i64, cursor: i64) -> Result<i64>;
+    /// The newest cursor position in a room: the newest message's id, or a
+    /// later change's `rev` (0 when empty).
+    async fn newest_cursor(&self, room_id: i64) -> Result<i64>;
     /// One message of a room.
     async fn message(&self, room_id: i64, id: i64) -> Result<Message>;
+}
+
+/// A change to a stored message.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// New text, rendered, with the mentions scanned from it.
+    Edit {
+        content: String,
+        html: String,
+        mentions: Vec<String>,
+        /// The ids of the members it mentions.
+        mentioned: Vec<i64>,
+        at: i64,
+    },
+    /// The message becomes a tombstone: text, rendering, file, mentions,
+    /// reactions and previous versions removed.
+    Delete { at: i64 },
+    /// Adds the member's emoji, or takes it away when it is there.
+    React {
+        user_id: i64,
+        emoji: String,
+        at: i64,
+    },
+}
+
+/// What [`Lifecycle::change_message`] answers.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The message as it stood before.
+    pub before: Message,
+    /// The message as it now stands.
+    pub message: Message,
+    /// The storage key of the file a deletion took off the message, for the
+    /// caller to remove now that the change is committed.
+    pub removed_file: Option<String>,
+}
+
+/// Changing stored messages (edits, deletions, reactions) and their history.
+#[async_trait::async_trait]
+pub trait Lifecycle: Send + Sync {
+    /// Applies `change` to message `id` of the room, in one transaction that
+    /// gives the message the room's next position and a fresh cursor
+    /// position. `NotFound` when the room has no such message, `Conflict`
+    /// when it was deleted.
+    async fn change_message(&self, room_id: i64, id: i64, change: Change) -> Result<Changed>;
+    /// The previous versions of message `id` of the room, oldest first.
+    async fn edit_history(&self, room_id: i64, id: i64) -> Result<Vec<MessageEdit>>;
+    /// The (room, id) of every message of the user not deleted, oldest first.
+    async fn live_messages_of(&self, user_id: i64) -> Result<Vec<(i64, i64)>>;
 }
 
 /// The durable queue of alert e-mails.
@@ -268,6 +325,7 @@ trait Backend:
     + Rooms
     + Posting
     + Messages
+    + Lifecycle
     + Reading
     + Outbox
     + Audit
@@ -438,6 +496,12 @@ impl Store {
     /// Reading messages.
     #[must_use]
     pub fn messages(&self) -> &dyn Messages {
+        &*self.backend
+    }
+
+    /// Edits, deletions and reactions.
+    #[must_use]
+    pub fn lifecycle(&self) -> &dyn Lifecycle {
         &*self.backend
     }
 

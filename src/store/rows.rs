@@ -5,7 +5,7 @@
 use crate::domain::file_name::clean_file_name;
 use crate::domain::notify::Level;
 use crate::domain::{
-    Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Room, User,
+    Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Quote, Reaction, Room, User,
 };
 
 pub const USER_COLUMNS: &str =
@@ -85,9 +85,17 @@ impl From<MemberRow> for Member {
     }
 }
 
-/// Messages are read joined with their author (`m` and `u`).
+/// Messages are read joined with their author (`m` and `u`), and with the
+/// message they answer and its author (`r` and `ru`): [`MESSAGE_FROM`].
 pub const MESSAGE_COLUMNS: &str = "m.id, m.room_id, m.seq, m.user_id, u.username, \
-     m.created_at, m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key, m.mentions";
+     m.created_at, m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key, m.mentions, \
+     COALESCE(m.pos, m.seq) AS pos, COALESCE(m.rev, m.id) AS rev, m.edited_at, m.deleted_at, \
+     m.reply_to, ru.username AS reply_user, substr(r.content, 1, 200) AS reply_text, \
+     r.deleted_at AS reply_deleted, m.reactions";
+
+/// The tables [`MESSAGE_COLUMNS`] reads.
+pub const MESSAGE_FROM: &str = "messages m JOIN users u ON u.id = m.user_id \
+     LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN users ru ON ru.id = r.user_id";
 
 #[derive(sqlx::FromRow)]
 pub struct MessageRow {
@@ -104,6 +112,15 @@ pub struct MessageRow {
     file_type: Option<String>,
     file_key: Option<String>,
     mentions: String,
+    pos: i64,
+    rev: i64,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+    reply_to: Option<i64>,
+    reply_user: Option<String>,
+    reply_text: Option<String>,
+    reply_deleted: Option<i64>,
+    reactions: String,
 }
 
 impl From<MessageRow> for Message {
@@ -126,8 +143,45 @@ impl From<MessageRow> for Message {
                 key,
             }),
             mentions: r.mentions.split_whitespace().map(str::to_owned).collect(),
+            pos: r.pos,
+            rev: r.rev,
+            edited: r.edited_at,
+            deleted: r.deleted_at,
+            reply: r.reply_to.map(|id| Quote {
+                id,
+                deleted: r.reply_deleted.is_some() || r.reply_user.is_none(),
+                username: r.reply_user.unwrap_or_default(),
+                excerpt: r.reply_text.unwrap_or_default(),
+            }),
+            reactions: reactions(&r.reactions),
         }
     }
+}
+
+/// The stored reaction summary (`[["👍", ["ann"]], …]`; empty: none).
+pub fn reactions(stored: &str) -> Vec<Reaction> {
+    if stored.is_empty() {
+        return Vec::new();
+    }
+    serde_json::from_str::<Vec<(String, Vec<String>)>>(stored)
+        .map(|list| {
+            list.into_iter()
+                .map(|(emoji, users)| Reaction { emoji, users })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The reaction summary as stored.
+pub fn stored_reactions(reactions: &[Reaction]) -> String {
+    if reactions.is_empty() {
+        return String::new();
+    }
+    let list: Vec<(&str, &[String])> = reactions
+        .iter()
+        .map(|r| (r.emoji.as_str(), r.users.as_slice()))
+        .collect();
+    serde_json::to_string(&list).unwrap_or_default()
 }
 
 pub const OUTBOX_COLUMNS: &str =

@@ -115,6 +115,7 @@ impl From<ServiceError> for AppError {
             ServiceError::NoSuchRoom => no_such_room(),
             ServiceError::NotFound(m) => Self::NotFound(m),
             ServiceError::Invalid(m) => Self::BadRequest(m),
+            ServiceError::Forbidden(m) => Self::Forbidden(m),
             ServiceError::TooLarge(m) => Self::TooLarge(m),
             ServiceError::Conflict(m) => Self::Conflict(m),
             ServiceError::Store(e) => e.into(),

@@ -80,6 +80,19 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}"), get(pages::room::add_slash))
         .route(&r(crate::urls::ROOM), get(pages::room::show))
         .route(&r("{slug}/settings/"), post(pages::room::settings))
+        .route(&r(crate::urls::MESSAGE), get(pages::messages::permalink))
+        .route(&r("{slug}/m/{id}/edit/"), get(pages::messages::edit_form))
+        .route(
+            &r("{slug}/m/{id}/delete/"),
+            get(pages::messages::delete_form),
+        )
+        .route(&r("{slug}/m/{id}/history/"), get(pages::messages::history))
+        .route(&r("{slug}/edit/"), post(pages::messages::edit))
+        .route(&r("{slug}/delete/"), post(pages::messages::delete))
+        .route(&r("{slug}/react/"), post(pages::messages::react))
+        .route(&r("{slug}/api/edit/"), post(api::lifecycle::edit))
+        .route(&r("{slug}/api/delete/"), post(api::lifecycle::delete))
+        .route(&r("{slug}/api/react/"), post(api::lifecycle::react))
         .route(&r("{slug}/colours.css"), get(pages::room::colours))
         .route(&r("{slug}/file/{id}/"), get(pages::files::download))
         .route(&r("{slug}/api/poll/"), post(api::poll))

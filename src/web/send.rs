@@ -39,11 +39,16 @@ pub async fn post_draft(
         content_type: stored.content_type.clone(),
         key: stored.key.clone(),
     });
+    let reply_to = match form.fields.get("reply_to").map(str::trim) {
+        Some(raw) if !raw.is_empty() => Some(crate::web::forms::parse_id(raw, "reply_to")?),
+        _ => None,
+    };
     let draft = Draft {
         content: form.fields.get("content").unwrap_or_default().to_owned(),
         file,
         client_id: form.fields.get("client_id").map(str::to_owned),
         has_focus,
+        reply_to,
     };
     Ok(state.chat.post_upload(&state.files, access, draft).await?)
 }

@@ -12,6 +12,12 @@ use crate::domain::render::{AttachmentRef, render_message};
 use crate::domain::{Member, Message, Missed};
 use crate::files::is_inline_image;
 
+/// What a deleted message shows instead of its content.
+pub const TOMBSTONE_HTML: &str = "<p class=\"cv-tombstone\"><em>message deleted</em></p>\n";
+
+/// Characters of the answered message a reply quotes.
+pub const EXCERPT_CHARS: usize = 100;
+
 /// A message as the JSON API shows it (`docs/api.md`, Message object).
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
@@ -22,6 +28,38 @@ pub struct MessageView {
     pub content: String,
     /// The usernames the message mentions (`@everyone` expanded).
     pub mentions: Vec<String>,
+    /// When it was last edited, or `null`.
+    pub edited: Option<i64>,
+    /// Whether it was deleted (then `content` is the tombstone).
+    pub deleted: bool,
+    /// The message this one answers, or `null`.
+    pub reply_to: Option<i64>,
+    /// What the reply shows of it.
+    pub reply: Option<QuoteView>,
+    /// Who reacted with what.
+    pub reactions: Vec<ReactionView>,
+}
+
+/// What a reply shows of the message it answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteView {
+    pub pk: i64,
+    /// Its author (empty when it no longer exists).
+    pub user: String,
+    /// The start of its text, plain (empty when deleted).
+    pub excerpt: String,
+    pub deleted: bool,
+}
+
+/// One emoji on a message.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReactionView {
+    pub emoji: String,
+    /// The emoji in words, for accessible labels.
+    pub name: String,
+    pub count: usize,
+    /// Who chose it, in order.
+    pub users: Vec<String>,
 }
 
 impl MessageView {
@@ -35,7 +73,9 @@ impl MessageView {
             is_image: is_inline_image(&f.content_type),
         });
         let mut content = message.html.clone();
-        if attachment.is_some() {
+        if message.deleted.is_some() {
+            TOMBSTONE_HTML.clone_into(&mut content);
+        } else if attachment.is_some() {
             content = format!(
                 "{}{}",
                 message.html,
@@ -48,8 +88,55 @@ impl MessageView {
             user: message.username.clone(),
             content,
             mentions: message.mentions.clone(),
+            edited: message.edited,
+            deleted: message.deleted.is_some(),
+            reply_to: message.reply.as_ref().map(|q| q.id),
+            reply: message.reply.as_ref().map(|q| QuoteView {
+                pk: q.id,
+                user: q.username.clone(),
+                excerpt: excerpt(&q.excerpt),
+                deleted: q.deleted,
+            }),
+            reactions: message
+                .reactions
+                .iter()
+                .map(|r| ReactionView {
+                    emoji: r.emoji.clone(),
+                    name: crate::domain::reactions::emoji_name(&r.emoji).to_owned(),
+                    count: r.users.len(),
+                    users: r.users.clone(),
+                })
+                .collect(),
         }
     }
+}
+
+/// A Unix time as ISO 8601 (RFC 3339), empty when out of range.
+#[must_use]
+pub fn iso_time(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The start of a message's text on one line, cut at a word where it can
+/// be, with an ellipsis when cut.
+#[must_use]
+pub fn excerpt(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= EXCERPT_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(EXCERPT_CHARS).collect();
+    let cut = match cut.rfind(' ') {
+        Some(at) if at > EXCERPT_CHARS / 2 => &cut[..at],
+        _ => cut.as_str(),
+    };
+    format!("{cut}…")
 }
 
 /// A message on the server-rendered page.
@@ -63,6 +150,14 @@ pub struct MessageItem {
     pub ago: String,
     /// Whether it mentions the viewer.
     pub mentions_me: bool,
+    /// What the viewer may do to it (the message menu without JavaScript).
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub can_react: bool,
+    /// The viewer's own reactions (pressed chips).
+    pub mine: Vec<String>,
+    /// `edited` as ISO 8601, for `<time datetime>`.
+    pub edited_iso: Option<String>,
 }
 
 impl MessageItem {
@@ -81,7 +176,21 @@ impl MessageItem {
             iso,
             ago: since(Some(message.time), now),
             mentions_me: false,
+            can_edit: false,
+            can_delete: false,
+            can_react: false,
+            mine: Vec::new(),
+            edited_iso: message.edited.map(iso_time),
         }
+    }
+
+    /// Sets what the viewer may do to the message.
+    #[must_use]
+    pub fn actions(mut self, edit: bool, delete: bool, react: bool) -> Self {
+        self.can_edit = edit;
+        self.can_delete = delete;
+        self.can_react = react;
+        self
     }
 
     /// Marks what mentions `viewer`: the message, and the mention markup
@@ -89,6 +198,13 @@ impl MessageItem {
     /// message (an own `@everyone`) never calls for one's attention.
     #[must_use]
     pub fn seen_by(mut self, viewer: &str) -> Self {
+        self.mine = self
+            .view
+            .reactions
+            .iter()
+            .filter(|r| r.users.iter().any(|u| u == viewer))
+            .map(|r| r.emoji.clone())
+            .collect();
         if self.view.user == viewer || !self.view.mentions.iter().any(|m| m == viewer) {
             return self;
         }

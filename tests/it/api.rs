@@ -25,7 +25,7 @@ async fn poll_send_and_history_answer_the_original_shapes() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         keys(&body),
-        ["last", "messages", "success", "time", "users"]
+        ["changes", "last", "messages", "success", "time", "users"]
     );
     assert_eq!(body["success"], true);
     assert_eq!(body["last"], 0);
@@ -72,10 +72,25 @@ async fn poll_send_and_history_answer_the_original_shapes() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         keys(&body),
-        ["last", "messages", "success", "time", "users"]
+        ["changes", "last", "messages", "success", "time", "users"]
     );
     let m = &body["messages"][0];
-    assert_eq!(keys(m), ["content", "mentions", "pk", "time", "user"]);
+    // The original's four fields, and the later additions old clients ignore.
+    assert_eq!(
+        keys(m),
+        [
+            "content",
+            "deleted",
+            "edited",
+            "mentions",
+            "pk",
+            "reactions",
+            "reply",
+            "reply_to",
+            "time",
+            "user"
+        ]
+    );
     assert_eq!(m["content"], "<p>hello <em>world</em></p>\n");
     assert_eq!(m["user"], "alice");
     let pk = m["pk"].as_i64().expect("pk");
@@ -284,6 +299,7 @@ async fn a_poll_from_far_behind_gets_a_bounded_batch() {
                     last_spoke: None,
                 },
                 mail_delay: 0,
+                reply: None,
             })
             .await
             .expect("posted");

@@ -111,7 +111,7 @@ async fn the_series_move_as_messages_are_sent_and_streams_open() {
     let last = app
         .store
         .messages()
-        .last_message_id(room.id)
+        .newest_cursor(room.id)
         .await
         .expect("last");
     let held = {

@@ -365,7 +365,10 @@ async fn the_chat_can_live_under_a_url_prefix() {
     let alice = app.login("alice").await;
     let sent = alice.send("general", "prefixed").await;
     let location = sent.headers()["location"].to_str().expect("ascii");
-    assert!(location.starts_with("/conversate/general/#cv-m-"), "{location}");
+    assert!(
+        location.starts_with("/conversate/general/#cv-m-"),
+        "{location}"
+    );
     let (_, html) = alice.text("general/").await;
     assert!(html.contains("prefixed") && html.contains("/conversate/assets/conversate.js"));
 }

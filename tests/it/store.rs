@@ -53,6 +53,7 @@ pub(crate) fn new_message(room_id: i64, user_id: i64, content: &str) -> NewMessa
         mentioned: Vec::new(),
         presence: presence(room_id, user_id, 1_700_000_100),
         mail_delay: 0,
+        reply: None,
     }
 }
 
@@ -440,7 +441,7 @@ async fn posting_numbers_messages_and_records_presence() {
         Err(StoreError::NotFound)
     ));
     assert_eq!(
-        store.messages().last_message_id(room).await.expect("last"),
+        store.messages().newest_cursor(room).await.expect("last"),
         second.id
     );
 }
@@ -619,13 +620,13 @@ async fn history_pages_by_id_in_both_directions() {
             .is_empty()
     );
     assert_eq!(
-        store.messages().last_message_id(room).await.expect("empty"),
+        store.messages().newest_cursor(room).await.expect("empty"),
         0
     );
     assert_eq!(
         store
             .messages()
-            .seq_at(room, i64::MAX)
+            .pos_at(room, i64::MAX)
             .await
             .expect("empty"),
         0
@@ -748,22 +749,22 @@ async fn history_pages_by_id_in_both_directions() {
     assert_eq!(
         store
             .messages()
-            .seq_at(room, ids[0] - 1)
+            .pos_at(room, ids[0] - 1)
             .await
             .expect("seq"),
         0
     );
-    assert_eq!(store.messages().seq_at(room, ids[2]).await.expect("seq"), 3);
+    assert_eq!(store.messages().pos_at(room, ids[2]).await.expect("seq"), 3);
     assert_eq!(
         store
             .messages()
-            .seq_at(room, ids[2] + 1)
+            .pos_at(room, ids[2] + 1)
             .await
             .expect("seq"),
         3
     );
     assert_eq!(
-        store.messages().last_message_id(room).await.expect("last"),
+        store.messages().newest_cursor(room).await.expect("last"),
         ids[6]
     );
     assert_eq!(

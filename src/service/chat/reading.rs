@@ -37,7 +37,9 @@ impl Chat {
         })
     }
 
-    /// Up to [`BATCH_LIMIT`] messages newer than `last`, oldest first.
+    /// Up to [`BATCH_LIMIT`] messages past cursor position `last`, in
+    /// cursor order: new messages, and earlier ones changed since (as they
+    /// now stand). The client's next cursor is the last one's `rev`.
     ///
     /// # Errors
     /// When storage fails.
@@ -62,10 +64,10 @@ impl Chat {
         let messages = self
             .store
             .messages()
-            .messages_after(room_id, last, BATCH_LIMIT)
+            .news_after(room_id, last, BATCH_LIMIT)
             .await?;
         if messages.len() < BATCH_LIMIT as usize {
-            let newest = messages.last().map_or(last, |m| m.id);
+            let newest = messages.last().map_or(last, |m| m.rev);
             self.hub.learn_newest(room_id, generation, newest);
         }
         Ok(messages)
@@ -88,14 +90,14 @@ impl Chat {
         own: i64,
     ) -> Result<Vec<Message>, ServiceError> {
         let messages = self.since(access, last).await?;
-        let reached = messages.last().is_some_and(|m| m.id >= own);
+        let reached = messages.iter().any(|m| m.id == own);
         if own <= last || reached || messages.len() >= BATCH_LIMIT as usize {
             return Ok(messages);
         }
         Ok(self
             .store
             .messages()
-            .messages_after(access.room.id, last, BATCH_LIMIT)
+            .news_after(access.room.id, last, BATCH_LIMIT)
             .await?)
     }
 
@@ -151,51 +153,9 @@ impl Chat {
         self.page(access, Some(first)).await
     }
 
-    /// The page around message `id` of the room (where a search result
-    /// links): a few messages before it, it, and the rest of a page after;
-    /// `true` when newer messages follow. Nothing is marked read: the
-    /// reader came for one old message, not for the news.
-    ///
-    /// # Errors
-    /// `NotFound` when the room has no such message; storage errors.
-    pub async fn page_around(
-        &self,
-        access: &Access,
-        id: i64,
-    ) -> Result<(Page, bool), ServiceError> {
-        let store = self.store.messages();
-        let room = access.room.id;
-        match store.message(room, id).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(ServiceError::NotFound("No such message.".to_owned()));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let size = self.settings.page_size.max(1);
-        let before = size / 3;
-        let mut messages = store.messages_before(room, Some(id), before).await?;
-        let after = size - u32::try_from(messages.len()).unwrap_or(before);
-        let mut rest = store.messages_after(room, id - 1, after + 1).await?;
-        let newer = rest.len() > after as usize;
-        rest.truncate(after as usize);
-        messages.extend(rest);
-        let remaining = match messages.first() {
-            Some(m) => store.count_before(room, m.id).await?,
-            None => 0,
-        };
-        Ok((
-            Page {
-                messages,
-                remaining,
-            },
-            newer,
-        ))
-    }
-
-    /// Where an event stream starts: after message `resume` (a client's
-    /// `Last-Event-ID`), or after the newest message; answers the message id
-    /// and the room `seq` at it.
+    /// Where an event stream starts: after cursor position `resume` (a
+    /// client's `Last-Event-ID`), or after the newest message; answers the
+    /// cursor position and the room position at it.
     ///
     /// # Errors
     /// When storage fails.
@@ -207,9 +167,9 @@ impl Chat {
         let messages = self.store.messages();
         let last_id = match resume {
             Some(id) => id,
-            None => messages.last_message_id(access.room.id).await?,
+            None => messages.newest_cursor(access.room.id).await?,
         };
-        Ok((last_id, messages.seq_at(access.room.id, last_id).await?))
+        Ok((last_id, messages.pos_at(access.room.id, last_id).await?))
     }
 
     /// The file attached to message `id` of the room, if it has one.

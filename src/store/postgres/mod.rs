@@ -100,19 +100,21 @@ impl Backend {
             return Ok(Posted::earlier(message));
         }
         // Locks the room's row until commit: posts to one room queue here.
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+        let (seq, pos): (i64, i64) = sqlx::query_as(
+            "UPDATE rooms SET last_seq = last_seq + 1, last_pos = last_pos + 1 WHERE id = $1 \
+             RETURNING last_seq, last_pos",
         )
         .bind(m.room_id)
         .fetch_one(&mut *tx)
         .await?;
         let inserted = sqlx::query_scalar_with(
             "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
-             file_name, file_size, file_type, file_key, mentions, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+             file_name, file_size, file_type, file_key, mentions, reply_to, seq, pos) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
             sql::message_values(&m)?,
         )
         .bind(seq)
+        .bind(pos)
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {
@@ -132,7 +134,7 @@ impl Backend {
             }
             Err(e) => return Err(e.into()),
         };
-        let posted = sql::after_insert(&mut tx, m, id, seq).await?;
+        let posted = sql::after_insert(&mut tx, m, id, (seq, pos)).await?;
         tx.commit().await?;
         Ok(posted)
     }
@@ -241,4 +243,15 @@ impl Backend {
             binds,
         }
     }
+}
+
+/// A fresh cursor position for a changed message: the next number of the
+/// message id sequence, taken after the room's row is locked, so within the
+/// room it rises in commit order with the ids of new messages.
+async fn next_rev(tx: &mut Transaction<'static, Db>) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('messages', 'id'))")
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }

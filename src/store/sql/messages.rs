@@ -2,7 +2,7 @@
 
 use super::Backend;
 use crate::domain::Message;
-use crate::store::rows::{MESSAGE_COLUMNS, MessageRow};
+use crate::store::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, MessageRow};
 use crate::store::{Messages, NewMessage, Posted, Posting, Result};
 
 #[async_trait::async_trait]
@@ -21,7 +21,7 @@ impl Posting for Backend {
 impl Messages for Backend {
     async fn messages_after(&self, room_id: i64, after: i64, limit: u32) -> Result<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
              WHERE m.room_id = $1 AND m.id > $2 ORDER BY m.id LIMIT {limit}"
         )))
         .bind(room_id)
@@ -31,6 +31,25 @@ impl Messages for Backend {
         Ok(rows.into_iter().map(Message::from).collect())
     }
 
+    async fn news_after(&self, room_id: i64, after: i64, limit: u32) -> Result<Vec<Message>> {
+        // A round can stop short of `limit` (see `news_round`); more rounds
+        // fill the batch, so a short batch means nothing more follows (the
+        // service learns "nothing newer" from that).
+        let mut news: Vec<Message> = Vec::new();
+        let mut cursor = after;
+        while news.len() < limit as usize {
+            let want = limit - u32::try_from(news.len()).unwrap_or(limit);
+            let (round, complete) = self.news_round(room_id, cursor, want).await?;
+            let Some(last) = round.last() else { break };
+            cursor = last.rev;
+            news.extend(round);
+            if complete {
+                break;
+            }
+        }
+        Ok(news)
+    }
+
     async fn messages_before(
         &self,
         room_id: i64,
@@ -38,7 +57,7 @@ impl Messages for Backend {
         limit: u32,
     ) -> Result<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
              WHERE m.room_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT {limit}"
         )))
         .bind(room_id)
@@ -67,29 +86,43 @@ impl Messages for Backend {
         Ok(newest - oldest + 1)
     }
 
-    async fn seq_at(&self, room_id: i64, id: i64) -> Result<i64> {
-        let seq: Option<i64> = sqlx::query_scalar(
-            "SELECT seq FROM messages WHERE room_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1",
+    async fn pos_at(&self, room_id: i64, cursor: i64) -> Result<i64> {
+        // Positions and cursor positions rise together within a room, so the
+        // largest position among rows at or before the cursor is at most
+        // the position reached then (a row's earlier events are superseded,
+        // which only makes it smaller: a stream then refills once).
+        let unchanged: Option<i64> = sqlx::query_scalar(
+            "SELECT COALESCE(pos, seq) FROM messages WHERE room_id = $1 AND id <= $2 \
+             AND rev IS NULL ORDER BY id DESC LIMIT 1",
         )
         .bind(room_id)
-        .bind(id)
+        .bind(cursor)
         .fetch_optional(self.reader())
         .await?;
-        Ok(seq.unwrap_or(0))
+        let changed: Option<i64> = sqlx::query_scalar(
+            "SELECT pos FROM messages WHERE room_id = $1 AND rev <= $2 ORDER BY rev DESC LIMIT 1",
+        )
+        .bind(room_id)
+        .bind(cursor)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(unchanged.max(changed).unwrap_or(0))
     }
 
-    async fn last_message_id(&self, room_id: i64) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages WHERE room_id = $1")
-                .bind(room_id)
-                .fetch_one(self.reader())
-                .await?,
+    async fn newest_cursor(&self, room_id: i64) -> Result<i64> {
+        let (id, rev): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM messages WHERE room_id = $1), \
+             (SELECT COALESCE(MAX(rev), 0) FROM messages WHERE room_id = $1)",
         )
+        .bind(room_id)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(id.max(rev))
     }
 
     async fn message(&self, room_id: i64, id: i64) -> Result<Message> {
         let row: MessageRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
              WHERE m.room_id = $1 AND m.id = $2"
         )))
         .bind(room_id)
@@ -97,5 +130,57 @@ impl Messages for Backend {
         .fetch_one(self.reader())
         .await?;
         Ok(row.into())
+    }
+}
+
+impl Backend {
+    /// Up to `limit` messages past cursor `after`, in cursor order, and
+    /// whether they are all there are. Two index walks, each in cursor
+    /// order: unchanged new messages by id, and changed messages by rev.
+    /// Whatever a walk left out lies past its last row, so the merge is
+    /// complete up to the smaller of the two ends, and cut there (never
+    /// empty while news exist: the first of either walk is below both ends).
+    async fn news_round(
+        &self,
+        room_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool)> {
+        let unchanged: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+             WHERE m.room_id = $1 AND m.id > $2 AND m.rev IS NULL ORDER BY m.id LIMIT {limit}"
+        )))
+        .bind(room_id)
+        .bind(after)
+        .fetch_all(self.reader())
+        .await?;
+        let changed: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+             WHERE m.room_id = $1 AND m.rev > $2 ORDER BY m.rev LIMIT {limit}"
+        )))
+        .bind(room_id)
+        .bind(after)
+        .fetch_all(self.reader())
+        .await?;
+        let full = limit as usize;
+        let end = |list: &[Message]| {
+            if list.len() >= full {
+                list.last().map_or(i64::MAX, |m| m.rev)
+            } else {
+                i64::MAX
+            }
+        };
+        let unchanged: Vec<Message> = unchanged.into_iter().map(Message::from).collect();
+        let changed: Vec<Message> = changed.into_iter().map(Message::from).collect();
+        let cut = end(&unchanged).min(end(&changed));
+        let mut news: Vec<Message> = unchanged
+            .into_iter()
+            .chain(changed)
+            .filter(|m| m.rev <= cut)
+            .collect();
+        news.sort_by_key(|m| m.rev);
+        let complete = cut == i64::MAX && news.len() <= full;
+        news.truncate(full);
+        Ok((news, complete))
     }
 }

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod admin;
+mod lifecycle;
 mod messages;
 mod outbox;
 mod overview;
@@ -28,10 +29,10 @@ pub(super) use search::{Bind, TextMatch};
 
 use sqlx::Transaction;
 
-use super::{Backend, Db};
+use super::{Backend, Db, next_rev};
 use crate::domain::alerts::{self, Alert, Sent};
 use crate::domain::{Member, Message, PresenceUpdate};
-use crate::store::rows::{MEMBER_COLUMNS, MESSAGE_COLUMNS, MemberRow, MessageRow};
+use crate::store::rows::{MEMBER_COLUMNS, MESSAGE_COLUMNS, MESSAGE_FROM, MemberRow, MessageRow};
 use crate::store::{NewMessage, Posted, Result, StoreError};
 
 /// Fails with `NotFound` when a write touched no row.
@@ -99,7 +100,7 @@ pub(super) async fn earlier_send<'e>(
     client_id: &str,
 ) -> Result<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.user_id \
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
          WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_id = $3"
     )))
     .bind(room_id)
@@ -133,7 +134,7 @@ pub(super) async fn after_insert(
     tx: &mut Transaction<'static, Db>,
     m: NewMessage,
     id: i64,
-    seq: i64,
+    (seq, pos): (i64, i64),
 ) -> Result<Posted> {
     save_poster(&mut **tx, &m.presence, id, seq).await?;
     for &user_id in &m.mentioned {
@@ -159,7 +160,7 @@ pub(super) async fn after_insert(
     for a in &replayed.alerts {
         insert_alert(tx, a, m.mail_delay).await?;
     }
-    let mut posted = posted(m, id, seq);
+    let mut posted = posted(m, id, seq, pos);
     posted.alerts_queued = replayed.alerts.len();
     posted.decisions = replayed.decisions;
     Ok(posted)
@@ -216,10 +217,10 @@ async fn insert_alert(tx: &mut Transaction<'static, Db>, a: &Alert, delay: i64) 
 }
 
 /// A new message's values for an `INSERT INTO messages`, bound as `$1` to
-/// `$11` in this order: room, author, time, content, html, client id, the
-/// file's name, size, type and key, then the mentioned usernames. A
-/// backend's statement adds what it needs after them (PostgreSQL binds the
-/// seq as `$12`).
+/// `$12` in this order: room, author, time, content, html, client id, the
+/// file's name, size, type and key, the mentioned usernames, and the
+/// message it answers. A backend's statement adds what it needs after them
+/// (PostgreSQL binds the seq and position as `$13` and `$14`).
 pub(super) fn message_values(m: &NewMessage) -> Result<<Db as sqlx::Database>::Arguments> {
     use sqlx::Arguments;
     let f = m.file.as_ref();
@@ -235,13 +236,14 @@ pub(super) fn message_values(m: &NewMessage) -> Result<<Db as sqlx::Database>::A
         .and_then(|()| args.add(f.map(|f| f.size)))
         .and_then(|()| args.add(f.map(|f| &f.content_type)))
         .and_then(|()| args.add(f.map(|f| &f.key)))
-        .and_then(|()| args.add(m.mentions.join(" ")));
+        .and_then(|()| args.add(m.mentions.join(" ")))
+        .and_then(|()| args.add(m.reply.as_ref().map(|r| r.id)));
     bound.map_err(|e| StoreError::Other(crate::store::Cause::from_boxed(e)))?;
     Ok(args)
 }
 
 /// What a successful post answers.
-pub(super) fn posted(m: NewMessage, id: i64, seq: i64) -> Posted {
+pub(super) fn posted(m: NewMessage, id: i64, seq: i64, pos: i64) -> Posted {
     Posted {
         message: Message {
             id,
@@ -254,6 +256,12 @@ pub(super) fn posted(m: NewMessage, id: i64, seq: i64) -> Posted {
             html: m.html,
             file: m.file,
             mentions: m.mentions,
+            pos,
+            rev: id,
+            edited: None,
+            deleted: None,
+            reply: m.reply,
+            reactions: Vec::new(),
         },
         created: true,
         alerts_queued: 0,

@@ -138,8 +138,9 @@ impl Search for Backend {
         };
         let limit = r.limit;
         let select = format!(
-            "SELECT {MESSAGE_COLUMNS}, r.slug, r.title, CAST({score} AS DOUBLE PRECISION) AS score \
-             FROM {from} JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id \
+            "SELECT {MESSAGE_COLUMNS}, rm.slug, rm.title, CAST({score} AS DOUBLE PRECISION) AS score \
+             FROM {from} JOIN users u ON u.id = m.user_id JOIN rooms rm ON rm.id = m.room_id \
+             LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN users ru ON ru.id = r.user_id \
              WHERE TRUE{filters} ORDER BY {id} DESC"
         );
         let sql = match r.order {

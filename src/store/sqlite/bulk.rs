@@ -54,13 +54,14 @@ pub(super) async fn post_bulk(
     let room_ids = json(&room_ids)?;
 
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut last_seq: HashMap<i64, i64> = sqlx::query_as(
-        "SELECT id, last_seq FROM rooms WHERE id IN (SELECT value FROM json_each($1))",
+    let mut last_seq: HashMap<i64, (i64, i64)> = sqlx::query_as(
+        "SELECT id, last_seq, last_pos FROM rooms WHERE id IN (SELECT value FROM json_each($1))",
     )
     .bind(&room_ids)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
+    .map(|(id, seq, pos): (i64, i64, i64)| (id, (seq, pos)))
     .collect();
     if messages.iter().any(|m| !last_seq.contains_key(&m.room_id)) {
         return Ok(None);
@@ -82,20 +83,22 @@ pub(super) async fn post_bulk(
     // Read before the batch's own presence updates change them.
     let candidates = alert_candidates(&mut tx, &room_ids).await?;
 
-    // The seqs are handed out here, under the write lock; the trigger of
-    // migration 0004 moves each room's last_seq along as the rows go in.
-    let seqs: Vec<i64> = messages
+    // The seqs and positions are handed out here, under the write lock; the
+    // trigger of migration 0009 moves each room's counters along as the rows
+    // go in.
+    let seqs: Vec<(i64, i64)> = messages
         .iter()
         .map(|m| {
-            let seq = last_seq.entry(m.room_id).or_default();
+            let (seq, pos) = last_seq.entry(m.room_id).or_default();
             *seq += 1;
-            *seq
+            *pos += 1;
+            (*seq, *pos)
         })
         .collect();
     let rows: Vec<_> = messages
         .iter()
         .zip(&seqs)
-        .map(|(m, seq)| {
+        .map(|(m, (seq, pos))| {
             let f = m.file.as_ref();
             (
                 (m.room_id, seq, m.user_id, m.time, &m.content, &m.html),
@@ -107,16 +110,18 @@ pub(super) async fn post_bulk(
                     f.map(|f| &f.key),
                     m.mentions.join(" "),
                 ),
+                (pos, m.reply.as_ref().map(|r| r.id)),
             )
         })
         .collect();
     let inserted: Vec<(i64, i64, i64)> = sqlx::query_as(
         "INSERT INTO messages (room_id, seq, user_id, created_at, content, html, client_id, \
-         file_name, file_size, file_type, file_key, mentions) \
+         file_name, file_size, file_type, file_key, mentions, pos, reply_to) \
          SELECT j.value ->> '$[0][0]', j.value ->> '$[0][1]', j.value ->> '$[0][2]', \
          j.value ->> '$[0][3]', j.value ->> '$[0][4]', j.value ->> '$[0][5]', \
          j.value ->> '$[1][0]', j.value ->> '$[1][1]', j.value ->> '$[1][2]', \
-         j.value ->> '$[1][3]', j.value ->> '$[1][4]', j.value ->> '$[1][5]' \
+         j.value ->> '$[1][3]', j.value ->> '$[1][4]', j.value ->> '$[1][5]', \
+         j.value ->> '$[2][0]', j.value ->> '$[2][1]' \
          FROM json_each($1) j ORDER BY j.key \
          RETURNING room_id, seq, id",
     )
@@ -130,11 +135,11 @@ pub(super) async fn post_bulk(
         .collect();
 
     let mut posted = Vec::with_capacity(messages.len());
-    for (m, seq) in messages.iter().zip(seqs) {
+    for (m, (seq, pos)) in messages.iter().zip(seqs) {
         let id = *ids.get(&(m.room_id, seq)).ok_or_else(|| {
             StoreError::other("a stored message was not returned by the database")
         })?;
-        posted.push(sql::posted(m.clone(), id, seq));
+        posted.push(sql::posted(m.clone(), id, seq, pos));
     }
 
     // Presence: the last word of each member in the batch, whose read
@@ -281,23 +286,24 @@ async fn queue_alerts_bulk(
 }
 
 /// Stores one message inside the caller's transaction (see [`Committer`]).
-/// The room's `last_seq` follows by trigger (migration 0004).
+/// The room's `last_seq` and `last_pos` follow by trigger (migration 0009).
 async fn post_in_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     m: NewMessage,
 ) -> Result<Posted, StoreError> {
     // No row back: the room is gone, or this client_id was used before.
-    let inserted: Option<(i64, i64)> = sqlx::query_as_with(
+    let inserted: Option<(i64, i64, i64)> = sqlx::query_as_with(
         "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
-         file_name, file_size, file_type, file_key, mentions, seq) \
-         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, last_seq + 1 FROM rooms WHERE id = $1 \
+         file_name, file_size, file_type, file_key, mentions, reply_to, seq, pos) \
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, last_seq + 1, last_pos + 1 \
+         FROM rooms WHERE id = $1 \
          ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING \
-         RETURNING id, seq",
+         RETURNING id, seq, pos",
         sql::message_values(&m)?,
     )
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((id, seq)) = inserted else {
+    let Some((id, seq, pos)) = inserted else {
         // The room is gone (`NotFound`), or this is a repeated send.
         let client_id = m.client_id.as_deref().ok_or(StoreError::NotFound)?;
         return sql::earlier_send(&mut **tx, m.room_id, m.user_id, client_id)
@@ -305,7 +311,7 @@ async fn post_in_tx(
             .map(Posted::earlier)
             .ok_or(StoreError::NotFound);
     };
-    sql::after_insert(tx, m, id, seq).await
+    sql::after_insert(tx, m, id, (seq, pos)).await
 }
 
 #[cfg(test)]
@@ -398,6 +404,7 @@ mod tests {
                 last_spoke: Some(at),
             },
             mail_delay: 60,
+            reply: None,
         }
     }
 
@@ -470,7 +477,7 @@ mod tests {
         );
         assert_eq!(bulk_out.2, each_out.2, "same outbox");
         assert_eq!(bulk_out.2.len(), 2);
-        assert_eq!(bulk.db.last_message_id(bulk.room).await.expect("last"), 4);
+        assert_eq!(bulk.db.newest_cursor(bulk.room).await.expect("last"), 4);
 
         // The room's seq counter moved along: a later single post follows on.
         let next = post_each(

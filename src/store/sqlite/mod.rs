@@ -264,3 +264,16 @@ impl Backend {
         }
     }
 }
+
+/// A fresh cursor position for a changed message: the next number of the
+/// message id sequence (`AUTOINCREMENT` keeps it in `sqlite_sequence` and
+/// never hands out an id at or below it), so it sorts after every message
+/// stored so far and before every later one.
+async fn next_rev(tx: &mut Transaction<'static, Db>) -> Result<i64> {
+    let rev: Option<i64> = sqlx::query_scalar(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages' RETURNING seq",
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    rev.ok_or(StoreError::NotFound)
+}

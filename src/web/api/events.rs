@@ -1,9 +1,12 @@
 //! `GET /{slug}/api/events/`: Server-Sent Events for one room.
 //!
-//! Messages arrive in id order with `id:` set, so a browser resumes with
-//! `Last-Event-ID` and gets exactly what it missed. Each message carries its
-//! room `seq`; a stream that sees a seq it did not expect (a lagged channel,
-//! out-of-order publishing) refills from the store instead of guessing.
+//! Messages arrive in cursor order with `id:` set to their cursor position
+//! (`rev`: a new message's id, or a later number for a change), so a
+//! browser resumes with `Last-Event-ID` and gets exactly what it missed. A
+//! message the client has (id at most its cursor) that changed comes as
+//! `event: change`. Each event carries its room position (`pos`); a stream
+//! that sees a position it did not expect (a lagged channel, out-of-order
+//! publishing) refills from the store instead of guessing.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -80,8 +83,10 @@ struct StreamState {
     events: broadcast::Receiver<RoomEvent>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     heartbeat: tokio::time::Interval,
+    /// The client's cursor position: what it has.
     last_id: i64,
-    last_seq: i64,
+    /// The room position at that cursor (or less; see `Messages::pos_at`).
+    last_pos: i64,
     pending: VecDeque<Bytes>,
     done: bool,
     /// The session the stream was opened with; it ends with it.
@@ -133,12 +138,12 @@ pub async fn stream(
                 .ok()
                 .filter(|n| *n >= 0)
                 .ok_or_else(|| {
-                    AppError::BadRequest("Last-Event-ID must be a message id.".to_owned())
+                    AppError::BadRequest("Last-Event-ID must be an event id.".to_owned())
                 })?,
         ),
         None => None,
     };
-    let (last_id, last_seq) = state.chat.stream_start(&access, resume).await?;
+    let (last_id, last_pos) = state.chat.stream_start(&access, resume).await?;
     state.chat.seen(&access, true).await?;
     let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -157,7 +162,7 @@ pub async fn stream(
         events,
         heartbeat,
         last_id,
-        last_seq,
+        last_pos,
         pending: VecDeque::new(),
         done: false,
         _slot: slot,
@@ -246,20 +251,24 @@ impl StreamState {
 
     async fn handle(&mut self, received: Result<RoomEvent, RecvError>) {
         let result = match received {
-            Ok(RoomEvent::Message(m)) if m.id <= self.last_id => Ok(()),
-            Ok(RoomEvent::Message(m)) if m.seq == self.last_seq + 1 => {
+            Ok(RoomEvent::Message(m)) if m.rev <= self.last_id => Ok(()),
+            // Next in line: a change comes to a stream that had the message
+            // (its posting came earlier in the same run), a new one is new.
+            Ok(RoomEvent::Message(m))
+                if m.pos == self.last_pos + 1 && (m.id <= self.last_id) == m.changed() =>
+            {
                 let slug = &self.access.room.slug;
                 let wire = m.wire.get_or_init(|| {
                     let view = MessageView::new(&self.state, slug, &m.message);
                     frame(
-                        "message",
-                        Some(m.id),
+                        event_name(&m.message, self.last_id),
+                        Some(m.rev),
                         &serde_json::to_string(&view).unwrap_or_default(),
                     )
                 });
                 self.pending.push_back(wire.clone());
-                self.last_id = m.id;
-                self.last_seq = m.seq;
+                self.last_id = m.rev;
+                self.last_pos = m.pos;
                 Ok(())
             }
             // A gap: something committed that this stream has not seen yet.
@@ -340,16 +349,24 @@ impl StreamState {
     fn push_message(&mut self, m: &Message) {
         let view = MessageView::new(&self.state, &self.access.room.slug, m);
         if let Ok(json) = serde_json::to_string(&view) {
-            self.pending.push_back(frame("message", Some(m.id), &json));
+            let event = event_name(m, self.last_id);
+            self.pending.push_back(frame(event, Some(m.rev), &json));
         }
-        self.last_id = m.id;
-        self.last_seq = m.seq;
+        self.last_id = m.rev;
+        self.last_pos = m.pos;
     }
 
     fn push_users(&mut self, time: i64, members: &[Member]) {
         let wire = users_json(time, members);
         self.pending.push_back(frame("users", None, &wire));
     }
+}
+
+/// The event a message is sent as to a client whose cursor is `cursor`:
+/// `change` when the client has it (its id is at most the cursor), else
+/// `message` (a new message, perhaps changed since it was sent).
+fn event_name(m: &Message, cursor: i64) -> &'static str {
+    if m.id <= cursor { "change" } else { "message" }
 }
 
 /// The `users` event's data: the members as the API shows them, at `time`.

@@ -4,6 +4,7 @@
 
 pub mod catch_up;
 pub mod events;
+pub mod lifecycle;
 pub mod search;
 
 use std::time::Duration;
@@ -50,20 +51,29 @@ fn has_focus(form: &FormData) -> bool {
     form.checked("hasFocus")
 }
 
-/// The poll/send answer: messages after `last`, the members, the time.
+/// The poll/send answer: what happened after cursor `last` (new messages,
+/// and in `changes` the messages the client has that changed), the
+/// members, the time.
 async fn news(
     state: &AppState,
     access: &Access,
     last: i64,
-    messages: Vec<Message>,
+    news: Vec<Message>,
 ) -> Result<Json<News>, ApiError> {
     let now = domain::now();
     let members = state.chat.members(access.room.id).await?;
-    let new_last = messages.last().map_or(last, |m| m.id.max(last));
-    let messages: Vec<MessageView> = messages
-        .iter()
-        .map(|m| MessageView::new(state, &access.room.slug, m))
-        .collect();
+    let new_last = cursor_after(last, &news);
+    let (mut fresh, changed): (Vec<Message>, Vec<Message>) =
+        news.into_iter().partition(|m| m.id > last);
+    // New messages oldest first, as the original's clients append them (one
+    // edited since it was sent comes in cursor order after later ones).
+    fresh.sort_by_key(|m| m.id);
+    let view = |list: Vec<Message>| -> Vec<MessageView> {
+        list.iter()
+            .map(|m| MessageView::new(state, &access.room.slug, m))
+            .collect()
+    };
+    let (messages, changes) = (view(fresh), view(changed));
     let users = state
         .users_json
         .get(access.room.id, &members, now)
@@ -73,8 +83,14 @@ async fn news(
         last: new_last,
         time: now,
         messages,
+        changes,
         users,
     }))
+}
+
+/// The client's cursor after it has `news`: the last one's cursor position.
+fn cursor_after(last: i64, news: &[Message]) -> i64 {
+    news.last().map_or(last, |m| m.rev.max(last))
 }
 
 /// The poll/send answer (`docs/api.md`, poll), serialised straight from this struct.
@@ -84,6 +100,10 @@ pub struct News {
     pub last: i64,
     pub time: i64,
     pub messages: Vec<MessageView>,
+    /// Messages the client already has (id at most its `last`) that
+    /// changed since: edited, deleted or reacted to. Clients of the
+    /// original ignore it.
+    pub changes: Vec<MessageView>,
     /// `[UserView]`, rendered once per room and second ([`crate::web::views::UsersJson`]).
     pub users: Box<serde_json::value::RawValue>,
 }
@@ -119,8 +139,11 @@ pub async fn poll(
         _ = shutdown.changed() => state.chat.since(&access, last).await?,
     };
     // Delivered to a window being looked at: read.
-    if focus && let Some(newest) = messages.last() {
-        state.chat.mark_read(&access, newest.id).await?;
+    if focus && !messages.is_empty() {
+        state
+            .chat
+            .mark_read(&access, cursor_after(last, &messages))
+            .await?;
     }
     news(&state, &access, last, messages).await
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod files;
 pub mod index;
+pub mod messages;
 pub mod notifications;
 pub mod room;
 pub mod search;

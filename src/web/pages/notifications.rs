@@ -38,7 +38,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             context! {
                 when => when(r.at),
                 room => r.room_title.clone(),
-                link => format!("{}#cv-m-{}", state.room_url(&r.room_slug), r.message_id),
+                link => format!("{}#cv-m-{}", crate::urls::message(state.prefix(), &r.room_slug, r.message_id), r.message_id),
                 channel => if r.channel == "email" { "e-mail" } else { "browser" },
                 outcome,
                 reason => r.reason.clone(),

@@ -14,7 +14,7 @@ use crate::web::error::AppError;
 use crate::web::forms::{FormData, parse_id, read_upload};
 use crate::web::send::{check_send_rate, post_draft};
 use crate::web::state::AppState;
-use crate::web::views::{MessageItem, UserItem, catch_up_summary};
+use crate::web::views::{MessageItem, UserItem, catch_up_summary, excerpt};
 
 /// Opens a room for the page handlers: logged-out visitors go to the login
 /// page whether or not the room exists; non-members get the missing-room 404.
@@ -31,13 +31,12 @@ pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Acces
 pub struct RoomQuery {
     before: Option<String>,
     after: Option<String>,
-    /// A message to open the room at (where search results link).
-    around: Option<String>,
     notice: Option<String>,
+    /// The message to answer (the send form quotes it).
+    reply: Option<String>,
 }
 
-/// `GET /{slug}/` (and `?before=<id>` for older pages without JavaScript,
-/// `?around=<id>` for the page around one message, shown highlighted).
+/// `GET /{slug}/` (and `?before=<id>` for older pages without JavaScript).
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 pub async fn show(
     State(state): State<AppState>,
@@ -52,18 +51,8 @@ pub async fn show(
     };
     let before = id_field(&q.before, "before")?;
     let after = id_field(&q.after, "after")?;
-    let around = id_field(&q.around, "around")?;
     state.chat.seen(&access, true).await?;
     let opening = match (before, after) {
-        _ if let Some(around) = around => {
-            let (page, newer) = state.chat.page_around(&access, around).await?;
-            Opening {
-                page,
-                cursor: 0,
-                missed: None,
-                newer,
-            }
-        }
         (Some(before), _) => Opening {
             page: state.chat.page(&access, Some(before)).await?,
             cursor: 0,
@@ -73,6 +62,58 @@ pub async fn show(
         (None, Some(after)) => state.chat.page_after(&access, after).await?,
         (None, None) => state.chat.open_page(&access).await?,
     };
+    let reply_to = match q.reply.as_deref().filter(|r| !r.is_empty()) {
+        Some(raw) => Some(state.chat.message(&access, parse_id(raw, "reply")?).await?),
+        None => None,
+    };
+    let notice = match q.notice.as_deref() {
+        Some("settings") => Some("Settings saved."),
+        _ => None,
+    };
+    render(
+        &state,
+        &viewer,
+        &access,
+        &opening,
+        View {
+            live: before.is_none(),
+            older_page: before.is_some(),
+            highlight: None,
+            reply_to,
+            notice,
+        },
+    )
+    .await
+}
+
+/// How a room page is shown besides its messages.
+#[derive(Debug, Default)]
+pub struct View {
+    /// Whether the live client runs (on the newest page and the catch-up
+    /// pages; an older page or a permalink is static).
+    pub live: bool,
+    /// Whether the page is an older page of history.
+    pub older_page: bool,
+    /// The message a permalink points at, marked on the page.
+    pub highlight: Option<i64>,
+    /// The message the send form answers (`?reply=ID`, without JavaScript).
+    pub reply_to: Option<crate::domain::Message>,
+    /// A line confirming what the last form did.
+    pub notice: Option<&'static str>,
+}
+
+/// Renders the room page showing `opening`.
+///
+/// # Errors
+/// When storage or rendering fails.
+pub async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    access: &Access,
+    opening: &Opening,
+    view: View,
+) -> Result<Response, AppError> {
+    let slug = access.room.slug.as_str();
     let page_data = &opening.page;
     let members = state.chat.members(access.room.id).await?;
     let now = domain::now();
@@ -80,7 +121,15 @@ pub async fn show(
     let messages: Vec<MessageItem> = page_data
         .messages
         .iter()
-        .map(|m| MessageItem::new(&state, &slug, m, now).seen_by(viewer_name))
+        .map(|m| {
+            MessageItem::new(state, slug, m, now)
+                .seen_by(viewer_name)
+                .actions(
+                    state.chat.may_edit(access, m),
+                    crate::service::chat::Chat::may_delete(access, m),
+                    access.member.is_some() && m.deleted.is_none(),
+                )
+        })
         .collect();
     let first_unread = opening.first_unread();
     let catch_up = opening.missed.as_ref().map(|missed| {
@@ -92,7 +141,7 @@ pub async fn show(
         }
     });
     let users: Vec<UserItem> = members.iter().map(|m| UserItem::new(m, now)).collect();
-    let room_url = state.room_url(&slug);
+    let room_url = state.room_url(slug);
     let csrf_token = crate::web::csrf::token(&viewer.session);
     let data = serde_json::json!({
         "pageSize": state.config.chat.page_size,
@@ -110,7 +159,14 @@ pub async fn show(
         "apiPresence": format!("{room_url}api/presence/"),
         "apiRead": format!("{room_url}api/read/"),
         "apiTyping": format!("{room_url}api/typing/"),
+        "apiEdit": format!("{room_url}api/edit/"),
+        "apiDelete": format!("{room_url}api/delete/"),
+        "apiReact": format!("{room_url}api/react/"),
         "apiRooms": format!("{}api/rooms/", state.prefix()),
+        "roomUrl": room_url,
+        "editWindow": state.chat.edit_window,
+        "isAdmin": access.user.is_admin,
+        "isMember": access.member.is_some(),
         "notify": access.member.as_ref().map_or("all", |m| m.notify.as_str()),
         "lastRead": opening.cursor,
         "unread": opening.missed.as_ref().map_or(0, |m| m.count),
@@ -122,16 +178,19 @@ pub async fn show(
         "last": page_data.last(),
         "remaining": page_data.remaining,
         "roomTitle": access.room.title,
-        // Older pages are static: the live client only runs on the newest one.
-        "live": before.is_none() && around.is_none(),
+        "live": view.live,
     });
-    let notice = match q.notice.as_deref() {
-        Some("settings") => Some("Settings saved."),
-        _ => None,
-    };
+    let reply_to = view.reply_to.as_ref().map(|m| {
+        context! {
+            pk => m.id,
+            user => m.username.clone(),
+            excerpt => if m.deleted.is_some() { String::new() } else { excerpt(&m.content) },
+            deleted => m.deleted.is_some(),
+        }
+    });
     page(
-        &state,
-        &viewer,
+        state,
+        viewer,
         "conversate/room.html",
         context! {
             title => access.room.title.clone(),
@@ -142,8 +201,11 @@ pub async fn show(
             users => Value::from(minijinja::value::Serde(&users)),
             remaining => page_data.remaining,
             first => page_data.first(),
-            older_page => before.is_some() || around.is_some(),
-            found => around,
+            older_page => view.older_page,
+            permalink => view.highlight.is_some(),
+            highlight => view.highlight,
+            reply_to,
+            quick_reactions => QUICK_REACTIONS,
             search_scope => format!("in:{} ", access.room.slug),
             search_url => state.url("search/"),
             newer => opening.newer.then(|| page_data.last()),
@@ -152,12 +214,22 @@ pub async fn show(
             member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone(), notify => m.notify.as_str() }),
             notify_levels => [("all", "Every message"), ("mentions", "Only mentions of me"), ("none", "Nothing")],
             palette => crate::web::views::palette(),
-            notice,
+            notice => view.notice,
             max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
         },
     )
     .await
 }
+
+/// The reactions offered in each message's menu: (emoji, name).
+pub const QUICK_REACTIONS: [(&str, &str); 6] = [
+    ("👍", "thumbs up"),
+    ("❤️", "red heart"),
+    ("😂", "face with tears of joy"),
+    ("🎉", "party popper"),
+    ("😮", "face with open mouth"),
+    ("🙏", "folded hands"),
+];
 
 /// `POST /{slug}/send/`: a plain form post, answered with a redirect back.
 #[tracing::instrument(skip_all, fields(slug = %slug))]

@@ -77,13 +77,14 @@ impl SearchParams {
     }
 }
 
-/// Where a result links: its room, opened around it, scrolled to it.
+/// Where a result links: the message's permalink (the room around it,
+/// the message marked), scrolled to it.
 #[must_use]
 pub fn result_url(state: &AppState, found: &Found) -> String {
     format!(
-        "{}?around={id}#cv-m-{id}",
-        state.room_url(&found.room.slug),
-        id = found.id
+        "{}#cv-m-{}",
+        crate::urls::message(state.prefix(), &found.room.slug, found.id),
+        found.id
     )
 }
 

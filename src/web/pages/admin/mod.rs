@@ -113,6 +113,9 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "user-saved" => "Account saved.",
         "password-set" => "Password changed.",
         "user-deactivated" => "Account deactivated; its sessions have ended.",
+        "user-deactivated-messages-removed" => {
+            "Account deactivated; its sessions have ended and its messages were deleted."
+        }
         _ => return None,
     })
 }

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use minijinja::{Value, context};
 
-use super::{Notice, confirm, form_error, notice_text, redirect, user};
+use super::{Notice, form_error, notice_text, redirect, user};
 use crate::domain::User;
 use crate::service::ServiceError;
 use crate::service::accounts;
@@ -184,13 +184,25 @@ pub async fn deactivate_confirm(
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
     let user = user(&state, &username).await?;
-    confirm(
+    page(
         &state,
         &admin.viewer,
-        format!("Deactivate {}?", user.username),
-        "They cannot log in any more and their open sessions end at once. Their messages stay.",
-        "Deactivate account",
-        state.url(&format!("admin/users/{}/", user.username)),
+        "conversate/admin/confirm.html",
+        context! {
+            title => "Please confirm",
+            question => format!("Deactivate {}?", user.username),
+            detail => "They cannot log in any more and their open sessions end at once. \
+                Their messages stay, unless you remove them below.",
+            option => context! {
+                name => "remove_messages",
+                label => format!(
+                    "Also delete every message {} wrote, in every room (for abuse; this cannot be undone)",
+                    user.username
+                ),
+            },
+            button => "Deactivate account",
+            back => state.url(&format!("admin/users/{}/", user.username)),
+        },
     )
     .await
 }
@@ -200,13 +212,20 @@ pub async fn deactivate(
     State(state): State<AppState>,
     admin: AdminUser,
     Path(username): Path<String>,
-    _form: FormData,
+    form: FormData,
 ) -> Result<Response, AppError> {
     let user = user(&state, &username).await?;
-    admin.service(&state).deactivate(&user).await?;
+    let service = admin.service(&state);
+    service.deactivate(&user).await?;
+    let notice = if form.checked("remove_messages") {
+        service.remove_messages(&user).await?;
+        "user-deactivated-messages-removed"
+    } else {
+        "user-deactivated"
+    };
     Ok(redirect(
         &state,
         &format!("admin/users/{}/", user.username),
-        "user-deactivated",
+        notice,
     ))
 }

@@ -1,0 +1,75 @@
+//! `POST /{slug}/api/edit/`, `api/delete/`, `api/react/`: the JSON twins of
+//! the message forms (`web/pages/messages.rs`), over the same service
+//! functions. Each answers `{"success": true, "message": {…}}` with the
+//! message as it now stands; the room hears of it as a change on every
+//! transport.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::{open, required_id};
+use crate::domain::Message;
+use crate::web::auth::Viewer;
+use crate::web::error::{ApiError, AppError};
+use crate::web::forms::FormData;
+use crate::web::state::AppState;
+use crate::web::views::MessageView;
+
+fn required<'a>(form: &'a FormData, field: &str) -> Result<&'a str, ApiError> {
+    Ok(form
+        .get(field)
+        .ok_or_else(|| AppError::BadRequest(format!("The field '{field}' is required.")))?)
+}
+
+fn answer(state: &AppState, slug: &str, m: &Message) -> Json<Value> {
+    Json(json!({ "success": true, "message": MessageView::new(state, slug, m) }))
+}
+
+/// `POST /{slug}/api/edit/`: fields `id`, `content`.
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+pub async fn edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let id = required_id(&form, "id")?;
+    let m = state
+        .chat
+        .edit(&access, id, required(&form, "content")?)
+        .await?;
+    Ok(answer(&state, &slug, &m))
+}
+
+/// `POST /{slug}/api/delete/`: field `id`.
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+pub async fn delete(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let id = required_id(&form, "id")?;
+    let m = state.chat.delete(&state.files, &access, id).await?;
+    Ok(answer(&state, &slug, &m))
+}
+
+/// `POST /{slug}/api/react/`: fields `id`, `emoji`.
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+pub async fn react(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Json<Value>, ApiError> {
+    let access = open(&state, &viewer, &slug).await?;
+    let id = required_id(&form, "id")?;
+    let m = state
+        .chat
+        .react(&access, id, required(&form, "emoji")?)
+        .await?;
+    Ok(answer(&state, &slug, &m))
+}
