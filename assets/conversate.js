@@ -1232,17 +1232,19 @@
       const li = document.createElement('li');
       li.className = 'cv-user ' + u.cls;
       li.dataset.user = u.username;
+      // The status in words beside the dot (as the server renders it), not by colour alone.
       const seen = document.createElement('span');
       seen.className = 'cv-user-seen';
-      seen.textContent = u.spokeAt === null ? 'never spoke' : 'spoke ' + ago(u.spokeAt);
       seen.title = 'last ping: ' + (u.seenAt === null ? 'never' : words(Math.max(0, now - u.seenAt)));
       const status = document.createElement('span');
-      status.className = 'cv-visually-hidden';
-      status.textContent = u.cls === 'active' ? ' (here)' : u.cls === 'afk' ? ' (away from the window)' : ' (offline)';
-      li.append(authorSpan(u.username), status, ' ', seen);
+      status.className = 'cv-user-status';
+      status.textContent = u.cls === 'active' ? 'here' : u.cls === 'afk' ? 'away' : 'offline';
+      seen.append(status, ' · ' + (u.spokeAt === null ? 'never spoke' : 'spoke ' + ago(u.spokeAt)));
+      li.append(authorSpan(u.username), ' ', seen);
       return li;
     });
     el.users.replaceChildren(...items);
+    el.users.dataset.live = 'true';
   }
 
   /** Messages added before we knew an author's colour get it once the users list arrives. */

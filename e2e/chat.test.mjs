@@ -111,7 +111,7 @@ e2e('1. two users see each other live over SSE', async (t) => {
   // Wait until both streams are actually open: the server pushes the member list right away.
   await Promise.all([alice, bob].map((u) => u.page.waitForFunction(() => {
     const li = document.querySelector('#cv-users li.cv-user');
-    return li && li.querySelector('.cv-visually-hidden'); // rendered by the client from a "users" event
+    return li && li.closest('#cv-users[data-live]'); // rendered by the client from a "users" event
   })));
 
   const fromAlice = unique('hello bob, this is alice');
@@ -532,7 +532,7 @@ e2e('8c. a stream refused for too many open: long-polling takes over, and the st
   const { watcher, open } = await setUp(t, { env: { STREAMS_PER_USER: 1 } });
   const first = await open('alice');
   await waitForTransport(first.page, 'sse');
-  await first.page.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'));
+  await first.page.waitForFunction(() => document.querySelector('#cv-users[data-live] li.cv-user'));
   const second = await open('alice', { label: 'alice-2', allow: (text) => refusedLoad(text) || /EventSource/.test(text) });
   await waitForTransport(second.page, 'longpoll', 10000);
   await second.page.waitForTimeout(8000);
@@ -870,7 +870,7 @@ e2e('12. the typing indicator comes over the event stream and goes away', async 
   const bob = await open('bob');
   await Promise.all([waitForTransport(alice.page, 'sse'), waitForTransport(bob.page, 'sse')]);
   // Both streams answered (the users event), so the typing event has somewhere to go.
-  await Promise.all([alice, bob].map((u) => u.page.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'))));
+  await Promise.all([alice, bob].map((u) => u.page.waitForFunction(() => document.querySelector('#cv-users[data-live] li.cv-user'))));
   const line = bob.page.locator('#cv-typing');
   assert.equal(await line.getAttribute('aria-live'), 'polite');
   assert.equal((await line.textContent()).trim(), '');
@@ -913,7 +913,7 @@ e2e('13. the index follows reading elsewhere: counts, marker and title without r
   current.pages.push(['bob-room', room]);
   await room.goto(current.server.roomUrl);
   await waitForTransport(room, 'sse');
-  await room.waitForFunction(() => document.querySelector('#cv-users li.cv-user .cv-visually-hidden'));
+  await room.waitForFunction(() => document.querySelector('#cv-users[data-live] li.cv-user'));
   await recordArrivals(room);
   await room.evaluate(() => { window.__focus = false; window.dispatchEvent(new Event('blur')); });
 
@@ -1080,7 +1080,8 @@ e2e('14b. message lifecycle without JavaScript: reply, edit, react and delete wi
   assert.match(await bob.page.textContent('#cv-replying'), /alice: Who brings the cake\?/);
   await bob.page.fill('#cv-input', 'I do');
   await bob.page.click('#cv-submit');
-  await bob.page.waitForURL(room);
+  // Back in the room at the reply just sent.
+  await bob.page.waitForURL((u) => u.href.startsWith(room + '#cv-m-'));
   assert.match(await messageWith(bob.page, 'I do').locator('.cv-reply-quote').textContent(), /Who brings the cake\?/);
 
   // Alice edits on the edit page.

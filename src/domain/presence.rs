@@ -41,6 +41,17 @@ impl PresenceStatus {
             Self::Inactive => "inactive",
         }
     }
+
+    /// The word the users list shows beside the dot, so that the status
+    /// does not rest on colour alone.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Active => "here",
+            Self::Afk => "away",
+            Self::Inactive => "offline",
+        }
+    }
 }
 
 impl PresenceState {
@@ -102,6 +113,18 @@ impl PresenceState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_status_has_its_own_word() {
+        let words: Vec<_> = [
+            PresenceStatus::Active,
+            PresenceStatus::Afk,
+            PresenceStatus::Inactive,
+        ]
+        .map(PresenceStatus::word)
+        .into();
+        assert_eq!(words, ["here", "away", "offline"]);
+    }
 
     const DISCONNECT: i64 = 90;
 

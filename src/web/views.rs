@@ -352,6 +352,8 @@ pub struct UserItem {
     pub view: UserView,
     /// `active`, `afk` or `inactive`.
     pub status: &'static str,
+    /// `here`, `away` or `offline`, shown beside the dot.
+    pub status_word: &'static str,
     pub spoke_words: String,
     pub seen_words: String,
 }
@@ -363,6 +365,7 @@ impl UserItem {
         Self {
             view: UserView::new(member, now),
             status: member.presence.status(now).as_str(),
+            status_word: member.presence.status(now).word(),
             spoke_words: since(member.presence.last_spoke, now),
             seen_words: since(member.presence.last_seen, now),
         }
