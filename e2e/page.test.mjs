@@ -186,3 +186,47 @@ test('p6: after an 80 s outage the event stream is back within 2 s of the server
     await server.stop();
   }
 });
+
+test('p7: the people list says each status in words beside the dot, with and without JavaScript', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    for (const javaScriptEnabled of [false, true]) {
+      const { context, page } = await userContext(browser, server, 'alice', { watcher, javaScriptEnabled, label: `alice js=${javaScriptEnabled}` });
+      if (javaScriptEnabled) await page.waitForSelector('#cv-users[data-live]');
+      const statusOf = (user) => page.locator(`#cv-users li.cv-user[data-user="${user}"] .cv-user-status`).innerText();
+      assert.equal(await statusOf('alice'), 'here');
+      assert.equal(await statusOf('bob'), 'offline');
+      assert.match(await page.locator('#cv-users li.cv-user[data-user="bob"] .cv-user-seen').innerText(), /^offline · never spoke$/);
+      const visible = await page.locator('#cv-users li.cv-user[data-user="bob"] .cv-user-status').isVisible();
+      assert.equal(visible, true, 'seen, not only read out');
+      await context.close();
+    }
+    watcher.assertClean(assert);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('p8: without JavaScript, a file over the limit is refused with a sentence and the typed text kept', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer({ env: { MAX_UPLOAD_BYTES: 2000 } });
+  const watcher = new Watcher();
+  // The refusal itself answers 413: the browser reports that status in the console.
+  const allow = (text) => /status of 413/.test(text);
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher, allow, javaScriptEnabled: false });
+    await page.fill('#cv-input', 'the minutes, attached');
+    await page.setInputFiles('#cv-file', { name: 'minutes.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(5000, 7) });
+    await Promise.all([page.waitForNavigation(), page.click('#cv-submit')]);
+    assert.match(await page.locator('#cv-refused').innerText(), /larger than the limit of .* not sent/);
+    assert.equal(await page.inputValue('#cv-input'), 'the minutes, attached', 'the text is kept');
+    assert.equal(await page.title(), 'General · Conversate', 'the room, not a bare error page');
+    // Sent again without the file, it goes through.
+    await Promise.all([page.waitForNavigation(), page.click('#cv-submit')]);
+    assert.match(await page.locator('#cv-messages').innerText(), /the minutes, attached/);
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});

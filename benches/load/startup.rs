@@ -86,7 +86,7 @@ pub fn section(o: &mut String, p: &Params, r: &Results) {
     );
     let _ = writeln!(
         o,
-        "Also: seeding took {:.1} s; the first start on the new database answered after {:.1} ms.",
+        "Also: seeding took {:.1} s; the first start on the new database answered after {:.1} ms.\n",
         r.seed_time.as_secs_f64(),
         r.first_start.as_secs_f64() * 1e3
     );

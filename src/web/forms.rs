@@ -173,17 +173,44 @@ pub struct UploadForm {
     pub file: Option<(StoredFile, String)>,
 }
 
+/// A send form refused, with the text typed in it when it can be handed
+/// back: the page without JavaScript shows it again instead of losing it.
+#[derive(Debug)]
+pub struct UploadRefused {
+    pub error: AppError,
+    /// The `content` field, when it was read and the form's token matched
+    /// (so a page only ever hands back what its own user typed).
+    pub draft: Option<String>,
+}
+
+impl From<UploadRefused> for AppError {
+    fn from(refused: UploadRefused) -> Self {
+        refused.error
+    }
+}
+
+impl From<AppError> for UploadRefused {
+    fn from(error: AppError) -> Self {
+        Self { error, draft: None }
+    }
+}
+
+/// How much of an upload refused for its declared length is read for the
+/// text fields before its file: a browser sends them first.
+const DRAFT_PEEK_BYTES: usize = 64 * 1024;
+
 /// Reads the send form: url-encoded, or multipart with an optional `file`
 /// streamed straight to storage. The CSRF token is checked before the
 /// caller can commit anything; on any failure no stored file is left.
 ///
 /// # Errors
-/// `BadRequest`, `TooLarge`, `Forbidden` (bad token) or storage failures.
+/// `BadRequest`, `TooLarge`, `Forbidden` (bad token) or storage failures;
+/// a refusal for size carries the typed text back.
 pub async fn read_upload(
     state: &AppState,
     session: &Session,
     request: Request,
-) -> Result<UploadForm, AppError> {
+) -> Result<UploadForm, UploadRefused> {
     let verified = request.extensions().get::<csrf::Verified>().is_some();
     if !has_content_type(&request, "multipart/form-data") {
         let fields = FormData::from_request(request, state).await?;
@@ -198,12 +225,17 @@ pub async fn read_upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > upload_body_limit(limit)) {
-        return Err(too_large(limit));
+        let fields = fields_before_file(state, request).await;
+        return Err(UploadRefused {
+            error: too_large(limit),
+            draft: fields.and_then(|f| draft_of(session, &f)),
+        });
     }
     if boundary_of(&request).is_some_and(|b| b.len() > MAX_BOUNDARY_CHARS) {
         return Err(AppError::BadRequest(format!(
             "The upload's multipart boundary is longer than {MAX_BOUNDARY_CHARS} characters."
-        )));
+        ))
+        .into());
     }
     let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
         AppError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
@@ -217,13 +249,56 @@ pub async fn read_upload(
     {
         let _ = state.files.delete(&file.key).await;
     }
-    result?;
+    if let Err(error) = result {
+        let draft = matches!(error, AppError::TooLarge(_))
+            .then(|| draft_of(session, &form.fields))
+            .flatten();
+        return Err(UploadRefused { error, draft });
+    }
     if !token_ok {
         return Err(AppError::Forbidden(
             "The form's security token is missing or out of date. Please reload the page and try again.".to_owned(),
-        ));
+        )
+        .into());
     }
     Ok(form)
+}
+
+/// The draft typed in a refused form, if its token is this session's.
+fn draft_of(session: &Session, fields: &FormData) -> Option<String> {
+    csrf::matches(session, fields.get(csrf::FIELD).unwrap_or_default())
+        .then(|| fields.get("content").map(str::to_owned))
+        .flatten()
+}
+
+/// The text fields of an upload refused for its declared length, read from
+/// the start of its body up to the file, which is never read. `None` when
+/// they do not stand in the first [`DRAFT_PEEK_BYTES`].
+async fn fields_before_file(state: &AppState, request: Request) -> Option<FormData> {
+    use futures_util::StreamExt as _;
+    let (mut parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut head = Vec::new();
+    while head.len() < DRAFT_PEEK_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    // The body seen is only its start: its declared length no longer holds.
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let request = Request::from_parts(parts, axum::body::Body::from(head));
+    let mut multipart = Multipart::from_request(request, state).await.ok()?;
+    let mut fields = FormData::default();
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            return Some(fields);
+        }
+        let value = field.text().await.ok()?;
+        fields.insert(name, value).ok()?;
+    }
+    Some(fields)
 }
 
 async fn read_parts(

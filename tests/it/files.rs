@@ -645,3 +645,43 @@ async fn downloads_leave_no_copy_in_the_browser_cache_and_images_ask_first() {
         .expect("GET");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_upload_over_the_limit_without_javascript_keeps_the_typed_text() {
+    let app = TestApp::start_with(|c| c.max_upload_bytes = 100_000).await;
+    let room = app.with_room().await;
+    let alice = app.login("alice").await;
+    let send = |token: String, size: usize| {
+        let form = Form::new()
+            .text("csrfmiddlewaretoken", token)
+            .text("content", "see the <b>plan</b> attached")
+            .part("file", Part::bytes(vec![7u8; size]).file_name("plan.pdf"));
+        alice
+            .client
+            .post(alice.url("general/send/"))
+            .multipart(form)
+            .send()
+    };
+    // Read up to the limit, and refused before the file is read at all
+    // (declared longer than the limit and the form's room).
+    for size in [100_001, 100_000 + (3 << 20)] {
+        let r = send(alice.csrf.clone(), size).await.expect("POST");
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{size}");
+        let html = r.text().await.expect("body");
+        assert!(html.contains("id=\"cv-refused\""), "{size}: {html}");
+        assert!(html.contains("larger than the limit of"), "{size}: {html}");
+        assert!(
+            html.contains("autofocus>see the &lt;b&gt;plan&lt;&#x2f;b&gt; attached</textarea>")
+                || html.contains("autofocus>see the &lt;b&gt;plan&lt;/b&gt; attached</textarea>"),
+            "the text is back in the box, escaped ({size}): {html}"
+        );
+        assert_eq!(stored_messages(&app.store, room.id).await, 0);
+    }
+    // A form that is not this session's gets no text back.
+    let r = send("not the token".to_owned(), 100_001)
+        .await
+        .expect("POST");
+    assert!(r.status().is_client_error());
+    assert!(!r.text().await.expect("body").contains("attached"));
+    assert_eq!(stored_messages(&app.store, room.id).await, 0);
+}

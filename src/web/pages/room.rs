@@ -11,7 +11,7 @@ use crate::domain::notify::Level;
 use crate::service::chat::{Access, Opening};
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
-use crate::web::forms::{FormData, parse_id, read_upload};
+use crate::web::forms::{FormData, UploadRefused, parse_id, read_upload};
 use crate::web::send::{check_send_rate, post_draft};
 use crate::web::state::AppState;
 use crate::web::views::{MessageItem, UserItem, catch_up_summary, excerpt};
@@ -81,6 +81,7 @@ pub async fn show(
             highlight: None,
             reply_to,
             notice,
+            ..View::default()
         },
     )
     .await
@@ -100,6 +101,10 @@ pub struct View {
     pub reply_to: Option<crate::domain::Message>,
     /// A line confirming what the last form did.
     pub notice: Option<&'static str>,
+    /// Why the last send was refused, shown with its text back in the box.
+    pub refused: Option<String>,
+    /// The text of a refused send, put back in the message box.
+    pub draft: Option<String>,
 }
 
 /// Renders the room page showing `opening`.
@@ -215,6 +220,8 @@ pub async fn render(
             notify_levels => [("all", "Every message"), ("mentions", "Only mentions of me"), ("none", "Nothing")],
             palette => crate::web::views::palette(),
             notice => view.notice,
+            refused => view.refused,
+            draft => view.draft,
             max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
         },
     )
@@ -241,7 +248,16 @@ pub async fn send(
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access).await?;
-    let form = read_upload(&state, &viewer.session, request).await?;
+    let form = match read_upload(&state, &viewer.session, request).await {
+        Ok(form) => form,
+        // Too large: the room again with the typed text in the box, rather
+        // than an error page that loses it.
+        Err(UploadRefused {
+            error: AppError::TooLarge(why),
+            draft: Some(draft),
+        }) => return refused_send(&state, &viewer, &access, why, draft).await,
+        Err(refused) => return Err(refused.error),
+    };
     let posted = post_draft(&state, &access, form, true).await?;
     // Back at the message just sent, which is the newest: a page without
     // JavaScript would otherwise open at its top.
@@ -251,6 +267,36 @@ pub async fn send(
         posted.message.id
     ))
     .into_response())
+}
+
+/// The room page answering a send refused for its size (`413`): the reason,
+/// and the text back in the message box.
+async fn refused_send(
+    state: &AppState,
+    viewer: &Viewer,
+    access: &Access,
+    why: String,
+    draft: String,
+) -> Result<Response, AppError> {
+    let opening = state.chat.open_page(access).await?;
+    let mut response = render(
+        state,
+        viewer,
+        access,
+        &opening,
+        View {
+            live: true,
+            refused: Some(format!(
+                "{why} The message was not sent; its text is in the box below: send it without the \
+                 file, or with a smaller one."
+            )),
+            draft: Some(draft),
+            ..View::default()
+        },
+    )
+    .await?;
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    Ok(response)
 }
 
 /// `POST /{slug}/settings/`
