@@ -526,11 +526,15 @@
 
   /* ---------- errors ---------- */
 
-  function showError(source, message, withReload) {
+  /**
+   * Shows the error line. `action` is `true` for a "Reload" link, or `{ label, run }` for a
+   * button that tries again in place (a failed send keeps its draft: reloading would not).
+   */
+  function showError(source, message, action) {
     if (!el.error || (state.errorSource === 'fatal' && source !== 'fatal')) return;
     state.errorSource = source;
     el.error.replaceChildren(document.createTextNode(message + ' '));
-    if (withReload) {
+    if (action === true) {
       const link = document.createElement('a');
       link.href = '';
       link.textContent = 'Reload';
@@ -539,6 +543,13 @@
         location.reload();
       });
       el.error.append(link);
+    } else if (action && action.run) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'cv-link-button cv-retry';
+      button.textContent = action.label;
+      button.addEventListener('click', action.run);
+      el.error.append(button);
     }
     el.error.hidden = false;
   }
@@ -2164,7 +2175,10 @@
       receive(data);
       state.pendingKey = null;
       cancelReply();
-      if (el.input.value === content) el.input.value = '';
+      if (el.input.value === content) {
+        el.input.value = '';
+        saveDraft();
+      }
       if (file && el.file) el.file.value = '';
       showFileName();
       autoGrow();
@@ -2177,7 +2191,10 @@
       else if (e.status === 429) {
         holdSends(Math.max(1000, e.retryAfter));
         sendHeldMessage(e.message);
-      } else showError('send', 'Your message was not sent: ' + e.message, e.status === 0);
+      } else {
+        // The text stays in the box (and in this room's saved draft): try again in place.
+        showError('send', 'Your message was not sent: ' + e.message, { label: 'Retry', run: () => send() });
+      }
     } finally {
       state.sending = false;
       el.submit.disabled = sendHold() > 0;
@@ -2200,10 +2217,52 @@
     });
     el.input.addEventListener('input', () => {
       autoGrow();
+      saveDraft();
       if (state.errorSource === 'send' && !el.input.value) clearError('send');
     });
     if (el.file) el.file.addEventListener('change', showFileName);
+    restoreDraft();
+    forgetDraftsOnLogout();
     autoGrow();
+  }
+
+  /* Unsent text is kept per room in this browser (localStorage), so a reload, a crash or a
+     closed tab does not lose it; sending it clears it. Text the server handed back (a refused
+     send without the script) wins over an older saved draft. */
+  const DRAFT_PREFIX = 'conversate.draft.';
+  // Per user too: another account in the same browser never sees this one's drafts.
+  const draftKey = () => DRAFT_PREFIX + (C.username || '') + '.' + (C.roomUrl || location.pathname);
+
+  /** Logging out here forgets every draft kept in this browser. */
+  function forgetDraftsOnLogout() {
+    document.querySelectorAll('form[action$="logout/"]').forEach((form) => {
+      form.addEventListener('submit', () => {
+        try {
+          Object.keys(localStorage).filter((k) => k.startsWith(DRAFT_PREFIX)).forEach((k) => localStorage.removeItem(k));
+        } catch (e) {
+          // storage disabled: nothing was kept
+        }
+      });
+    });
+  }
+
+  function saveDraft() {
+    try {
+      if (el.input.value) localStorage.setItem(draftKey(), el.input.value);
+      else localStorage.removeItem(draftKey());
+    } catch (e) {
+      // storage may be disabled or full: the draft just is not kept
+    }
+  }
+
+  function restoreDraft() {
+    if (el.input.value) return;
+    try {
+      const saved = localStorage.getItem(draftKey());
+      if (saved) el.input.value = saved;
+    } catch (e) {
+      // as above
+    }
   }
 
   /* ---------- start ---------- */

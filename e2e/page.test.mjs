@@ -230,3 +230,43 @@ test('p8: without JavaScript, a file over the limit is refused with a sentence a
     await server.stop();
   }
 });
+
+test('p9: a failed send offers Retry and keeps the draft, and a room keeps its unsent draft across reloads', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  const allow = (text) => /ERR_FAILED|Failed to load resource/.test(text);
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher, allow });
+    await waitForTransport(page, 'sse');
+    // An unsent draft survives a reload.
+    await page.fill('#cv-input', 'half a thought');
+    await page.reload();
+    assert.equal(await page.inputValue('#cv-input'), 'half a thought');
+
+    // The send fails (the network drops it): Retry, not Reload, and the text stays.
+    await page.route('**/api/send/', (route) => route.abort('failed'));
+    await page.fill('#cv-input', 'sent on the second try');
+    await page.press('#cv-input', 'Enter');
+    await page.waitForSelector('#cv-error:not([hidden])');
+    assert.match(await page.locator('#cv-error').innerText(), /not sent/);
+    assert.equal(await page.locator('#cv-error a', { hasText: 'Reload' }).count(), 0, 'no Reload that would lose the draft');
+    assert.equal(await page.inputValue('#cv-input'), 'sent on the second try');
+    await page.unroute('**/api/send/');
+    await page.click('#cv-error button.cv-retry');
+    await page.waitForFunction(() => [...document.querySelectorAll('.cv-content')].some((c) => c.textContent.trim() === 'sent on the second try'));
+    assert.equal(await page.inputValue('#cv-input'), '');
+    assert.equal(await page.isHidden('#cv-error'), true);
+    // Sent, so nothing comes back after a reload.
+    await page.reload();
+    assert.equal(await page.inputValue('#cv-input'), '');
+    // Logging out forgets the drafts kept in this browser.
+    await page.fill('#cv-input', 'a private draft');
+    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Log out")')]);
+    const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('conversate.draft.')));
+    assert.deepEqual(kept, []);
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
