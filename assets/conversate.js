@@ -705,7 +705,7 @@
     const iso = new Date(m.time * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     time.dateTime = iso;
     time.dataset.time = String(m.time);
-    time.title = iso.replace('T', ' ').replace('Z', ' UTC');
+    time.title = localTime(m.time);
     time.textContent = ago(m.time);
 
     const content = document.createElement('div');
@@ -798,10 +798,25 @@
     return added;
   }
 
+  /* The exact time of a message, in the reader's own time zone and language (the browser's);
+     the server, which does not know the zone, writes UTC for readers without the script. */
+  let timeFormat = null;
+  function localTime(seconds) {
+    const date = new Date(seconds * 1000);
+    try {
+      timeFormat = timeFormat || new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+      return timeFormat.format(date);
+    } catch (e) {
+      return date.toISOString().replace(/:\d{2}\.\d{3}Z$/, ' UTC').replace('T', ' ');
+    }
+  }
+
   function refreshTimes() {
     root.querySelectorAll('.cv-time[data-time]').forEach((t) => {
       const time = Number(t.dataset.time);
-      if (Number.isFinite(time)) t.textContent = ago(time);
+      if (!Number.isFinite(time)) return;
+      t.textContent = ago(time);
+      t.title = localTime(time);
     });
     if (state.users) renderUsers();
   }
@@ -872,7 +887,7 @@
       const when = new Date(m.edited * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       const t = document.createElement('time');
       t.dateTime = when;
-      t.title = 'edited ' + when;
+      t.title = 'edited ' + localTime(m.edited);
       t.textContent = 'edited';
       mark.append('(', t, ')');
       li.append(mark);

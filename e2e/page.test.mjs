@@ -270,3 +270,26 @@ test('p9: a failed send offers Retry and keeps the draft, and a room keeps its u
     await server.stop();
   }
 });
+
+test('p10: message times show in the reader\'s own time zone, one format for page-made and live messages', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  const zone = { timezoneId: 'America/New_York', locale: 'en-US' };
+  const expected = (seconds) => new Intl.DateTimeFormat('en-US', { timeZone: zone.timezoneId, dateStyle: 'full', timeStyle: 'short' }).format(new Date(seconds * 1000));
+  try {
+    const bob = await userContext(browser, server, 'bob', { watcher });
+    await postViaApi(bob.page, ['written before alice came']);
+    const { context, page } = await userContext(browser, server, 'alice', { watcher, contextOptions: zone });
+    await waitForTransport(page, 'sse');
+    await postViaApi(bob.page, ['written while alice reads']);
+    await page.waitForFunction(() => document.querySelectorAll('.cv-message .cv-time').length === 2);
+    const times = await page.$$eval('.cv-message .cv-time', (ts) => ts.map((t) => [Number(t.dataset.time), t.title]));
+    for (const [seconds, title] of times) assert.equal(title, expected(seconds), 'the reader\'s zone, in one format');
+    assert.ok(times.every(([, title]) => !/UTC/.test(title)));
+    watcher.assertClean(assert);
+    await context.close();
+    await bob.context.close();
+  } finally {
+    await server.stop();
+  }
+});
