@@ -2238,7 +2238,45 @@
     if (el.file) el.file.addEventListener('change', showFileName);
     restoreDraft();
     forgetDraftsOnLogout();
+    setupShortcuts();
     autoGrow();
+  }
+
+  /* Keyboard shortcuts: "?" opens their list (a modal <dialog>: the browser keeps the focus in
+     it, Escape closes it, and the focus goes back where it was), "/" goes to the room's search
+     box. Neither fires while the reader is typing in a field. */
+  function setupShortcuts() {
+    const dialog = $('cv-help');
+    const opener = $('cv-help-open');
+    if (!dialog || typeof dialog.showModal !== 'function') return;
+    let before = null;
+    const open = () => {
+      if (dialog.open) return;
+      before = document.activeElement;
+      dialog.showModal();
+    };
+    dialog.addEventListener('close', () => {
+      if (before && typeof before.focus === 'function' && document.contains(before)) before.focus();
+      before = null;
+    });
+    if (opener) {
+      opener.hidden = false;
+      opener.addEventListener('click', open);
+    }
+    const typing = (t) => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    document.addEventListener('keydown', (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e.target) || dialog.open) return;
+      if (e.key === '?') {
+        e.preventDefault();
+        open();
+      } else if (e.key === '/') {
+        const search = $('cv-room-search');
+        if (!search) return;
+        e.preventDefault();
+        search.focus();
+        search.setSelectionRange(search.value.length, search.value.length);
+      }
+    });
   }
 
   /* Unsent text is kept per room in this browser (localStorage), so a reload, a crash or a

@@ -293,3 +293,37 @@ test('p10: message times show in the reader\'s own time zone, one format for pag
     await server.stop();
   }
 });
+
+test('p11: "?" lists the keyboard shortcuts in a dialog that keeps and returns the focus; "/" goes to search', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher });
+    // Typed in the message box, "?" is just a character.
+    await page.focus('#cv-input');
+    await page.keyboard.type('why?');
+    assert.equal(await page.inputValue('#cv-input'), 'why?');
+    assert.equal(await page.locator('#cv-help[open]').count(), 0);
+    // Elsewhere it opens the list, modal, with the focus inside.
+    await page.focus('#cv-conversation');
+    await page.keyboard.press('?');
+    await page.waitForSelector('#cv-help[open]');
+    assert.ok(await page.evaluate(() => document.getElementById('cv-help').contains(document.activeElement)));
+    assert.match(await page.locator('#cv-help').innerText(), /Shift \+ Enter\s+new line/);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#cv-help:not([open])', { state: 'attached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'cv-conversation', 'the focus is back');
+    // The button opens it too; Close closes it.
+    await page.click('#cv-help-open');
+    await page.click('#cv-help button:has-text("Close")');
+    assert.equal(await page.locator('#cv-help[open]').count(), 0);
+    // "/" goes to the room's search box.
+    await page.focus('#cv-conversation');
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'cv-room-search');
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
