@@ -196,20 +196,26 @@ impl From<AppError> for UploadRefused {
 }
 
 /// How much of an upload refused for its declared length is read for the
-/// text fields before its file: a browser sends them first.
+/// text fields before its file (a browser sends them first), and how long
+/// the refusal may wait for them.
 const DRAFT_PEEK_BYTES: usize = 64 * 1024;
+const DRAFT_PEEK_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Reads the send form: url-encoded, or multipart with an optional `file`
 /// streamed straight to storage. The CSRF token is checked before the
 /// caller can commit anything; on any failure no stored file is left.
 ///
+/// `keep_draft` (the page's form, not the API): a refusal for size carries
+/// the typed text back, even when the declared length is refused before
+/// the file is read.
+///
 /// # Errors
-/// `BadRequest`, `TooLarge`, `Forbidden` (bad token) or storage failures;
-/// a refusal for size carries the typed text back.
+/// `BadRequest`, `TooLarge`, `Forbidden` (bad token) or storage failures.
 pub async fn read_upload(
     state: &AppState,
     session: &Session,
     request: Request,
+    keep_draft: bool,
 ) -> Result<UploadForm, UploadRefused> {
     let verified = request.extensions().get::<csrf::Verified>().is_some();
     if !has_content_type(&request, "multipart/form-data") {
@@ -225,7 +231,14 @@ pub async fn read_upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > upload_body_limit(limit)) {
-        let fields = fields_before_file(state, request).await;
+        let fields = if keep_draft {
+            tokio::time::timeout(DRAFT_PEEK_WAIT, fields_before_file(state, request))
+                .await
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
         return Err(UploadRefused {
             error: too_large(limit),
             draft: fields.and_then(|f| draft_of(session, &f)),
@@ -250,7 +263,7 @@ pub async fn read_upload(
         let _ = state.files.delete(&file.key).await;
     }
     if let Err(error) = result {
-        let draft = matches!(error, AppError::TooLarge(_))
+        let draft = (keep_draft && matches!(error, AppError::TooLarge(_)))
             .then(|| draft_of(session, &form.fields))
             .flatten();
         return Err(UploadRefused { error, draft });

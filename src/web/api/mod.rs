@@ -159,7 +159,7 @@ pub async fn send(
 ) -> Result<Json<News>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access).await?;
-    let form = read_upload(&state, &viewer.session, request).await?;
+    let form = read_upload(&state, &viewer.session, request, false).await?;
     let last = match form.fields.get("last").filter(|l| !l.trim().is_empty()) {
         Some(raw) => Some(parse_id(raw, "last")?),
         None => None,

@@ -248,7 +248,7 @@ pub async fn send(
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access).await?;
-    let form = match read_upload(&state, &viewer.session, request).await {
+    let form = match read_upload(&state, &viewer.session, request, true).await {
         Ok(form) => form,
         // Too large: the room again with the typed text in the box, rather
         // than an error page that loses it.
