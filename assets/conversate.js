@@ -293,6 +293,7 @@
   const RETRY_MAX = 5000;
   const PRESENCE_BEAT = 30000;
   const ANNOUNCE_KEEP = 5;
+  const ANNOUNCE_EVERY = 2000; // a screen reader hears at most one line this often; a burst is summed up
   const GROUP_SECONDS = 300; // consecutive messages by one author within this gap are grouped
   const READ_EVERY = 2000; // the read cursor is reported at most this often
   const TYPING_EVERY = 3000; // "typing" is sent at most this often while the user types
@@ -1292,10 +1293,31 @@
     return truncate(entry.message.user + ': ' + (text || 'sent an attachment'), 140);
   }
 
+  /* The polite live region hears each message from others, but never more than one line per
+     ANNOUNCE_EVERY: messages that come faster are gathered into one line ("4 new messages from
+     alice and bob. Latest: …") instead of a queue the screen reader reads out for minutes. */
+  const announcer = { queue: [], timer: null, last: 0 };
+
   function announce(entry) {
     if (!el.announce) return;
+    announcer.queue.push(entry);
+    if (announcer.timer) return;
+    announcer.timer = setTimeout(flushAnnouncements, Math.max(0, announcer.last + ANNOUNCE_EVERY - Date.now()));
+  }
+
+  function flushAnnouncements() {
+    announcer.timer = null;
+    const entries = announcer.queue.splice(0);
+    if (!entries.length) return;
+    announcer.last = Date.now();
     const line = document.createElement('p');
-    line.textContent = messageText(entry);
+    if (entries.length === 1) {
+      line.textContent = messageText(entries[0]);
+    } else {
+      const names = Array.from(new Set(entries.map((e) => e.message.user)));
+      const who = names.length > 3 ? names.slice(0, 3).join(', ') + ' and others' : names.join(' and ');
+      line.textContent = plural(entries.length, 'new message') + ' from ' + who + '. Latest: ' + messageText(entries[entries.length - 1]);
+    }
     el.announce.append(line);
     while (el.announce.childElementCount > ANNOUNCE_KEEP) el.announce.firstElementChild.remove();
   }

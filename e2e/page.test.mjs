@@ -327,3 +327,28 @@ test('p11: "?" lists the keyboard shortcuts in a dialog that keeps and returns t
     await server.stop();
   }
 });
+
+test('p12: the live region announces a burst of messages as one line, not one line each', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    const bob = await userContext(browser, server, 'bob', { watcher });
+    await waitForTransport(bob.page, 'sse');
+    const alice = await userContext(browser, server, 'alice', { watcher });
+    const lines = () => bob.page.$$eval('#cv-announce p', (ps) => ps.map((p) => p.textContent));
+    await postViaApi(alice.page, ['a single hello']);
+    await bob.page.waitForFunction(() => /alice: a single hello/.test(document.getElementById('cv-announce').textContent));
+    await bob.page.waitForTimeout(2500);
+    const before = (await lines()).length;
+    await postViaApi(alice.page, Array.from({ length: 8 }, (_, i) => `burst ${i}`));
+    await bob.page.waitForFunction(() => /Latest: alice: burst 7/.test(document.getElementById('cv-announce').textContent), null, { timeout: 6000 });
+    const after = await lines();
+    assert.ok(after.length - before <= 2, `8 messages made ${after.length - before} lines: ${after.slice(before)}`);
+    assert.match(after[after.length - 1], /^\d new messages from alice\. Latest: alice: burst 7$/);
+    watcher.assertClean(assert);
+    await alice.context.close();
+    await bob.context.close();
+  } finally {
+    await server.stop();
+  }
+});
