@@ -667,6 +667,12 @@
     const toggle = (open) => {
       root.classList.toggle('cv-side-open', open);
       button.setAttribute('aria-expanded', String(open));
+      // Opened: the focus moves into the panel, so keyboard and screen reader users land in
+      // what they opened (Escape brings them back to the button).
+      if (open) {
+        el.side.setAttribute('tabindex', '-1');
+        el.side.focus();
+      }
     };
     button.addEventListener('click', () => toggle(!root.classList.contains('cv-side-open')));
     root.addEventListener('keydown', (e) => {

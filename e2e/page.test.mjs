@@ -352,3 +352,22 @@ test('p12: the live region announces a burst of messages as one line, not one li
     await server.stop();
   }
 });
+
+test('p13: on a phone, opening the people panel moves the focus into it, and Escape brings it back to the button', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher, viewport: { width: 390, height: 844 } });
+    const button = page.locator('.cv-side-toggle');
+    await button.click();
+    assert.equal(await button.getAttribute('aria-expanded'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'cv-side');
+    await page.keyboard.press('Escape');
+    assert.equal(await button.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.evaluate(() => document.activeElement?.className), 'cv-side-toggle');
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
