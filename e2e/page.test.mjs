@@ -371,3 +371,55 @@ test('p13: on a phone, opening the people panel moves the focus into it, and Esc
     await server.stop();
   }
 });
+
+test('p14: axe-core finds no serious or critical violation on any page kind, light and dark, desktop and phone', { timeout: 180000 }, async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { createRequire } = await import('node:module');
+  const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const serious = async (page) => {
+    // Evaluated through the debugging protocol, which the page's CSP does not govern.
+    await page.evaluate(axeSource);
+    return page.evaluate(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+    });
+  };
+  const server = await startServer({ users: ['root', 'alice', 'bob'], admins: ['root'] });
+  const watcher = new Watcher();
+  try {
+    const alice = await userContext(browser, server, 'alice', { watcher });
+    const [pk] = await postViaApi(alice.page, ['hello **world**, a [link](https://example.org/) and @bob']);
+    await alice.context.close();
+    const pages = ['', 'general/', `general/m/${pk}/`, `general/m/${pk}/delete/`, `general/m/${pk}/history/`,
+      'account/', 'account/password/', 'account/notifications/', 'search/?q=hello', 'no-such-room/',
+      'admin/', 'admin/rooms/', 'admin/rooms/general/', 'admin/rooms/general/clear/', 'admin/users/', 'admin/users/alice/', 'admin/audit/'];
+    const found = [];
+    for (const colorScheme of ['light', 'dark']) {
+      for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+        const { context, page } = await userContext(browser, server, 'root', { watcher, landing: 'index', viewport, contextOptions: { colorScheme }, label: `root ${colorScheme} ${viewport.width}`, allow: (text) => /status of 404/.test(text) });
+        for (const path of pages) {
+          await page.goto(server.url + path);
+          for (const v of await serious(page)) found.push(`${colorScheme} ${viewport.width}px /${path}: ${v}`);
+        }
+        await context.close();
+        // The edit page is its author's.
+        const author = await userContext(browser, server, 'alice', { watcher, viewport, contextOptions: { colorScheme }, label: `alice ${colorScheme} ${viewport.width}` });
+        await author.page.goto(server.url + `general/m/${pk}/edit/`);
+        for (const v of await serious(author.page)) found.push(`${colorScheme} ${viewport.width}px /general/m/${pk}/edit/: ${v}`);
+        await author.context.close();
+        // Logged out: the login page.
+        const visitor = await browser.newContext({ viewport, colorScheme });
+        const login = await visitor.newPage();
+        await login.goto(server.url + 'login/');
+        for (const v of await serious(login)) found.push(`${colorScheme} ${viewport.width}px /login/: ${v}`);
+        await visitor.close();
+      }
+    }
+    assert.deepEqual(found, [], `axe found:\n  ${found.join('\n  ')}`);
+    watcher.assertClean(assert);
+  } finally {
+    await server.stop();
+  }
+});
