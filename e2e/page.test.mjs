@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Watcher, arrivalOf, launchBrowser, postViaApi, recordArrivals, startServer, userContext, waitForTransport } from './harness.mjs';
+import { ARTIFACTS, Watcher, arrivalOf, launchBrowser, postViaApi, recordArrivals, startServer, userContext, waitForTransport } from './harness.mjs';
 
 const TEST_TIMEOUT = 45000;
 
@@ -372,7 +372,12 @@ test('p13: on a phone, opening the people panel moves the focus into it, and Esc
   }
 });
 
-test('p14: axe-core finds no serious or critical violation on any page kind, light and dark, desktop and phone', { timeout: 180000 }, async () => {
+/** A screenshot's path in e2e/artifacts for a label like `kind-dark-390-admin/rooms/`. */
+function path2file(label) {
+  return `${ARTIFACTS}/${label.replace(/[^a-z0-9-]+/gi, '_').replace(/_+$/, '')}.png`;
+}
+
+test('p14: axe-core finds no serious or critical violation on any page kind, light and dark, desktop and phone; none scrolls sideways', { timeout: 180000 }, async () => {
   const { readFile } = await import('node:fs/promises');
   const { createRequire } = await import('node:module');
   const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -402,6 +407,10 @@ test('p14: axe-core finds no serious or critical violation on any page kind, lig
         for (const path of pages) {
           await page.goto(server.url + path);
           for (const v of await serious(page)) found.push(`${colorScheme} ${viewport.width}px /${path}: ${v}`);
+          // Nothing pushes the page sideways (a table may scroll inside its own box).
+          const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          if (wide > 0) found.push(`${colorScheme} ${viewport.width}px /${path}: ${wide} px of sideways scrolling`);
+          await page.screenshot({ path: path2file(`kind-${colorScheme}-${viewport.width}-${path || 'index'}`), fullPage: true });
         }
         await context.close();
         // The edit page is its author's.
