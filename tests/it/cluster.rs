@@ -2,37 +2,16 @@
 //! node sees every message exactly once, in order.
 
 use std::collections::HashSet;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
 use crate::events::EventReader;
-use crate::process::{cli, spawn};
-use crate::support::{Browser, PASSWORD, TestData};
+use crate::process::{Node, cli, login_at, spawn};
+use crate::support::{PASSWORD, TestData};
 
 const SENDERS: usize = 10;
 const PER_SENDER: usize = 100;
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn login(base: &str, name: &str) -> Browser {
-    let mut b = Browser::new(base);
-    assert_eq!(
-        b.login(name, PASSWORD).await.status(),
-        StatusCode::SEE_OTHER,
-        "{name} logs in"
-    );
-    b.refresh_csrf().await;
-    b
-}
 
 #[tokio::test]
 async fn two_nodes_deliver_a_thousand_concurrent_messages_to_every_client_in_order() {
@@ -61,10 +40,10 @@ async fn two_nodes_deliver_a_thousand_concurrent_messages_to_every_client_in_ord
     let _nodes = (Node(a), Node(b));
 
     // A stream on node B and a long-poll loop on node A.
-    let reader_b = login(&base_b, "reader").await;
+    let reader_b = login_at(&base_b, "reader").await;
     let mut stream = EventReader::open(&reader_b, "general/api/events/", None).await;
     stream.next_of("users").await;
-    let reader_a = login(&base_a, "reader").await;
+    let reader_a = login_at(&base_a, "reader").await;
     let long_poll = tokio::spawn(async move {
         let mut last = 0_i64;
         let mut seen = Vec::new();
@@ -99,7 +78,7 @@ async fn two_nodes_deliver_a_thousand_concurrent_messages_to_every_client_in_ord
         };
         let name = name.clone();
         senders.push(tokio::spawn(async move {
-            let b = login(&base, &name).await;
+            let b = login_at(&base, &name).await;
             let mut ids = Vec::with_capacity(PER_SENDER);
             for n in 0..PER_SENDER {
                 let (status, body) = b

@@ -1,33 +1,12 @@
 //! Catch-up across two nodes on one PostgreSQL database: read state is the
 //! same on every node, and typing reaches streams on the other node.
 
-use std::process::Child;
-
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::events::EventReader;
-use crate::process::{cli, spawn};
-use crate::support::{Browser, PASSWORD, TestData};
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn login(base: &str, name: &str) -> Browser {
-    let mut b = Browser::new(base);
-    assert_eq!(
-        b.login(name, PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    b.refresh_csrf().await;
-    b
-}
+use crate::process::{Node, login_at, seed, spawn};
+use crate::support::{Browser, TestData};
 
 async fn news(b: &Browser) -> (i64, i64) {
     let body: Value = b.get("api/rooms/").await.json().await.expect("JSON");
@@ -47,18 +26,14 @@ async fn read_state_and_typing_cross_nodes() {
         );
         return;
     }
-    cli(&data, &["room", "add", "general", "--title", "General"], "");
-    for name in ["alice", "bob"] {
-        cli(&data, &["user", "add", name, "--password-stdin"], PASSWORD);
-        cli(&data, &["room", "add-member", "general", name], "");
-    }
+    seed(&data);
     let (a, base_a) = spawn(&data, &[]);
     let (b, base_b) = spawn(&data, &[]);
     let _nodes = (Node(a), Node(b));
 
-    let alice = login(&base_a, "alice").await;
-    let bob_on_b = login(&base_b, "bob").await;
-    let bob_on_a = login(&base_a, "bob").await;
+    let alice = login_at(&base_a, "alice").await;
+    let bob_on_b = login_at(&base_b, "bob").await;
+    let bob_on_a = login_at(&base_a, "bob").await;
     let mut stream = EventReader::open(&bob_on_b, "general/api/events/", None).await;
     stream.next_of("users").await;
 

@@ -3,33 +3,12 @@
 //! event stream and long-poll, and a later poll there, once each and in
 //! order with new messages.
 
-use std::process::Child;
-
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::events::EventReader;
-use crate::process::{cli, spawn};
-use crate::support::{Browser, PASSWORD, TestData};
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn login(base: &str, name: &str) -> Browser {
-    let mut b = Browser::new(base);
-    assert_eq!(
-        b.login(name, PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    b.refresh_csrf().await;
-    b
-}
+use crate::process::{Node, login_at, seed, spawn};
+use crate::support::{Browser, TestData};
 
 fn clone(b: &Browser) -> Browser {
     Browser {
@@ -60,17 +39,13 @@ async fn changes_made_on_one_node_reach_every_transport_on_the_other() {
         );
         return;
     }
-    cli(&data, &["room", "add", "general", "--title", "General"], "");
-    for name in ["alice", "bob"] {
-        cli(&data, &["user", "add", name, "--password-stdin"], PASSWORD);
-        cli(&data, &["room", "add-member", "general", name], "");
-    }
+    seed(&data);
     let (a, base_a) = spawn(&data, &[]);
     let (b, base_b) = spawn(&data, &[]);
     let _nodes = (Node(a), Node(b));
 
-    let alice = login(&base_a, "alice").await;
-    let bob = login(&base_b, "bob").await;
+    let alice = login_at(&base_a, "alice").await;
+    let bob = login_at(&base_b, "bob").await;
     let (_, body) = alice.api("general/api/send/", &[("content", "one")]).await;
     let one = body["last"].as_i64().expect("id");
     let start = one.to_string();

@@ -1,21 +1,10 @@
 //! Limits shared by every node: on PostgreSQL, login attempts and sends are
 //! counted in the database, so spreading them over nodes gains nothing.
 
-use std::process::Child;
-
 use reqwest::StatusCode;
 
-use crate::process::{seed, spawn};
+use crate::process::{Node, seed, spawn};
 use crate::support::{Browser, PASSWORD, TestData, TestStore};
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn a_shared_throttle_lets_a_burst_through_then_one_per_interval() {

@@ -82,6 +82,28 @@ pub fn spawn(data: &TestData, env: &[(&str, &str)]) -> (Child, String) {
     (child, base)
 }
 
+/// One node of a several-node test: its server process, killed when dropped.
+pub struct Node(pub Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `name` logged in on the node at `base`, with its CSRF token.
+pub async fn login_at(base: &str, name: &str) -> crate::support::Browser {
+    let mut b = crate::support::Browser::new(base);
+    assert_eq!(
+        b.login(name, crate::support::PASSWORD).await.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "{name} logs in"
+    );
+    b.refresh_csrf().await;
+    b
+}
+
 impl ServerProcess {
     /// Seeds alice and bob in room `general`, then starts the server.
     pub fn start(env: &[(&str, &str)]) -> Self {
