@@ -713,6 +713,7 @@
     time.dateTime = iso;
     time.dataset.time = String(m.time);
     time.title = localTime(m.time);
+    time.dataset.local = 'true';
     time.textContent = ago(m.time);
 
     const content = document.createElement('div');
@@ -823,7 +824,11 @@
       const time = Number(t.dataset.time);
       if (!Number.isFinite(time)) return;
       t.textContent = ago(time);
-      t.title = localTime(time);
+      // The exact time does not change: written once (a server-rendered one has UTC until then).
+      if (!t.dataset.local) {
+        t.title = localTime(time);
+        t.dataset.local = 'true';
+      }
     });
     if (state.users) renderUsers();
   }

@@ -63,6 +63,23 @@ impl FormData {
         matches!(self.get(name), Some(v) if !v.is_empty() && v != "false" && v != "0" && v != "off")
     }
 
+    /// A field that must be there.
+    ///
+    /// # Errors
+    /// `BadRequest` naming the field when it is missing.
+    pub fn required(&self, name: &str) -> Result<&str, AppError> {
+        self.get(name)
+            .ok_or_else(|| AppError::BadRequest(format!("The field '{name}' is required.")))
+    }
+
+    /// A field that must be there and hold a message id ([`parse_id`]).
+    ///
+    /// # Errors
+    /// `BadRequest` naming the field when it is missing or not an id.
+    pub fn required_id(&self, name: &str) -> Result<i64, AppError> {
+        parse_id(self.required(name)?, name)
+    }
+
     fn insert(&mut self, key: String, value: String) -> Result<(), AppError> {
         if self.get(&key).is_some() {
             return Err(AppError::BadRequest(format!(

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use super::{open, required_id};
+use super::open;
 use crate::web::auth::Viewer;
 use crate::web::error::{ApiError, AppError};
 use crate::web::forms::FormData;
@@ -47,7 +47,7 @@ pub async fn read(
     form: FormData,
 ) -> Result<Json<Value>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    let last = required_id(&form, "last")?;
+    let last = form.required_id("last")?;
     let cursor = state.chat.mark_read(&access, last).await?;
     Ok(Json(json!({ "success": true, "last_read": cursor })))
 }

@@ -8,19 +8,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use super::{open, required_id};
+use super::open;
 use crate::domain::Message;
 use crate::web::auth::Viewer;
-use crate::web::error::{ApiError, AppError};
+use crate::web::error::ApiError;
 use crate::web::forms::FormData;
 use crate::web::state::AppState;
 use crate::web::views::MessageView;
-
-fn required<'a>(form: &'a FormData, field: &str) -> Result<&'a str, ApiError> {
-    Ok(form
-        .get(field)
-        .ok_or_else(|| AppError::BadRequest(format!("The field '{field}' is required.")))?)
-}
 
 fn answer(state: &AppState, slug: &str, m: &Message) -> Json<Value> {
     Json(json!({ "success": true, "message": MessageView::new(state, slug, m) }))
@@ -35,10 +29,10 @@ pub async fn edit(
     form: FormData,
 ) -> Result<Json<Value>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    let id = required_id(&form, "id")?;
+    let id = form.required_id("id")?;
     let m = state
         .chat
-        .edit(&access, id, required(&form, "content")?)
+        .edit(&access, id, form.required("content")?)
         .await?;
     Ok(answer(&state, &slug, &m))
 }
@@ -52,7 +46,7 @@ pub async fn delete(
     form: FormData,
 ) -> Result<Json<Value>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    let id = required_id(&form, "id")?;
+    let id = form.required_id("id")?;
     let m = state.chat.delete(&state.files, &access, id).await?;
     Ok(answer(&state, &slug, &m))
 }
@@ -66,10 +60,10 @@ pub async fn react(
     form: FormData,
 ) -> Result<Json<Value>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    let id = required_id(&form, "id")?;
+    let id = form.required_id("id")?;
     let m = state
         .chat
-        .react(&access, id, required(&form, "emoji")?)
+        .react(&access, id, form.required("emoji")?)
         .await?;
     Ok(answer(&state, &slug, &m))
 }

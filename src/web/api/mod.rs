@@ -40,13 +40,6 @@ pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Acces
     Ok(state.chat.open(user, slug).await?)
 }
 
-pub(crate) fn required_id(form: &FormData, field: &str) -> Result<i64, ApiError> {
-    let raw = form
-        .get(field)
-        .ok_or_else(|| AppError::BadRequest(format!("The field '{field}' is required.")))?;
-    Ok(parse_id(raw, field)?)
-}
-
 fn has_focus(form: &FormData) -> bool {
     form.checked("hasFocus")
 }
@@ -117,7 +110,7 @@ pub async fn poll(
     form: FormData,
 ) -> Result<Json<News>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    let last = required_id(&form, "last")?;
+    let last = form.required_id("last")?;
     let wait = match form.get("wait").map(str::trim).filter(|w| !w.is_empty()) {
         Some(w) => w
             .parse::<u64>()
@@ -185,7 +178,7 @@ pub async fn history(
     form: FormData,
 ) -> Result<Json<Value>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
-    let first = required_id(&form, "first")?;
+    let first = form.required_id("first")?;
     let page = state.chat.history(&access, first).await?;
     let messages: Vec<MessageView> = page
         .messages

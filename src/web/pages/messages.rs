@@ -25,11 +25,6 @@ fn message_id(raw: &str) -> Result<i64, AppError> {
     parse_id(raw, "id")
 }
 
-fn required<'a>(form: &'a FormData, field: &str) -> Result<&'a str, AppError> {
-    form.get(field)
-        .ok_or_else(|| AppError::BadRequest(format!("The field '{field}' is required.")))
-}
-
 /// `GET /{slug}/m/{id}/`: the room around the message, which is marked.
 /// Non-members, and ids that are not of this room, get the missing room's
 /// 404.
@@ -158,10 +153,10 @@ pub async fn edit(
     form: FormData,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
-    let id = message_id(required(&form, "id")?)?;
+    let id = form.required_id("id")?;
     state
         .chat
-        .edit(&access, id, required(&form, "content")?)
+        .edit(&access, id, form.required("content")?)
         .await?;
     Ok(back_to(&state, &slug, id))
 }
@@ -176,7 +171,7 @@ pub async fn delete(
     form: FormData,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
-    let id = message_id(required(&form, "id")?)?;
+    let id = form.required_id("id")?;
     state.chat.delete(&state.files, &access, id).await?;
     Ok(back_to(&state, &slug, id))
 }
@@ -191,10 +186,10 @@ pub async fn react(
     form: FormData,
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
-    let id = message_id(required(&form, "id")?)?;
+    let id = form.required_id("id")?;
     state
         .chat
-        .react(&access, id, required(&form, "emoji")?)
+        .react(&access, id, form.required("emoji")?)
         .await?;
     Ok(back_to(&state, &slug, id))
 }
