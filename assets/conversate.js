@@ -2184,7 +2184,11 @@
   }
 
   async function send() {
-    if (state.sending) return;
+    // Enter pressed while a send is on its way: the box's text goes as soon as that one is done.
+    if (state.sending) {
+      state.sendQueued = true;
+      return;
+    }
     const content = el.input.value;
     const file = chosenFile();
     if (!content.trim() && !file) return;
@@ -2202,6 +2206,7 @@
     if (el.clientId) el.clientId.value = state.clientId;
 
     state.sending = true;
+    let sent = false;
     el.submit.disabled = true;
     root.classList.add('cv-sending');
     if (longPoll.ctrl) longPoll.ctrl.abort(); // do not wait up to 25 s behind a held long-poll
@@ -2234,6 +2239,7 @@
       clearError('net');
       scrollToBottom();
       activity();
+      sent = true;
     } catch (e) {
       if (isFatal(e)) fatal(e);
       else if (e.status === 429) {
@@ -2248,6 +2254,10 @@
       el.submit.disabled = sendHold() > 0;
       root.classList.remove('cv-sending');
       if (el.progress) el.progress.hidden = true;
+      // After a failure the text waits for Retry instead.
+      const queued = state.sendQueued;
+      state.sendQueued = false;
+      if (queued && sent && !state.stopped && el.input.value.trim()) setTimeout(send, 0);
     }
   }
 

@@ -707,10 +707,14 @@ e2e('10. live mentions are marked for the one mentioned', async (t) => {
   await Promise.all([waitForTransport(alice.page, 'sse'), waitForTransport(bob.page, 'sse')]);
   await recordArrivals(bob.page);
 
+  // Each typed once the one before has gone (the box is empty again), as a person would.
+  const sent = () => alice.page.waitForFunction(() => document.getElementById('cv-input').value === '');
   const toBob = unique('@bob hi');
   await sendViaInput(alice.page, toBob);
+  await sent();
   const toCarol = unique('and @carol too');
   await sendViaInput(alice.page, toCarol);
+  await sent();
   const toAll = unique('@everyone lunch?');
   await sendViaInput(alice.page, toAll);
   for (const text of [toBob, toCarol, toAll]) await arrivalOf(bob.page, text, 5000);

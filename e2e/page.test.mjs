@@ -432,3 +432,29 @@ test('p14: axe-core finds no serious or critical violation on any page kind, lig
     await server.stop();
   }
 });
+
+test('p15: Enter pressed while a send is on its way sends the box\'s new text right after it', { timeout: TEST_TIMEOUT }, async () => {
+  const server = await startServer();
+  const watcher = new Watcher();
+  try {
+    const { context, page } = await userContext(browser, server, 'alice', { watcher });
+    await waitForTransport(page, 'sse');
+    // Sends take 800 ms on their way.
+    await page.route('**/api/send/', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    await page.fill('#cv-input', 'the first thought');
+    await page.press('#cv-input', 'Enter');
+    await page.fill('#cv-input', 'the second thought');
+    await page.press('#cv-input', 'Enter');
+    await page.waitForFunction(() => [...document.querySelectorAll('.cv-content')].filter((c) => /thought/.test(c.textContent)).length === 2, null, { timeout: 8000 });
+    const texts = await page.$$eval('.cv-message .cv-content', (cs) => cs.map((c) => c.textContent.trim()));
+    assert.deepEqual(texts, ['the first thought', 'the second thought']);
+    await page.waitForFunction(() => document.getElementById('cv-input').value === '');
+    watcher.assertClean(assert);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
