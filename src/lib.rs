@@ -15,6 +15,7 @@ pub mod files;
 pub mod live;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod service;
 pub mod store;
 pub mod urls;
@@ -52,6 +53,8 @@ pub enum StartError {
     Files(#[from] files::OpenError),
     #[error("invalid mail settings: {0}")]
     Mail(String),
+    #[error(transparent)]
+    Outbound(#[from] outbound::OutboundError),
     #[error("cannot prepare {path}: {source}")]
     Io {
         path: String,
@@ -126,6 +129,10 @@ impl App {
             config::DatabaseUrl::Postgres(_) => throttle.shared(store.clone()),
             config::DatabaseUrl::Sqlite { .. } => throttle,
         };
+        let outbound = outbound::Outbound::new(
+            config.outbound_allow_networks.clone(),
+            concat!("Conversate/", env!("CARGO_PKG_VERSION")),
+        )?;
         let state = AppState::new(web::state::Shared {
             config: Arc::new(config),
             chat: Arc::new(chat),
@@ -142,6 +149,7 @@ impl App {
                 id: node,
                 started_at: domain::now(),
             },
+            outbound,
         });
         Ok(Self {
             state,

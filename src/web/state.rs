@@ -51,6 +51,9 @@ pub struct Shared {
     pub users_json: super::views::UsersJson,
     /// This server node, for the overview.
     pub node: crate::service::overview::Node,
+    /// The guarded client for requests to addresses users name (link
+    /// previews, push services, webhooks).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl AppState {
