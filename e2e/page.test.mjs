@@ -377,7 +377,42 @@ function path2file(label) {
   return `${ARTIFACTS}/${label.replace(/[^a-z0-9-]+/gi, '_').replace(/_+$/, '')}.png`;
 }
 
-test('p14: axe-core finds no serious or critical violation on any page kind, light and dark, desktop and phone; none scrolls sideways', { timeout: 180000 }, async () => {
+/**
+ * Pairs of visible elements that cover each other on the page: text-bearing
+ * leaves and controls whose boxes intersect by more than a few pixels while
+ * neither holds the other. Runs in the page.
+ */
+function overlapsInPage() {
+  const visible = (el) => {
+    // Also false inside a closed <details>, or under a transparent or hidden ancestor.
+    if (!el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1 && r.bottom > 0 && r.right > 0 && r.left < document.documentElement.scrollWidth;
+  };
+  // Something a reader reads or presses: a control, or an element with text of its own.
+  const ownText = (el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  const items = [...document.body.querySelectorAll('*')]
+    .filter((el) => !el.closest('[hidden], dialog:not([open]), .cv-skip-link, .cv-visually-hidden'))
+    .filter((el) => el.matches('a, button, input, select, textarea, img, time') || ownText(el))
+    .filter(visible);
+  const label = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} "${(el.textContent || el.value || '').trim().slice(0, 20)}"`;
+  const found = [];
+  const boxes = items.map((el) => [el, el.getBoundingClientRect()]);
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, ra] = boxes[i];
+      const [b, rb] = boxes[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      // Line boxes of neighbouring inline text may touch by a pixel or two.
+      if (w > 3 && h > 3) found.push(`${label(a)} overlaps ${label(b)}`);
+    }
+  }
+  return found.slice(0, 5);
+}
+
+test('p14: axe-core finds no serious or critical violation on any page kind, light and dark, desktop and phone; none scrolls sideways or overlaps', { timeout: 180000 }, async () => {
   const { readFile } = await import('node:fs/promises');
   const { createRequire } = await import('node:module');
   const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -401,6 +436,21 @@ test('p14: axe-core finds no serious or critical violation on any page kind, lig
       'account/', 'account/password/', 'account/notifications/', 'search/?q=hello', 'no-such-room/',
       'admin/', 'admin/rooms/', 'admin/rooms/general/', 'admin/rooms/general/clear/', 'admin/users/', 'admin/users/alice/', 'admin/audit/'];
     const found = [];
+    {
+      // The overlap check can fail: two buttons placed on top of each other are reported.
+      const { context, page } = await userContext(browser, server, 'root', { watcher, landing: 'index', label: 'overlap self-check' });
+      await page.evaluate(() => {
+        for (const text of ['one', 'two']) {
+          const b = document.createElement('button');
+          b.textContent = text;
+          b.style.cssText = 'position:absolute;top:200px;left:200px;width:80px;height:30px';
+          document.body.append(b);
+        }
+      });
+      const overlaps = await page.evaluate(overlapsInPage);
+      assert.ok(overlaps.some((o) => o.includes('"one"') && o.includes('"two"')), `self-check: ${overlaps}`);
+      await context.close();
+    }
     for (const colorScheme of ['light', 'dark']) {
       for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
         const { context, page } = await userContext(browser, server, 'root', { watcher, landing: 'index', viewport, contextOptions: { colorScheme }, label: `root ${colorScheme} ${viewport.width}`, allow: (text) => /status of 404/.test(text) });
@@ -410,6 +460,7 @@ test('p14: axe-core finds no serious or critical violation on any page kind, lig
           // Nothing pushes the page sideways (a table may scroll inside its own box).
           const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
           if (wide > 0) found.push(`${colorScheme} ${viewport.width}px /${path}: ${wide} px of sideways scrolling`);
+          for (const o of await page.evaluate(overlapsInPage)) found.push(`${colorScheme} ${viewport.width}px /${path}: ${o}`);
           await page.screenshot({ path: path2file(`kind-${colorScheme}-${viewport.width}-${path || 'index'}`), fullPage: true });
         }
         await context.close();
