@@ -35,31 +35,43 @@ pub struct FanoutResult {
     pub ack: Sample,
 }
 
-/// Opens `n` event streams to the live room, then sends `rounds` messages
-/// one after the other and times each stream's arrival of each.
+/// Opens `n` event streams to the live room, spread evenly over `servers`
+/// (the nodes of a cluster, or one server), then sends `rounds` messages
+/// one after the other through the first and times each stream's arrival
+/// of each. Memory figures are the servers' sum.
 pub async fn fanout(
-    server: &mut ServerProc,
+    servers: &mut [ServerProc],
     auths: &[Auth],
     sender: &Auth,
     n: usize,
     rounds: usize,
 ) -> Result<FanoutResult> {
-    let addr = server.addr;
-    let requests: Vec<Arc<[u8]>> = auths
+    ensure!(!servers.is_empty(), "fan-out needs a server");
+    let addr = servers[0].addr;
+    let nodes: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
+    // requests[node][member]
+    let requests: Vec<Vec<Arc<[u8]>>> = nodes
         .iter()
-        .map(|a| {
-            Arc::from(
-                format!(
-                    "GET /{LIVE_ROOM}/api/events/ HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\
-                     Accept: text/event-stream\r\n\r\n",
-                    a.cookie
-                )
-                .into_bytes(),
-            )
+        .map(|node| {
+            auths
+                .iter()
+                .map(|a| {
+                    Arc::from(
+                        format!(
+                            "GET /{LIVE_ROOM}/api/events/ HTTP/1.1\r\nHost: {node}\r\nCookie: {}\r\n\
+                             Accept: text/event-stream\r\n\r\n",
+                            a.cookie
+                        )
+                        .into_bytes(),
+                    )
+                })
+                .collect()
         })
         .collect();
+    let rss =
+        |servers: &[ServerProc]| -> Result<u64> { servers.iter().map(ServerProc::rss_kib).sum() };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before_kib = server.rss_kib()?;
+    let rss_before_kib = rss(servers)?;
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<()>>();
     let (arrive_tx, mut arrive_rx) = mpsc::unbounded_channel::<(usize, Instant)>();
     // Connections are opened 200 at a time, as a crowd arriving would.
@@ -67,7 +79,9 @@ pub async fn fanout(
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for client in 0..n {
-        let request = requests[client % requests.len()].clone();
+        let node = client % nodes.len();
+        let request = requests[node][(client / nodes.len()) % auths.len()].clone();
+        let addr = nodes[node];
         let ready = ready_tx.clone();
         let arrive = arrive_tx.clone();
         let gate = gate.clone();
@@ -99,8 +113,10 @@ pub async fn fanout(
         }
         let connect = started.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        server.check_alive()?;
-        let rss_connected_kib = server.rss_kib()?;
+        for server in servers.iter_mut() {
+            server.check_alive()?;
+        }
+        let rss_connected_kib = rss(servers)?;
         let mut rss_peak_kib = rss_connected_kib;
         let mut sender_conn = Conn::connect(addr).await?;
         let path = format!("/{LIVE_ROOM}/api/send/");
@@ -139,7 +155,7 @@ pub async fn fanout(
                     Err(_) => bail!("only {got} of {n} streams got message {round} within 60 s"),
                 }
             }
-            rss_peak_kib = rss_peak_kib.max(server.rss_kib()?);
+            rss_peak_kib = rss_peak_kib.max(rss(servers)?);
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         Ok::<_, anyhow::Error>(FanoutResult {

@@ -11,7 +11,8 @@
 //! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
 //! `--only sends`, `--only polls` or `--only search` seeds and runs step
 //! (i), (b) with `synchronous=FULL`, (a) beside the ceiling or (j) alone, and
-//! prints it without writing BENCHMARKS.md.
+//! prints it without writing BENCHMARKS.md; `--only cluster` runs (k), two
+//! nodes on PostgreSQL (`CONVERSATE_BENCH_DATABASE_URL`), alone.
 //! `CONVERSATE_BENCH_SERVER=/path/to/conversate` measures another server
 //! binary (an earlier build) with the same steps.
 //!
@@ -25,6 +26,7 @@
 mod catch_up;
 mod ceiling;
 mod closed_loop;
+mod cluster;
 mod fanout;
 mod history;
 mod http;
@@ -105,14 +107,16 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview|sends|search`: seed, then step (i), (b) or (j) alone.
+        // `--only overview|sends|polls|search`: seed, then step (i), (b), (a) or (j)
+        // alone; `--only cluster`: step (k) alone, on its own database.
         if let Some(i) = args.iter().position(|a| a == "--only") {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
                 Some("sends") => Some(Only::Sends),
                 Some("polls") => Some(Only::Polls),
                 Some("search") => Some(Only::Search),
-                _ => anyhow::bail!("--only takes overview, sends, polls or search"),
+                Some("cluster") => Some(Only::Cluster),
+                _ => anyhow::bail!("--only takes overview, sends, polls, search or cluster"),
             };
             params.custom = true;
         }
@@ -168,6 +172,8 @@ enum Only {
     Polls,
     /// (j) search.
     Search,
+    /// (k) two nodes on PostgreSQL.
+    Cluster,
 }
 
 impl Params {
@@ -233,6 +239,7 @@ struct Results {
     send_normal: SendResult,
     stalled: stalled::StalledResult,
     cold: Vec<Duration>,
+    cluster: Option<cluster::ClusterResult>,
 }
 
 /// (i) The administrator's overview at concurrency 1 and 16: on the
@@ -344,6 +351,14 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         .context("creating the data directory under the temporary directory")?;
     let dir = work.path().join("data");
     let mut r = Results::default();
+    if p.only == Some(Only::Cluster) {
+        let users: Vec<String> = (0..p.users).map(|i| format!("user{i:02}")).collect();
+        r.cluster = Some(cluster::cluster(&p, work.path(), &users, t).await?);
+        let mut o = String::new();
+        cluster::section(&mut o, &p, &r);
+        println!("{o}");
+        return Ok(());
+    }
 
     progress(
         t,
@@ -420,7 +435,8 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             );
             return Ok(());
         }
-        Some(Only::Polls) | None => {}
+        // (k) ran alone above, before the seeding it does not need.
+        Some(Only::Polls | Only::Cluster) | None => {}
     }
 
     for &c in &p.concurrency {
@@ -509,7 +525,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             .0;
         progress(t, &format!("ceiling: fan-out to {n} SSE clients"));
         let f = fanout(
-            &mut ceiling,
+            std::slice::from_mut(&mut ceiling),
             std::slice::from_ref(&anyone),
             &anyone,
             n,
@@ -523,8 +539,16 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             .0;
         eprintln!("           server pid {}", server.pid());
         progress(t, &format!("(c) fan-out to {n} SSE clients"));
-        r.fanout
-            .push(fanout(&mut server, &auths, &auths[0], n, p.rounds).await?);
+        r.fanout.push(
+            fanout(
+                std::slice::from_mut(&mut server),
+                &auths,
+                &auths[0],
+                n,
+                p.rounds,
+            )
+            .await?,
+        );
     }
     ceiling.terminate().await?;
 
@@ -557,6 +581,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
 
     progress(t, "(f) cold starts, ceiling and conversate in turn");
     (r.ceiling_cold, r.cold) = startup::cold_starts(&dir, work.path(), p.cold_runs).await?;
+    r.cluster = Some(cluster::cluster(&p, work.path(), &seeded.users, t).await?);
     progress(t, "done");
 
     for (name, s) in [("FULL", &r.send_full), ("NORMAL", &r.send_normal)] {

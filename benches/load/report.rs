@@ -14,7 +14,8 @@ use crate::server::Seeded;
 use crate::stats::{at, median, mib, ms, rate_at, thousands};
 use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
 use crate::{
-    catch_up, fanout, history, overview, polls, search, sends, sse_memory, stalled, startup,
+    catch_up, cluster, fanout, history, overview, polls, search, sends, sse_memory, stalled,
+    startup,
 };
 
 /// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
@@ -199,6 +200,7 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     sse_memory::section(&mut o, r);
     startup::section(&mut o, p, r);
     stalled::section(&mut o, r);
+    cluster::section(&mut o, p, r);
     o
 }
 
@@ -297,6 +299,7 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
     );
     catch_up::targets(o, r, verdict);
     search::targets(o, p, r, verdict);
+    cluster::targets(o, r, verdict);
     let per_download = r.stalled.kib_per_download();
     let _ = writeln!(
         o,

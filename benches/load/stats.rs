@@ -16,6 +16,11 @@ impl Sample {
         Self { latencies, elapsed }
     }
 
+    /// Every latency kept, nanoseconds, sorted.
+    pub fn raw(&self) -> &[u64] {
+        &self.latencies
+    }
+
     pub fn count(&self) -> usize {
         self.latencies.len()
     }
