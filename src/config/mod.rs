@@ -173,6 +173,8 @@ pub struct Config {
     pub search_max_chars: usize,
     /// Seconds after sending that a message may be edited; 0: no limit.
     pub edit_window: u64,
+    /// The languages offered, the fallback first (`LANGUAGES`).
+    pub languages: std::sync::Arc<[crate::domain::language::Language]>,
     /// SMTP server URL (lettre style).
     pub smtp_url: Option<Secret>,
     /// From address for alert e-mails.
@@ -378,6 +380,9 @@ impl Config {
             max_message_chars: v.number("MAX_MESSAGE_CHARS")?,
             search_max_chars: v.number("SEARCH_MAX_CHARS")?,
             edit_window: v.number("EDIT_WINDOW")?,
+            languages: v
+                .value("LANGUAGES", crate::domain::language::Language::parse_list)?
+                .into(),
             smtp_url: v.given("SMTP_URL", |url| {
                 unless_empty(url, |url| {
                     if url.starts_with("smtp://") || url.starts_with("smtps://") {

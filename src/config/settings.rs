@@ -259,6 +259,15 @@ pub const SETTINGS: &[Setting] = &[
         "longest accepted search query; a longer one is refused with a sentence",
     ),
     setting(
+        "LANGUAGES",
+        Server,
+        Text("language tags separated by commas: `en`, `de`"),
+        Value("en"),
+        "the languages the pages are offered in; each visitor gets the one their browser \
+         prefers (`Accept-Language`), or the first. German (`de`) is being completed: pages \
+         whose words are not in the catalogues yet stay English",
+    ),
+    setting(
         "EDIT_WINDOW",
         Server,
         Whole {

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod health;
+pub mod i18n;
 pub mod metrics;
 pub mod pages;
 pub mod request_log;
@@ -163,6 +164,8 @@ pub fn router(state: AppState) -> Router {
             security_headers,
         ))
         .layer(tower_http::csrf::CsrfLayer::new())
+        // Outside `error::guard`, so error pages are in the request's language too.
+        .layer(middleware::from_fn_with_state(state.clone(), i18n::scope))
         .layer(middleware::from_fn_with_state(state.clone(), error::guard))
         .service(app.with_state(state));
     Router::new().fallback_service(stack)

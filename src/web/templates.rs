@@ -47,6 +47,7 @@ pub fn environment(templates_dir: Option<PathBuf>, prefix: &str) -> Environment<
     env.set_loader(move |name| load(dir.as_deref().map(PathBuf::as_path), name));
     let asset_prefix = prefix.to_owned();
     env.add_function("asset", move |name: &str| assets::url(&asset_prefix, name));
+    super::i18n::install(&mut env, Arc::new(super::i18n::Catalogues::load()));
     env.add_filter("words", |seconds: i64| {
         crate::domain::duration_words::words(seconds)
     });

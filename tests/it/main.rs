@@ -21,6 +21,7 @@ mod files;
 mod headers;
 mod health;
 mod hostile;
+mod languages;
 mod lifecycle;
 mod logs;
 mod mail;
