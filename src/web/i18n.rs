@@ -3,7 +3,7 @@
 //! looked up by templates with `t("message-id", count=…)`, plural rules
 //! from CLDR through `fluent-bundle`.
 //!
-//! The language is the request's: [`scope`] wraps every request and keeps
+//! The language is the request's: [`LanguageLayer`] wraps every request and keeps
 //! its `Accept-Language` header in a task-local, and the first lookup of
 //! the request negotiates it (once; polls and other JSON answers never
 //! look anything up, so they never pay for it). A task-local rather than a
@@ -16,15 +16,11 @@ use std::cell::OnceCell;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
-use super::state::AppState;
 pub use crate::domain::language::Language;
 
 /// The catalogue's source for `language`.
@@ -124,7 +120,7 @@ impl Catalogues {
 
 /// The request's language: its `Accept-Language`, negotiated among the
 /// site's languages on first use.
-struct RequestLanguage {
+pub struct RequestLanguage {
     accept: Option<HeaderValue>,
     offered: Arc<[Language]>,
     chosen: OnceCell<Language>,
@@ -163,23 +159,63 @@ pub async fn with_language<F: Future>(language: Language, work: F) -> F::Output 
         .await
 }
 
-/// The middleware: every request runs with its own language.
-pub async fn scope(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let accept = request.headers().get(header::ACCEPT_LANGUAGE).cloned();
-    LANGUAGE
-        .scope(
-            RequestLanguage {
-                accept,
-                offered: state.config.languages.clone(),
-                chosen: OnceCell::new(),
-            },
-            next.run(request),
-        )
-        .await
+/// The layer giving every request its own language: a plain service
+/// wrapper, no boxed future, since it sits in front of every poll. It
+/// keeps the `Accept-Language` header (a cheap clone) and negotiates
+/// nothing unless a template asks.
+#[derive(Clone)]
+pub struct LanguageLayer {
+    offered: Arc<[Language]>,
+}
+
+impl LanguageLayer {
+    /// Offers `offered`, the first as the fallback.
+    #[must_use]
+    pub fn new(offered: Arc<[Language]>) -> Self {
+        Self { offered }
+    }
+}
+
+impl<S> tower::Layer<S> for LanguageLayer {
+    type Service = LanguageService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        LanguageService {
+            inner,
+            offered: self.offered.clone(),
+        }
+    }
+}
+
+/// See [`LanguageLayer`].
+#[derive(Clone)]
+pub struct LanguageService<S> {
+    inner: S,
+    offered: Arc<[Language]>,
+}
+
+impl<S, B> tower::Service<axum::http::Request<B>> for LanguageService<S>
+where
+    S: tower::Service<axum::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tokio::task::futures::TaskLocalFuture<RequestLanguage, S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let language = RequestLanguage {
+            accept: request.headers().get(header::ACCEPT_LANGUAGE).cloned(),
+            offered: self.offered.clone(),
+            chosen: OnceCell::new(),
+        };
+        LANGUAGE.scope(language, self.inner.call(request))
+    }
 }
 
 /// Adds `t(id, name=value, …)` and `language()` to the templates.

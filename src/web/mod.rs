@@ -165,7 +165,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(tower_http::csrf::CsrfLayer::new())
         // Outside `error::guard`, so error pages are in the request's language too.
-        .layer(middleware::from_fn_with_state(state.clone(), i18n::scope))
+        .layer(i18n::LanguageLayer::new(state.config.languages.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), error::guard))
         .service(app.with_state(state));
     Router::new().fallback_service(stack)
