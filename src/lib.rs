@@ -126,7 +126,9 @@ impl App {
             config::DatabaseUrl::Postgres(_) => throttle.shared(store.clone()),
             config::DatabaseUrl::Sqlite { .. } => throttle,
         };
+        let openapi = web::openapi::describe(&config.url_prefix).into();
         let state = AppState::new(web::state::Shared {
+            openapi,
             config: Arc::new(config),
             chat: Arc::new(chat),
             files: Arc::new(files),

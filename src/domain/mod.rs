@@ -8,6 +8,8 @@ pub mod colour;
 pub mod duration_words;
 pub mod entities;
 pub mod file_name;
+pub mod hooks;
+pub mod integrations;
 pub mod mentions;
 pub mod notify;
 pub mod overview;
@@ -17,6 +19,7 @@ pub mod render;
 pub mod search;
 pub mod slug;
 pub mod text;
+pub mod tokens;
 pub mod username;
 
 pub use colour::Colour;

@@ -51,6 +51,8 @@ pub struct Shared {
     pub users_json: super::views::UsersJson,
     /// This server node, for the overview.
     pub node: crate::service::overview::Node,
+    /// The API's OpenAPI description, as JSON (`web::openapi`).
+    pub openapi: Arc<str>,
 }
 
 impl AppState {
