@@ -186,12 +186,14 @@ pub struct PollForm {
 #[allow(dead_code, non_snake_case)]
 pub struct SendForm {
     /// The message text (Markdown); may be empty with a file.
+    #[schema(min_length = 1)]
     content: String,
     /// The client's cursor; the answer holds everything after it.
     #[schema(minimum = 0)]
     last: Option<i64>,
     hasFocus: Option<bool>,
     /// 1 to 64 printable ASCII characters; a repeat stores nothing new.
+    #[schema(pattern = "^[!-~]{1,64}$")]
     client_id: Option<String>,
     /// The id of a message of this room this one answers.
     #[schema(minimum = 1)]
@@ -269,6 +271,7 @@ pub struct RoomsAnswer {
 pub struct EditForm {
     #[schema(minimum = 1)]
     id: i64,
+    #[schema(min_length = 1)]
     content: String,
 }
 
