@@ -45,4 +45,5 @@ mod store_search;
 mod support;
 mod throttle;
 mod tokens;
+mod tokens_cluster;
 mod webhooks;
