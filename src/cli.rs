@@ -83,6 +83,23 @@ pub enum UserCommand {
     List,
     /// Set a user's password, read from standard input; their sessions end.
     SetPassword { username: String },
+    /// Make an API token for an account and print it (it is shown only
+    /// this once); at least one of --read and --post.
+    Token {
+        username: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// It may read rooms and messages.
+        #[arg(long)]
+        read: bool,
+        /// It may send, edit, delete and react.
+        #[arg(long)]
+        post: bool,
+        /// Only in this room.
+        #[arg(long)]
+        room: Option<String>,
+    },
     /// Deactivate an account: no more logins, open sessions end at once.
     Deactivate {
         username: String,
@@ -366,6 +383,32 @@ async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
                 "user"
             };
             println!("Created {kind} {}.", user.username);
+        }
+        UserCommand::Token {
+            username,
+            name,
+            read,
+            post,
+            room,
+        } => {
+            let user = accounts::find_user(app.store(), &username)
+                .await
+                .map_err(one_line)?;
+            let request = crate::service::tokens::TokenRequest {
+                name,
+                read,
+                post,
+                room,
+            };
+            let issued = crate::service::tokens::create_personal(
+                admin.chat,
+                &user,
+                &request,
+                app.config().limits.tokens_per_user,
+            )
+            .await
+            .map_err(one_line)?;
+            println!("{}", issued.token);
         }
         UserCommand::List => {
             for u in accounts::list_users(app.store()).await? {

@@ -133,7 +133,9 @@ impl App {
             config.outbound_allow_networks.clone(),
             concat!("Conversate/", env!("CARGO_PKG_VERSION")),
         )?;
+        let openapi = web::openapi::describe(&config.url_prefix).into();
         let state = AppState::new(web::state::Shared {
+            openapi,
             config: Arc::new(config),
             chat: Arc::new(chat),
             files: Arc::new(files),

@@ -222,6 +222,8 @@ pub struct Limits {
     pub sends_per_minute: u32,
     /// Open event streams per user (`STREAMS_PER_USER`).
     pub streams_per_user: u32,
+    /// Unrevoked API tokens per person or bot (`TOKENS_PER_USER`).
+    pub tokens_per_user: u32,
 }
 
 impl Default for Limits {
@@ -237,6 +239,7 @@ impl Limits {
             login_per_ip: v.number("LOGIN_ATTEMPTS_PER_IP_PER_MINUTE")?,
             sends_per_minute: v.number("SENDS_PER_MINUTE")?,
             streams_per_user: v.number("STREAMS_PER_USER")?,
+            tokens_per_user: v.number("TOKENS_PER_USER")?,
         })
     }
 }

@@ -437,4 +437,11 @@ pub const SETTINGS: &[Setting] = &[
         Value("12"),
         "open event streams per user (tabs, devices)",
     ),
+    setting(
+        "TOKENS_PER_USER",
+        Limits,
+        CountCapped { max: 10_000 },
+        Value("20"),
+        "API tokens a person or bot may hold at once (revoked ones do not count)",
+    ),
 ];

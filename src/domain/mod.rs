@@ -8,6 +8,8 @@ pub mod colour;
 pub mod duration_words;
 pub mod entities;
 pub mod file_name;
+pub mod hooks;
+pub mod integrations;
 pub mod language;
 pub mod mentions;
 pub mod notify;
@@ -18,6 +20,7 @@ pub mod render;
 pub mod search;
 pub mod slug;
 pub mod text;
+pub mod tokens;
 pub mod username;
 
 pub use colour::Colour;

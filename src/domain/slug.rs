@@ -17,6 +17,7 @@ const RESERVED: &[&str] = &[
     "readyz",
     "metrics",
     "search",
+    "hooks",
     "unsubscribe",
     "favicon.ico",
     "robots.txt",

@@ -56,7 +56,12 @@ fn invalid(e: &impl std::fmt::Display) -> ServiceError {
 }
 
 impl Admin<'_> {
-    async fn audit(&self, action: &str, target: &str, detail: String) -> Result<(), ServiceError> {
+    pub(crate) async fn audit(
+        &self,
+        action: &str,
+        target: &str,
+        detail: String,
+    ) -> Result<(), ServiceError> {
         tracing::info!(actor = %self.actor.name(), action, target, detail, "admin action");
         self.chat
             .store

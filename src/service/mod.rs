@@ -6,11 +6,13 @@
 pub mod accounts;
 pub mod admin;
 pub mod chat;
+pub mod hooks;
 pub mod overview;
 pub mod password;
 pub mod search;
 pub mod setup;
 pub mod sync;
+pub mod tokens;
 
 use crate::store::StoreError;
 

@@ -2,6 +2,7 @@
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
 //! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
+//! [`Integrations`],
 //! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
@@ -33,6 +34,7 @@ pub use sessions::SessionRecords;
 pub use watch::Changes;
 
 use crate::config::{DatabaseUrl, SqliteSync};
+use crate::domain::integrations::{ApiToken, Bot, IncomingHook, NewHook, NewToken};
 use crate::domain::notify::{Decision, Level};
 use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 use crate::domain::{
@@ -297,6 +299,40 @@ pub trait Search: Send + Sync {
     async fn search(&self, request: &SearchRequest) -> Result<SearchPage>;
 }
 
+/// Integrations: bot accounts, API tokens and incoming webhooks
+/// (migration 0013). Secrets are stored only hashed.
+#[async_trait::async_trait]
+pub trait Integrations: Send + Sync {
+    /// Creates a bot account owned by `owner_id`, in one transaction with
+    /// its user row; `Conflict` when the username is taken.
+    async fn create_bot(&self, user: NewUser, owner_id: i64) -> Result<User>;
+    /// Every bot, by username.
+    async fn bots(&self) -> Result<Vec<Bot>>;
+    /// Whether the user is a bot.
+    async fn is_bot(&self, user_id: i64) -> Result<bool>;
+    /// Stores a token; answers its id.
+    async fn create_token(&self, token: NewToken) -> Result<i64>;
+    /// The token with this selector, revoked or not; `NotFound` when none.
+    async fn token_by_selector(&self, selector: &str) -> Result<ApiToken>;
+    /// A user's tokens, newest first, revoked ones included.
+    async fn tokens_of(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+    /// Revokes token `id` of user `user_id`; `NotFound` when it is not
+    /// theirs or already revoked.
+    async fn revoke_token(&self, id: i64, user_id: i64, now: i64) -> Result<()>;
+    /// Records that a token was used at `now`.
+    async fn token_used(&self, id: i64, now: i64) -> Result<()>;
+    /// Stores an incoming webhook; answers its id.
+    async fn create_hook(&self, hook: NewHook) -> Result<i64>;
+    /// The webhook with this selector, revoked or not; `NotFound` when none.
+    async fn hook_by_selector(&self, selector: &str) -> Result<IncomingHook>;
+    /// Every incoming webhook, newest first, revoked ones included.
+    async fn hooks(&self) -> Result<Vec<IncomingHook>>;
+    /// Revokes webhook `id`; `NotFound` when there is none or it is revoked.
+    async fn revoke_hook(&self, id: i64, now: i64) -> Result<IncomingHook>;
+    /// Records that a webhook was used at `now`.
+    async fn hook_used(&self, id: i64, now: i64) -> Result<()>;
+}
+
 /// Installation secrets and the one-time setup token.
 #[async_trait::async_trait]
 pub trait Secrets: Send + Sync {
@@ -334,6 +370,7 @@ trait Backend:
     + Throttles
     + Overview
     + Search
+    + Integrations
     + 'static
 {
     /// Closes connections; further calls fail.
@@ -532,6 +569,12 @@ impl Store {
     /// Full-text search.
     #[must_use]
     pub fn search(&self) -> &dyn Search {
+        &*self.backend
+    }
+
+    /// Bots, API tokens and webhooks.
+    #[must_use]
+    pub fn integrations(&self) -> &dyn Integrations {
         &*self.backend
     }
 

@@ -28,6 +28,9 @@ fn fingerprint(user: &User) -> &str {
 pub struct Viewer {
     pub user: Option<User>,
     pub session: Session,
+    /// The API token the request came with, if any (`web::bearer`); then
+    /// `user` is its holder and `session` an empty one.
+    pub grant: Option<super::bearer::Grant>,
 }
 
 impl Viewer {
@@ -87,6 +90,13 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(grant) = parts.extensions.get::<super::bearer::Grant>() {
+            return Ok(Self {
+                user: Some(grant.user.clone()),
+                session: Session::default(),
+                grant: Some(grant.clone()),
+            });
+        }
         let session = parts
             .extensions
             .get::<Session>()
@@ -96,7 +106,11 @@ impl FromRequestParts<AppState> for Viewer {
             return Err(e.into());
         }
         let user = current_user(&session, state).await?;
-        Ok(Self { user, session })
+        Ok(Self {
+            user,
+            session,
+            grant: None,
+        })
     }
 }
 

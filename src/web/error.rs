@@ -206,6 +206,19 @@ impl IntoResponse for ApiError {
 /// request a future.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let is_api = request.uri().path().contains("/api/");
+    // A bearer token on the JSON API stands instead of the cookie and the
+    // CSRF token (`bearer`).
+    if is_api && let Some(token) = super::bearer::offered(request.headers()).map(str::to_owned) {
+        let response = super::bearer::run(&state, request, next, token).await;
+        return render_error_page(&state, true, response);
+    }
+    // Incoming webhooks: the secret address is the credential.
+    if is_hook(&state, request.uri().path()) {
+        request.extensions_mut().insert(session::Session::default());
+        request.extensions_mut().insert(csrf::Verified);
+        let response = next.run(request).await;
+        return render_error_page(&state, true, response);
+    }
     let https = state.config.is_https()
         || (!state.config.trusted_proxies.is_empty()
             && super::client::forwarded_https(
@@ -218,6 +231,12 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     let response = csrf::verify(request, next, is_api).await;
     let response = session::close(&state, &session, response).await;
     render_error_page(&state, is_api, response)
+}
+
+/// Whether `path` is an incoming webhook's address (`hooks/…`).
+fn is_hook(state: &AppState, path: &str) -> bool {
+    path.strip_prefix(state.prefix())
+        .is_some_and(|rest| rest.starts_with("hooks/"))
 }
 
 fn render_error_page(state: &AppState, is_api: bool, response: Response) -> Response {

@@ -3,14 +3,17 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod bearer;
 pub mod body_timeout;
 pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod health;
+pub mod hooks;
 pub mod i18n;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod request_log;
 pub mod send;
@@ -47,7 +50,6 @@ pub fn router(state: AppState) -> Router {
 
     let uploads = Router::new()
         .route(&r("{slug}/send/"), post(pages::room::send))
-        .route(&r("{slug}/api/send/"), post(api::send))
         .layer(DefaultBodyLimit::max(upload_limit));
 
     let app = Router::new()
@@ -65,6 +67,8 @@ pub fn router(state: AppState) -> Router {
             &r("account/password/"),
             get(pages::account::password_form).post(pages::account::change_password),
         )
+        .route(&r("account/tokens/"), post(pages::tokens::create))
+        .route(&r("account/tokens/revoke/"), post(pages::tokens::revoke))
         .route(
             &r("account/"),
             get(pages::account::settings_form).post(pages::account::save_settings),
@@ -91,26 +95,17 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/edit/"), post(pages::messages::edit))
         .route(&r("{slug}/delete/"), post(pages::messages::delete))
         .route(&r("{slug}/react/"), post(pages::messages::react))
-        .route(&r("{slug}/api/edit/"), post(api::lifecycle::edit))
-        .route(&r("{slug}/api/delete/"), post(api::lifecycle::delete))
-        .route(&r("{slug}/api/react/"), post(api::lifecycle::react))
         .route(&r("{slug}/colours.css"), get(pages::room::colours))
         .route(&r("{slug}/file/{id}/"), get(pages::files::download))
-        .route(&r("{slug}/api/poll/"), post(api::poll))
-        .route(&r("{slug}/api/history/"), post(api::history))
-        .route(&r("{slug}/api/presence/"), post(api::presence))
-        .route(&r("{slug}/api/events/"), get(api::events::stream))
-        .route(&r("{slug}/api/read/"), post(api::catch_up::read))
-        .route(&r("{slug}/api/typing/"), post(api::catch_up::typing))
-        .route(&r("api/rooms/"), get(api::catch_up::rooms))
         .route(&r("search"), get(pages::search::add_slash))
         .route(&r("search/"), get(pages::search::show))
-        .route(&r("api/search/"), get(api::search::search))
         .route(
             &r("account/notifications/"),
             get(pages::notifications::show),
         )
         .merge(uploads)
+        // The JSON API, mounted from its OpenAPI annotations.
+        .merge(openapi::api_routes(&p, upload_limit))
         .fallback(not_found);
     // `/metrics` on the main address only with a token (see `metrics`).
     let app = if state.config.metrics_token.is_some() {

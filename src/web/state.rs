@@ -54,6 +54,8 @@ pub struct Shared {
     /// The guarded client for requests to addresses users name (link
     /// previews, push services, webhooks).
     pub outbound: crate::outbound::Outbound,
+    /// The API's OpenAPI description, as JSON (`web::openapi`).
+    pub openapi: Arc<str>,
 }
 
 impl AppState {

@@ -242,6 +242,7 @@ mod tests {
             login_per_ip: 5,
             sends_per_minute: 2,
             streams_per_user: 2,
+            tokens_per_user: 20,
         }
     }
 

@@ -19,7 +19,7 @@ pub const TOMBSTONE_HTML: &str = "<p class=\"cv-tombstone\"><em>message deleted<
 pub const EXCERPT_CHARS: usize = 100;
 
 /// A message as the JSON API shows it (`docs/api.md`, Message object).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     pub pk: i64,
     pub time: i64,
@@ -41,7 +41,7 @@ pub struct MessageView {
 }
 
 /// What a reply shows of the message it answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuoteView {
     pub pk: i64,
     /// Its author (empty when it no longer exists).
@@ -52,7 +52,7 @@ pub struct QuoteView {
 }
 
 /// One emoji on a message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReactionView {
     pub emoji: String,
     /// The emoji in words, for accessible labels.
@@ -284,7 +284,7 @@ fn since_words(at: i64, now: i64) -> String {
 
 /// A member as the JSON API shows them (`docs/api.md`, User object): times
 /// in seconds ago, -1 = never.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub username: String,
     pub active: bool,

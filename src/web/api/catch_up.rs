@@ -13,6 +13,15 @@ use crate::web::state::AppState;
 
 /// `GET /api/rooms/`: the user's rooms, rooms with news first.
 #[tracing::instrument(level = "debug", skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/rooms/",
+    tag = "catch-up",
+    responses(
+        (status = 200, description = "The rooms with what is new", body = crate::web::openapi::RoomsAnswer),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn rooms(State(state): State<AppState>, viewer: Viewer) -> Result<Json<Value>, ApiError> {
     let Some(user) = viewer.user.as_ref() else {
         return Err(ApiError(AppError::LoginRequired {
@@ -24,6 +33,13 @@ pub async fn rooms(State(state): State<AppState>, viewer: Viewer) -> Result<Json
         .room_news(user)
         .await?
         .into_iter()
+        // A token limited to a room lists only that room.
+        .filter(|n| {
+            viewer
+                .grant
+                .as_ref()
+                .is_none_or(|g| g.covers_room(n.room.id))
+        })
         .map(|n| {
             json!({
                 "slug": n.room.slug,
@@ -40,6 +56,17 @@ pub async fn rooms(State(state): State<AppState>, viewer: Viewer) -> Result<Json
 /// `POST /{slug}/api/read/`: field `last`, the newest message id read.
 /// Answers the cursor, which never moves backwards.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/read/",
+    tag = "catch-up",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::ReadForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The read cursor", body = crate::web::openapi::ReadAnswer),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn read(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -55,6 +82,17 @@ pub async fn read(
 /// `POST /{slug}/api/typing/`: the member is typing; event streams of the
 /// room hear `typing` (repeats within a few seconds are dropped).
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/typing/",
+    tag = "catch-up",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::NoFields, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Told", body = crate::web::openapi::Done),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn typing(
     State(state): State<AppState>,
     viewer: Viewer,

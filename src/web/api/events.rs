@@ -100,6 +100,19 @@ struct StreamState {
 }
 
 /// Opens the stream.
+#[utoipa::path(
+    get,
+    path = "/{slug}/api/events/",
+    tag = "messages",
+    params(
+        ("slug" = String, Path, description = "The room's slug"),
+        ("last" = Option<i64>, Query, description = "Resume after this cursor (or send `Last-Event-ID`)", minimum = 0)
+    ),
+    responses(
+        (status = 200, description = "Server-Sent Events: `message`, `change`, `users`, `typing` (docs/api.md)", content_type = "text/event-stream", body = String),
+        crate::web::openapi::RoomErrors
+    )
+)]
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn stream(
     State(state): State<AppState>,

@@ -22,6 +22,19 @@ fn answer(state: &AppState, slug: &str, m: &Message) -> Json<Value> {
 
 /// `POST /{slug}/api/edit/`: fields `id`, `content`.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/edit/",
+    tag = "changes",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::EditForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The message as it now stands", body = crate::web::openapi::ChangeAnswer),
+        crate::web::openapi::RoomErrors,
+        (status = 409, description = "The message was deleted", body = crate::web::openapi::ErrorAnswer),
+        (status = 413, description = "The text is too long", body = crate::web::openapi::ErrorAnswer)
+    )
+)]
 pub async fn edit(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -39,6 +52,17 @@ pub async fn edit(
 
 /// `POST /{slug}/api/delete/`: field `id`.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/delete/",
+    tag = "changes",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::DeleteForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The message as it now stands", body = crate::web::openapi::ChangeAnswer),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -53,6 +77,18 @@ pub async fn delete(
 
 /// `POST /{slug}/api/react/`: fields `id`, `emoji`.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/react/",
+    tag = "changes",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::ReactForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The message as it now stands", body = crate::web::openapi::ChangeAnswer),
+        crate::web::openapi::RoomErrors,
+        (status = 409, description = "The message was deleted", body = crate::web::openapi::ErrorAnswer)
+    )
+)]
 pub async fn react(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -37,7 +37,16 @@ pub async fn open(state: &AppState, viewer: &Viewer, slug: &str) -> Result<Acces
             next: String::new(),
         }));
     };
-    Ok(state.chat.open(user, slug).await?)
+    let access = state.chat.open(user, slug).await?;
+    // A token limited to another room sees this one as missing.
+    if viewer
+        .grant
+        .as_ref()
+        .is_some_and(|g| !g.covers_room(access.room.id))
+    {
+        return Err(ApiError(crate::web::error::no_such_room()));
+    }
+    Ok(access)
 }
 
 fn has_focus(form: &FormData) -> bool {
@@ -87,7 +96,7 @@ fn cursor_after(last: i64, news: &[Message]) -> i64 {
 }
 
 /// The poll/send answer (`docs/api.md`, poll), serialised straight from this struct.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct News {
     pub success: bool,
     pub last: i64,
@@ -98,11 +107,23 @@ pub struct News {
     /// original ignore it.
     pub changes: Vec<MessageView>,
     /// `[UserView]`, rendered once per room and second ([`crate::web::views::UsersJson`]).
+    #[schema(value_type = Vec<crate::web::views::UserView>)]
     pub users: Box<serde_json::value::RawValue>,
 }
 
 /// `POST /{slug}/api/poll/`: fields `last`, `hasFocus`, optional `wait`.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/poll/",
+    tag = "messages",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::PollForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "What happened after `last`", body = News),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn poll(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -144,6 +165,23 @@ pub async fn poll(
 /// `POST /{slug}/api/send/`: fields `content`, optional `file`, `last`,
 /// `hasFocus`, `client_id`. Answers like a poll, the new message included.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/send/",
+    tag = "messages",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(
+        content(
+            (crate::web::openapi::SendForm = "application/x-www-form-urlencoded"),
+            (crate::web::openapi::SendForm = "multipart/form-data")
+        )
+    ),
+    responses(
+        (status = 200, description = "Like a poll, the new message included", body = News),
+        (status = 413, description = "The message or file is too large", body = crate::web::openapi::ErrorAnswer),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn send(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -171,6 +209,17 @@ pub async fn send(
 
 /// `POST /{slug}/api/history/`: field `first`.
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/history/",
+    tag = "messages",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::HistoryForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Older messages", body = crate::web::openapi::HistoryAnswer),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn history(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -196,6 +245,17 @@ pub async fn history(
 }
 
 /// `POST /{slug}/api/presence/`: field `hasFocus`; for clients on the event stream.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/presence/",
+    tag = "catch-up",
+    params(("slug" = String, Path, description = "The room's slug")),
+    request_body(content = crate::web::openapi::PresenceForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Noted", body = crate::web::openapi::Done),
+        crate::web::openapi::RoomErrors
+    )
+)]
 pub async fn presence(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -1,4 +1,4 @@
-//! Logging in and out.
+//! Logging in and out, and the account page (its API tokens in `tokens.rs`).
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -167,11 +167,12 @@ pub async fn settings_form(
     let user = viewer.require(&state, &state.url("account/"))?;
     let alert_email = user.alert_email.clone().unwrap_or_default();
     let email = user.email.clone().unwrap_or_default();
+    let tokens = super::tokens::section(&state, user).await?;
     page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, error => (), done => false },
+        context! { title => "Your account", alert_email, email, error => (), done => false, ..tokens },
     )
     .await
 }
@@ -195,11 +196,12 @@ pub async fn save_settings(
     };
     let email = user.email.clone().unwrap_or_default();
     let done = result.is_ok();
+    let tokens = super::tokens::section(&state, &user).await?;
     let mut response = page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email => raw, email, error => result.err(), done },
+        context! { title => "Your account", alert_email => raw, email, error => result.err(), done, ..tokens },
     )
     .await?;
     if !done {

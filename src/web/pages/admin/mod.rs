@@ -1,6 +1,7 @@
 //! Administration pages: the audit log here; the overview in
 //! `overview.rs` (its charts' geometry in `charts.rs`), rooms and
-//! memberships in `rooms.rs`, accounts in `users.rs`.
+//! memberships in `rooms.rs`, accounts in `users.rs`, bots, their tokens
+//! and webhooks in `integrations.rs`.
 //! Non-admins are refused by structure: the router mounts [`routes`] behind
 //! an admin check, and every handler takes an [`AdminUser`]. Destructive
 //! actions ask for confirmation on a page of their own.
@@ -13,6 +14,7 @@ use axum::routing::{MethodRouter, get, post};
 use minijinja::{Value, context};
 
 mod charts;
+mod integrations;
 mod overview;
 mod rooms;
 mod users;
@@ -91,6 +93,18 @@ pub fn routes() -> Vec<Route> {
         Route::get("users/{username}/deactivate/", deactivate_confirm),
         Route::post("users/{username}/deactivate/", deactivate),
         Route::get("audit/", audit),
+        Route::get("integrations/", integrations::show),
+        Route::post("integrations/bots/", integrations::create_bot),
+        Route::post(
+            "integrations/bots/{username}/tokens/",
+            integrations::create_bot_token,
+        ),
+        Route::post(
+            "integrations/bots/{username}/tokens/revoke/",
+            integrations::revoke_bot_token,
+        ),
+        Route::post("integrations/hooks/", integrations::create_hook),
+        Route::post("integrations/hooks/revoke/", integrations::revoke_hook),
     ]
 }
 
@@ -112,6 +126,11 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "user-created" => "Account created.",
         "user-saved" => "Account saved.",
         "password-set" => "Password changed.",
+        "bot-created" => {
+            "Bot created. Add it to rooms like any account; give it tokens or webhooks below."
+        }
+        "token-revoked" => "Token revoked.",
+        "hook-revoked" => "Webhook revoked.",
         "user-deactivated" => "Account deactivated; its sessions have ended.",
         "user-deactivated-messages-removed" => {
             "Account deactivated; its sessions have ended and its messages were deleted."
