@@ -8,6 +8,7 @@ pub mod colour;
 pub mod duration_words;
 pub mod entities;
 pub mod file_name;
+pub mod links;
 pub mod mentions;
 pub mod notify;
 pub mod overview;

@@ -18,6 +18,9 @@ const RESERVED: &[&str] = &[
     "metrics",
     "search",
     "unsubscribe",
+    "invite",
+    "password",
+    "rooms",
     "favicon.ico",
     "robots.txt",
 ];

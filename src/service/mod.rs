@@ -6,8 +6,11 @@
 pub mod accounts;
 pub mod admin;
 pub mod chat;
+pub mod directory;
+pub mod invitations;
 pub mod overview;
 pub mod password;
+pub mod reset;
 pub mod search;
 pub mod setup;
 pub mod sync;

@@ -15,7 +15,9 @@
 
 mod accounts;
 mod admin;
+mod directory;
 mod lifecycle;
+mod links;
 mod messages;
 mod outbox;
 mod overview;
