@@ -101,7 +101,8 @@ pub async fn create_room(store: &Store, slug: &str, title: &str) -> Result<Room,
 /// fewest members of the room have (see `colour::pick`).
 ///
 /// # Errors
-/// `NotFound` for an unknown room or user, `Invalid` colour, `Conflict` if already a member.
+/// `NotFound` for an unknown room or user, `Invalid` colour or a direct
+/// room, `Conflict` if already a member.
 pub async fn add_member(
     store: &Store,
     slug: &str,
@@ -112,6 +113,11 @@ pub async fn add_member(
         .map(|c| Colour::parse(c).map_err(|e| ServiceError::Invalid(capitalise(&e.to_string()))))
         .transpose()?;
     let room = find_room(store, slug).await?;
+    if store.directory().is_direct(room.id).await? {
+        return Err(ServiceError::Invalid(
+            "A direct conversation is for its two people; no one else can join it.".to_owned(),
+        ));
+    }
     let user = find_user(store, username).await?;
     let colour = match chosen {
         Some(c) => c,

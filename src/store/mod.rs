@@ -322,6 +322,8 @@ pub trait Directory: Send + Sync {
     ) -> Result<Room>;
     /// The ids of the user's direct rooms.
     async fn direct_rooms_of(&self, user_id: i64) -> Result<Vec<i64>>;
+    /// Whether a room is a direct room.
+    async fn is_direct(&self, room_id: i64) -> Result<bool>;
     /// Whether two accounts are members of one room.
     async fn share_a_room(&self, a: i64, b: i64) -> Result<bool>;
     /// Marks a room open or not; `NotFound` for a direct room.

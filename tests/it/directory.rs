@@ -81,6 +81,23 @@ async fn a_direct_room_is_made_once_per_pair_and_only_with_someone_one_shares_a_
     let (status, _) = carol.text(&room).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "others cannot see it");
     assert_eq!(direct_count(&app, "carol").await, 0);
+
+    // Nobody else can be added: not by an administrator, not by the CLI.
+    app.create_user("root", true).await;
+    let root = app.login("root").await;
+    let r = root
+        .post_form(
+            &format!("admin/rooms/{slug}/members/"),
+            &[("username", "carol")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.expect("body").contains("for its two people"));
+    let (ok, _, err) = app.cli(&["room", "add-member", &slug, "carol"], "");
+    assert!(!ok);
+    assert!(err.contains("for its two people"), "{err}");
+    let members = app.store.rooms().members(room_id).await.expect("members");
+    assert_eq!(members.len(), 2);
 }
 
 #[tokio::test]

@@ -75,6 +75,15 @@ impl Directory for Backend {
         .await?)
     }
 
+    async fn is_direct(&self, room_id: i64) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM direct_rooms WHERE room_id = $1)")
+                .bind(room_id)
+                .fetch_one(self.reader())
+                .await?,
+        )
+    }
+
     async fn share_a_room(&self, a: i64, b: i64) -> Result<bool> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM members x JOIN members y ON y.room_id = x.room_id \
