@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::App;
 use crate::config::{Config, LogFormat};
 use crate::service::admin::Actor;
+use crate::service::invitations::InvitationRequest;
 use crate::service::{ServiceError, accounts};
 
 /// Conversate: persistent group chat.
@@ -53,6 +54,9 @@ pub enum Command {
     /// E-mail tools.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Invitation links.
+    #[command(subcommand)]
+    Invite(InviteCommand),
     /// Check the settings, database, disk, file storage and mail server;
     /// one line per check, failure exit if any fails.
     Doctor,
@@ -63,6 +67,26 @@ pub enum Command {
 pub enum MailCommand {
     /// Send a test e-mail with the configured SMTP settings.
     Test { address: String },
+}
+
+/// Invitation commands.
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Make an invitation link and print it (it is not shown again).
+    Create {
+        /// A room the new accounts join; repeat for several.
+        #[arg(long = "room", value_name = "SLUG")]
+        rooms: Vec<String>,
+        /// How many accounts the link may make.
+        #[arg(long, default_value_t = 1)]
+        uses: i64,
+        /// How long the link works: days, hours or minutes (7d, 12h, 30m).
+        #[arg(long, default_value = "7d")]
+        expires: String,
+        /// Only this e-mail address may accept it.
+        #[arg(long)]
+        email: Option<String>,
+    },
 }
 
 /// Account commands.
@@ -232,6 +256,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Err(e) => bail!("Could not send the test e-mail: {e}"),
             }
+        }
+        Command::Invite(InviteCommand::Create {
+            rooms,
+            uses,
+            expires,
+            email,
+        }) => {
+            let app = App::open(config).await?;
+            let result = app
+                .admin(Actor::CommandLine)
+                .create_invitation(InvitationRequest {
+                    rooms,
+                    uses: Some(uses),
+                    expires: Some(expires),
+                    email,
+                })
+                .await;
+            app.store().close().await;
+            let created = result.map_err(one_line)?;
+            println!(
+                "{}{}",
+                app.config().base_url(),
+                crate::urls::invitation(&app.config().url_prefix, &created.token)
+            );
+            Ok(())
         }
         Command::Room(cmd) => {
             let app = App::open(config).await?;

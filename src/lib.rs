@@ -101,6 +101,7 @@ impl App {
         chat.mail_delay = i64::try_from(config.mail_alert_delay).unwrap_or(i64::MAX / 4);
         chat.edit_window = i64::try_from(config.edit_window).unwrap_or(0);
         chat.cache_ttl = cache_ttl;
+        chat.accounts = config.accounts.clone();
         chat.metrics = metrics.chat.clone();
         // The signing key lives in the database so every node shares it.
         let key = store

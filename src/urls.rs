@@ -10,6 +10,13 @@ pub const MESSAGE: &str = "{slug}/m/{id}/";
 /// The one-click unsubscribe link from alert e-mails.
 pub const UNSUBSCRIBE: &str = "unsubscribe/{room}/{user}/{token}/";
 
+/// An invitation link.
+pub const INVITATION: &str = "invite/{token}/";
+/// A password reset link, from the reset e-mail.
+pub const RESET: &str = "password/reset/{token}/";
+/// Where a forgotten password is reported.
+pub const FORGOT: &str = "password/forgot/";
+
 /// Fills a pattern's `{name}` parameters in order.
 fn fill(pattern: &str, values: &[&str]) -> String {
     let mut out = String::with_capacity(pattern.len() + 32);
@@ -49,6 +56,18 @@ pub fn unsubscribe(prefix: &str, room_id: i64, user_id: i64, token: &str) -> Str
     )
 }
 
+/// The path of an invitation link under `prefix`.
+#[must_use]
+pub fn invitation(prefix: &str, token: &str) -> String {
+    format!("{prefix}{}", fill(INVITATION, &[token]))
+}
+
+/// The path of a password reset link under `prefix`.
+#[must_use]
+pub fn reset(prefix: &str, token: &str) -> String {
+    format!("{prefix}{}", fill(RESET, &[token]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +77,8 @@ mod tests {
         assert_eq!(room("/chat/", "general"), "/chat/general/");
         assert_eq!(message("/", "general", 42), "/general/m/42/");
         assert_eq!(unsubscribe("/", 3, 7, "abc"), "/unsubscribe/3/7/abc/");
+        assert_eq!(invitation("/chat/", "ab"), "/chat/invite/ab/");
+        assert_eq!(reset("/", "cd"), "/password/reset/cd/");
         assert_eq!(fill("a/{x}/b/{y}", &["1", "2"]), "a/1/b/2");
     }
 }

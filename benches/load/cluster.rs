@@ -88,7 +88,8 @@ async fn seed(admin: &str, node_url: &str, dir: &Path, users: &[String]) -> Resu
     let store = app.store();
     accounts::create_room(store, LIVE_ROOM, "Live").await?;
     for name in users {
-        accounts::create_user(store, name, None, PASSWORD, false).await?;
+        let policy = conversate::service::password::Policy::default();
+        accounts::create_user(store, &policy, name, None, PASSWORD, false).await?;
         accounts::add_member(store, LIVE_ROOM, name, None).await?;
     }
     store.close().await;

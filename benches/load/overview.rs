@@ -42,13 +42,30 @@ const SPREAD_DAYS: i64 = 90;
 /// by trigger, as they do for posted messages.
 pub async fn seed_spread(dir: &Path, messages: i64) -> Result<()> {
     use conversate::service::accounts;
+    use conversate::service::password::Policy;
     let app = conversate::App::open(conversate::Config::with_data_dir(dir)).await?;
     let store = app.store();
-    accounts::create_user(store, "admin", None, crate::server::PASSWORD, true).await?;
+    accounts::create_user(
+        store,
+        &Policy::default(),
+        "admin",
+        None,
+        crate::server::PASSWORD,
+        true,
+    )
+    .await?;
     for i in 0..SPREAD_WRITERS {
         let name = format!("writer{i:02}");
         let email = format!("{name}@example.org");
-        accounts::create_user(store, &name, Some(&email), crate::server::PASSWORD, false).await?;
+        accounts::create_user(
+            store,
+            &Policy::default(),
+            &name,
+            Some(&email),
+            crate::server::PASSWORD,
+            false,
+        )
+        .await?;
     }
     for i in 0..SPREAD_ROOMS {
         let slug = format!("spread{i:02}");

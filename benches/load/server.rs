@@ -85,9 +85,10 @@ pub struct Seeded {
 /// history straight into the SQLite file in one transaction.
 pub async fn seed(dir: &Path, p: &Params) -> Result<Seeded> {
     use conversate::service::accounts;
+    use conversate::service::password::Policy;
     let app = conversate::App::open(conversate::Config::with_data_dir(dir)).await?;
     let store = app.store();
-    accounts::create_user(store, "admin", None, PASSWORD, true).await?;
+    accounts::create_user(store, &Policy::default(), "admin", None, PASSWORD, true).await?;
     let mut users = Vec::new();
     accounts::create_room(store, LIVE_ROOM, "Live").await?;
     accounts::create_room(store, HISTORY_ROOM, "History").await?;
@@ -95,6 +96,7 @@ pub async fn seed(dir: &Path, p: &Params) -> Result<Seeded> {
         let name = format!("user{i:02}");
         accounts::create_user(
             store,
+            &Policy::default(),
             &name,
             Some(&format!("{name}@example.org")),
             PASSWORD,

@@ -189,6 +189,8 @@ pub struct Config {
     pub chat: ChatSettings,
     /// Abuse limits.
     pub limits: Limits,
+    /// Passwords, invitations and resets.
+    pub accounts: AccountSettings,
     /// How long look-ups on the request path are cached, ms (`CACHE_MS`; 0: off).
     pub cache_ms: u64,
     /// Longest pause while a request body arrives, seconds (`BODY_TIMEOUT_SECS`).
@@ -224,6 +226,9 @@ pub struct Limits {
     pub streams_per_user: u32,
     /// Unrevoked API tokens per person or bot (`TOKENS_PER_USER`).
     pub tokens_per_user: u32,
+    /// Password reset requests per name or address entered, and reset
+    /// e-mails per account, per hour (`RESET_REQUESTS_PER_HOUR`).
+    pub resets_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -240,7 +245,55 @@ impl Limits {
             sends_per_minute: v.number("SENDS_PER_MINUTE")?,
             streams_per_user: v.number("STREAMS_PER_USER")?,
             tokens_per_user: v.number("TOKENS_PER_USER")?,
+            resets_per_hour: v.number("RESET_REQUESTS_PER_HOUR")?,
         })
+    }
+}
+
+/// Passwords, invitations and password resets; each a setting.
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    /// Shortest accepted password, characters (`PASSWORD_MIN_CHARS`).
+    pub password_min_chars: usize,
+    /// How long a reset link works, seconds (`RESET_LINK_MINUTES`).
+    pub reset_link_secs: i64,
+    /// The most uses one invitation may have (`INVITATION_MAX_USES`).
+    pub invitation_max_uses: u32,
+    /// The longest an invitation may last, seconds (`INVITATION_MAX_DAYS`).
+    pub invitation_max_secs: i64,
+    /// Whether members may make rooms (`MEMBERS_CREATE_ROOMS`).
+    pub members_create_rooms: bool,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self::read(&mut Values::default()).expect(DEFAULTS_ARE_VALID)
+    }
+}
+
+impl AccountSettings {
+    fn read(v: &mut Values) -> Result<Self, ConfigError> {
+        let password_min_chars: usize = v.number("PASSWORD_MIN_CHARS")?;
+        if password_min_chars < 8 {
+            return Err(bad("PASSWORD_MIN_CHARS", "must be at least 8"));
+        }
+        let minutes: i64 = v.number("RESET_LINK_MINUTES")?;
+        let days: i64 = v.number("INVITATION_MAX_DAYS")?;
+        Ok(Self {
+            password_min_chars,
+            reset_link_secs: minutes * 60,
+            invitation_max_uses: v.number("INVITATION_MAX_USES")?,
+            invitation_max_secs: days * 86_400,
+            members_create_rooms: v.flag("MEMBERS_CREATE_ROOMS")?,
+        })
+    }
+
+    /// The password policy these settings make.
+    #[must_use]
+    pub fn password_policy(&self) -> crate::service::password::Policy {
+        crate::service::password::Policy {
+            min_chars: self.password_min_chars,
+        }
     }
 }
 
@@ -406,6 +459,7 @@ impl Config {
             mail_digest_messages: v.number("MAIL_DIGEST_MESSAGES")?,
             mail_retry_secs: v.number("MAIL_RETRY_SECS")?,
             limits: Limits::read(v)?,
+            accounts: AccountSettings::read(v)?,
             cache_ms: v.number("CACHE_MS")?,
             body_timeout_secs: v.number("BODY_TIMEOUT_SECS")?,
             body_min_rate: v.number("BODY_MIN_RATE")?,

@@ -337,6 +337,55 @@ pub const SETTINGS: &[Setting] = &[
         "first wait after a failed delivery; it doubles per attempt, up to an hour",
     ),
     setting(
+        "PASSWORD_MIN_CHARS",
+        Server,
+        CountUpTo {
+            max: 1024,
+            unit: "characters",
+        },
+        Value("8"),
+        "shortest accepted password, on every path that sets one; at least 8. Passwords on \
+         the bundled list of the most common ones are refused whatever their length",
+    ),
+    setting(
+        "RESET_LINK_MINUTES",
+        Server,
+        CountUpTo {
+            max: 10_080,
+            unit: "minutes",
+        },
+        Value("60"),
+        "how long a password reset link works (once)",
+    ),
+    setting(
+        "MEMBERS_CREATE_ROOMS",
+        Server,
+        Flag,
+        Value("false"),
+        "lets every member make rooms from the room directory (`/rooms/`), becoming their \
+         first member; administrators always can",
+    ),
+    setting(
+        "INVITATION_MAX_USES",
+        Server,
+        CountUpTo {
+            max: 1_000_000,
+            unit: "uses",
+        },
+        Value("1000"),
+        "the most accounts one invitation link may create",
+    ),
+    setting(
+        "INVITATION_MAX_DAYS",
+        Server,
+        CountUpTo {
+            max: 3_650,
+            unit: "days",
+        },
+        Value("90"),
+        "the longest an invitation link may be made to last",
+    ),
+    setting(
         "CACHE_MS",
         Server,
         Whole {
@@ -422,6 +471,14 @@ pub const SETTINGS: &[Setting] = &[
         CountCapped { max: 1_000_000 },
         Value("60"),
         "login attempts per client address",
+    ),
+    setting(
+        "RESET_REQUESTS_PER_HOUR",
+        Limits,
+        CountCapped { max: 1_000_000 },
+        Value("5"),
+        "password reset requests per name or address entered, and reset e-mails per account \
+         (counted whether or not the account exists)",
     ),
     setting(
         "SENDS_PER_MINUTE",

@@ -11,6 +11,7 @@ pub mod file_name;
 pub mod hooks;
 pub mod integrations;
 pub mod language;
+pub mod links;
 pub mod mentions;
 pub mod notify;
 pub mod overview;

@@ -19,6 +19,9 @@ const RESERVED: &[&str] = &[
     "search",
     "hooks",
     "unsubscribe",
+    "invite",
+    "password",
+    "rooms",
     "favicon.ico",
     "robots.txt",
 ];

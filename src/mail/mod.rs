@@ -1,6 +1,8 @@
 //! E-mail: the SMTP mailer, signed one-click unsubscribe links, and the
-//! outbox worker that sends alert e-mails outside any request.
+//! outbox worker that sends alert e-mails (and, in `accounts.rs`, password
+//! reset e-mails) outside any request.
 
+pub mod accounts;
 pub mod worker;
 
 use std::time::Duration;

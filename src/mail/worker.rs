@@ -84,6 +84,9 @@ impl AlertSender {
                     if let Err(e) = self.run_once().await {
                         tracing::warn!(error = %crate::error_chain(&e), "outbox check failed");
                     }
+                    if let Err(e) = self.send_account_mail().await {
+                        tracing::warn!(error = %crate::error_chain(&e), "account mail check failed");
+                    }
                     ticks += 1;
                     if ticks % PRUNE_EVERY_TICKS == 1
                         && let Err(e) = self

@@ -16,9 +16,10 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 ///
 /// # Errors
 /// `Invalid` for a bad username, e-mail or password; `Conflict` when taken.
-#[tracing::instrument(skip(store, password))]
+#[tracing::instrument(skip(store, policy, password))]
 pub async fn create_user(
     store: &Store,
+    policy: &password::Policy,
     username: &str,
     email: Option<&str>,
     password: &str,
@@ -27,7 +28,7 @@ pub async fn create_user(
     let username = Username::parse(username.trim())
         .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
     let email = validate_email(email)?;
-    let password_hash = password::hash(password).map_err(ServiceError::Invalid)?;
+    let password_hash = policy.hash(password).map_err(ServiceError::Invalid)?;
     let user = store
         .accounts()
         .create_user(NewUser {
@@ -100,7 +101,8 @@ pub async fn create_room(store: &Store, slug: &str, title: &str) -> Result<Room,
 /// fewest members of the room have (see `colour::pick`).
 ///
 /// # Errors
-/// `NotFound` for an unknown room or user, `Invalid` colour, `Conflict` if already a member.
+/// `NotFound` for an unknown room or user, `Invalid` colour or a direct
+/// room, `Conflict` if already a member.
 pub async fn add_member(
     store: &Store,
     slug: &str,
@@ -111,6 +113,11 @@ pub async fn add_member(
         .map(|c| Colour::parse(c).map_err(|e| ServiceError::Invalid(capitalise(&e.to_string()))))
         .transpose()?;
     let room = find_room(store, slug).await?;
+    if store.directory().is_direct(room.id).await? {
+        return Err(ServiceError::Invalid(
+            "A direct conversation is for its two people; no one else can join it.".to_owned(),
+        ));
+    }
     let user = find_user(store, username).await?;
     let colour = match chosen {
         Some(c) => c,
@@ -262,7 +269,7 @@ pub async fn find_user(store: &Store, username: &str) -> Result<User, ServiceErr
 // A real argon2 hash of a random password: verifying against it costs the
 // same as a real check, so an unknown username is not faster than a wrong password.
 static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| password::hash("dummy password for timing").unwrap_or_default());
+    LazyLock::new(|| password::hash_unchecked("dummy password for timing").unwrap_or_default());
 
 /// Checks credentials; `None` for an unknown user, a wrong password or an
 /// inactive account, all indistinguishable to the caller.
@@ -302,6 +309,7 @@ pub async fn authenticate(
 /// or the new one breaks the policy; storage errors.
 pub async fn change_password(
     store: &Store,
+    policy: &password::Policy,
     user: &User,
     current: &str,
     new: &str,
@@ -320,7 +328,7 @@ pub async fn change_password(
             "The two new passwords differ.".to_owned(),
         ));
     }
-    let hash = password::hash(new).map_err(ServiceError::Invalid)?;
+    let hash = policy.hash(new).map_err(ServiceError::Invalid)?;
     store.accounts().set_password(user.id, &hash).await?;
     Ok(store.accounts().user_by_id(user.id).await?)
 }

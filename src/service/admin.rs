@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::chat::Chat;
-use super::{ServiceError, accounts, password};
+use super::{ServiceError, accounts};
 use crate::domain::{self, Colour, RoomSlug};
 use crate::domain::{AuditEntry, Room, User};
 use crate::files::Files;
@@ -56,6 +56,17 @@ fn invalid(e: &impl std::fmt::Display) -> ServiceError {
 }
 
 impl Admin<'_> {
+    /// The acting administrator's id (none for the command line).
+    pub(crate) fn actor_id(&self) -> Option<i64> {
+        self.actor.id()
+    }
+
+    /// The acting administrator's name, as the audit log shows it.
+    pub(crate) fn actor_name(&self) -> String {
+        self.actor.name()
+    }
+
+    /// Writes an action to the audit log (and the server log).
     pub(crate) async fn audit(
         &self,
         action: &str,
@@ -237,8 +248,15 @@ impl Admin<'_> {
         password: &str,
         is_admin: bool,
     ) -> Result<User, ServiceError> {
-        let user =
-            accounts::create_user(&self.chat.store, username, email, password, is_admin).await?;
+        let user = accounts::create_user(
+            &self.chat.store,
+            &self.chat.password_policy(),
+            username,
+            email,
+            password,
+            is_admin,
+        )
+        .await?;
         self.audit("user.create", &user.username, format!("admin: {is_admin}"))
             .await?;
         Ok(user)
@@ -317,7 +335,11 @@ impl Admin<'_> {
     /// # Errors
     /// An empty or too long password.
     pub async fn set_password(&self, user: &User, new_password: &str) -> Result<(), ServiceError> {
-        let hash = password::hash(new_password).map_err(ServiceError::Invalid)?;
+        let hash = self
+            .chat
+            .password_policy()
+            .hash(new_password)
+            .map_err(ServiceError::Invalid)?;
         self.chat
             .store
             .accounts()

@@ -84,6 +84,8 @@ pub struct Chat {
     pub cache_ttl: Duration,
     /// Messages posted, open streams and long-polls, for the metrics.
     pub metrics: crate::metrics::ChatMetrics,
+    /// Passwords, invitations and resets (`PASSWORD_MIN_CHARS`, …).
+    pub accounts: crate::config::AccountSettings,
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
@@ -109,10 +111,17 @@ impl Chat {
             edit_window: 0,
             cache_ttl: Duration::ZERO,
             metrics: crate::metrics::ChatMetrics::default(),
+            accounts: crate::config::AccountSettings::default(),
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
             typing: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// What every new password must be.
+    #[must_use]
+    pub fn password_policy(&self) -> super::password::Policy {
+        self.accounts.password_policy()
     }
 
     /// Opens a room for a user: members, and admins, may; everyone else gets

@@ -6,9 +6,12 @@
 pub mod accounts;
 pub mod admin;
 pub mod chat;
+pub mod directory;
 pub mod hooks;
+pub mod invitations;
 pub mod overview;
 pub mod password;
+pub mod reset;
 pub mod search;
 pub mod setup;
 pub mod sync;

@@ -1,42 +1,98 @@
 //! The password policy, and hashing with argon2id.
 //!
 //! Every way a password is set (setup, the account page, the admin pages,
-//! the CLI) goes through [`hash`], so the policy holds on every path with
-//! the same words.
+//! invitations, password resets, the CLI) goes through [`Policy::hash`], so
+//! the policy holds on every path with the same words.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 /// Longest accepted password, bytes: hashing cost must not grow with input.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Shortest accepted password, characters.
+/// Shortest accepted password, characters, unless `PASSWORD_MIN_CHARS`
+/// raises it; never lower (NIST SP 800-63B's floor).
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// Checks a new password against the policy.
-///
-/// # Errors
-/// A sentence saying what is wrong: too short (or empty), or too long.
-pub fn check(password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "The password must be at least {MIN_PASSWORD_CHARS} characters."
-        ));
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!(
-            "The password must be at most {MAX_PASSWORD_BYTES} bytes."
-        ));
-    }
-    Ok(())
+/// The sentence for a password found in the list of common ones.
+pub const TOO_COMMON: &str =
+    "This password is one of the most common passwords; please choose another.";
+
+/// The most common passwords of at least 8 characters, most common first,
+/// in lower case: the entries of Django's `common-passwords.txt` (Royce
+/// Williams' list, BSD licence) that the length rule alone would let through.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+// Immutable data parsed once on first use, not configuration.
+static COMMON: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    COMMON_PASSWORDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+});
+
+/// Whether `password` is on the bundled list, in any case.
+#[must_use]
+pub fn is_common(password: &str) -> bool {
+    // A list entry is short; a long input cannot be on it.
+    password.len() <= 64 && COMMON.contains(&password.to_lowercase())
 }
 
-/// Hashes a new password (argon2id with a fresh salt, OWASP parameters)
-/// once it passes [`check`].
-///
-/// # Errors
-/// A sentence when the password breaks the policy, or hashing failed.
-pub fn hash(password: &str) -> Result<String, String> {
-    check(password)?;
+/// What a new password must be: long enough, not too long, not common.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Shortest accepted password, characters (`PASSWORD_MIN_CHARS`).
+    pub min_chars: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            min_chars: MIN_PASSWORD_CHARS,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks a new password against the policy.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong: too short (or empty), too long, or
+    /// too common.
+    pub fn check(&self, password: &str) -> Result<(), String> {
+        let min = self.min_chars.max(MIN_PASSWORD_CHARS);
+        if password.chars().count() < min {
+            return Err(format!("The password must be at least {min} characters."));
+        }
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(format!(
+                "The password must be at most {MAX_PASSWORD_BYTES} bytes."
+            ));
+        }
+        if is_common(password) {
+            return Err(TOO_COMMON.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Hashes a new password (argon2id with a fresh salt, OWASP parameters)
+    /// once it passes [`Policy::check`].
+    ///
+    /// # Errors
+    /// A sentence when the password breaks the policy, or hashing failed.
+    pub fn hash(&self, password: &str) -> Result<String, String> {
+        self.check(password)?;
+        hash_unchecked(password)
+    }
+}
+
+/// Hashes without the policy: only for the fixed dummy password that makes
+/// an unknown username cost as much as a wrong password.
+pub(crate) fn hash_unchecked(password: &str) -> Result<String, String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
@@ -63,7 +119,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let h = hash("correct horse").expect("hash");
+        let h = Policy::default().hash("correct horse").expect("hash");
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("correct horse", &h));
         assert!(!verify("wrong horse", &h));
@@ -72,12 +128,46 @@ mod tests {
 
     #[test]
     fn refuses_short_empty_and_huge_passwords_in_the_same_words() {
+        let p = Policy::default();
         let short = "The password must be at least 8 characters.";
-        assert_eq!(hash(""), Err(short.to_owned()));
-        assert_eq!(hash("x"), Err(short.to_owned()));
+        assert_eq!(p.hash(""), Err(short.to_owned()));
+        assert_eq!(p.hash("x"), Err(short.to_owned()));
         // Characters, not bytes: seven accented letters are still too short.
-        assert_eq!(hash("ééééééé"), Err(short.to_owned()));
-        assert!(hash("éééééééé").is_ok());
-        assert!(hash(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+        assert_eq!(p.hash("ééééééé"), Err(short.to_owned()));
+        assert!(p.hash("éééééééé").is_ok());
+        assert!(p.hash(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn the_minimum_follows_the_setting_but_never_drops_below_eight() {
+        let twelve = Policy { min_chars: 12 };
+        assert_eq!(
+            twelve.check("elevenchars"),
+            Err("The password must be at least 12 characters.".to_owned())
+        );
+        assert!(twelve.check("twelve chars").is_ok());
+        let lax = Policy { min_chars: 1 };
+        assert_eq!(
+            lax.check("x"),
+            Err("The password must be at least 8 characters.".to_owned())
+        );
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        let p = Policy::default();
+        for common in [
+            "password",
+            "PASSWORD",
+            "Password1",
+            "12345678",
+            "iloveyou1",
+            "qwertyuiop",
+        ] {
+            assert_eq!(p.check(common), Err(TOO_COMMON.to_owned()), "{common}");
+        }
+        assert!(p.check("correct horse battery").is_ok());
+        assert!(COMMON.len() > 8_000, "the whole list is read");
+        assert!(!is_common(&"password".repeat(20)));
     }
 }

@@ -67,6 +67,7 @@ pub struct FirstAdmin<'a> {
 /// `Conflict` for a field that is refused, and then the token is kept.
 pub async fn create_first_admin(
     store: &Store,
+    policy: &password::Policy,
     token: &str,
     form: FirstAdmin<'_>,
 ) -> Result<User, ServiceError> {
@@ -75,15 +76,22 @@ pub async fn create_first_admin(
             "The two passwords differ.".to_owned(),
         ));
     }
-    password::check(form.password).map_err(ServiceError::Invalid)?;
+    policy.check(form.password).map_err(ServiceError::Invalid)?;
     Username::parse(form.username.trim())
         .map_err(|e| ServiceError::Invalid(accounts::capitalise(&e.to_string())))?;
     accounts::validate_email(form.email)?;
     if !store.secrets().take_setup_token(&token_hash(token)).await? {
         return Err(invalid());
     }
-    let created =
-        accounts::create_user(store, form.username, form.email, form.password, true).await;
+    let created = accounts::create_user(
+        store,
+        policy,
+        form.username,
+        form.email,
+        form.password,
+        true,
+    )
+    .await;
     if created.is_err() && !store.accounts().has_admin().await? {
         // Refused after all (a clash): the same link still works.
         store

@@ -14,6 +14,20 @@ pub struct NewUser {
     pub created_at: i64,
 }
 
+/// An invitation to store.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    /// The SHA-256 of its token (`domain::links::token_hash`).
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub max_uses: i64,
+    pub email: Option<String>,
+    pub room_ids: Vec<i64>,
+    pub created_by: Option<i64>,
+    pub created_by_name: String,
+}
+
 /// A message to store.
 #[derive(Debug, Clone)]
 pub struct NewMessage {

@@ -1,8 +1,8 @@
 //! Storage: chat operations rather than table CRUD, split by concern.
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
-//! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Audit`], [`Secrets`],
-//! [`Integrations`],
+//! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Links`],
+//! [`AccountMail`], [`Directory`], [`Audit`], [`Secrets`], [`Integrations`],
 //! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
@@ -27,14 +27,15 @@ use std::sync::Arc;
 
 pub use error::{Cause, StoreError};
 pub use inputs::{
-    BEST_WINDOW, NewMessage, NewUser, Posted, SCAN_LIMIT, SearchCursor, SearchHit, SearchOrder,
-    SearchPage, SearchRequest,
+    BEST_WINDOW, NewInvitation, NewMessage, NewUser, Posted, SCAN_LIMIT, SearchCursor, SearchHit,
+    SearchOrder, SearchPage, SearchRequest,
 };
 pub use sessions::SessionRecords;
 pub use watch::Changes;
 
 use crate::config::{DatabaseUrl, SqliteSync};
 use crate::domain::integrations::{ApiToken, Bot, IncomingHook, NewHook, NewToken};
+use crate::domain::links::{AccountMailItem, Invitation, InvitationUse, ResetLink};
 use crate::domain::notify::{Decision, Level};
 use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 use crate::domain::{
@@ -257,6 +258,104 @@ pub trait Outbox: Send + Sync {
     async fn oldest_pending_alert(&self) -> Result<Option<i64>>;
 }
 
+/// Invitation and password reset links. Tokens arrive only as hashes.
+#[async_trait::async_trait]
+pub trait Links: Send + Sync {
+    /// Stores an invitation with its rooms.
+    async fn create_invitation(&self, new: NewInvitation) -> Result<Invitation>;
+    /// The invitation with this token hash, whatever its state.
+    async fn invitation(&self, token_hash: &str) -> Result<Invitation>;
+    /// The newest invitations, newest first.
+    async fn invitations(&self, limit: u32) -> Result<Vec<Invitation>>;
+    /// The newest uses of any invitation, newest first.
+    async fn invitation_uses(&self, limit: u32) -> Result<Vec<InvitationUse>>;
+    /// Revokes an invitation (a second revocation keeps the first time).
+    async fn revoke_invitation(&self, id: i64, at: i64) -> Result<Invitation>;
+    /// In one transaction: counts a use of invitation `id` if it is still
+    /// usable at `now` (else `NotFound`), creates the account (`Conflict`
+    /// when the name is taken, and then no use is counted) and makes it a
+    /// member of each room with its colour.
+    async fn accept_invitation(
+        &self,
+        id: i64,
+        now: i64,
+        user: NewUser,
+        colours: &[(i64, String)],
+    ) -> Result<User>;
+    /// Stores a reset link for `user_id`; answers its id.
+    async fn create_reset(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<i64>;
+    /// The reset link with this token hash, whatever its state.
+    async fn reset_link(&self, token_hash: &str) -> Result<ResetLink>;
+    /// In one transaction: uses the reset link if it is still usable at
+    /// `now` and its account active (else `NotFound`), sets the password
+    /// and ends the account's other outstanding links. Answers the user id.
+    async fn use_reset(&self, token_hash: &str, now: i64, password_hash: &str) -> Result<i64>;
+    /// The newest reset links, newest first.
+    async fn reset_links(&self, limit: u32) -> Result<Vec<ResetLink>>;
+    /// Revokes a reset link.
+    async fn revoke_reset(&self, id: i64, at: i64) -> Result<ResetLink>;
+    /// The active accounts whose username is `key`, or whose e-mail is
+    /// `key` in any case.
+    async fn reset_accounts(&self, key: &str) -> Result<Vec<User>>;
+}
+
+/// Direct rooms (one per pair of accounts) and open rooms.
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync {
+    /// The direct room of the pair (`low` < `high`), if they have one.
+    async fn direct_room(&self, low: i64, high: i64) -> Result<Option<Room>>;
+    /// In one transaction: a direct room for the pair with both as its
+    /// members (colours in pair order). `Conflict` when the pair already
+    /// has one or the slug is taken.
+    async fn create_direct_room(
+        &self,
+        low: i64,
+        high: i64,
+        slug: &str,
+        title: &str,
+        colours: [&str; 2],
+    ) -> Result<Room>;
+    /// The ids of the user's direct rooms.
+    async fn direct_rooms_of(&self, user_id: i64) -> Result<Vec<i64>>;
+    /// Whether a room is a direct room.
+    async fn is_direct(&self, room_id: i64) -> Result<bool>;
+    /// Whether two accounts are members of one room.
+    async fn share_a_room(&self, a: i64, b: i64) -> Result<bool>;
+    /// Marks a room open or not; `NotFound` for a direct room.
+    async fn set_open(&self, room_id: i64, open: bool) -> Result<()>;
+    /// The open rooms, by title.
+    async fn open_rooms(&self) -> Result<Vec<Room>>;
+    /// Whether a room is open.
+    async fn is_open(&self, room_id: i64) -> Result<bool>;
+}
+
+/// Account e-mails (password resets) waiting for the mail worker.
+#[async_trait::async_trait]
+pub trait AccountMail: Send + Sync {
+    /// Queues an e-mail of `kind` about what was `entered`.
+    async fn queue_account_mail(&self, kind: &str, entered: &str, now: i64) -> Result<()>;
+    /// Pending e-mails due at `now`, not held by another node, oldest first.
+    async fn due_account_mail(&self, now: i64, limit: u32) -> Result<Vec<AccountMailItem>>;
+    /// Holds one for this node until `until`; false when another holds it.
+    async fn claim_account_mail(&self, id: i64, now: i64, until: i64) -> Result<bool>;
+    /// Marks one `sent` or `cancelled`, with a note why.
+    async fn account_mail_done(
+        &self,
+        id: i64,
+        status: &str,
+        now: i64,
+        note: Option<&str>,
+    ) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn account_mail_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()>;
+}
+
 /// The audit log of administrative actions.
 #[async_trait::async_trait]
 pub trait Audit: Send + Sync {
@@ -364,6 +463,9 @@ trait Backend:
     + Lifecycle
     + Reading
     + Outbox
+    + Links
+    + AccountMail
+    + Directory
     + Audit
     + Secrets
     + SessionRecords
@@ -551,6 +653,24 @@ impl Store {
     /// The alert e-mail queue.
     #[must_use]
     pub fn outbox(&self) -> &dyn Outbox {
+        &*self.backend
+    }
+
+    /// Invitation and password reset links.
+    #[must_use]
+    pub fn links(&self) -> &dyn Links {
+        &*self.backend
+    }
+
+    /// Direct and open rooms.
+    #[must_use]
+    pub fn directory(&self) -> &dyn Directory {
+        &*self.backend
+    }
+
+    /// Account e-mails waiting for the mail worker.
+    #[must_use]
+    pub fn account_mail(&self) -> &dyn AccountMail {
         &*self.backend
     }
 

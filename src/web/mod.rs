@@ -60,6 +60,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&r("logout/"), post(pages::account::logout))
         .route(
+            &r(crate::urls::INVITATION),
+            get(pages::invitations::form).post(pages::invitations::accept),
+        )
+        .route(
+            &r("rooms/"),
+            get(pages::directory::show).post(pages::directory::create),
+        )
+        .route(&r("rooms/direct/"), post(pages::directory::direct))
+        .route(&r("rooms/{slug}/join/"), post(pages::directory::join))
+        .route(
+            &r(crate::urls::FORGOT),
+            get(pages::reset::forgot_form).post(pages::reset::forgot),
+        )
+        .route(
+            &r(crate::urls::RESET),
+            get(pages::reset::reset_form).post(pages::reset::reset),
+        )
+        .route(
             &r("setup/{token}/"),
             get(pages::setup::form).post(pages::setup::submit),
         )

@@ -29,11 +29,16 @@ pub struct Throttle {
     login_account: DefaultKeyedRateLimiter<String>,
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
     sends: DefaultKeyedRateLimiter<i64>,
+    resets: DefaultKeyedRateLimiter<String>,
     streams_per_user: usize,
     streams: Arc<Mutex<HashMap<i64, usize>>>,
     /// Where login attempts and sends are counted for every node, if anywhere.
     shared: Option<Store>,
     limits: Limits,
+}
+
+fn per_hour(n: u32) -> Quota {
+    Quota::per_hour(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -69,6 +74,7 @@ impl Throttle {
             login_ip: RateLimiter::keyed(per_minute(limits.login_per_ip)),
             // A member may send a quick burst, then about sends_per_minute.
             sends: RateLimiter::keyed(per_minute(limits.sends_per_minute)),
+            resets: RateLimiter::keyed(per_hour(limits.resets_per_hour)),
             streams_per_user: limits.streams_per_user as usize,
             streams: Arc::new(Mutex::new(HashMap::new())),
             shared: None,
@@ -150,6 +156,36 @@ impl Throttle {
             (Ok(()), Ok(())) => Ok(()),
             (Err(a), Err(b)) => Err(a.max(b)),
             (Err(wait), Ok(())) | (Ok(()), Err(wait)) => Err(wait),
+        }
+    }
+
+    /// Counts a password reset request against the name or address entered
+    /// (in any case), whether or not it names an account. The e-mails each
+    /// account gets are counted again when they are sent
+    /// (`service::reset`), whatever was entered.
+    ///
+    /// # Errors
+    /// When that name or address has asked too often: the wait.
+    pub async fn reset_request(&self, entered: &str) -> Result<(), Duration> {
+        let key = entered.trim().to_lowercase();
+        match &self.shared {
+            None => check(&self.resets, &key),
+            Some(store) => {
+                let per_hour = self.limits.resets_per_hour.max(1);
+                let interval = 3_600_000_000 / i64::from(per_hour);
+                match store
+                    .throttles()
+                    .take(&format!("reset:{key}"), now_micros(), interval, per_hour)
+                    .await
+                {
+                    Ok(None) => Ok(()),
+                    Ok(Some(wait)) => Err(Duration::from_micros(wait.unsigned_abs())),
+                    Err(e) => {
+                        tracing::warn!(error = %crate::error_chain(&e), "shared throttle unavailable; counting on this node");
+                        check(&self.resets, &key)
+                    }
+                }
+            }
         }
     }
 
@@ -243,6 +279,7 @@ mod tests {
             sends_per_minute: 2,
             streams_per_user: 2,
             tokens_per_user: 20,
+            resets_per_hour: 2,
         }
     }
 

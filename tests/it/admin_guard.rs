@@ -35,11 +35,13 @@ const HOSTILE_FORMS: [&[(&str, &str)]; 2] = [
 ];
 
 /// The address of an admin route with its parameters filled in with the
-/// room and member [`TestApp::with_room`] creates.
+/// room and member [`TestApp::with_room`] creates (and id 1 for an
+/// invitation or a reset link).
 fn fill(path: &str) -> String {
     let filled = format!("admin/{path}")
         .replace("{slug}", "general")
-        .replace("{username}", "bob");
+        .replace("{username}", "bob")
+        .replace("{id}", "1");
     assert!(
         !filled.contains('{'),
         "admin/{path} has a parameter this test does not know how to fill"

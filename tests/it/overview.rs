@@ -183,9 +183,16 @@ async fn the_overview_shows_the_seeded_numbers() {
         app.create_user(name, false).await;
         app.add_member("club", name).await;
     }
-    conversate::service::accounts::create_user(&app.store, "dave", None, PASSWORD, false)
-        .await
-        .expect("dave");
+    conversate::service::accounts::create_user(
+        &app.store,
+        &conversate::service::password::Policy::default(),
+        "dave",
+        None,
+        PASSWORD,
+        false,
+    )
+    .await
+    .expect("dave");
     let (alice, bob, carol) = (
         app.user_id("alice").await,
         app.user_id("bob").await,

@@ -109,3 +109,185 @@ async fn a_one_character_password_is_refused_everywhere_in_the_same_words() {
         .collect();
     assert_eq!(names, ["alice", "bob", "carol", "root"], "nobody was added");
 }
+
+#[tokio::test]
+async fn a_common_password_is_refused_everywhere_in_the_same_words() {
+    let common = conversate::service::password::TOO_COMMON;
+    let app = TestApp::start().await;
+    app.create_user("root", true).await;
+    app.with_room().await;
+    let root = app.login("root").await;
+    let alice = app.login("alice").await;
+    let before = password_hash(&app, "alice").await;
+
+    // In another case than the list's, and long enough for the length rule.
+    let r = alice
+        .post_form(
+            "account/password/",
+            &[
+                ("current", PASSWORD),
+                ("password", "Password1"),
+                ("password2", "Password1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().await.expect("body").contains(common),
+        "account page"
+    );
+    let r = root
+        .post_form(
+            "admin/users/",
+            &[
+                ("username", "dave"),
+                ("password", "iloveyou1"),
+                ("password2", "iloveyou1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().await.expect("body").contains(common),
+        "admin create"
+    );
+    let r = root
+        .post_form(
+            "admin/users/alice/password/",
+            &[("password", "QWERTYUIOP"), ("password2", "QWERTYUIOP")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().await.expect("body").contains(common),
+        "admin reset"
+    );
+    let (ok, _, err) = app.cli(&["user", "add", "eve", "--password-stdin"], "12345678\n");
+    assert!(!ok);
+    assert!(err.contains(common), "cli add: {err}");
+    let (ok, _, err) = app.cli(&["user", "set-password", "alice"], "password123\n");
+    assert!(!ok);
+    assert!(err.contains(common), "cli set-password: {err}");
+
+    // An invitation and a reset link (as the mail worker makes one).
+    let (ok, link, err) = app.cli(&["invite", "create", "--room", "general"], "");
+    assert!(ok, "{err}");
+    let path = format!(
+        "invite/{}",
+        link.trim().split_once("/invite/").expect("link").1
+    );
+    let mut b = app.browser();
+    let (_, html) = b.text(&path).await;
+    b.csrf = crate::support::csrf_in(&html).expect("token");
+    let r = b
+        .post_form(
+            &path,
+            &[
+                ("username", "dave"),
+                ("password", "sunshine1"),
+                ("password2", "sunshine1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.expect("body").contains(common), "invitation");
+    let (token, _) =
+        conversate::service::reset::issue(&app.store, app.user_id("alice").await, 3_600)
+            .await
+            .expect("issued");
+    let path = format!("password/reset/{token}/");
+    let (_, html) = b.text(&path).await;
+    b.csrf = crate::support::csrf_in(&html).expect("token");
+    let r = b
+        .post_form(
+            &path,
+            &[("password", "baseball1"), ("password2", "baseball1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.expect("body").contains(common), "reset link");
+
+    assert_eq!(password_hash(&app, "alice").await, before);
+    let names: Vec<String> = app
+        .store
+        .accounts()
+        .list_users()
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["alice", "bob", "carol", "root"], "nobody was added");
+}
+
+#[tokio::test]
+async fn the_minimum_length_is_a_setting() {
+    let app = TestApp::start_with(|c| c.accounts.password_min_chars = 12).await;
+    app.create_user("root", true).await;
+    app.with_room().await;
+    let root = app.login("root").await;
+    let r = root
+        .post_form(
+            "admin/users/",
+            &[
+                ("username", "dave"),
+                ("password", "elevenchars"),
+                ("password2", "elevenchars"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("The password must be at least 12 characters.")
+    );
+    let r = root
+        .post_form(
+            "admin/users/",
+            &[
+                ("username", "dave"),
+                ("password", "twelve chars"),
+                ("password2", "twelve chars"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The command line reads the same setting.
+    let (ok, _, err) = app.cli(&["user", "add", "eve", "--password-stdin"], "elevenchars\n");
+    assert!(ok, "eight is the default: {err}");
+    let env_cli = {
+        use std::process::{Command, Stdio};
+        let mut c = Command::new(env!("CARGO_BIN_EXE_conversate"));
+        c.arg("--data-dir")
+            .arg(app.dir.path())
+            .args(["user", "add", "frank", "--password-stdin"])
+            .env("CONVERSATE_PASSWORD_MIN_CHARS", "12")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in app_env(&app) {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("runs");
+        std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"elevenchars\n")
+            .expect("write");
+        child.wait_with_output().expect("output")
+    };
+    assert!(!env_cli.status.success());
+    assert!(
+        String::from_utf8_lossy(&env_cli.stderr)
+            .contains("The password must be at least 12 characters.")
+    );
+}
+
+/// The database the server uses, for a command line run by hand.
+fn app_env(app: &TestApp) -> Vec<(&'static str, String)> {
+    match &app.config.database_url {
+        conversate::config::DatabaseUrl::Postgres(url) => {
+            vec![("CONVERSATE_DATABASE_URL", url.clone())]
+        }
+        conversate::config::DatabaseUrl::Sqlite { .. } => Vec::new(),
+    }
+}

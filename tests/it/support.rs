@@ -327,6 +327,7 @@ impl TestApp {
     pub async fn create_user(&self, name: &str, admin: bool) -> User {
         accounts::create_user(
             &self.store,
+            &conversate::service::password::Policy::default(),
             name,
             Some(&format!("{name}@example.com")),
             PASSWORD,

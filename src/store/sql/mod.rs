@@ -15,8 +15,10 @@
 
 mod accounts;
 mod admin;
+mod directory;
 mod integrations;
 mod lifecycle;
+mod links;
 mod messages;
 mod outbox;
 mod overview;

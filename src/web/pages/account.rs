@@ -128,6 +128,7 @@ pub async fn change_password(
         .clone();
     let changed = accounts::change_password(
         &state.chat.store,
+        &state.chat.password_policy(),
         &user,
         form.get("current").unwrap_or_default(),
         form.get("password").unwrap_or_default(),

@@ -17,6 +17,7 @@ use crate::web::state::AppState;
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let user = viewer.require(&state, state.prefix())?;
     let news = state.chat.room_news(user).await?;
+    let direct = crate::service::directory::direct_rooms_of(&state.chat, user).await?;
     let now = crate::domain::now();
     let mut rooms: Vec<_> = news
         .iter()
@@ -28,6 +29,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 unread => n.unread,
                 mentions => n.mentions,
                 active => n.last_at.map(|t| since(Some(t), now)),
+                direct => direct.contains(&n.room.id),
             }
         })
         .collect();
@@ -51,6 +53,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             rooms,
             api_rooms => state.url("api/rooms/"),
             search_url => state.url("search/"),
+            directory_url => state.url("rooms/"),
         },
     )
     .await

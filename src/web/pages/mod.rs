@@ -2,10 +2,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod directory;
 pub mod files;
 pub mod index;
+pub mod invitations;
 pub mod messages;
 pub mod notifications;
+pub mod reset;
 pub mod room;
 pub mod search;
 pub mod setup;

@@ -44,6 +44,7 @@ pub async fn submit(
     let again = form.get("password2").unwrap_or_default();
     let result = setup::create_first_admin(
         &state.chat.store,
+        &state.chat.password_policy(),
         &token,
         FirstAdmin {
             username,

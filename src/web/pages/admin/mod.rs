@@ -15,6 +15,7 @@ use minijinja::{Value, context};
 
 mod charts;
 mod integrations;
+mod links;
 mod overview;
 mod rooms;
 mod users;
@@ -23,7 +24,7 @@ use overview::index;
 
 use rooms::{
     add_member, clear_room, clear_room_confirm, create_room, delete_room, delete_room_confirm,
-    remove_member, remove_member_confirm, room_page, rooms, save_member, save_room,
+    remove_member, remove_member_confirm, room_page, rooms, save_member, save_room, set_open,
 };
 use users::{
     create_user, deactivate, deactivate_confirm, reset_password, save_user, user_page, users,
@@ -74,6 +75,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("rooms/", create_room),
         Route::get("rooms/{slug}/", room_page),
         Route::post("rooms/{slug}/", save_room),
+        Route::post("rooms/{slug}/open/", set_open),
         Route::get("rooms/{slug}/delete/", delete_room_confirm),
         Route::post("rooms/{slug}/delete/", delete_room),
         Route::get("rooms/{slug}/clear/", clear_room_confirm),
@@ -92,6 +94,10 @@ pub fn routes() -> Vec<Route> {
         Route::post("users/{username}/password/", reset_password),
         Route::get("users/{username}/deactivate/", deactivate_confirm),
         Route::post("users/{username}/deactivate/", deactivate),
+        Route::get("invitations/", links::invitations),
+        Route::post("invitations/", links::create_invitation),
+        Route::post("invitations/{id}/revoke/", links::revoke_invitation),
+        Route::post("resets/{id}/revoke/", links::revoke_reset),
         Route::get("audit/", audit),
         Route::get("integrations/", integrations::show),
         Route::post("integrations/bots/", integrations::create_bot),
@@ -118,6 +124,10 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
         "room-created" => "Room created.",
         "room-saved" => "Room saved.",
+        "room-opened" => {
+            "The room is open: anyone with an account can join it from the room directory."
+        }
+        "room-closed" => "The room is no longer open; its members stay.",
         "room-deleted" => "Room deleted, with its messages and files.",
         "room-cleared" => "All messages of the room were deleted.",
         "member-added" => "Member added.",
@@ -131,6 +141,9 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         }
         "token-revoked" => "Token revoked.",
         "hook-revoked" => "Webhook revoked.",
+        "invitation-created" => "Invitation created. Copy its link now: it is shown only once.",
+        "invitation-revoked" => "Invitation withdrawn; its link no longer works.",
+        "reset-revoked" => "Reset link withdrawn; it no longer works.",
         "user-deactivated" => "Account deactivated; its sessions have ended.",
         "user-deactivated-messages-removed" => {
             "Account deactivated; its sessions have ended and its messages were deleted."

@@ -84,7 +84,10 @@ async fn room_ctx(state: &AppState, room: &Room) -> Result<Value, AppError> {
         .collect();
     Ok(context! {
         title => format!("Room: {}", room.title),
-        room => context! { slug => room.slug.clone(), title => room.title.clone(), url => state.room_url(&room.slug) },
+        room => context! {
+            slug => room.slug.clone(), title => room.title.clone(), url => state.room_url(&room.slug),
+            is_open => state.chat.store.directory().is_open(room.id).await?,
+        },
         members,
         candidates,
         palette => crate::web::views::palette(),
@@ -107,6 +110,29 @@ pub async fn room_page(
         context! { notice => notice_text(n.done.as_deref()), ..ctx },
     )
     .await
+}
+
+/// `POST /admin/rooms/{slug}/open/`: the checkbox `open` (listed in the
+/// room directory, where any account may join).
+pub async fn set_open(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let room = room(&state, &slug).await?;
+    let open = form.checked("open");
+    match admin.service(&state).set_open(&room, open).await {
+        Ok(()) => Ok(redirect(
+            &state,
+            &format!("admin/rooms/{}/", room.slug),
+            if open { "room-opened" } else { "room-closed" },
+        )),
+        Err(e) => {
+            let ctx = room_ctx(&state, &room).await?;
+            form_error(&state, &admin.viewer, "conversate/admin/room.html", ctx, e).await
+        }
+    }
 }
 
 /// `POST /admin/rooms/{slug}/`: save slug and title.
