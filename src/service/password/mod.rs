@@ -2,7 +2,10 @@
 //!
 //! Every way a password is set (setup, the account page, the admin pages,
 //! the CLI) goes through [`hash`], so the policy holds on every path with
-//! the same words.
+//! the same words. Hashes kept from a django-conversate import are checked
+//! by [`django`] and replaced at the next login ([`needs_upgrade`]).
+
+pub mod django;
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
@@ -43,11 +46,15 @@ pub fn hash(password: &str) -> Result<String, String> {
         .map_err(|e| format!("Could not hash the password: {e}"))
 }
 
-/// Checks a password against a stored hash; false for any malformed hash.
+/// Checks a password against a stored hash (ours, or one of Django's
+/// kept by an import); false for any malformed hash.
 #[must_use]
 pub fn verify(password: &str, stored: &str) -> bool {
     if password.len() > MAX_PASSWORD_BYTES {
         return false;
+    }
+    if django::is_django(stored) {
+        return django::verify(password, stored);
     }
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
@@ -55,6 +62,26 @@ pub fn verify(password: &str, stored: &str) -> bool {
     Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok()
+}
+
+/// Whether a stored hash should be replaced by a fresh argon2id one once
+/// the password is known (after a successful login): Django's hashes.
+#[must_use]
+pub fn needs_upgrade(stored: &str) -> bool {
+    django::is_django(stored)
+}
+
+/// Hashes a password that was just verified against a hash that
+/// [`needs_upgrade`], skipping the policy: the person chose it elsewhere,
+/// and refusing it here would lock them out.
+///
+/// # Errors
+/// When hashing fails.
+pub fn rehash(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("Could not hash the password: {e}"))
 }
 
 #[cfg(test)]
