@@ -5,9 +5,13 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod backup;
 pub mod chat;
+pub mod export;
+pub mod import;
 pub mod overview;
 pub mod password;
+pub mod progress;
 pub mod search;
 pub mod setup;
 pub mod sync;

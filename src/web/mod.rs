@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
             &r("account/notifications/"),
             get(pages::notifications::show),
         )
+        .route(&r("account/export/{slug}/"), get(pages::export::download))
         .merge(uploads)
         .fallback(not_found);
     // `/metrics` on the main address only with a token (see `metrics`).
