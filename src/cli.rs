@@ -1,4 +1,8 @@
-//! The command line: `serve`, and account and room administration.
+//! The command line: `serve`, account and room administration, and the
+//! data commands (`data.rs`: import, export, backup, restore).
+
+mod data;
+mod progress;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -60,6 +64,26 @@ pub enum Command {
     /// Check the settings, database, disk, file storage and mail server;
     /// one line per check, failure exit if any fails.
     Doctor,
+    /// Import from another chat server.
+    #[command(subcommand)]
+    Import(data::ImportCommand),
+    /// Write a consistent backup of the site, while it runs, into the new
+    /// directory OUT: the database (SQLite) and the files. On PostgreSQL,
+    /// the files, and how to back up the database with pg_dump.
+    Backup { out: PathBuf },
+    /// Write an open archive (tar) of every room, or of one, into the new
+    /// file OUT: JSON Lines, the files, and pages that open offline.
+    Export {
+        /// Only this room.
+        #[arg(long)]
+        room: Option<String>,
+        out: PathBuf,
+    },
+    /// Restore the backup IN into an empty data directory.
+    Restore {
+        #[arg(value_name = "IN")]
+        input: PathBuf,
+    },
 }
 
 /// E-mail commands.
@@ -282,6 +306,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import(cmd) => data::import(config, cmd).await,
+        Command::Backup { out } => data::backup(config, &out).await,
+        Command::Export { room, out } => data::export(config, room.as_deref(), &out).await,
+        Command::Restore { input } => data::restore(config, &input).await,
         Command::Room(cmd) => {
             let app = App::open(config).await?;
             let result = room(&app, cmd).await;

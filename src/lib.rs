@@ -167,6 +167,12 @@ impl App {
         &self.state.chat.store
     }
 
+    /// The file storage (for the CLI's import, export and backup).
+    #[must_use]
+    pub fn files(&self) -> &Files {
+        &self.state.files
+    }
+
     /// The administration service acting as `actor`.
     #[must_use]
     pub fn admin(&self, actor: service::admin::Actor) -> service::admin::Admin<'_> {
@@ -347,6 +353,15 @@ impl App {
                 }
             }
         }));
+        if let Some(schedule) = self.state.config.backups.clone() {
+            tasks.push(tokio::spawn(service::backup::schedule::run(
+                self.state.chat.store.clone(),
+                (*self.state.files).clone(),
+                self.state.config.database_url.clone(),
+                schedule,
+                self.shutdown.subscribe(),
+            )));
+        }
         let store = self.state.chat.store.clone();
         let files = self.state.files.clone();
         let mut stop = self.shutdown.subscribe();

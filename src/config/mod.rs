@@ -211,6 +211,19 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// The token that opens `/metrics` on the main address (`METRICS_TOKEN`).
     pub metrics_token: Option<Token>,
+    /// Scheduled backups (`BACKUP_DIR`), if on.
+    pub backups: Option<BackupSchedule>,
+}
+
+/// Scheduled backups: where, how often, how many kept.
+#[derive(Debug, Clone)]
+pub struct BackupSchedule {
+    /// The directory the backups go into (`BACKUP_DIR`).
+    pub dir: PathBuf,
+    /// Hours between backups (`BACKUP_EVERY_HOURS`).
+    pub every_hours: u64,
+    /// Backups kept (`BACKUP_KEEP`).
+    pub keep: usize,
 }
 
 /// Throttles against abuse; each a setting.
@@ -490,6 +503,21 @@ impl Config {
                     }
                 })
             })?,
+            backups: match v.given("BACKUP_DIR", |dir| {
+                unless_empty(dir, |dir| Ok(PathBuf::from(dir)))
+            })? {
+                Some(dir) => Some(BackupSchedule {
+                    dir,
+                    every_hours: v.number("BACKUP_EVERY_HOURS")?,
+                    keep: v.number("BACKUP_KEEP")?,
+                }),
+                None => {
+                    // Read anyway, so a bad value is reported even while off.
+                    let _: u64 = v.number("BACKUP_EVERY_HOURS")?;
+                    let _: usize = v.number("BACKUP_KEEP")?;
+                    None
+                }
+            },
             chat: ChatSettings::read(v)?,
             data_dir,
         })

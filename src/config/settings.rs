@@ -459,6 +459,34 @@ pub const SETTINGS: &[Setting] = &[
          `METRICS_BIND`, there are no metrics",
     ),
     setting(
+        "BACKUP_DIR",
+        Server,
+        Text("path"),
+        Unset,
+        "turns on scheduled backups: every `BACKUP_EVERY_HOURS` the server writes a backup (as \
+         `conversate backup` does) into a new directory `conversate-<time>` here, keeping the \
+         newest `BACKUP_KEEP`. On PostgreSQL it holds the files only: the database needs \
+         `pg_dump`",
+    ),
+    setting(
+        "BACKUP_EVERY_HOURS",
+        Server,
+        CountUpTo {
+            max: 8_760,
+            unit: "hours",
+        },
+        Value("24"),
+        "hours between scheduled backups (with `BACKUP_DIR`); the first is taken that long \
+         after start-up",
+    ),
+    setting(
+        "BACKUP_KEEP",
+        Server,
+        CountCapped { max: 10_000 },
+        Value("7"),
+        "scheduled backups kept in `BACKUP_DIR`; older ones are removed after each new one",
+    ),
+    setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
         Limits,
         CountCapped { max: 1_000_000 },

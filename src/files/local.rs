@@ -51,9 +51,29 @@ impl LocalFiles {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error + 'static,
     {
-        let key = new_key();
+        self.store_at(&new_key(), body, limit).await
+    }
+
+    /// Like [`Self::store`], under a key given (a restore puts each file
+    /// back under the key its message names).
+    ///
+    /// # Errors
+    /// As [`Self::store`]; `Io` for a key that is not one of ours.
+    pub async fn store_at<S, E>(
+        &self,
+        key: &str,
+        body: S,
+        limit: u64,
+    ) -> Result<StoredFile, FileError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + 'static,
+    {
+        if !is_key(key) {
+            return Err(std::io::Error::other("not a storage key").into());
+        }
         let tmp = self.root.join("tmp").join(format!("{key}.part"));
-        let result = self.write(body, limit, &key, &tmp).await;
+        let result = self.write(body, limit, key, &tmp).await;
         if result.is_err() {
             let _ = tokio::fs::remove_file(&tmp).await;
         }

@@ -113,6 +113,30 @@ impl Files {
         }
     }
 
+    /// Stores `body` under `key` (a restore putting a backup's files back
+    /// where their messages expect them), refusing more than `limit` bytes.
+    ///
+    /// # Errors
+    /// As [`Self::store`]; `Io` for a key that is not one of ours.
+    pub async fn store_at<S, E>(
+        &self,
+        key: &str,
+        body: S,
+        limit: u64,
+    ) -> Result<StoredFile, FileError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + 'static,
+    {
+        if !is_key(key) {
+            return Err(std::io::Error::other("not a storage key").into());
+        }
+        match self {
+            Self::Local(files) => files.store_at(key, body, limit).await,
+            Self::Object(files) => files.store_at(key.to_owned(), body, limit).await,
+        }
+    }
+
     /// Opens a stored file, or the bytes `range` of it, for streaming;
     /// `None` when nothing is stored under `key`.
     ///

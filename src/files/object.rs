@@ -137,12 +137,29 @@ impl ObjectFiles {
     ///
     /// # Errors
     /// `TooLarge`, `Interrupted` or `Io`; in every case nothing is left behind.
-    pub async fn store<S, E>(&self, mut body: S, limit: u64) -> Result<StoredFile, FileError>
+    pub async fn store<S, E>(&self, body: S, limit: u64) -> Result<StoredFile, FileError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error + 'static,
     {
-        let key = new_key();
+        self.store_at(new_key(), body, limit).await
+    }
+
+    /// Like [`Self::store`], under a key given (a restore puts each file
+    /// back under the key its message names).
+    ///
+    /// # Errors
+    /// As [`Self::store`]; `Io` for a key that is not one of ours.
+    pub async fn store_at<S, E>(
+        &self,
+        key: String,
+        mut body: S,
+        limit: u64,
+    ) -> Result<StoredFile, FileError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + 'static,
+    {
         let path = self
             .path(&key)
             .ok_or_else(|| std::io::Error::other("bad key"))?;

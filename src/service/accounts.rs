@@ -295,10 +295,29 @@ pub async fn authenticate(
         .as_ref()
         .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .unwrap_or(false);
-    Ok(found.filter(|u| ok && u.is_active))
+    // A hash kept from a Django import is replaced by argon2id once the
+    // password is known to be right (computed here, off the workers too).
+    let (ok, upgraded) = tokio::task::spawn_blocking(move || {
+        let ok = password::verify(&password, &hash);
+        let upgraded = (ok && password::needs_upgrade(&hash))
+            .then(|| password::rehash(&password).ok())
+            .flatten();
+        (ok, upgraded)
+    })
+    .await
+    .unwrap_or((false, None));
+    let Some(user) = found.filter(|u| ok && u.is_active) else {
+        return Ok(None);
+    };
+    if let Some(new_hash) = upgraded {
+        store.accounts().set_password(user.id, &new_hash).await?;
+        tracing::info!(
+            user = user.id,
+            "upgraded an imported password hash to argon2id"
+        );
+        return Ok(Some(store.accounts().user_by_id(user.id).await?));
+    }
+    Ok(Some(user))
 }
 
 /// Changes a user's own password, after checking the current one.

@@ -5,12 +5,16 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod backup;
 pub mod chat;
 pub mod directory;
+pub mod export;
 pub mod hooks;
+pub mod import;
 pub mod invitations;
 pub mod overview;
 pub mod password;
+pub mod progress;
 pub mod reset;
 pub mod search;
 pub mod setup;

@@ -159,3 +159,47 @@ pub struct SearchHit {
     /// newest first and without words.
     pub score: f64,
 }
+
+/// An account to import, with the hash it had at its source.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    /// Its id at the source.
+    pub source_id: i64,
+    pub username: String,
+    pub username_key: String,
+    pub email: Option<String>,
+    /// As the source stored it (Django's `pbkdf2_sha256$…`), checked at
+    /// login and replaced by argon2id then.
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub created_at: i64,
+}
+
+/// A membership to import.
+#[derive(Debug, Clone)]
+pub struct ImportedMember {
+    /// Its id at the source.
+    pub source_id: i64,
+    pub room_id: i64,
+    pub user_id: i64,
+    pub colour: String,
+    pub alert: bool,
+    pub mail_alert: bool,
+    pub last_spoke: Option<i64>,
+}
+
+/// A message to import, already rendered, its file already stored.
+#[derive(Debug, Clone)]
+pub struct ImportedMessage {
+    /// Its id at the source.
+    pub source_id: i64,
+    pub room_id: i64,
+    pub user_id: i64,
+    /// The original time, Unix seconds.
+    pub time: i64,
+    pub content: String,
+    pub html: String,
+    pub mentions: Vec<String>,
+    pub file: Option<crate::domain::Attachment>,
+}

@@ -3,7 +3,8 @@
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
 //! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Links`],
 //! [`AccountMail`], [`Directory`], [`Audit`], [`Secrets`], [`Integrations`],
-//! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`]).
+//! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`], [`Imports`],
+//! [`Maintenance`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -27,8 +28,8 @@ use std::sync::Arc;
 
 pub use error::{Cause, StoreError};
 pub use inputs::{
-    BEST_WINDOW, NewInvitation, NewMessage, NewUser, Posted, SCAN_LIMIT, SearchCursor, SearchHit,
-    SearchOrder, SearchPage, SearchRequest,
+    BEST_WINDOW, ImportedMember, ImportedMessage, ImportedUser, NewInvitation, NewMessage, NewUser,
+    Posted, SCAN_LIMIT, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest,
 };
 pub use sessions::SessionRecords;
 pub use watch::Changes;
@@ -454,6 +455,57 @@ pub trait Throttles: Send + Sync {
     async fn sweep_throttles(&self, now: i64) -> Result<u64>;
 }
 
+/// Imports from another installation (`service::import`): each row is
+/// written with the record of where it came from (the `imported` table), in
+/// one transaction, so an import run again changes nothing and an
+/// interrupted one resumes.
+#[async_trait::async_trait]
+pub trait Imports: Send + Sync {
+    /// What rows of `kind` from `source` became here: source id → id.
+    async fn imported(
+        &self,
+        source: &str,
+        kind: &str,
+    ) -> Result<std::collections::HashMap<i64, i64>>;
+    /// Creates the account, or takes the existing one of the same name
+    /// (any case); answers its id and whether it was created.
+    async fn import_user(&self, source: &str, user: &ImportedUser) -> Result<(i64, bool)>;
+    /// Creates a room; `Conflict` when the slug is taken.
+    async fn import_room(
+        &self,
+        source: &str,
+        source_id: i64,
+        slug: &str,
+        title: &str,
+        created_at: i64,
+    ) -> Result<i64>;
+    /// Makes a membership with the source's colour and alert settings;
+    /// one that already exists is left as it is.
+    async fn import_member(&self, source: &str, member: &ImportedMember) -> Result<()>;
+    /// Stores a run of one room's messages, in order, with their original
+    /// times, in one transaction; answers their new ids.
+    async fn import_messages(&self, source: &str, messages: &[ImportedMessage])
+    -> Result<Vec<i64>>;
+    /// Moves every member's read cursor of the room to its newest message
+    /// (imported history is not news), never back.
+    async fn mark_room_read(&self, room_id: i64) -> Result<()>;
+}
+
+/// Work on the database as a whole: after bulk loads, and backups.
+#[async_trait::async_trait]
+pub trait Maintenance: Send + Sync {
+    /// Refreshes the planner's statistics after a bulk load (and on
+    /// PostgreSQL reclaims the dead rows it left), so no bloat stays.
+    async fn settle(&self) -> Result<()>;
+    /// Writes a consistent copy of the whole database to the new file
+    /// `path` while others keep writing (SQLite's `VACUUM INTO`), and
+    /// answers the storage keys of the files the copy's messages name.
+    /// An error on PostgreSQL, where `pg_dump` is the tool.
+    async fn snapshot_into(&self, path: &std::path::Path) -> Result<Vec<String>>;
+    /// The storage keys of every message's file, as stored now.
+    async fn file_keys(&self) -> Result<Vec<String>>;
+}
+
 /// Everything a backend provides.
 trait Backend:
     Accounts
@@ -473,6 +525,8 @@ trait Backend:
     + Overview
     + Search
     + Integrations
+    + Imports
+    + Maintenance
     + 'static
 {
     /// Closes connections; further calls fail.
@@ -707,6 +761,18 @@ impl Store {
     /// Throttles shared by every node.
     #[must_use]
     pub fn throttles(&self) -> &dyn Throttles {
+        &*self.backend
+    }
+
+    /// Imports from another installation.
+    #[must_use]
+    pub fn imports(&self) -> &dyn Imports {
+        &*self.backend
+    }
+
+    /// Statistics after bulk loads, and backups.
+    #[must_use]
+    pub fn maintenance(&self) -> &dyn Maintenance {
         &*self.backend
     }
 

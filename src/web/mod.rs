@@ -121,6 +121,7 @@ pub fn router(state: AppState) -> Router {
             &r("account/notifications/"),
             get(pages::notifications::show),
         )
+        .route(&r("account/export/{slug}/"), get(pages::export::download))
         .merge(uploads)
         // The JSON API, mounted from its OpenAPI annotations.
         .merge(openapi::api_routes(&p, upload_limit))

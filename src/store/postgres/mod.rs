@@ -255,3 +255,33 @@ async fn next_rev(tx: &mut Transaction<'static, Db>) -> Result<i64> {
             .await?,
     )
 }
+
+#[async_trait::async_trait]
+impl super::Maintenance for Backend {
+    /// A bulk load leaves dead row versions (each message's room row is
+    /// updated once per message) and stale statistics: vacuum and analyze
+    /// the tables it wrote.
+    async fn settle(&self) -> Result<()> {
+        sqlx::query(
+            "VACUUM (ANALYZE) users, rooms, members, messages, imported, \
+             activity_days, activity_hours, activity_writers, room_files",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn snapshot_into(&self, _path: &std::path::Path) -> Result<Vec<String>> {
+        Err(StoreError::other(
+            "PostgreSQL databases are backed up with pg_dump, not by conversate backup",
+        ))
+    }
+
+    async fn file_keys(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT file_key FROM messages WHERE file_key IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -277,3 +277,50 @@ async fn next_rev(tx: &mut Transaction<'static, Db>) -> Result<i64> {
     .await?;
     rev.ok_or(StoreError::NotFound)
 }
+
+#[async_trait::async_trait]
+impl super::Maintenance for Backend {
+    async fn settle(&self) -> Result<()> {
+        // Statistics for the query planner over what was just loaded.
+        sqlx::query("ANALYZE").execute(&self.write).await?;
+        Ok(())
+    }
+
+    /// `VACUUM INTO` reads one consistent snapshot of the database on a
+    /// read connection: in WAL mode writers go on meanwhile, and every
+    /// transaction committed before it started is in the copy.
+    async fn snapshot_into(&self, path: &Path) -> Result<Vec<String>> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::other("the backup path is not valid UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.read)
+            .await?;
+        // The files to copy are those the copy names, read from the copy
+        // itself: a message stored since has its file in the live data only.
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        let keys = sqlx::query_scalar(
+            "SELECT file_key FROM messages WHERE file_key IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await;
+        pool.close().await;
+        Ok(keys?)
+    }
+
+    async fn file_keys(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT file_key FROM messages WHERE file_key IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?)
+    }
+}

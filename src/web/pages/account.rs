@@ -169,11 +169,12 @@ pub async fn settings_form(
     let alert_email = user.alert_email.clone().unwrap_or_default();
     let email = user.email.clone().unwrap_or_default();
     let tokens = super::tokens::section(&state, user).await?;
+    let rooms = crate::service::export::rooms_of(&state.chat.store, user).await?;
     page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, error => (), done => false, ..tokens },
+        context! { title => "Your account", alert_email, email, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => (), done => false, ..tokens },
     )
     .await
 }
@@ -198,11 +199,12 @@ pub async fn save_settings(
     let email = user.email.clone().unwrap_or_default();
     let done = result.is_ok();
     let tokens = super::tokens::section(&state, &user).await?;
+    let rooms = crate::service::export::rooms_of(&state.chat.store, &user).await?;
     let mut response = page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email => raw, email, error => result.err(), done, ..tokens },
+        context! { title => "Your account", alert_email => raw, email, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => result.err(), done, ..tokens },
     )
     .await?;
     if !done {

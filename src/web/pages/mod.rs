@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod directory;
+pub mod export;
 pub mod files;
 pub mod index;
 pub mod invitations;

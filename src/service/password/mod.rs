@@ -2,7 +2,11 @@
 //!
 //! Every way a password is set (setup, the account page, the admin pages,
 //! invitations, password resets, the CLI) goes through [`Policy::hash`], so
-//! the policy holds on every path with the same words.
+//! the policy holds on every path with the same words. Hashes kept from a
+//! django-conversate import are checked by [`django`] and replaced at the
+//! next login ([`needs_upgrade`]).
+
+pub mod django;
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -91,7 +95,7 @@ impl Policy {
 }
 
 /// Hashes without the policy: only for the fixed dummy password that makes
-/// an unknown username cost as much as a wrong password.
+/// an unknown username cost as much as a wrong password, and for [`rehash`].
 pub(crate) fn hash_unchecked(password: &str) -> Result<String, String> {
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -99,11 +103,15 @@ pub(crate) fn hash_unchecked(password: &str) -> Result<String, String> {
         .map_err(|e| format!("Could not hash the password: {e}"))
 }
 
-/// Checks a password against a stored hash; false for any malformed hash.
+/// Checks a password against a stored hash (ours, or one of Django's
+/// kept by an import); false for any malformed hash.
 #[must_use]
 pub fn verify(password: &str, stored: &str) -> bool {
     if password.len() > MAX_PASSWORD_BYTES {
         return false;
+    }
+    if django::is_django(stored) {
+        return django::verify(password, stored);
     }
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
@@ -111,6 +119,23 @@ pub fn verify(password: &str, stored: &str) -> bool {
     Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok()
+}
+
+/// Whether a stored hash should be replaced by a fresh argon2id one once
+/// the password is known (after a successful login): Django's hashes.
+#[must_use]
+pub fn needs_upgrade(stored: &str) -> bool {
+    django::is_django(stored)
+}
+
+/// Hashes a password that was just verified against a hash that
+/// [`needs_upgrade`], skipping the policy: the person chose it elsewhere,
+/// and refusing it here would lock them out.
+///
+/// # Errors
+/// When hashing fails.
+pub fn rehash(password: &str) -> Result<String, String> {
+    hash_unchecked(password)
 }
 
 #[cfg(test)]
