@@ -6,8 +6,10 @@
 pub mod accounts;
 pub mod admin;
 pub mod chat;
+pub mod link_preview;
 pub mod overview;
 pub mod password;
+pub mod previews;
 pub mod search;
 pub mod setup;
 pub mod sync;

@@ -95,6 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/api/react/"), post(api::lifecycle::react))
         .route(&r("{slug}/colours.css"), get(pages::room::colours))
         .route(&r("{slug}/file/{id}/"), get(pages::files::download))
+        .route(&r("{slug}/file/{id}/preview/"), get(pages::files::preview))
+        .route(
+            &r("{slug}/m/{id}/link-image/"),
+            get(pages::files::link_image),
+        )
         .route(&r("{slug}/api/poll/"), post(api::poll))
         .route(&r("{slug}/api/history/"), post(api::history))
         .route(&r("{slug}/api/presence/"), post(api::presence))

@@ -33,6 +33,8 @@ mod process;
 mod proxies;
 mod render_props;
 mod revocation;
+mod rich;
+mod rich_links;
 mod rolling;
 mod s3;
 mod search;
