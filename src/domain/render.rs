@@ -409,7 +409,14 @@ pub struct LinkCard<'a> {
 #[must_use]
 pub fn render_link_card(card: &LinkCard<'_>) -> String {
     let mut html = String::new();
-    if has_unsafe_scheme(card.url) {
+    // Only what was fetched: a web address, written plainly.
+    let lower = card.url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://"))
+        || card
+            .url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+    {
         return html;
     }
     html.push_str("<div class=\"cv-link-preview\"><a href=\"");
@@ -745,11 +752,16 @@ mod tests {
         assert!(!out.contains("<script"), "{out}");
         assert!(out.contains("&quot; onmouseover=&quot;x"), "{out}");
         assert!(out.contains("src=\"/general/m/3/link-image/\""), "{out}");
-        let hostile = LinkCard {
-            url: "javascript:alert(1)",
-            ..card
-        };
-        assert_eq!(render_link_card(&hostile), "");
+        for url in [
+            "javascript:alert(1)",
+            "javascript\0:x",
+            " https://x",
+            "/relative",
+            "data:x",
+        ] {
+            let hostile = LinkCard { url, ..card };
+            assert_eq!(render_link_card(&hostile), "", "{url:?}");
+        }
     }
 
     #[test]
