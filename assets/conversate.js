@@ -988,9 +988,13 @@
     });
     const editing = old.querySelector('.cv-edit-form');
     if (editing && !m.deleted) return; // the reader is editing it: their save answers with it
+    // A change can make a message taller (a preview arrives after it): a reader at the bottom
+    // stays there.
+    const stick = isAtBottom();
     old.replaceWith(li);
     group(li);
     group(li.nextElementSibling);
+    if (stick) followNew();
   }
 
   function messageOf(node) {

@@ -68,6 +68,8 @@ pub struct App {
     shutdown: watch::Sender<bool>,
     /// This node's random id among the nodes of a multi-node site.
     node: u64,
+    /// The previews new messages ask for, until the task making them starts.
+    preview_jobs: std::sync::Mutex<Option<service::previews::Jobs>>,
 }
 
 impl App {
@@ -103,6 +105,9 @@ impl App {
         chat.cache_ttl = cache_ttl;
         chat.accounts = config.accounts.clone();
         chat.metrics = metrics.chat.clone();
+        chat.rich = config.rich;
+        let (previews, preview_jobs) = service::previews::Queue::new();
+        chat.previews = Some(previews);
         // The signing key lives in the database so every node shares it.
         let key = store
             .secrets()
@@ -158,6 +163,7 @@ impl App {
             state,
             shutdown,
             node,
+            preview_jobs: std::sync::Mutex::new(Some(preview_jobs)),
         })
     }
 
@@ -332,6 +338,32 @@ impl App {
             ));
         } else {
             tracing::info!("SMTP_URL is not set: e-mail alerts are queued but not sent");
+        }
+        // The grammars load once, now, rather than on the first code block.
+        tasks.push(tokio::spawn(async {
+            let _ = tokio::task::spawn_blocking(domain::highlight::warm_up).await;
+        }));
+        let jobs = self
+            .preview_jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(jobs) = jobs {
+            let previewer = service::previews::Previewer {
+                chat: self.state.chat.clone(),
+                files: self.state.files.clone(),
+                max_upload_bytes: self.state.config.max_upload_bytes,
+                links: self.state.config.rich.link_previews.then(|| {
+                    Arc::new(service::link_preview::LinkFetcher {
+                        outbound: self.state.outbound.clone(),
+                    })
+                }),
+            };
+            tasks.push(tokio::spawn(service::previews::run(
+                previewer,
+                jobs,
+                self.shutdown.subscribe(),
+            )));
         }
         tasks.push(tokio::spawn(service::overview::heartbeat(
             self.state.chat.clone(),

@@ -2,7 +2,9 @@
 //! emits script-capable HTML.
 #![no_main]
 
-use conversate::domain::render::{AttachmentRef, render_markdown, render_message};
+use conversate::domain::render::{
+    AttachmentRef, ImageRef, LinkCard, render_link_card, render_markdown, render_message,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Checks each tag (text between `<` and `>`): the sanitiser always quotes
@@ -36,6 +38,17 @@ fn assert_inert(html: &str) {
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     assert_inert(&render_markdown(&text));
-    let file = AttachmentRef { url: "/r/file/1/", name: &text, is_image: data.first().is_some_and(|b| b % 2 == 0) };
+    // The same bytes as a fenced code block's info string and body (the
+    // highlighter sees both), and as the cells of a table.
+    let (info, body) = text.split_once('\n').unwrap_or((&text, "x"));
+    for lang in [info, "rust", "html", "js"] {
+        assert_inert(&render_markdown(&format!("```{lang}\n{body}\n```")));
+    }
+    let cells = text.replace('\n', " ");
+    assert_inert(&render_markdown(&format!("| {cells} | b |\n|:-|-:|\n| {cells} | {cells} |")));
+    let preview = data.first().is_some_and(|b| b % 2 == 0).then_some(ImageRef { url: "/r/file/1/preview/", width: 4, height: 3 });
+    let file = AttachmentRef { url: "/r/file/1/", name: &text, preview };
     assert_inert(&render_message("", Some(&file)));
+    let card = LinkCard { url: &text, title: &text, description: &text, image: preview };
+    assert_inert(&render_link_card(&card));
 });

@@ -171,6 +171,8 @@ pub struct Config {
     pub max_message_chars: usize,
     /// Longest accepted search query, characters (`SEARCH_MAX_CHARS`).
     pub search_max_chars: usize,
+    /// Rich content: highlighting, image and link previews.
+    pub rich: RichSettings,
     /// Seconds after sending that a message may be edited; 0: no limit.
     pub edit_window: u64,
     /// The languages offered, the fallback first (`LANGUAGES`).
@@ -224,6 +226,33 @@ pub struct BackupSchedule {
     pub every_hours: u64,
     /// Backups kept (`BACKUP_KEEP`).
     pub keep: usize,
+}
+
+/// Rich content's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct RichSettings {
+    /// Longest code block highlighted, bytes (`HIGHLIGHT_MAX_BYTES`).
+    pub highlight_max_bytes: usize,
+    /// Most pixels an image may have (`IMAGE_MAX_PIXELS`).
+    pub image_max_pixels: u64,
+    /// Whether links get previews (`LINK_PREVIEWS`).
+    pub link_previews: bool,
+}
+
+impl Default for RichSettings {
+    fn default() -> Self {
+        Self::read(&mut Values::default()).expect(DEFAULTS_ARE_VALID)
+    }
+}
+
+impl RichSettings {
+    fn read(v: &mut Values) -> Result<Self, ConfigError> {
+        Ok(Self {
+            highlight_max_bytes: v.number("HIGHLIGHT_MAX_BYTES")?,
+            image_max_pixels: v.number("IMAGE_MAX_PIXELS")?,
+            link_previews: v.flag("LINK_PREVIEWS")?,
+        })
+    }
 }
 
 /// Throttles against abuse; each a setting.
@@ -448,6 +477,7 @@ impl Config {
             max_upload_bytes: v.number("MAX_UPLOAD_BYTES")?,
             max_message_chars: v.number("MAX_MESSAGE_CHARS")?,
             search_max_chars: v.number("SEARCH_MAX_CHARS")?,
+            rich: RichSettings::read(v)?,
             edit_window: v.number("EDIT_WINDOW")?,
             languages: v
                 .value("LANGUAGES", crate::domain::language::Language::parse_list)?

@@ -249,6 +249,30 @@ pub const SETTINGS: &[Setting] = &[
         "longest accepted message text",
     ),
     setting(
+        "HIGHLIGHT_MAX_BYTES",
+        Server,
+        Count,
+        Value("20000"),
+        "longest fenced code block (in bytes) whose syntax is highlighted; a longer one is \
+         shown as plain code",
+    ),
+    setting(
+        "IMAGE_MAX_PIXELS",
+        Server,
+        Count,
+        Value("40000000"),
+        "most pixels (width × height) an uploaded image may have; a larger one is refused \
+         with a sentence before it is decoded, so a decompression bomb costs no memory",
+    ),
+    setting(
+        "LINK_PREVIEWS",
+        Server,
+        Flag,
+        Value("true"),
+        "fetch the title, description and image of each message's first link (through the \
+         outbound client's address checks) and show them under the message",
+    ),
+    setting(
         "SEARCH_MAX_CHARS",
         Server,
         CountUpTo {

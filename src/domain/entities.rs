@@ -104,6 +104,8 @@ pub struct Message {
     pub reply: Option<Quote>,
     /// Who reacted with which emoji, in order of each emoji's first use.
     pub reactions: Vec<Reaction>,
+    /// The previews made after it was sent (its image, its first link).
+    pub previews: super::previews::Previews,
 }
 
 impl Message {

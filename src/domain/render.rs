@@ -1,6 +1,7 @@
 //! Message rendering (`docs/rules.md`, Message rendering): raw HTML shown
-//! as text, emoji shortcodes, CommonMark with bare-URL links, then a
-//! sanitiser as a second wall.
+//! as text, emoji shortcodes, CommonMark with bare-URL links, GFM tables
+//! and fenced code highlighted by class (`highlight.rs`), then a sanitiser
+//! as a second wall.
 
 use std::sync::LazyLock;
 
@@ -10,6 +11,10 @@ use super::mentions::{self, Roster};
 /// recurse on nesting, so a message of ten thousand `>` must not reach them.
 pub const MAX_NESTING: usize = 32;
 
+/// Longest code block highlighted by default (`HIGHLIGHT_MAX_BYTES`);
+/// longer ones are shown plain.
+pub const DEFAULT_HIGHLIGHT_MAX_BYTES: usize = 20_000;
+
 /// A file attached to a message, as rendering needs it.
 #[derive(Debug, Clone)]
 pub struct AttachmentRef<'a> {
@@ -17,8 +22,19 @@ pub struct AttachmentRef<'a> {
     pub url: &'a str,
     /// The uploader's original file name (untrusted).
     pub name: &'a str,
-    /// Whether it is one of the image types shown inline.
-    pub is_image: bool,
+    /// The preview shown inline (an image's), if one was made.
+    pub preview: Option<ImageRef<'a>>,
+}
+
+/// An image the server made (a preview), as the page shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageRef<'a> {
+    /// Where our origin serves it.
+    pub url: &'a str,
+    /// The size to show it at, in the markup, so the page keeps its place
+    /// while it loads.
+    pub width: u32,
+    pub height: u32,
 }
 
 // The sanitiser's configuration is immutable; build it once.
@@ -30,7 +46,13 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("img", ["loading"])
         // Mentions (see `mark_mentions`): the only spans the renderer makes.
         .add_tag_attributes("span", ["data-user"])
-        .add_allowed_classes("span", ["cv-mention"])
+        .add_allowed_classes(
+            "span",
+            std::iter::once("cv-mention").chain(super::highlight::CLASSES),
+        )
+        // Table cells' alignment (an attribute, not a style, so the CSP holds).
+        .add_tag_attributes("th", ["align"])
+        .add_tag_attributes("td", ["align"])
         .url_relative(ammonia::UrlRelative::PassThrough);
     b
 });
@@ -38,7 +60,8 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// Renders message text to safe HTML.
 ///
 /// Raw HTML in the input is escaped (shown as typed), `:shortcodes:` become
-/// emoji, CommonMark is rendered with GitHub-style bare-URL links, hard line
+/// emoji, CommonMark is rendered with GitHub-style bare-URL links and
+/// tables, fenced code of a known language is highlighted, hard line
 /// breaks (a chat line break is meant), and the output is sanitised.
 #[must_use]
 pub fn render_markdown(text: &str) -> String {
@@ -51,6 +74,8 @@ pub struct Rendered {
     pub html: String,
     /// The usernames mentioned, `@everyone` expanded, sorted.
     pub mentions: Vec<String>,
+    /// The first `http(s)` link, which gets a preview.
+    pub first_link: Option<String>,
 }
 
 /// Like [`render_markdown`], with each `@name` of a member of `roster`
@@ -58,24 +83,53 @@ pub struct Rendered {
 /// `<span class="cv-mention" data-user="name">@name</span>`.
 #[must_use]
 pub fn render_for(text: &str, roster: &Roster) -> Rendered {
+    render_with(text, roster, DEFAULT_HIGHLIGHT_MAX_BYTES)
+}
+
+/// Like [`render_for`], highlighting code blocks of up to
+/// `highlight_max_bytes` bytes (longer ones are shown plain).
+#[must_use]
+pub fn render_with(text: &str, roster: &Roster, highlight_max_bytes: usize) -> Rendered {
     let flattened = limit_nesting(text);
     let mut options = comrak::Options::default();
     options.extension.autolink = true;
     options.extension.strikethrough = true;
     options.extension.shortcodes = true;
+    options.extension.table = true;
     options.render.escape = true;
     options.render.hardbreaks = true;
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, &flattened, &options);
     unwrap_unsafe_links(root);
+    let first_link = first_web_link(root);
     let named = mark_mentions(&arena, root, roster);
+    let highlighter = super::highlight::Highlighter {
+        max_bytes: highlight_max_bytes,
+    };
+    let mut plugins = comrak::options::Plugins::default();
+    plugins.render.codefence_syntax_highlighter = Some(&highlighter);
     let mut html = String::new();
     // Writing into a String cannot fail.
-    let _ = comrak::html::format_document(root, &options, &mut html);
+    let _ = comrak::html::format_document_with_plugins(root, &options, &mut html, &plugins);
     Rendered {
         html: SANITISER.clean(&html).to_string(),
         mentions: mentions::named(&named, roster),
+        first_link,
     }
+}
+
+/// The first link to a web page (`http` or `https`), as written.
+fn first_web_link(root: comrak::nodes::Node<'_>) -> Option<String> {
+    use comrak::nodes::NodeValue;
+    root.descendants()
+        .find_map(|n| match &n.data.borrow().value {
+            NodeValue::Link(link) => {
+                let url = link.url.trim();
+                let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+                matches!(scheme.as_deref(), Some("http" | "https")).then(|| url.to_owned())
+            }
+            _ => None,
+        })
 }
 
 /// Message text as readable plain text, for the text part of e-mails:
@@ -89,6 +143,7 @@ pub fn plain_text(text: &str) -> String {
     options.extension.autolink = true;
     options.extension.strikethrough = true;
     options.extension.shortcodes = true;
+    options.extension.table = true;
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, &flattened, &options);
     let mut out = String::new();
@@ -158,6 +213,19 @@ fn write_plain<'a>(node: comrak::nodes::Node<'a>, out: &mut String) {
             out.truncate(start);
             out.push_str(&quoted);
             block_end(out);
+        }
+        NodeValue::Table(_) => {
+            children(out);
+            block_end(out);
+        }
+        NodeValue::TableRow(_) => {
+            for (i, cell) in node.children().enumerate() {
+                if i > 0 {
+                    out.push_str(" | ");
+                }
+                write_plain(cell, out);
+            }
+            out.push('\n');
         }
         NodeValue::ThematicBreak => {
             out.push_str("---");
@@ -296,17 +364,77 @@ pub fn render_message(text: &str, attachment: Option<&AttachmentRef<'_>>) -> Str
 }
 
 fn render_attachment(file: &AttachmentRef<'_>) -> String {
-    let url = escape(file.url);
-    let name = escape(file.name);
-    if file.is_image {
-        format!(
-            "<p class=\"cv-file\"><a href=\"{url}\" target=\"_blank\" rel=\"noopener noreferrer\"><img src=\"{url}\" alt=\"{name}\" loading=\"lazy\"></a></p>\n"
-        )
-    } else {
-        format!(
-            "<p class=\"cv-file\"><a href=\"{url}\" target=\"_blank\" rel=\"noopener noreferrer\" download>{name}</a></p>\n"
-        )
+    // Built from escaped pieces only: every value is ours or escaped.
+    let mut html = String::from("<p class=\"cv-file\"><a href=\"");
+    html.push_str(&escape(file.url));
+    html.push_str("\" target=\"_blank\" rel=\"noopener noreferrer\" download>");
+    match &file.preview {
+        Some(image) => {
+            push_img(&mut html, image, file.name, "cv-preview");
+        }
+        None => html.push_str(&escape(file.name)),
     }
+    html.push_str("</a></p>\n");
+    html
+}
+
+/// `<img>` of an image we made, its shown size in the markup.
+fn push_img(html: &mut String, image: &ImageRef<'_>, alt: &str, class: &str) {
+    html.push_str("<img class=\"");
+    html.push_str(class);
+    html.push_str("\" src=\"");
+    html.push_str(&escape(image.url));
+    html.push_str("\" alt=\"");
+    html.push_str(&escape(alt));
+    html.push_str("\" width=\"");
+    html.push_str(&image.width.to_string());
+    html.push_str("\" height=\"");
+    html.push_str(&image.height.to_string());
+    html.push_str("\" loading=\"lazy\">");
+}
+
+/// What a link preview shows.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkCard<'a> {
+    /// The link (untrusted, from the message).
+    pub url: &'a str,
+    /// The page's title and description (untrusted, from the page).
+    pub title: &'a str,
+    pub description: &'a str,
+    /// The page's image, re-encoded and served from our origin.
+    pub image: Option<ImageRef<'a>>,
+}
+
+/// The card under a message that previews its first link.
+#[must_use]
+pub fn render_link_card(card: &LinkCard<'_>) -> String {
+    let mut html = String::new();
+    // Only what was fetched: a web address, written plainly.
+    let lower = card.url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://"))
+        || card
+            .url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return html;
+    }
+    html.push_str("<div class=\"cv-link-preview\"><a href=\"");
+    html.push_str(&escape(card.url));
+    html.push_str("\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">");
+    if let Some(image) = &card.image {
+        push_img(&mut html, image, "", "cv-link-image");
+    }
+    html.push_str("<span class=\"cv-link-text\"><strong class=\"cv-link-title\">");
+    html.push_str(&escape(card.title));
+    html.push_str("</strong>");
+    if !card.description.is_empty() {
+        html.push_str("<span class=\"cv-link-description\">");
+        html.push_str(&escape(card.description));
+        html.push_str("</span>");
+    }
+    html.push_str("</span></a></div>\n");
+    html
 }
 
 /// HTML-escapes text for use in element content or a quoted attribute.
@@ -497,6 +625,70 @@ mod tests {
     }
 
     #[test]
+    fn tables_render_as_tables_with_alignment() {
+        let out = render_markdown("| a | b |\n|:--|--:|\n| <i>1</i> | **2** |");
+        assert_eq!(
+            out,
+            "<table>\n<thead>\n<tr>\n<th align=\"left\">a</th>\n<th align=\"right\">b</th>\n</tr>\n</thead>\n\
+             <tbody>\n<tr>\n<td align=\"left\">&lt;i&gt;1&lt;/i&gt;</td>\n<td align=\"right\"><strong>2</strong></td>\n</tr>\n</tbody>\n</table>\n"
+        );
+        assert_eq!(
+            plain_text("| a | b |\n|---|---|\n| 1 | 2 |\n\nafter"),
+            "a | b\n1 | 2\n\nafter"
+        );
+    }
+
+    #[test]
+    fn fenced_code_is_highlighted_by_class_and_unknown_languages_stay_plain() {
+        let out = render_markdown("```rust\nlet x = \"<b>\"; // hi\n```");
+        assert!(
+            out.starts_with("<pre><code><span class=\"cv-hl-k\">let</span>"),
+            "{out}"
+        );
+        // The sanitiser writes quotes in text as plain `"`.
+        assert!(
+            out.contains("<span class=\"cv-hl-s\">\"&lt;b&gt;\"</span>"),
+            "{out}"
+        );
+        assert!(out.contains("<span class=\"cv-hl-c\">// hi"), "{out}");
+        assert!(!out.contains("style="), "{out}");
+        assert_eq!(
+            render_markdown("```klingon\nlet x = <b>;\n```"),
+            "<pre><code>let x = &lt;b&gt;;\n</code></pre>\n"
+        );
+        assert_eq!(
+            render_markdown("```\nlet x = 1;\n```"),
+            "<pre><code>let x = 1;\n</code></pre>\n"
+        );
+        // A hostile info string reaches the page nowhere.
+        let out = render_markdown("```rust\"><script>alert(1)</script> x\ncode\n```");
+        assert_eq!(out, "<pre><code>code\n</code></pre>\n");
+        // Over the limit: plain.
+        let roster = Roster::default();
+        let plain = render_with("```rust\nfn main() {}\n```", &roster, 4).html;
+        assert_eq!(plain, "<pre><code>fn main() {}\n</code></pre>\n");
+    }
+
+    #[test]
+    fn the_first_web_link_is_found_outside_code() {
+        let roster = Roster::default();
+        let first = |t: &str| render_for(t, &roster).first_link;
+        assert_eq!(
+            first("`https://a.example` then [x](https://b.example/p?q=1) and https://c.example"),
+            Some("https://b.example/p?q=1".to_owned())
+        );
+        assert_eq!(
+            first("see www.example.org"),
+            Some("http://www.example.org".to_owned())
+        );
+        assert_eq!(
+            first("[x](/general/) ann@example.org [y](javascript:1)"),
+            None
+        );
+        assert_eq!(first("```\nhttps://in.code\n```"), None);
+    }
+
+    #[test]
     fn line_breaks_are_kept() {
         assert_eq!(render_markdown("a\nb"), "<p>a<br>\nb</p>\n");
     }
@@ -517,7 +709,7 @@ mod tests {
         let file = AttachmentRef {
             url: "/r/file/1/",
             name: "\"><svg onload=alert(1)>.png",
-            is_image: false,
+            preview: None,
         };
         let out = render_message("", Some(&file));
         assert!(!out.contains("<svg"), "{out}");
@@ -526,10 +718,50 @@ mod tests {
             "{out}"
         );
         let image = AttachmentRef {
-            is_image: true,
+            preview: Some(ImageRef {
+                url: "/r/file/1/preview/",
+                width: 480,
+                height: 320,
+            }),
             ..file
         };
-        assert!(render_message("", Some(&image)).contains("<img src=\"/r/file/1/\""));
+        let out = render_message("", Some(&image));
+        assert!(
+            out.contains("<a href=\"/r/file/1/\" target=\"_blank\" rel=\"noopener noreferrer\" download><img class=\"cv-preview\" src=\"/r/file/1/preview/\""),
+            "{out}"
+        );
+        assert!(out.contains("width=\"480\" height=\"320\""), "{out}");
+        assert!(!out.contains("<svg"), "{out}");
+    }
+
+    #[test]
+    fn link_cards_escape_what_the_page_said() {
+        let card = LinkCard {
+            url: "https://example.org/?a=1&b=\"2\"",
+            title: "<script>alert(1)</script>",
+            description: "\" onmouseover=\"x",
+            image: Some(ImageRef {
+                url: "/general/m/3/link-image/",
+                width: 120,
+                height: 80,
+            }),
+        };
+        let out = render_link_card(&card);
+        assert!(out.starts_with("<div class=\"cv-link-preview\"><a href=\"https://example.org/?a=1&amp;b=&quot;2&quot;\""), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(!out.contains("<script"), "{out}");
+        assert!(out.contains("&quot; onmouseover=&quot;x"), "{out}");
+        assert!(out.contains("src=\"/general/m/3/link-image/\""), "{out}");
+        for url in [
+            "javascript:alert(1)",
+            "javascript\0:x",
+            " https://x",
+            "/relative",
+            "data:x",
+        ] {
+            let hostile = LinkCard { url, ..card };
+            assert_eq!(render_link_card(&hostile), "", "{url:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod local;
 pub mod object;
+pub mod preview;
 
 use std::ops::Range;
 
@@ -151,6 +152,39 @@ impl Files {
             Self::Local(files) => files.read(key, range).await,
             Self::Object(files) => files.read(key, range).await,
         }
+    }
+
+    /// Stores bytes made by the server (a preview) under a fresh key.
+    ///
+    /// # Errors
+    /// `Io` when the storage refuses; nothing is left behind.
+    pub async fn store_bytes(&self, bytes: Vec<u8>) -> Result<StoredFile, FileError> {
+        let size = bytes.len() as u64;
+        let body = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(bytes))]);
+        self.store(body, size).await
+    }
+
+    /// Reads up to `limit` bytes from the start of a stored file into
+    /// memory (the whole file when it is shorter); `None` when nothing is
+    /// stored under `key`.
+    ///
+    /// # Errors
+    /// When the storage fails.
+    pub async fn read_start(&self, key: &str, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+        let Some(whole) = self.read(key, None).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(usize::try_from(whole.size.min(limit)).unwrap_or(0));
+        let mut body = whole.body;
+        while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+            let chunk = chunk?;
+            let room = usize::try_from(limit).unwrap_or(usize::MAX) - out.len();
+            out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if out.len() as u64 >= limit {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Removes a stored file; a missing file is not an error.

@@ -20,6 +20,7 @@ mod presence;
 mod reading;
 
 pub use catch_up::{NOTIFICATIONS_KEPT, Opening, SUMMARY_SCAN};
+pub(crate) use lifecycle::remove_files;
 
 /// Most messages one poll or stream catch-up returns; clients ask again.
 pub const BATCH_LIMIT: u32 = 200;
@@ -86,6 +87,11 @@ pub struct Chat {
     pub metrics: crate::metrics::ChatMetrics,
     /// Passwords, invitations and resets (`PASSWORD_MIN_CHARS`, …).
     pub accounts: crate::config::AccountSettings,
+    /// Highlighting and preview limits.
+    pub rich: crate::config::RichSettings,
+    /// Where new messages' previews are asked for (none: no previews are
+    /// made, as for the command line).
+    pub previews: Option<super::previews::Queue>,
     presence: PresenceTracker,
     /// Per room, the statuses last announced, so only changes are published.
     announced: Mutex<HashMap<i64, Vec<(i64, PresenceStatus)>>>,
@@ -112,6 +118,8 @@ impl Chat {
             cache_ttl: Duration::ZERO,
             metrics: crate::metrics::ChatMetrics::default(),
             accounts: crate::config::AccountSettings::default(),
+            rich: crate::config::RichSettings::default(),
+            previews: None,
             presence: PresenceTracker::default(),
             announced: Mutex::new(HashMap::new()),
             typing: Mutex::new(HashMap::new()),
@@ -198,7 +206,10 @@ impl Chat {
         draft: Draft,
     ) -> Result<Posted, ServiceError> {
         let key = draft.file.as_ref().map(|f| f.key.clone());
-        let result = self.post(access, draft).await;
+        let result = match self.check_image(files, draft.file.as_ref()).await {
+            Ok(()) => self.post(access, draft).await,
+            Err(e) => Err(e),
+        };
         let orphan = match &result {
             Ok(posted) => !posted.created,
             Err(_) => true,
@@ -209,6 +220,36 @@ impl Chat {
             tracing::warn!(key, error = %e, "could not remove the file of a message not stored");
         }
         result
+    }
+
+    /// Refuses an attached image whose header declares more pixels than
+    /// `IMAGE_MAX_PIXELS` (a decompression bomb among them), reading only
+    /// the start of the file: the sender hears why at once. An unreadable
+    /// header is no refusal; the file is then a plain download.
+    async fn check_image(
+        &self,
+        files: &crate::files::Files,
+        file: Option<&Attachment>,
+    ) -> Result<(), ServiceError> {
+        /// Enough for any header, EXIF and embedded thumbnails included.
+        const HEAD_BYTES: u64 = 1 << 20;
+        let Some(file) = file.filter(|f| crate::files::is_inline_image(&f.content_type)) else {
+            return Ok(());
+        };
+        let head = files
+            .read_start(&file.key, HEAD_BYTES)
+            .await
+            .map_err(|e| ServiceError::Store(StoreError::unavailable(e.to_string())))?
+            .unwrap_or_default();
+        let limits = crate::files::preview::PreviewLimits {
+            max_pixels: self.rich.image_max_pixels,
+        };
+        match crate::files::preview::inspect(&head, limits) {
+            Err(e @ crate::files::preview::PreviewError::TooManyPixels { .. }) => {
+                Err(ServiceError::TooLarge(e.to_string()))
+            }
+            Ok(_) | Err(crate::files::preview::PreviewError::Unreadable(_)) => Ok(()),
+        }
     }
 
     /// Validates and stores a message, then tells the room.
@@ -236,11 +277,13 @@ impl Chat {
             render::Rendered {
                 html: String::new(),
                 mentions: Vec::new(),
+                first_link: None,
             }
         } else {
-            render::render_for(
+            render::render_with(
                 &content,
                 &Roster::new(members.iter().map(|m| m.username.as_str())),
+                self.rich.highlight_max_bytes,
             )
         };
         let mentioned: Vec<i64> = members
@@ -293,6 +336,9 @@ impl Chat {
                 access.room.id,
                 RoomEvent::Message(crate::live::LiveMessage::new(posted.message.clone())),
             );
+            if let Some(queue) = &self.previews {
+                queue.ask(&posted.message, rendered.first_link.as_deref(), self.rich);
+            }
             // last_spoke changed, which the users list shows.
             self.announce_presence_forced(access.room.id).await?;
         }

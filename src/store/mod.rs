@@ -206,6 +206,10 @@ pub enum Change {
         emoji: String,
         at: i64,
     },
+    /// Previews made after sending: each one given (an image's, a link's)
+    /// replaces the message's own, the others stay; the keys of images no
+    /// longer named are handed back for removal.
+    Previews(crate::domain::previews::Previews),
 }
 
 /// What [`Lifecycle::change_message`] answers.
@@ -215,9 +219,10 @@ pub struct Changed {
     pub before: Message,
     /// The message as it now stands.
     pub message: Message,
-    /// The storage key of the file a deletion took off the message, for the
-    /// caller to remove now that the change is committed.
-    pub removed_file: Option<String>,
+    /// The storage keys of the files a change took off the message (a
+    /// deletion: its file and previews; new previews: the old previews'
+    /// images), for the caller to remove now that the change is committed.
+    pub removed_files: Vec<String>,
 }
 
 /// Changing stored messages (edits, deletions, reactions) and their history.

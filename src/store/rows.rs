@@ -91,7 +91,7 @@ pub const MESSAGE_COLUMNS: &str = "m.id, m.room_id, m.seq, m.user_id, u.username
      m.created_at, m.content, m.html, m.file_name, m.file_size, m.file_type, m.file_key, m.mentions, \
      COALESCE(m.pos, m.seq) AS pos, COALESCE(m.rev, m.id) AS rev, m.edited_at, m.deleted_at, \
      m.reply_to, ru.username AS reply_user, substr(r.content, 1, 200) AS reply_text, \
-     r.deleted_at AS reply_deleted, m.reactions";
+     r.deleted_at AS reply_deleted, m.reactions, m.previews";
 
 /// The tables [`MESSAGE_COLUMNS`] reads.
 pub const MESSAGE_FROM: &str = "messages m JOIN users u ON u.id = m.user_id \
@@ -121,6 +121,7 @@ pub struct MessageRow {
     reply_text: Option<String>,
     reply_deleted: Option<i64>,
     reactions: String,
+    previews: String,
 }
 
 impl From<MessageRow> for Message {
@@ -154,6 +155,7 @@ impl From<MessageRow> for Message {
                 excerpt: r.reply_text.unwrap_or_default(),
             }),
             reactions: reactions(&r.reactions),
+            previews: crate::domain::previews::Previews::from_stored(&r.previews),
         }
     }
 }

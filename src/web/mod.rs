@@ -115,6 +115,11 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/react/"), post(pages::messages::react))
         .route(&r("{slug}/colours.css"), get(pages::room::colours))
         .route(&r("{slug}/file/{id}/"), get(pages::files::download))
+        .route(&r("{slug}/file/{id}/preview/"), get(pages::files::preview))
+        .route(
+            &r("{slug}/m/{id}/link-image/"),
+            get(pages::files::link_image),
+        )
         .route(&r("search"), get(pages::search::add_slash))
         .route(&r("search/"), get(pages::search::show))
         .route(

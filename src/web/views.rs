@@ -7,8 +7,9 @@ use serde_json::value::RawValue;
 
 use super::state::AppState;
 use crate::domain::duration_words::{seconds_ago, since};
+use crate::domain::previews::fit;
 use crate::domain::render::escape;
-use crate::domain::render::{AttachmentRef, render_message};
+use crate::domain::render::{AttachmentRef, ImageRef, LinkCard, render_link_card, render_message};
 use crate::domain::{Member, Message, Missed};
 use crate::files::is_inline_image;
 
@@ -66,21 +67,49 @@ impl MessageView {
     /// The view of `message` in the room `slug`.
     #[must_use]
     pub fn new(state: &AppState, slug: &str, message: &Message) -> Self {
-        let url = format!("{}file/{}/", state.room_url(slug), message.id);
+        let room_url = state.room_url(slug);
+        let url = format!("{room_url}file/{}/", message.id);
+        let preview_url = format!("{url}preview/");
+        let previews = &message.previews;
         let attachment = message.file.as_ref().map(|f| AttachmentRef {
             url: &url,
             name: &f.name,
-            is_image: is_inline_image(&f.content_type),
+            preview: previews
+                .image
+                .as_ref()
+                .filter(|_| is_inline_image(&f.content_type))
+                .map(|image| {
+                    let (width, height) = image.shown_size();
+                    ImageRef {
+                        url: &preview_url,
+                        width,
+                        height,
+                    }
+                }),
         });
         let mut content = message.html.clone();
         if message.deleted.is_some() {
             TOMBSTONE_HTML.clone_into(&mut content);
-        } else if attachment.is_some() {
-            content = format!(
-                "{}{}",
-                message.html,
-                render_message("", attachment.as_ref())
-            );
+        } else {
+            if attachment.is_some() {
+                content.push_str(&render_message("", attachment.as_ref()));
+            }
+            if let Some(link) = &previews.link {
+                let image_url = format!("{room_url}m/{}/link-image/", message.id);
+                content.push_str(&render_link_card(&LinkCard {
+                    url: &link.url,
+                    title: &link.title,
+                    description: &link.description,
+                    image: link.image.as_ref().map(|image| {
+                        let (width, height) = fit(image.width, image.height, 120, 120);
+                        ImageRef {
+                            url: &image_url,
+                            width,
+                            height,
+                        }
+                    }),
+                }));
+            }
         }
         Self {
             pk: message.id,

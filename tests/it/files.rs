@@ -9,8 +9,8 @@ use crate::support::{TestApp, stored_messages};
 crate::on_each_storage! {
     round_trip => upload_and_download_round_trip_with_identical_bytes,
         upload_and_download_round_trip_with_identical_bytes_on_s3;
-    inline_images => images_show_inline_and_lying_or_active_files_never_do,
-        images_show_inline_and_lying_or_active_files_never_do_on_s3;
+    inline_images => uploads_are_downloads_and_lying_or_active_files_are_only_bytes,
+        uploads_are_downloads_and_lying_or_active_files_are_only_bytes_on_s3;
     hostile_names => hostile_file_names_are_stored_and_shown_safely,
         hostile_file_names_are_stored_and_shown_safely_on_s3;
     strangers => downloads_are_refused_to_strangers_and_logged_out_visitors_alike,
@@ -103,14 +103,16 @@ async fn inline_images(storage: Storage) {
     let app = start(&storage).await;
     app.with_room().await;
     let alice = app.login("alice").await;
+    // An image keeps its type but is a download too: only the preview the
+    // server makes of it is shown inline (tests/it/rich.rs).
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let (_, body) = alice.upload("pic.png", png, "look").await;
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
+    let content = body["messages"][0]["content"].as_str().expect("c");
+    assert!(!content.contains("<img"), "{content}");
     assert!(
-        body["messages"][0]["content"]
-            .as_str()
-            .expect("c")
-            .contains(&format!("<img src=\"/general/file/{pk}/\""))
+        content.contains(&format!("href=\"/general/file/{pk}/\"")),
+        "{content}"
     );
     let r = alice.get(&format!("general/file/{pk}/")).await;
     assert_eq!(r.headers()["content-type"], "image/png");
@@ -119,7 +121,7 @@ async fn inline_images(storage: Storage) {
         r.headers()["content-disposition"]
             .to_str()
             .expect("ascii")
-            .starts_with("inline;")
+            .starts_with("attachment;")
     );
 
     for (name, bytes) in [
@@ -587,7 +589,7 @@ async fn a_full_disk_during_upload_gives_a_clear_error_and_a_consistent_database
 
 /// Cache headers do not depend on where files are stored, so local files will do.
 #[tokio::test]
-async fn downloads_leave_no_copy_in_the_browser_cache_and_images_ask_first() {
+async fn downloads_leave_no_copy_in_the_browser_cache_and_previews_ask_first() {
     let app = TestApp::start().await;
     app.with_room().await;
     let alice = app.login("alice").await;
@@ -619,10 +621,32 @@ async fn downloads_leave_no_copy_in_the_browser_cache_and_images_ask_first() {
         assert_eq!(r.headers()["cache-control"], "no-store", "{status}");
     }
 
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let (_, body) = alice.upload("pic.png", png, "").await;
+    // An image's original is a download like any other; its preview, shown
+    // inline, may be kept but is asked for again.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3]))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .expect("png");
+    let (_, body) = alice.upload("pic.png", png.into_inner(), "").await;
     let pk = body["messages"][0]["pk"].as_i64().expect("pk");
     let r = fetch(&alice, pk, None).await.expect("GET");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    crate::rich::wait_for_change(&alice, "general", pk, pk, |m| {
+        m["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("cv-preview"))
+    })
+    .await;
+    let preview = |who: &crate::support::Browser, header: Option<(&str, String)>| {
+        let mut request = who
+            .client
+            .get(who.url(&format!("general/file/{pk}/preview/")));
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let r = preview(&alice, None).await.expect("GET");
     assert_eq!(
         r.headers()["content-disposition"]
             .to_str()
@@ -633,14 +657,14 @@ async fn downloads_leave_no_copy_in_the_browser_cache_and_images_ask_first() {
     );
     assert_eq!(r.headers()["cache-control"], "private, no-cache");
     let etag = r.headers()["etag"].to_str().expect("ascii").to_owned();
-    let r = fetch(&alice, pk, Some(("If-None-Match", etag.clone())))
+    let r = preview(&alice, Some(("If-None-Match", etag.clone())))
         .await
         .expect("GET");
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(r.headers()["cache-control"], "private, no-cache");
     // Asking first means a browser holding the image still meets the membership check.
     let anon = app.browser();
-    let r = fetch(&anon, pk, Some(("If-None-Match", etag)))
+    let r = preview(&anon, Some(("If-None-Match", etag)))
         .await
         .expect("GET");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);

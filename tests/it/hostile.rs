@@ -40,6 +40,39 @@ fn cases() -> Vec<(&'static str, Input, Expect)> {
     let form = "application/x-www-form-urlencoded";
     vec![
         ("script tag", Message("<script>alert(1)</script>"), Safe),
+        // Tables and fenced code: cells and info strings are user text too.
+        (
+            "table cells",
+            Message(
+                "| <script>x</script> | [a](javascript:alert(1)) |\n|:-|-:|\n| <img src=x onerror=y> | ![i](data:text/html,x) |",
+            ),
+            Safe,
+        ),
+        (
+            "table alignment row only",
+            Message("|a|\n|:-:|\n|\" onmouseover=\"x|"),
+            Safe,
+        ),
+        (
+            "info string breaks out",
+            Message("```rust\" onmouseover=\"alert(1)\"><script>x</script>\nfn main() {}\n```"),
+            Safe,
+        ),
+        (
+            "info string of html with script",
+            Message("```html\n<script>alert(1)</script><img src=x onerror=y>\n```"),
+            Safe,
+        ),
+        (
+            "info string javascript with markup",
+            Message("```javascript\nlet s = '</code></pre><script>alert(1)</script>';\n```"),
+            Safe,
+        ),
+        (
+            "unterminated highlighted string",
+            Message("```python\n\"\"\"<svg onload=alert(1)>\n```"),
+            Safe,
+        ),
         ("img onerror", Message("<img src=x onerror=alert(1)>"), Safe),
         ("svg onload", Message("<svg onload=alert(1)>"), Safe),
         (

@@ -42,6 +42,8 @@ mod proxies;
 mod render_props;
 mod reset;
 mod revocation;
+mod rich;
+mod rich_links;
 mod rolling;
 mod s3;
 mod search;

@@ -1,6 +1,8 @@
 //! Property: whatever a member types, the rendered message is inert HTML.
 
-use conversate::domain::render::{AttachmentRef, render_markdown, render_message};
+use conversate::domain::render::{
+    AttachmentRef, ImageRef, LinkCard, render_link_card, render_markdown, render_message,
+};
 use proptest::prelude::*;
 
 use crate::hostile::assert_inert;
@@ -35,6 +37,17 @@ fn hostile_text() -> impl Strategy<Value = String> {
         "#",
         "-",
         "|",
+        "|:-",
+        "-:|",
+        "```",
+        "~~~",
+        "rust",
+        "html",
+        "js",
+        "python",
+        "</code>",
+        "</pre>",
+        "<span class=\"cv-hl-k\">",
         "script",
         "svg",
         "img",
@@ -86,8 +99,31 @@ proptest! {
     }
 
     #[test]
+    fn fenced_code_with_any_info_string_is_inert(info in hostile_text(), body in hostile_text()) {
+        let info = info.replace('\n', " ");
+        for lang in [info.as_str(), "rust", "html", "js", "sh"] {
+            let text = format!("```{lang}\n{body}\n```");
+            assert_inert(&render_markdown(&text), &text);
+        }
+    }
+
+    #[test]
+    fn tables_of_any_cells_are_inert(a in hostile_text(), b in hostile_text()) {
+        let (a, b) = (a.replace('\n', " "), b.replace('\n', " "));
+        let text = format!("| {a} | {b} |\n|:-|-:|\n| {b} | {a} |\n| x |");
+        assert_inert(&render_markdown(&text), &text);
+    }
+
+    #[test]
     fn attachments_with_arbitrary_names_are_inert(name in "\\PC{0,80}", image: bool) {
-        let file = AttachmentRef { url: "/general/file/1/", name: &name, is_image: image };
+        let preview = image.then_some(ImageRef { url: "/general/file/1/preview/", width: 4, height: 3 });
+        let file = AttachmentRef { url: "/general/file/1/", name: &name, preview };
         assert_inert(&render_message("x", Some(&file)), &name);
+    }
+
+    #[test]
+    fn link_cards_of_any_page_are_inert(url in hostile_text(), title in hostile_text(), description in "\\PC{0,80}") {
+        let card = LinkCard { url: &url, title: &title, description: &description, image: None };
+        assert_inert(&render_link_card(&card), &title);
     }
 }

@@ -145,11 +145,13 @@ impl Chat {
             render::Rendered {
                 html: String::new(),
                 mentions: Vec::new(),
+                first_link: None,
             }
         } else {
-            render::render_for(
+            render::render_with(
                 &content,
                 &Roster::new(members.iter().map(|m| m.username.as_str())),
+                self.rich.highlight_max_bytes,
             )
         };
         let mentioned = members
@@ -164,7 +166,16 @@ impl Chat {
             mentioned,
             at: domain::now(),
         };
-        Ok(self.apply(access, id, change).await?.message)
+        let edited = self.apply(access, id, change).await?.message;
+        // A new first link gets its preview, which replaces the old one.
+        let previewed = m.previews.link.as_ref().map(|l| l.url.as_str());
+        if let Some(queue) = &self.previews
+            && rendered.first_link.is_some()
+            && rendered.first_link.as_deref() != previewed
+        {
+            queue.ask_link(&edited, rendered.first_link.as_deref(), self.rich);
+        }
+        Ok(edited)
     }
 
     /// Deletes a message: one's own, or any as an administrator (recorded
@@ -199,11 +210,7 @@ impl Chat {
             Err(ServiceError::Conflict(_)) => return self.message(access, id).await,
             other => other?,
         };
-        if let Some(key) = &changed.removed_file
-            && let Err(e) = files.delete(key).await
-        {
-            tracing::error!(key, error = %e, "could not remove the file of a deleted message");
-        }
+        remove_files(files, &changed.removed_files).await;
         if m.user_id != access.user.id {
             self.record_moderation(
                 access,
@@ -300,11 +307,7 @@ impl Chat {
             match self.apply_in(room_id, id, change).await {
                 Ok(changed) => {
                     removed += 1;
-                    if let Some(key) = &changed.removed_file
-                        && let Err(e) = files.delete(key).await
-                    {
-                        tracing::error!(key, error = %e, "could not remove the file of a deleted message");
-                    }
+                    remove_files(files, &changed.removed_files).await;
                 }
                 // Deleted or gone meanwhile.
                 Err(ServiceError::Conflict(_) | ServiceError::NotFound(_)) => {}
@@ -312,6 +315,25 @@ impl Chat {
             }
         }
         Ok(removed)
+    }
+
+    /// Stores previews made after sending with message `id` of room
+    /// `room_id` and tells the room, on every node, as for an edit;
+    /// answers the keys of the images they replaced, for removal.
+    ///
+    /// # Errors
+    /// `NotFound` when the message or its room is gone, `Conflict` when
+    /// it was deleted; storage errors.
+    pub async fn add_previews(
+        &self,
+        room_id: i64,
+        id: i64,
+        previews: crate::domain::previews::Previews,
+    ) -> Result<Vec<String>, ServiceError> {
+        let changed = self
+            .apply_in(room_id, id, Change::Previews(previews))
+            .await?;
+        Ok(changed.removed_files)
     }
 
     /// Stores a change and tells the room, on every node.
@@ -369,6 +391,16 @@ impl Chat {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// Removes the files a committed change took off a message (its file and
+/// its previews' images); a failure is logged, the change stands.
+pub(crate) async fn remove_files(files: &Files, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = files.delete(key).await {
+            tracing::error!(key, error = %e, "could not remove a file taken off a message");
+        }
     }
 }
 

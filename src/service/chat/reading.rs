@@ -187,4 +187,20 @@ impl Chat {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// The previews made for message `id` (its image's, its link's).
+    ///
+    /// # Errors
+    /// `NotFound` for no such message; storage errors.
+    pub async fn previews(
+        &self,
+        access: &Access,
+        id: i64,
+    ) -> Result<crate::domain::previews::Previews, ServiceError> {
+        match self.store.messages().message(access.room.id, id).await {
+            Ok(m) => Ok(m.previews),
+            Err(StoreError::NotFound) => Err(ServiceError::NotFound("No such file.".to_owned())),
+            Err(e) => Err(e.into()),
+        }
+    }
 }

@@ -95,7 +95,7 @@ impl Lifecycle for Backend {
                 sqlx::query(
                     "UPDATE messages SET content = '', html = '', mentions = '', reactions = '', \
                      file_name = NULL, file_size = NULL, file_type = NULL, file_key = NULL, \
-                     deleted_at = $1, pos = $2, rev = $3 WHERE id = $4",
+                     previews = '', deleted_at = $1, pos = $2, rev = $3 WHERE id = $4",
                 )
                 .bind(at)
                 .bind(pos)
@@ -135,13 +135,44 @@ impl Lifecycle for Backend {
                     .execute(&mut *tx)
                     .await?;
             }
+            Change::Previews(new) => {
+                // Merged here, inside the transaction that orders the
+                // room's changes, so an image's and a link's previews made
+                // at once by different tasks never undo each other.
+                let mut merged = before.previews.clone();
+                if new.image.is_some() {
+                    merged.image.clone_from(&new.image);
+                }
+                if new.link.is_some() {
+                    merged.link.clone_from(&new.link);
+                }
+                sqlx::query("UPDATE messages SET previews = $1, pos = $2, rev = $3 WHERE id = $4")
+                    .bind(merged.to_stored())
+                    .bind(pos)
+                    .bind(rev)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         let message = message_in(&mut tx, room_id, id).await?;
         tx.commit().await?;
+        let kept = message.previews.keys();
         Ok(Changed {
-            removed_file: match change {
-                Change::Delete { .. } => before.file.as_ref().map(|f| f.key.clone()),
-                _ => None,
+            removed_files: match change {
+                Change::Delete { .. } => before
+                    .file
+                    .iter()
+                    .map(|f| f.key.clone())
+                    .chain(before.previews.keys())
+                    .collect(),
+                Change::Previews(_) => before
+                    .previews
+                    .keys()
+                    .into_iter()
+                    .filter(|k| !kept.contains(k))
+                    .collect(),
+                _ => Vec::new(),
             },
             before,
             message,

@@ -266,6 +266,7 @@ pub(super) fn posted(m: NewMessage, id: i64, seq: i64, pos: i64) -> Posted {
             deleted: None,
             reply: m.reply,
             reactions: Vec::new(),
+            previews: crate::domain::previews::Previews::default(),
         },
         created: true,
         alerts_queued: 0,
@@ -273,12 +274,20 @@ pub(super) fn posted(m: NewMessage, id: i64, seq: i64, pos: i64) -> Posted {
     }
 }
 
-/// The storage keys of a room's files.
+/// The storage keys of a room's files and of the images its previews made.
 async fn file_keys(tx: &mut Transaction<'static, Db>, room_id: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT file_key FROM messages WHERE room_id = $1 AND file_key IS NOT NULL",
+    let rows: Vec<(Option<String>, String)> = sqlx::query_as(
+        "SELECT file_key, previews FROM messages \
+         WHERE room_id = $1 AND (file_key IS NOT NULL OR previews <> '')",
     )
     .bind(room_id)
     .fetch_all(&mut **tx)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(file, previews)| {
+            file.into_iter()
+                .chain(crate::domain::previews::Previews::from_stored(&previews).keys())
+        })
+        .collect())
 }

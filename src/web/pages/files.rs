@@ -1,5 +1,7 @@
 //! Downloads: membership checked on every request, never served as active
 //! content, streamed the same way from local files and from object storage.
+//! Uploads are always downloads; only previews the server made (an image's,
+//! a link's image) are shown inline.
 
 mod range;
 
@@ -21,13 +23,67 @@ fn no_such_file() -> AppError {
     AppError::NotFound("No such file.".to_owned())
 }
 
-/// `GET /{slug}/file/{id}/`
-#[tracing::instrument(skip_all, fields(slug = %slug, id = %id))]
+/// What a request for a stored file names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    /// The uploaded original: always a download.
+    Original,
+    /// The attached image's preview, made by the server: shown inline.
+    Preview,
+    /// The image of the message's link preview, made by the server.
+    LinkImage,
+}
+
+/// `GET /{slug}/file/{id}/`: the uploaded file, always as a download
+/// (`attachment`), whatever it is: an image's original keeps its metadata,
+/// so only its preview is shown inline.
 pub async fn download(
+    state: State<AppState>,
+    viewer: Viewer,
+    path: Path<(String, String)>,
+    request: Request,
+) -> Result<Response, AppError> {
+    serve(state, viewer, path, request, Which::Original).await
+}
+
+/// `GET /{slug}/file/{id}/preview/`: the attached image's preview.
+pub async fn preview(
+    state: State<AppState>,
+    viewer: Viewer,
+    path: Path<(String, String)>,
+    request: Request,
+) -> Result<Response, AppError> {
+    serve(state, viewer, path, request, Which::Preview).await
+}
+
+/// `GET /{slug}/m/{id}/link-image/`: the image of the message's link
+/// preview, fetched once and re-encoded, so readers never ask the linked site.
+pub async fn link_image(
+    state: State<AppState>,
+    viewer: Viewer,
+    path: Path<(String, String)>,
+    request: Request,
+) -> Result<Response, AppError> {
+    serve(state, viewer, path, request, Which::LinkImage).await
+}
+
+/// The stored file of one kind, as the viewer may have it.
+struct Served {
+    key: String,
+    /// The name a download is saved under.
+    name: String,
+    content_type: String,
+    size: u64,
+    inline: bool,
+}
+
+#[tracing::instrument(skip_all, fields(slug = %slug, id = %id, which = ?which))]
+async fn serve(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((slug, id)): Path<(String, String)>,
     request: Request,
+    which: Which,
 ) -> Result<Response, AppError> {
     // Logged out, not a member, no such room, no such message, no file:
     // all answer 404 with the same sentence, so nothing can be probed.
@@ -40,7 +96,34 @@ pub async fn download(
         Err(e) => return Err(e),
     };
     let id: i64 = id.parse().map_err(|_| no_such_file())?;
-    let file = match state.chat.attachment(&access, id).await {
+    let found = match which {
+        Which::Original => state.chat.attachment(&access, id).await.map(|file| {
+            file.map(|f| Served {
+                key: f.key,
+                name: f.name,
+                content_type: f.content_type,
+                size: u64::try_from(f.size).unwrap_or_default(),
+                inline: false,
+            })
+        }),
+        Which::Preview | Which::LinkImage => {
+            state.chat.previews(&access, id).await.map(|previews| {
+                let image = match which {
+                    Which::Preview => previews.image,
+                    _ => previews.link.and_then(|l| l.image),
+                };
+                image.map(|image| Served {
+                    name: preview_name(&image.content_type),
+                    key: image.key,
+                    content_type: image.content_type,
+                    // Unknown until read: previews are small and whole.
+                    size: 0,
+                    inline: true,
+                })
+            })
+        }
+    };
+    let file = match found {
         Ok(Some(file)) => file,
         Ok(None) | Err(ServiceError::NotFound(_)) => return Err(no_such_file()),
         Err(e) => return Err(e.into()),
@@ -57,12 +140,14 @@ pub async fn download(
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        set_headers(&mut response, &etag, &file.name, &file.content_type);
+        set_headers(&mut response, &etag, &file.name, file.inline);
         return Ok(response);
     }
     // `If-Range` with another validator asks for the whole file.
-    let size = u64::try_from(file.size).unwrap_or_default();
+    let size = file.size;
     let range = match text(header::RANGE) {
+        // A preview's size is learnt as it is read; it is served whole.
+        _ if file.inline => ByteRange::Whole,
         Some(v) if text(header::IF_RANGE).is_none_or(|t| t.trim() == etag) => range::parse(v, size),
         _ => ByteRange::Whole,
     };
@@ -76,7 +161,7 @@ pub async fn download(
                 header::CONTENT_RANGE,
                 &format!("bytes */{size}"),
             );
-            set_headers(&mut response, &etag, &file.name, &file.content_type);
+            set_headers(&mut response, &etag, &file.name, file.inline);
             return Ok(response);
         }
     };
@@ -109,14 +194,18 @@ pub async fn download(
         None => download.size,
     };
     insert(&mut response, header::CONTENT_LENGTH, &length.to_string());
-    insert(&mut response, header::ACCEPT_RANGES, "bytes");
+    if !file.inline {
+        insert(&mut response, header::ACCEPT_RANGES, "bytes");
+    }
+    // Images keep their type (saved with the right extension); anything
+    // else is bytes. Either way the browser is told to download it.
     let mime = if is_inline_image(&file.content_type) {
         file.content_type.as_str()
     } else {
         "application/octet-stream"
     };
     insert(&mut response, header::CONTENT_TYPE, mime);
-    set_headers(&mut response, &etag, &file.name, &file.content_type);
+    set_headers(&mut response, &etag, &file.name, file.inline);
     Ok(response)
 }
 
@@ -126,9 +215,17 @@ fn insert(response: &mut Response, name: header::HeaderName, value: &str) {
     }
 }
 
-fn set_headers(response: &mut Response, etag: &str, name: &str, content_type: &str) {
+/// The name a preview is saved under, should a reader save it.
+fn preview_name(content_type: &str) -> String {
+    match content_type {
+        "image/png" => "preview.png",
+        _ => "preview.jpg",
+    }
+    .to_owned()
+}
+
+fn set_headers(response: &mut Response, etag: &str, name: &str, inline: bool) {
     let headers = response.headers_mut();
-    let inline = is_inline_image(content_type);
     let disposition = if inline { "inline" } else { "attachment" };
     headers.insert(
         header::CONTENT_DISPOSITION,
