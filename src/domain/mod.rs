@@ -12,6 +12,7 @@ pub mod mentions;
 pub mod notify;
 pub mod overview;
 pub mod presence;
+pub mod push;
 pub mod reactions;
 pub mod render;
 pub mod search;

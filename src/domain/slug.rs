@@ -18,6 +18,9 @@ const RESERVED: &[&str] = &[
     "metrics",
     "search",
     "unsubscribe",
+    "offline",
+    "sw.js",
+    "manifest.webmanifest",
     "favicon.ico",
     "robots.txt",
 ];

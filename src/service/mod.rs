@@ -8,6 +8,7 @@ pub mod admin;
 pub mod chat;
 pub mod overview;
 pub mod password;
+pub mod push;
 pub mod search;
 pub mod setup;
 pub mod sync;

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod health;
 pub mod metrics;
 pub mod pages;
+pub mod pwa;
 pub mod request_log;
 pub mod send;
 pub mod server;
@@ -109,6 +110,13 @@ pub fn router(state: AppState) -> Router {
             &r("account/notifications/"),
             get(pages::notifications::show),
         )
+        .route(&r("account/push/remove/"), post(pages::push::remove))
+        .route(&r("api/push/"), get(api::push::show))
+        .route(&r("api/push/subscribe/"), post(api::push::subscribe))
+        .route(&r("api/push/unsubscribe/"), post(api::push::unsubscribe))
+        .route(&r("manifest.webmanifest"), get(pwa::manifest))
+        .route(&r("sw.js"), get(pwa::service_worker))
+        .route(&r("offline/"), get(pwa::offline))
         .merge(uploads)
         .fallback(not_found);
     // `/metrics` on the main address only with a token (see `metrics`).

@@ -19,6 +19,7 @@ mod lifecycle;
 mod messages;
 mod outbox;
 mod overview;
+mod push;
 mod reading;
 mod rooms;
 mod search;

@@ -167,11 +167,12 @@ pub async fn settings_form(
     let user = viewer.require(&state, &state.url("account/"))?;
     let alert_email = user.alert_email.clone().unwrap_or_default();
     let email = user.email.clone().unwrap_or_default();
+    let push = super::push::section(&state, user).await?;
     page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, error => (), done => false },
+        context! { title => "Your account", alert_email, email, push, error => (), done => false },
     )
     .await
 }
@@ -195,11 +196,12 @@ pub async fn save_settings(
     };
     let email = user.email.clone().unwrap_or_default();
     let done = result.is_ok();
+    let push = super::push::section(&state, &user).await?;
     let mut response = page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email => raw, email, error => result.err(), done },
+        context! { title => "Your account", alert_email => raw, email, push, error => result.err(), done },
     )
     .await?;
     if !done {
