@@ -165,7 +165,7 @@ test('w3: a push shows one notification per room, a click on it opens the room, 
         navigator.clearAppBadge = () => { window.__badges.push(0); return Promise.resolve(); };
       });
     };
-    const bob = await userContext(browser, server, 'bob', { watcher, landing: 'index' });
+    const bob = await userContext(browser, server, 'bob', { watcher });
     await postViaApi(bob.page, ['one', 'two', 'three']);
     await bob.context.close();
 
@@ -203,6 +203,7 @@ test('w4: the account page turns push on for this device and off again', { timeo
     // keys (P-256 from WebCrypto, a random auth secret) and a made-up endpoint.
     const fakePush = async (context) => {
       await context.addInitScript(() => {
+        if (!('PushManager' in window) || location.protocol === 'about:') return;
         const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
         let current = null;
         const make = async () => {

@@ -15,6 +15,7 @@ pub mod files;
 pub mod live;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod push;
 pub mod service;
 pub mod store;
@@ -53,6 +54,8 @@ pub enum StartError {
     Files(#[from] files::OpenError),
     #[error("invalid mail settings: {0}")]
     Mail(String),
+    #[error(transparent)]
+    Outbound(#[from] outbound::OutboundError),
     #[error("cannot prepare {path}: {source}")]
     Io {
         path: String,
@@ -134,6 +137,10 @@ impl App {
             config::DatabaseUrl::Postgres(_) => throttle.shared(store.clone()),
             config::DatabaseUrl::Sqlite { .. } => throttle,
         };
+        let outbound = outbound::Outbound::new(
+            config.outbound_allow_networks.clone(),
+            concat!("Conversate/", env!("CARGO_PKG_VERSION")),
+        )?;
         let state = AppState::new(web::state::Shared {
             config: Arc::new(config),
             chat: Arc::new(chat),
@@ -151,6 +158,7 @@ impl App {
                 started_at: domain::now(),
             },
             vapid,
+            outbound,
         });
         Ok(Self {
             state,
@@ -305,6 +313,7 @@ impl App {
             store: self.state.chat.store.clone(),
             config: self.state.config.clone(),
             vapid: self.state.vapid.clone(),
+            outbound: self.state.outbound.clone(),
         }
     }
 

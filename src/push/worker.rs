@@ -20,10 +20,13 @@ use crate::domain::notify::Level;
 use crate::domain::push::{self as rule, News, PushItem, Queued};
 use crate::store::{Store, StoreError};
 
-/// How long a node holds a row it is sending.
-const CLAIM_SECS: i64 = 120;
+/// How long a node holds a row it is sending: longer than a request may
+/// take, and the wait before another node retries a push whose sender died.
+const CLAIM_SECS: i64 = 30;
 /// Messages a room's scan looks at per round.
 const SCAN_BATCH: u32 = 200;
+/// Seconds a push service has to answer.
+const PUSH_TIMEOUT_SECS: u64 = 10;
 /// Pushes a round sends at most.
 const SEND_BATCH: u32 = 50;
 
@@ -33,6 +36,8 @@ pub struct PushSender {
     pub store: Store,
     pub config: Arc<Config>,
     pub vapid: Vapid,
+    /// The guarded client: the endpoint is an address a browser named.
+    pub outbound: crate::outbound::Outbound,
 }
 
 /// What happened to one queued push.
@@ -265,9 +270,9 @@ impl PushSender {
         } else {
             domain::render::plain_text(&newest.content)
         };
+        // A path: the service worker opens it on the site it serves.
         let room_url = format!(
-            "{}{}#cv-unread",
-            self.config.base_url(),
+            "{}#cv-unread",
             crate::urls::room(&self.config.url_prefix, &room.slug)
         );
         let notification = rule::notification(&News {
@@ -287,7 +292,19 @@ impl PushSender {
     /// Posts the request through the shared, guarded outbound client;
     /// answers the push service's status.
     async fn post(&self, request: PushRequest) -> Result<u16, String> {
-        let _ = request;
-        Err("WIRE-OUTBOUND".to_owned())
+        let mut outgoing = crate::outbound::Request::post(&request.endpoint, request.body);
+        for (name, value) in request.headers {
+            let value = axum::http::HeaderValue::from_str(&value).map_err(|e| e.to_string())?;
+            outgoing
+                .headers
+                .insert(axum::http::HeaderName::from_static(name), value);
+        }
+        // A push service answers in a moment; a slow one is retried later.
+        outgoing.limits.timeout = Duration::from_secs(PUSH_TIMEOUT_SECS);
+        outgoing.limits.max_bytes = 64 * 1024;
+        match self.outbound.send(outgoing).await {
+            Ok(answer) => Ok(answer.status),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

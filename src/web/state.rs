@@ -53,6 +53,9 @@ pub struct Shared {
     pub node: crate::service::overview::Node,
     /// The site's Web Push identity (the same on every node).
     pub vapid: crate::push::Vapid,
+    /// The guarded client for requests to addresses users name (link
+    /// previews, push services, webhooks).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl AppState {

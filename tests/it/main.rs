@@ -25,6 +25,7 @@ mod lifecycle;
 mod logs;
 mod mail;
 mod metrics;
+mod outbound;
 mod overview;
 mod pages;
 mod password_policy;

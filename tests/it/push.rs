@@ -38,7 +38,8 @@ async fn push_app(delay: u64, tweak: impl FnOnce(&mut conversate::Config)) -> Te
     TestApp::start_with(move |c| {
         c.push_delay = delay;
         c.push_retry_secs = 1;
-        // MERGE-OUTBOUND: c.outbound_allow_networks = 127.0.0.1/32
+        c.outbound_allow_networks =
+            conversate::config::Network::parse_list("127.0.0.1/32").expect("network");
         c.chat.disconnect_at = 60;
         tweak(c);
     })
@@ -109,16 +110,16 @@ async fn away_members_get_one_coalesced_push_active_ones_none_and_410_removes() 
     assert_eq!(n["body"], "alice: third @bob\n(3 new messages)");
     assert_eq!(n["tag"], "cv-room-general");
     assert_eq!(n["renotify"], true, "a mention alerts again");
-    assert!(
-        n["url"]
-            .as_str()
-            .expect("url")
-            .ends_with("/general/#cv-unread"),
-        "{n}"
+    assert_eq!(
+        n["url"], "/general/#cv-unread",
+        "the room at the first unread"
     );
     assert_eq!(n["unread"], 3, "the badge counts bob's unread messages");
     assert_eq!(got[0].headers["urgency"], "high");
-    assert_eq!(got[0].headers["topic"].len() <= 32, true);
+    assert!(
+        got[0].headers["topic"].len() <= 32,
+        "RFC 8030 §5.4: at most 32 characters"
+    );
 
     dave_phone_gone(&app, &service).await;
     // Every row is settled: bob's sent; dave's went with his subscription.
@@ -387,4 +388,84 @@ async fn with_push_off_nothing_is_offered_or_taken() {
     assert!(!page.contains("Notifications on your devices"));
     let (status, _) = subscribe(&bob, &service.device("d")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_app_lives_at_the_mount_point_and_the_offline_page_is_the_same_for_all() {
+    let app = TestApp::start_with(|c| c.url_prefix = "/chat/".to_owned()).await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+
+    let response = bob.get("manifest.webmanifest").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/manifest+json"
+    );
+    let manifest: Value = response.json().await.expect("json");
+    assert_eq!(manifest["start_url"], "/chat/");
+    assert_eq!(manifest["scope"], "/chat/");
+    assert_eq!(manifest["display"], "standalone");
+    for icon in manifest["icons"].as_array().expect("icons") {
+        assert!(
+            icon["src"]
+                .as_str()
+                .expect("src")
+                .starts_with("/chat/assets/icon-"),
+            "{icon}"
+        );
+    }
+
+    let response = bob.get("sw.js").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/javascript")
+    );
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let script = response.text().await.expect("text");
+    let settings: Value = serde_json::from_str(
+        script
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("const CV = "))
+            .and_then(|l| l.strip_suffix(';'))
+            .expect("the settings line"),
+    )
+    .expect("json");
+    assert_eq!(settings["scope"], "/chat/");
+    assert_eq!(settings["offline"], "/chat/offline/");
+    for url in settings["precache"].as_array().expect("precache") {
+        let url = url.as_str().expect("url");
+        assert!(
+            url == "/chat/offline/" || url.starts_with("/chat/assets/"),
+            "{url}"
+        );
+    }
+
+    // Logged in or not, the offline page names no one and no room.
+    let (status, page) = bob.text("offline/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("unsent draft is kept"));
+    assert!(!page.contains("bob") && !page.contains("General"));
+    let (_, anonymous) = app.browser().text("offline/").await;
+    assert_eq!(page, anonymous);
+
+    // Every page links the manifest.
+    for path in ["", "general/", "account/"] {
+        let (_, html) = bob.text(path).await;
+        assert!(
+            html.contains(r#"<link rel="manifest" href="/chat/manifest.webmanifest">"#),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_apps_paths_cannot_be_room_slugs() {
+    for word in ["offline", "sw.js", "manifest.webmanifest"] {
+        assert!(conversate::domain::RoomSlug::parse(word).is_err(), "{word}");
+    }
 }

@@ -37,6 +37,30 @@ async fn settled(data: &TestData, done: impl Fn(&[(String, i64)]) -> bool) -> Ve
     }
 }
 
+/// Returns once the push outbox holds a row that failed once and waits.
+async fn waiting_for_retry(data: &TestData) {
+    let config = data.config();
+    let store = Store::open(&config.database_url, config.sqlite_synchronous)
+        .await
+        .expect("store");
+    let start = Instant::now();
+    loop {
+        // Unclaimed rows due within a minute: a row being sent is claimed
+        // for longer than that.
+        let soon = conversate::domain::now() + 60;
+        let due = store.push().due_pushes(soon, 10).await.expect("due");
+        if due.iter().any(|p| p.attempts == 1) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the failure is recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_push_waiting_for_its_retry_goes_out_once_after_the_server_is_killed() {
     let service = PushService::start().await;
@@ -55,9 +79,11 @@ async fn a_push_waiting_for_its_retry_goes_out_once_after_the_server_is_killed()
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    // The first attempt fails; the server dies while the push waits.
+    // The first attempt fails; the server dies while the push waits for
+    // its retry (recorded as failed, no longer claimed).
     let got = service.wait_for("bob-phone", 1, 15).await;
     assert_eq!(got[0].status, 500);
+    waiting_for_retry(&data).await;
     drop(node);
 
     let (child, _base) = spawn(&data, &ENV);

@@ -240,7 +240,7 @@ fn check(
     if headers.get("content-encoding").map(String::as_str) != Some("aes128gcm") {
         return Err("Content-Encoding is not aes128gcm".to_owned());
     }
-    if !headers.get("ttl").is_some_and(|t| t.parse::<u64>().is_ok()) {
+    if headers.get("ttl").is_none_or(|t| t.parse::<u64>().is_err()) {
         return Err("no TTL header".to_owned());
     }
     if body.len() > 4096 {
