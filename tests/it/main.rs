@@ -34,6 +34,7 @@ mod proxies;
 mod push;
 mod push_process;
 mod push_service;
+mod push_store;
 mod render_props;
 mod revocation;
 mod rolling;
