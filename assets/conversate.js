@@ -180,6 +180,19 @@
     if (empty && order.length) empty.remove();
     list.hidden = !order.length;
     document.title = total ? '(' + total + ') ' + originalTitle : originalTitle;
+    showAppBadge(total);
+  }
+
+  // The installed app's badge shows the same count, where browsers have badges.
+  // Never in the way of the counts: a browser may refuse a badge outright.
+  function showAppBadge(total) {
+    if (!navigator.setAppBadge || !navigator.clearAppBadge) return;
+    try {
+      const done = total ? navigator.setAppBadge(total) : navigator.clearAppBadge();
+      if (done && done.catch) done.catch(() => {});
+    } catch (e) {
+      // badges are a nicety
+    }
   }
 
   async function refresh() {
@@ -215,6 +228,7 @@
     // The page was rendered with the counts; the first check follows after one interval.
     const rendered = Array.from(list.querySelectorAll('li[data-slug]')).reduce((n, li) => n + count(li.dataset.unread), 0);
     if (rendered) document.title = '(' + rendered + ') ' + originalTitle;
+    showAppBadge(rendered);
     timer = setTimeout(refresh, interval);
   } else {
     // A room page knows nothing of the others yet: ask soon, once the room itself is going.

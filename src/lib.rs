@@ -16,6 +16,7 @@ pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod outbound;
+pub mod push;
 pub mod service;
 pub mod store;
 pub mod urls;
@@ -126,6 +127,13 @@ impl App {
             chat.hub.set_relay(Arc::new(relay));
         }
         let signer = mail::Signer::new(key.as_bytes());
+        // So is the VAPID key: every node signs pushes as the same site.
+        let vapid = store
+            .secrets()
+            .secret(push::vapid::SECRET_NAME, &push::Vapid::fresh_secret())
+            .await?;
+        let vapid = push::Vapid::from_secret(&vapid)
+            .map_err(|e| StartError::Store(StoreError::other(e.to_string())))?;
         let templates =
             web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -157,6 +165,7 @@ impl App {
                 id: node,
                 started_at: domain::now(),
             },
+            vapid,
             outbound,
         });
         Ok(Self {
@@ -312,8 +321,24 @@ impl App {
         }
     }
 
+    /// The push worker, for running it by hand (tests, tools).
+    #[must_use]
+    pub fn push_sender(&self) -> push::worker::PushSender {
+        push::worker::PushSender {
+            store: self.state.chat.store.clone(),
+            config: self.state.config.clone(),
+            vapid: self.state.vapid.clone(),
+            outbound: self.state.outbound.clone(),
+        }
+    }
+
     fn start_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
+        if self.state.config.push {
+            tasks.push(tokio::spawn(
+                self.push_sender().run(self.shutdown.subscribe()),
+            ));
+        }
         // Other nodes' notices (PostgreSQL) and other processes' commits
         // (SQLite) keep this node's caches and listeners in step.
         let (notices, notices_rx) = tokio::sync::mpsc::channel(1024);

@@ -187,6 +187,20 @@ pub struct Config {
     pub mail_digest_messages: u32,
     /// Seconds before the first retry of a failed e-mail (then doubling).
     pub mail_retry_secs: u64,
+    /// Web Push offered and sent (`PUSH`).
+    pub push: bool,
+    /// Seconds a push waits, gathering a burst (`PUSH_DELAY`).
+    pub push_delay: u64,
+    /// Pushes show author and text (`PUSH_CONTENT`).
+    pub push_content: bool,
+    /// The VAPID `sub` claim (`PUSH_CONTACT`).
+    pub push_contact: String,
+    /// Seconds before the first retry of a failed push (`PUSH_RETRY_SECS`).
+    pub push_retry_secs: u64,
+    /// Seconds a push is kept and retried (`PUSH_TTL`).
+    pub push_ttl: u64,
+    /// Devices per member (`PUSH_MAX_DEVICES`).
+    pub push_max_devices: u32,
     /// Client-side chat settings.
     pub chat: ChatSettings,
     /// Abuse limits.
@@ -423,6 +437,14 @@ impl Config {
     /// Reads every setting but `DATA_DIR`; each field names the setting it
     /// comes from.
     fn read(v: &mut Values, data_dir: PathBuf) -> Result<Self, ConfigError> {
+        let mut config = Self::read_fields(v, data_dir)?;
+        if config.push_contact.is_empty() {
+            config.push_contact = format!("mailto:{}", config.email_from);
+        }
+        Ok(config)
+    }
+
+    fn read_fields(v: &mut Values, data_dir: PathBuf) -> Result<Self, ConfigError> {
         Ok(Self {
             bind: v.value("BIND", |addr| {
                 addr.parse()
@@ -501,6 +523,26 @@ impl Config {
             mail_alert_delay: v.number("MAIL_ALERT_DELAY")?,
             mail_digest_messages: v.number("MAIL_DIGEST_MESSAGES")?,
             mail_retry_secs: v.number("MAIL_RETRY_SECS")?,
+            push: v.flag("PUSH")?,
+            push_delay: v.number("PUSH_DELAY")?,
+            push_content: v.flag("PUSH_CONTENT")?,
+            push_contact: v
+                .given("PUSH_CONTACT", |contact| {
+                    unless_empty(contact, |contact| {
+                        if (contact.starts_with("mailto:") && contact.contains('@'))
+                            || contact.starts_with("https://")
+                        {
+                            Ok(contact.to_owned())
+                        } else {
+                            Err("must be a mailto: or https: URL".to_owned())
+                        }
+                    })
+                })?
+                // Derived from EMAIL_FROM in `read`.
+                .unwrap_or_default(),
+            push_retry_secs: v.number("PUSH_RETRY_SECS")?,
+            push_ttl: v.number("PUSH_TTL")?,
+            push_max_devices: v.number("PUSH_MAX_DEVICES")?,
             limits: Limits::read(v)?,
             accounts: AccountSettings::read(v)?,
             cache_ms: v.number("CACHE_MS")?,

@@ -410,6 +410,66 @@ pub const SETTINGS: &[Setting] = &[
         "the longest an invitation link may be made to last",
     ),
     setting(
+        "PUSH",
+        Server,
+        Flag,
+        Value("true"),
+        "Web Push: members may turn on notifications per device, sent while the tab is \
+         closed (`false` hides the offer and sends nothing)",
+    ),
+    setting(
+        "PUSH_DELAY",
+        Server,
+        Whole {
+            unit: "seconds",
+            max: Some(3_600),
+        },
+        Value("10"),
+        "seconds a push waits before it goes out; later messages in the room join it, so a \
+         burst is one notification, and a member who comes back meanwhile gets none",
+    ),
+    setting(
+        "PUSH_CONTENT",
+        Server,
+        Flag,
+        Value("true"),
+        "pushes show the author and a line of the newest message; `false` shows only the room \
+         and how many messages, keeping message text off push services and lock screens",
+    ),
+    setting(
+        "PUSH_CONTACT",
+        Server,
+        Text("`mailto:` or `https:` URL"),
+        Derived("`mailto:<EMAIL_FROM>`"),
+        "how push services can reach the site's operator (the VAPID `sub` claim)",
+    ),
+    setting(
+        "PUSH_RETRY_SECS",
+        Server,
+        Count,
+        Value("30"),
+        "first wait after a push service failed (timeout, `429`, `5xx`); it doubles per \
+         attempt, up to an hour",
+    ),
+    setting(
+        "PUSH_TTL",
+        Server,
+        CountUpTo {
+            max: 2_419_200,
+            unit: "seconds",
+        },
+        Value("43200"),
+        "seconds a push service keeps a notification for an offline device, and how long a \
+         failing push is retried",
+    ),
+    setting(
+        "PUSH_MAX_DEVICES",
+        Server,
+        CountCapped { max: 100 },
+        Value("10"),
+        "most devices one member may turn push on for",
+    ),
+    setting(
         "CACHE_MS",
         Server,
         Whole {

@@ -19,6 +19,7 @@ pub mod notify;
 pub mod overview;
 pub mod presence;
 pub mod previews;
+pub mod push;
 pub mod reactions;
 pub mod render;
 pub mod search;

@@ -22,6 +22,9 @@ const RESERVED: &[&str] = &[
     "invite",
     "password",
     "rooms",
+    "offline",
+    "sw.js",
+    "manifest.webmanifest",
     "favicon.ico",
     "robots.txt",
 ];

@@ -358,6 +358,8 @@ pub async fn change_password(
 /// # Errors
 /// When storage fails.
 pub async fn end_session(store: &Store, session_id: &str) -> Result<(), ServiceError> {
+    // Logging out on a device stops its push notifications too.
+    super::push::session_ended(store, session_id).await?;
     Ok(store.sessions().delete(session_id).await?)
 }
 

@@ -17,6 +17,7 @@ pub mod overview;
 pub mod password;
 pub mod previews;
 pub mod progress;
+pub mod push;
 pub mod reset;
 pub mod search;
 pub mod setup;

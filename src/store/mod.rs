@@ -4,7 +4,7 @@
 //! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Links`],
 //! [`AccountMail`], [`Directory`], [`Audit`], [`Secrets`], [`Integrations`],
 //! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`], [`Imports`],
-//! [`Maintenance`]).
+//! [`Maintenance`], [`Push`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
 //! each backend; a backend contributes only what differs: opening and
 //! migrating, and the posting path (`sqlite/`, `postgres/`). The read
@@ -39,6 +39,7 @@ use crate::domain::integrations::{ApiToken, Bot, IncomingHook, NewHook, NewToken
 use crate::domain::links::{AccountMailItem, Invitation, InvitationUse, ResetLink};
 use crate::domain::notify::{Decision, Level};
 use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
+use crate::domain::push::{NewSubscription, PushItem, Queued, Subscription};
 use crate::domain::{
     AuditEntry, Member, Message, MessageEdit, Missed, NotificationRecord, OutboxItem,
     PresenceUpdate, Room, RoomNews, User,
@@ -449,6 +450,51 @@ pub trait Secrets: Send + Sync {
     async fn take_setup_token(&self, token_hash: &str) -> Result<bool>;
 }
 
+/// Web Push: members' subscriptions, the scan of new messages for pushes,
+/// and the push outbox (`store/sql/push.rs`).
+#[async_trait::async_trait]
+pub trait Push: Send + Sync {
+    /// Stores a subscription, taking its endpoint over from whoever had
+    /// it; `Conflict` when the user already has `max`.
+    async fn subscribe(&self, new: &NewSubscription, max: u32) -> Result<Subscription>;
+    /// A user's subscriptions, oldest first.
+    async fn subscriptions(&self, user_id: i64) -> Result<Vec<Subscription>>;
+    /// Removes one of a user's subscriptions; `NotFound` when not theirs.
+    async fn unsubscribe(&self, user_id: i64, id: i64) -> Result<()>;
+    /// Removes a user's subscription by endpoint; `NotFound` when not theirs.
+    async fn unsubscribe_endpoint(&self, user_id: i64, endpoint: &str) -> Result<()>;
+    /// Removes the subscriptions made in a session (logging out); how many.
+    async fn unsubscribe_session(&self, session_hash: &str) -> Result<u64>;
+    /// Removes a subscription the push service said is gone.
+    async fn drop_subscription(&self, id: i64) -> Result<()>;
+    /// Rooms with messages the push rule has not seen: `(room, scanned seq)`.
+    async fn push_rooms(&self) -> Result<Vec<(i64, i64)>>;
+    /// Up to `limit` messages of a room after `after_seq`, by seq.
+    async fn push_messages(&self, room_id: i64, after_seq: i64, limit: u32)
+    -> Result<Vec<Message>>;
+    /// The members of a room with at least one subscription.
+    async fn push_subscribers(&self, room_id: i64) -> Result<Vec<i64>>;
+    /// Moves a room's scan cursor from `seqs.0` to `seqs.1` and queues
+    /// `pushes` (for each subscription of each member, one pending row per
+    /// room, updated by later messages), in one transaction; false, with
+    /// nothing changed, when the cursor was no longer at `seqs.0`.
+    async fn queue_pushes(&self, room_id: i64, seqs: (i64, i64), pushes: &[Queued])
+    -> Result<bool>;
+    /// Pending pushes due at `now` and not claimed by a node.
+    async fn due_pushes(&self, now: i64, limit: u32) -> Result<Vec<PushItem>>;
+    /// Claims a pending push until `until`; false when another node has it.
+    async fn claim_push(&self, id: i64, now: i64, until: i64) -> Result<bool>;
+    /// Marks a push sent (or leaves it pending for the messages that joined
+    /// it meanwhile), and the subscription used.
+    async fn push_sent(&self, item: &PushItem, now: i64) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn push_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()>;
+    /// Gives a push up.
+    async fn push_cancelled(&self, id: i64, reason: &str) -> Result<()>;
+    /// Pushes per status.
+    async fn push_counts(&self) -> Result<Vec<(String, i64)>>;
+}
+
 /// Throttles shared by every node of a site (GCRA; times in microseconds).
 #[async_trait::async_trait]
 pub trait Throttles: Send + Sync {
@@ -525,6 +571,7 @@ trait Backend:
     + Directory
     + Audit
     + Secrets
+    + Push
     + SessionRecords
     + Throttles
     + Overview
@@ -760,6 +807,12 @@ impl Store {
     /// Installation secrets.
     #[must_use]
     pub fn secrets(&self) -> &dyn Secrets {
+        &*self.backend
+    }
+
+    /// Web Push subscriptions and their outbox.
+    #[must_use]
+    pub fn push(&self) -> &dyn Push {
         &*self.backend
     }
 

@@ -20,6 +20,12 @@ fn hash_of(name: &str) -> Option<String> {
     })
 }
 
+/// An embedded text asset's content (the service worker's script).
+#[must_use]
+pub fn text(name: &str) -> Option<String> {
+    Embedded::get(name).and_then(|f| String::from_utf8(f.data.into_owned()).ok())
+}
+
 /// The URL of an asset under the mount `prefix`, carrying its content hash.
 #[must_use]
 pub fn url(prefix: &str, name: &str) -> String {

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod pwa;
 pub mod request_log;
 pub mod send;
 pub mod server;
@@ -127,6 +128,13 @@ pub fn router(state: AppState) -> Router {
             get(pages::notifications::show),
         )
         .route(&r("account/export/{slug}/"), get(pages::export::download))
+        .route(&r("account/push/remove/"), post(pages::push::remove))
+        .route(&r("api/push/"), get(api::push::show))
+        .route(&r("api/push/subscribe/"), post(api::push::subscribe))
+        .route(&r("api/push/unsubscribe/"), post(api::push::unsubscribe))
+        .route(&r("manifest.webmanifest"), get(pwa::manifest))
+        .route(&r("sw.js"), get(pwa::service_worker))
+        .route(&r("offline/"), get(pwa::offline))
         .merge(uploads)
         // The JSON API, mounted from its OpenAPI annotations.
         .merge(openapi::api_routes(&p, upload_limit))

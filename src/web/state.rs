@@ -51,6 +51,8 @@ pub struct Shared {
     pub users_json: super::views::UsersJson,
     /// This server node, for the overview.
     pub node: crate::service::overview::Node,
+    /// The site's Web Push identity (the same on every node).
+    pub vapid: crate::push::Vapid,
     /// The guarded client for requests to addresses users name (link
     /// previews, push services, webhooks).
     pub outbound: crate::outbound::Outbound,
@@ -63,6 +65,13 @@ impl AppState {
     #[must_use]
     pub fn prefix(&self) -> &str {
         &self.config.url_prefix
+    }
+
+    /// The VAPID public key the page hands to `pushManager.subscribe`;
+    /// `None` when push is off (`PUSH`).
+    #[must_use]
+    pub fn push_key(&self) -> Option<&str> {
+        self.config.push.then(|| self.vapid.public_key())
     }
 
     /// A path under the mount point: `url("login/")` → `/conversate/login/`.

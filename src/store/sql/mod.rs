@@ -23,6 +23,7 @@ mod links;
 mod messages;
 mod outbox;
 mod overview;
+mod push;
 mod reading;
 mod rooms;
 mod search;

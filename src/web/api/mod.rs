@@ -5,6 +5,7 @@
 pub mod catch_up;
 pub mod events;
 pub mod lifecycle;
+pub mod push;
 pub mod search;
 
 use std::time::Duration;

@@ -170,11 +170,12 @@ pub async fn settings_form(
     let email = user.email.clone().unwrap_or_default();
     let tokens = super::tokens::section(&state, user).await?;
     let rooms = crate::service::export::rooms_of(&state.chat.store, user).await?;
+    let push = super::push::section(&state, user).await?;
     page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => (), done => false, ..tokens },
+        context! { title => "Your account", alert_email, email, push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => (), done => false, ..tokens },
     )
     .await
 }
@@ -200,11 +201,12 @@ pub async fn save_settings(
     let done = result.is_ok();
     let tokens = super::tokens::section(&state, &user).await?;
     let rooms = crate::service::export::rooms_of(&state.chat.store, &user).await?;
+    let push = super::push::section(&state, &user).await?;
     let mut response = page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email => raw, email, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => result.err(), done, ..tokens },
+        context! { title => "Your account", alert_email => raw, email, push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => result.err(), done, ..tokens },
     )
     .await?;
     if !done {

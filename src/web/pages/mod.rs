@@ -9,6 +9,7 @@ pub mod index;
 pub mod invitations;
 pub mod messages;
 pub mod notifications;
+pub mod push;
 pub mod reset;
 pub mod room;
 pub mod search;
@@ -35,7 +36,9 @@ pub async fn base(state: &AppState, viewer: &Viewer) -> Result<Value, AppError> 
         .user
         .as_ref()
         .map(|u| context! { username => u.username.clone(), is_admin => u.is_admin });
-    Ok(context! { prefix => state.prefix(), csrf_token, user })
+    // The VAPID key for the script's "turn on notifications" (logged in only).
+    let push_key = viewer.user.as_ref().and_then(|_| state.push_key());
+    Ok(context! { prefix => state.prefix(), csrf_token, user, push_key })
 }
 
 /// Renders a page with the base context merged under `ctx`.
