@@ -89,6 +89,23 @@ pub async fn submit(
     }
 }
 
+/// What every answer with the account page shows besides the alert
+/// address form: the API tokens, the rooms to download, the push devices.
+///
+/// # Errors
+/// Storage errors.
+pub async fn sections(
+    state: &AppState,
+    user: &crate::domain::entities::User,
+) -> Result<minijinja::Value, AppError> {
+    let tokens = super::tokens::section(state, user).await?;
+    let rooms = crate::service::export::rooms_of(&state.chat.store, user).await?;
+    let push = super::push::section(state, user).await?;
+    Ok(
+        context! { push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), ..tokens },
+    )
+}
+
 /// `POST /logout/`
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let id = viewer.session.id();
@@ -168,14 +185,12 @@ pub async fn settings_form(
     let user = viewer.require(&state, &state.url("account/"))?;
     let alert_email = user.alert_email.clone().unwrap_or_default();
     let email = user.email.clone().unwrap_or_default();
-    let tokens = super::tokens::section(&state, user).await?;
-    let rooms = crate::service::export::rooms_of(&state.chat.store, user).await?;
-    let push = super::push::section(&state, user).await?;
+    let sections = sections(&state, user).await?;
     page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => (), done => false, ..tokens },
+        context! { title => "Your account", alert_email, email, error => (), done => false, ..sections },
     )
     .await
 }
@@ -199,14 +214,12 @@ pub async fn save_settings(
     };
     let email = user.email.clone().unwrap_or_default();
     let done = result.is_ok();
-    let tokens = super::tokens::section(&state, &user).await?;
-    let rooms = crate::service::export::rooms_of(&state.chat.store, &user).await?;
-    let push = super::push::section(&state, &user).await?;
+    let sections = sections(&state, &user).await?;
     let mut response = page(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email => raw, email, push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), error => result.err(), done, ..tokens },
+        context! { title => "Your account", alert_email => raw, email, error => result.err(), done, ..sections },
     )
     .await?;
     if !done {

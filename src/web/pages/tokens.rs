@@ -78,7 +78,7 @@ async fn account_page(
     user: &User,
     extra: Value,
 ) -> Result<Response, AppError> {
-    let section = section(state, user).await?;
+    let section = super::account::sections(state, user).await?;
     page(
         state,
         viewer,
