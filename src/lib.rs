@@ -12,6 +12,7 @@ pub mod config;
 pub mod doctor;
 pub mod domain;
 pub mod files;
+pub mod identity;
 pub mod live;
 pub mod mail;
 pub mod metrics;
@@ -29,7 +30,12 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// The attribute for implementing [`HostIdentity`] (its method is async):
+/// `#[conversate::async_trait]`.
+pub use async_trait::async_trait;
 pub use config::Config;
+pub use identity::{HostIdentity, HostUser, IdentityError, RequestHead};
+pub use web::templates::TemplateLoader;
 
 /// The hash map of the in-memory look-ups every request makes (sessions,
 /// users, rooms, memberships, presence, room news). foldhash, seeded at
@@ -52,6 +58,8 @@ pub enum StartError {
     Files(#[from] files::OpenError),
     #[error("invalid mail settings: {0}")]
     Mail(String),
+    #[error("invalid sign-in settings: {0}")]
+    SignIn(String),
     #[error("cannot prepare {path}: {source}")]
     Io {
         path: String,
@@ -67,12 +75,81 @@ pub struct App {
     node: u64,
 }
 
-impl App {
+/// Builds an [`App`]: a [`Config`], and optionally the host site's logins
+/// ([`Builder::identity`]) and templates ([`Builder::templates`]).
+pub struct Builder {
+    config: Config,
+    identity: Option<Arc<dyn HostIdentity>>,
+    templates: Option<TemplateLoader>,
+}
+
+impl Builder {
+    /// Starts from `config`.
+    #[must_use]
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            identity: None,
+            templates: None,
+        }
+    }
+
+    /// Lets the host site decide who is logged in (see [`identity`]). It
+    /// takes the place of the trusted proxy headers (`PROXY_AUTH_FROM`).
+    #[must_use]
+    pub fn identity(mut self, hook: impl HostIdentity) -> Self {
+        self.identity = Some(Arc::new(hook));
+        self
+    }
+
+    /// Asks `loader` for each template before `TEMPLATES_DIR` and the
+    /// defaults, so the pages wear the host site's look.
+    #[must_use]
+    pub fn templates(
+        mut self,
+        loader: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.templates = Some(Arc::new(loader));
+        self
+    }
+
     /// Opens the database (migrating it) and prepares storage.
     ///
     /// # Errors
     /// When the data directory, file storage or database cannot be used.
+    pub async fn open(self) -> Result<App, StartError> {
+        App::open_with(self).await
+    }
+}
+
+impl App {
+    /// Opens the database (migrating it) and prepares storage, with
+    /// Conversate's own logins (or the trusted proxy headers the
+    /// configuration names). [`Builder`] gives more choice.
+    ///
+    /// # Errors
+    /// When the data directory, file storage or database cannot be used.
     pub async fn open(config: Config) -> Result<Self, StartError> {
+        Builder::new(config).open().await
+    }
+
+    async fn open_with(builder: Builder) -> Result<Self, StartError> {
+        let Builder {
+            config,
+            identity,
+            templates: host_templates,
+        } = builder;
+        let proxy = &config.sign_in.proxy;
+        let identity = identity.or_else(|| {
+            (!proxy.from.is_empty()).then(|| {
+                Arc::new(identity::ProxyHeaders::new(
+                    proxy.from.clone(),
+                    proxy.user_header.clone(),
+                    proxy.email_header.clone(),
+                    proxy.name_header.clone(),
+                )) as Arc<dyn HostIdentity>
+            })
+        });
         if matches!(
             config.database_url,
             config::DatabaseUrl::Sqlite { create: true, .. }
@@ -117,8 +194,32 @@ impl App {
             chat.hub.set_relay(Arc::new(relay));
         }
         let signer = mail::Signer::new(key.as_bytes());
-        let templates =
-            web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
+        let mut templates = web::templates::environment_with(
+            config.templates_dir.clone(),
+            &config.url_prefix,
+            host_templates,
+        );
+        // Without its own logins, the pages link to no login, logout or
+        // password page.
+        templates.add_global("own_logins", identity.is_none());
+        let sso = config.sign_in.oidc.as_ref();
+        templates.add_global("sso_label", sso.map(|o| o.label.clone()));
+        templates.add_global("sso_only", sso.is_some_and(|o| o.sso_only));
+        let oidc = match &config.sign_in.oidc {
+            Some(settings) => Some(Arc::new(
+                service::oidc::Oidc::new(
+                    settings.clone(),
+                    &format!(
+                        "{}{}login/oidc/callback/",
+                        config.base_url(),
+                        config.url_prefix
+                    ),
+                    oidc_fetch(&config),
+                )
+                .map_err(StartError::SignIn)?,
+            )),
+            None => None,
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
         // Several nodes on PostgreSQL share their login and send limits.
         let throttle = web::throttle::Throttle::new(&config.limits);
@@ -142,6 +243,8 @@ impl App {
                 id: node,
                 started_at: domain::now(),
             },
+            identity: identity.map(web::identity::Seam::new),
+            oidc,
         });
         Ok(Self {
             state,
@@ -166,6 +269,52 @@ impl App {
         }
     }
 
+    /// Makes or updates the account of a host site's user ahead of their
+    /// first visit (to add them to rooms, say), as the identity hook's
+    /// answer would on that visit.
+    ///
+    /// # Errors
+    /// An unusable username or e-mail, a username held by an account linked
+    /// to another user, or storage failing.
+    pub async fn provision(&self, user: &HostUser) -> Result<domain::User, service::ServiceError> {
+        let source = self.state.identity.as_ref().map_or("host", |s| s.source());
+        service::identity::provision(self.store(), source, user).await
+    }
+
+    /// Creates a room, unless one with that slug exists; answers whether
+    /// it was created.
+    ///
+    /// # Errors
+    /// An invalid slug or title, or storage failing.
+    pub async fn ensure_room(
+        &self,
+        slug: &str,
+        title: &str,
+    ) -> Result<bool, service::ServiceError> {
+        match service::accounts::create_room(self.store(), slug, title).await {
+            Ok(_) => Ok(true),
+            Err(service::ServiceError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes the account `username` a member of room `slug`, unless it is
+    /// one already; answers whether it was added.
+    ///
+    /// # Errors
+    /// An unknown room or account, or storage failing.
+    pub async fn ensure_member(
+        &self,
+        slug: &str,
+        username: &str,
+    ) -> Result<bool, service::ServiceError> {
+        match service::accounts::add_member(self.store(), slug, username, None).await {
+            Ok(()) => Ok(true),
+            Err(service::ServiceError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &Config {
@@ -173,8 +322,79 @@ impl App {
     }
 
     /// The application's routes, ready to serve or to mount in a host site.
+    ///
+    /// Every route already sits under `URL_PREFIX` (say `/chat/`), and the
+    /// router answers everything else with its own 404 page, so a host
+    /// either merges it (`host.merge(app.router())`, when the host has no
+    /// fallback of its own) or uses [`App::mount`].
     pub fn router(&self) -> Router {
         web::router(self.state.clone())
+    }
+
+    /// `host` with the chat mounted at `URL_PREFIX`: that path, and every
+    /// path below it, go to [`App::router`], with the path unchanged (the
+    /// chat's links carry the prefix). The host keeps its own fallback.
+    #[must_use]
+    pub fn mount<S>(&self, host: Router<S>) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let chat = self.router();
+        let prefix = self.state.config.url_prefix.clone();
+        if prefix == "/" {
+            return host.fallback_service(chat);
+        }
+        let bare = prefix.trim_end_matches('/').to_owned();
+        host.route_service(&prefix, chat.clone())
+            .route_service(&bare, chat.clone())
+            .route_service(&format!("{prefix}{{*rest}}"), chat)
+    }
+
+    /// Tells Conversate that the host site's user `host_id` (the
+    /// [`HostUser::id`] its identity hook answers) logged out or lost
+    /// access: their open event streams and long-polls, on every node, ask
+    /// the hook again at once and end when it no longer names them. Pages
+    /// and API requests need no such call: each asks the hook itself.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn identity_ended(&self, host_id: &str) -> Result<(), service::ServiceError> {
+        let Some(seam) = &self.state.identity else {
+            return Ok(());
+        };
+        if let Some(user_id) =
+            service::identity::linked_user(self.store(), seam.source(), host_id).await?
+        {
+            self.state.chat.sessions_ended(user_id);
+        }
+        Ok(())
+    }
+
+    /// Starts the background work (the mail outbox, the relay between
+    /// nodes, presence and session clean-up) on the current tokio runtime,
+    /// for a host that serves [`App::router`] itself. When `shutdown`
+    /// resolves, event streams close (with a hint to reconnect) and the
+    /// work stops; await [`Background::stopped`] before the runtime ends.
+    /// ([`App::serve`] does all of this on its own.)
+    pub fn start(&self, shutdown: impl Future<Output = ()> + Send + 'static) -> Background {
+        let mut tasks = self.start_background();
+        let trigger = self.shutdown.clone();
+        let watched = trigger.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut closed = watched.subscribe();
+            tokio::select! {
+                () = shutdown => {
+                    let _ = watched.send(true);
+                }
+                // Stopped through [`Background::stop`].
+                _ = closed.wait_for(|stop| *stop) => {}
+            }
+        }));
+        Background {
+            tasks,
+            trigger,
+            store: self.state.chat.store.clone(),
+        }
     }
 
     /// While no admin exists, a fresh one-time setup URL (path under the
@@ -355,6 +575,43 @@ impl App {
         }));
         tasks
     }
+}
+
+/// The background work of an [`App`] a host serves itself (see
+/// [`App::start`]).
+pub struct Background {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    trigger: watch::Sender<bool>,
+    store: Store,
+}
+
+impl Background {
+    /// Stops now, as if the shutdown signal had come: event streams close,
+    /// the work ends.
+    pub fn stop(&self) {
+        let _ = self.trigger.send(true);
+    }
+
+    /// Waits until the work has ended (after the shutdown signal or
+    /// [`Background::stop`]), then closes the database connections.
+    pub async fn stopped(self) {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.store.close().await;
+    }
+}
+
+/// How single sign-on reaches the provider: the site's outbound client.
+fn oidc_fetch(_config: &Config) -> service::oidc::Fetch {
+    // Replaced by the shared outbound client when it lands on main.
+    Arc::new(|_request| {
+        Box::pin(async {
+            Err(service::oidc::FetchError(
+                "no outbound HTTP client in this build".to_owned(),
+            ))
+        })
+    })
 }
 
 /// An error and its causes on one line, for the log.

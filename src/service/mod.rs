@@ -6,6 +6,8 @@
 pub mod accounts;
 pub mod admin;
 pub mod chat;
+pub mod identity;
+pub mod oidc;
 pub mod overview;
 pub mod password;
 pub mod search;

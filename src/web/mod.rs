@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod health;
+pub mod identity;
 pub mod metrics;
 pub mod pages;
 pub mod request_log;
@@ -49,21 +50,32 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/api/send/"), post(api::send))
         .layer(DefaultBodyLimit::max(upload_limit));
 
+    // When a host site or a front-end decides who is logged in, the pages
+    // of Conversate's own logins do not exist (404, like any unknown page).
+    let own_logins = if state.identity.is_none() {
+        Router::new()
+            .route(
+                &r("login/"),
+                get(pages::account::form).post(pages::account::submit),
+            )
+            .route(&r("logout/"), post(pages::account::logout))
+            .route(&r("login/oidc/"), get(pages::sso::begin))
+            .route(&r("login/oidc/callback/"), get(pages::sso::callback))
+            .route(
+                &r("setup/{token}/"),
+                get(pages::setup::form).post(pages::setup::submit),
+            )
+            .route(
+                &r("account/password/"),
+                get(pages::account::password_form).post(pages::account::change_password),
+            )
+    } else {
+        Router::new()
+    };
+
     let app = Router::new()
         .route(&p, get(pages::index::show))
-        .route(
-            &r("login/"),
-            get(pages::account::form).post(pages::account::submit),
-        )
-        .route(&r("logout/"), post(pages::account::logout))
-        .route(
-            &r("setup/{token}/"),
-            get(pages::setup::form).post(pages::setup::submit),
-        )
-        .route(
-            &r("account/password/"),
-            get(pages::account::password_form).post(pages::account::change_password),
-        )
+        .merge(own_logins)
         .route(
             &r("account/"),
             get(pages::account::settings_form).post(pages::account::save_settings),

@@ -49,6 +49,9 @@ pub struct Data {
     /// The CSRF token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csrf: Option<String>,
+    /// A single sign-on on its way: what the provider's answer must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<crate::service::oidc::Pending>,
 }
 
 impl Data {

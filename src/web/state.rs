@@ -51,6 +51,11 @@ pub struct Shared {
     pub users_json: super::views::UsersJson,
     /// This server node, for the overview.
     pub node: crate::service::overview::Node,
+    /// The host site's identity hook (or the trusted proxy headers), when
+    /// someone else decides who is logged in.
+    pub identity: Option<super::identity::Seam>,
+    /// Single sign-on with an OpenID provider (`OIDC_ISSUER`).
+    pub oidc: Option<Arc<crate::service::oidc::Oidc>>,
 }
 
 impl AppState {

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod admin;
+mod identities;
 mod lifecycle;
 mod messages;
 mod outbox;

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod room;
 pub mod search;
 pub mod setup;
+pub mod sso;
 pub mod unsubscribe;
 
 use axum::http::{HeaderValue, header};
