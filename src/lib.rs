@@ -16,6 +16,7 @@ pub mod identity;
 pub mod live;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod service;
 pub mod store;
 pub mod urls;
@@ -60,6 +61,8 @@ pub enum StartError {
     Mail(String),
     #[error("invalid sign-in settings: {0}")]
     SignIn(String),
+    #[error(transparent)]
+    Outbound(#[from] outbound::OutboundError),
     #[error("cannot prepare {path}: {source}")]
     Io {
         path: String,
@@ -205,6 +208,18 @@ impl App {
         let sso = config.sign_in.oidc.as_ref();
         templates.add_global("sso_label", sso.map(|o| o.label.clone()));
         templates.add_global("sso_only", sso.is_some_and(|o| o.sso_only));
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        // Several nodes on PostgreSQL share their login and send limits.
+        let throttle = web::throttle::Throttle::new(&config.limits);
+        let throttle = match &config.database_url {
+            config::DatabaseUrl::Postgres(_) => throttle.shared(store.clone()),
+            config::DatabaseUrl::Sqlite { .. } => throttle,
+        };
+        let outbound = outbound::Outbound::new(
+            config.outbound_allow_networks.clone(),
+            concat!("Conversate/", env!("CARGO_PKG_VERSION")),
+        )?;
         let oidc = match &config.sign_in.oidc {
             Some(settings) => Some(Arc::new(
                 service::oidc::Oidc::new(
@@ -214,18 +229,11 @@ impl App {
                         config.base_url(),
                         config.url_prefix
                     ),
-                    oidc_fetch(&config),
+                    oidc_fetch(outbound.clone()),
                 )
                 .map_err(StartError::SignIn)?,
             )),
             None => None,
-        };
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        // Several nodes on PostgreSQL share their login and send limits.
-        let throttle = web::throttle::Throttle::new(&config.limits);
-        let throttle = match &config.database_url {
-            config::DatabaseUrl::Postgres(_) => throttle.shared(store.clone()),
-            config::DatabaseUrl::Sqlite { .. } => throttle,
         };
         let state = AppState::new(web::state::Shared {
             config: Arc::new(config),
@@ -245,6 +253,7 @@ impl App {
             },
             identity: identity.map(web::identity::Seam::new),
             oidc,
+            outbound,
         });
         Ok(Self {
             state,
@@ -602,14 +611,28 @@ impl Background {
     }
 }
 
-/// How single sign-on reaches the provider: the site's outbound client.
-fn oidc_fetch(_config: &Config) -> service::oidc::Fetch {
-    // Replaced by the shared outbound client when it lands on main.
-    Arc::new(|_request| {
-        Box::pin(async {
-            Err(service::oidc::FetchError(
-                "no outbound HTTP client in this build".to_owned(),
-            ))
+/// How single sign-on reaches the provider: the guarded outbound client
+/// (so `OUTBOUND_ALLOW_NETWORKS` must list a provider on a private network).
+fn oidc_fetch(client: outbound::Outbound) -> service::oidc::Fetch {
+    Arc::new(move |request: http::Request<Vec<u8>>| {
+        let client = client.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let answer = client
+                .send(outbound::Request {
+                    method: parts.method,
+                    url: parts.uri.to_string(),
+                    headers: parts.headers,
+                    body: (!body.is_empty()).then(|| bytes::Bytes::from(body)),
+                    limits: outbound::Limits::default(),
+                })
+                .await
+                .map_err(|e| service::oidc::FetchError(e.to_string()))?;
+            let mut response = http::Response::new(answer.body.to_vec());
+            *response.status_mut() = http::StatusCode::from_u16(answer.status)
+                .map_err(|e| service::oidc::FetchError(e.to_string()))?;
+            *response.headers_mut() = answer.headers;
+            Ok(response)
         })
     })
 }

@@ -198,6 +198,9 @@ pub struct Config {
     pub body_min_rate: u64,
     /// The reverse proxies whose forwarding headers are believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<Network>,
+    /// Private networks that outbound requests (link previews, push,
+    /// webhooks) may reach anyway (`OUTBOUND_ALLOW_NETWORKS`).
+    pub outbound_allow_networks: Vec<Network>,
     /// The server log's format (`LOG_FORMAT`).
     pub log_format: LogFormat,
     /// How long `/readyz` fails before a shutdown closes streams, ms (`SHUTDOWN_DELAY_MS`).
@@ -403,6 +406,7 @@ impl Config {
             body_timeout_secs: v.number("BODY_TIMEOUT_SECS")?,
             body_min_rate: v.number("BODY_MIN_RATE")?,
             trusted_proxies: v.value("TRUSTED_PROXIES", Network::parse_list)?,
+            outbound_allow_networks: v.value("OUTBOUND_ALLOW_NETWORKS", Network::parse_list)?,
             log_format: v.choice("LOG_FORMAT", |word| match word {
                 "text" => Some(LogFormat::Text),
                 "json" => Some(LogFormat::Json),

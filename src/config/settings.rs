@@ -353,6 +353,16 @@ pub const SETTINGS: &[Setting] = &[
          the headers are ignored. Empty: the connection's own address counts",
     ),
     setting(
+        "OUTBOUND_ALLOW_NETWORKS",
+        Server,
+        Text("addresses and networks, separated by commas"),
+        Value(""),
+        "private networks the server may reach when it fetches an address a user named (link \
+         previews, push services, webhooks), e.g. `10.1.0.0/16` for an intranet. Without them \
+         only public addresses are reached: never loopback, private, link-local (cloud \
+         metadata), unique-local or multicast ones, checked after DNS and on every redirect",
+    ),
+    setting(
         "LOG_FORMAT",
         Server,
         Choice(&["text", "json"]),

@@ -56,6 +56,9 @@ pub struct Shared {
     pub identity: Option<super::identity::Seam>,
     /// Single sign-on with an OpenID provider (`OIDC_ISSUER`).
     pub oidc: Option<Arc<crate::service::oidc::Oidc>>,
+    /// The guarded client for requests to addresses users name (link
+    /// previews, push services, webhooks).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl AppState {

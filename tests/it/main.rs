@@ -26,6 +26,7 @@ mod lifecycle;
 mod logs;
 mod mail;
 mod metrics;
+mod outbound;
 mod overview;
 mod pages;
 mod password_policy;
