@@ -59,8 +59,6 @@ pub enum StartError {
     Files(#[from] files::OpenError),
     #[error("invalid mail settings: {0}")]
     Mail(String),
-    #[error("invalid sign-in settings: {0}")]
-    SignIn(String),
     #[error(transparent)]
     Outbound(#[from] outbound::OutboundError),
     #[error("cannot prepare {path}: {source}")]
@@ -220,21 +218,12 @@ impl App {
             config.outbound_allow_networks.clone(),
             concat!("Conversate/", env!("CARGO_PKG_VERSION")),
         )?;
-        let oidc = match &config.sign_in.oidc {
-            Some(settings) => Some(Arc::new(
-                service::oidc::Oidc::new(
-                    settings.clone(),
-                    &format!(
-                        "{}{}login/oidc/callback/",
-                        config.base_url(),
-                        config.url_prefix
-                    ),
-                    oidc_fetch(outbound.clone()),
-                )
-                .map_err(StartError::SignIn)?,
-            )),
-            None => None,
-        };
+        let oidc = config.sign_in.oidc.as_ref().map(|settings| {
+            Arc::new(service::oidc::Oidc::new(
+                settings.clone(),
+                oidc_fetch(outbound.clone()),
+            ))
+        });
         let state = AppState::new(web::state::Shared {
             config: Arc::new(config),
             chat: Arc::new(chat),
@@ -341,22 +330,27 @@ impl App {
     }
 
     /// `host` with the chat mounted at `URL_PREFIX`: that path, and every
-    /// path below it, go to [`App::router`], with the path unchanged (the
-    /// chat's links carry the prefix). The host keeps its own fallback.
+    /// path below it, go to [`App::router`] untouched (the chat's links
+    /// carry the prefix); every other request goes to `host`, which keeps
+    /// its own routes and fallback.
     #[must_use]
-    pub fn mount<S>(&self, host: Router<S>) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
+    pub fn mount(&self, host: Router) -> Router {
+        use tower::ServiceExt as _;
         let chat = self.router();
         let prefix = self.state.config.url_prefix.clone();
-        if prefix == "/" {
-            return host.fallback_service(chat);
-        }
         let bare = prefix.trim_end_matches('/').to_owned();
-        host.route_service(&prefix, chat.clone())
-            .route_service(&bare, chat.clone())
-            .route_service(&format!("{prefix}{{*rest}}"), chat)
+        // A dispatch by path rather than `route_service` or `nest`: a
+        // wildcard route would add its path parameter to the chat's own,
+        // and `nest` would strip the prefix the chat routes on.
+        Router::new().fallback_service(tower::service_fn(move |request: axum::extract::Request| {
+            let path = request.uri().path();
+            let target = if path.starts_with(&prefix) || path == bare {
+                chat.clone()
+            } else {
+                host.clone()
+            };
+            target.oneshot(request)
+        }))
     }
 
     /// Tells Conversate that the host site's user `host_id` (the

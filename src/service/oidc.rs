@@ -65,6 +65,8 @@ pub struct Pending {
     state: String,
     nonce: String,
     verifier: String,
+    /// The callback address the provider was given.
+    redirect: String,
     /// Where to go after signing in.
     pub next: String,
     /// When the sign-in began, Unix seconds.
@@ -93,25 +95,19 @@ pub enum OidcError {
 /// The OpenID provider as this site uses it.
 pub struct Oidc {
     settings: config::Oidc,
-    redirect: RedirectUrl,
     fetch: Fetch,
     metadata: tokio::sync::Mutex<Option<(Instant, CoreProviderMetadata)>>,
 }
 
 impl Oidc {
-    /// The provider of `settings`, answering to `redirect` (the absolute
-    /// URL of the callback route).
-    ///
-    /// # Errors
-    /// When `redirect` is not a URL.
-    pub fn new(settings: config::Oidc, redirect: &str, fetch: Fetch) -> Result<Self, String> {
-        Ok(Self {
+    /// The provider of `settings`, reached through `fetch`.
+    #[must_use]
+    pub fn new(settings: config::Oidc, fetch: Fetch) -> Self {
+        Self {
             settings,
-            redirect: RedirectUrl::new(redirect.to_owned())
-                .map_err(|e| format!("the callback URL {redirect} is not a URL: {e}"))?,
             fetch,
             metadata: tokio::sync::Mutex::new(None),
-        })
+        }
     }
 
     /// The settings.
@@ -140,12 +136,19 @@ impl Oidc {
         Ok(metadata)
     }
 
-    /// Begins a sign-in that returns to `next`: the provider's address to
-    /// send the browser to, and what to keep in the session.
+    /// Begins a sign-in that returns to `next`, with the provider's answer
+    /// going to `redirect` (the callback's absolute URL): the provider's
+    /// address to send the browser to, and what to keep in the session.
     ///
     /// # Errors
     /// When the provider cannot be reached.
-    pub async fn begin(&self, next: String) -> Result<(String, Pending), OidcError> {
+    pub async fn begin(
+        &self,
+        next: String,
+        redirect: &str,
+    ) -> Result<(String, Pending), OidcError> {
+        let redirect_url = RedirectUrl::new(redirect.to_owned())
+            .map_err(|e| OidcError::Unusable(format!("The callback address is not a URL: {e}")))?;
         let metadata = self.metadata().await?;
         let client = CoreClient::from_provider_metadata(
             metadata,
@@ -155,7 +158,7 @@ impl Oidc {
                 .as_ref()
                 .map(|s| ClientSecret::new(s.0.clone())),
         )
-        .set_redirect_uri(self.redirect.clone());
+        .set_redirect_uri(redirect_url);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
             .authorize_url(
@@ -173,6 +176,7 @@ impl Oidc {
                 state: state.secret().clone(),
                 nonce: nonce.secret().clone(),
                 verifier: verifier.secret().clone(),
+                redirect: redirect.to_owned(),
                 next,
                 started: crate::domain::now(),
             },
@@ -196,6 +200,8 @@ impl Oidc {
         if !same_state || crate::domain::now() - pending.started > PENDING_SECS {
             return Err(OidcError::Mismatch);
         }
+        let redirect_url =
+            RedirectUrl::new(pending.redirect.clone()).map_err(|_| OidcError::Mismatch)?;
         let metadata = self.metadata().await?;
         let client = CoreClient::from_provider_metadata(
             metadata,
@@ -205,7 +211,7 @@ impl Oidc {
                 .as_ref()
                 .map(|s| ClientSecret::new(s.0.clone())),
         )
-        .set_redirect_uri(self.redirect.clone());
+        .set_redirect_uri(redirect_url);
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::Refused(format!("no token endpoint: {e}")))?

@@ -108,19 +108,34 @@ async fn a_visitor_without_a_host_user_is_sent_to_the_hosts_login() {
     let site = Site::start().await;
     let b = site.browser();
     let r = b.get("lobby/").await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        r.headers()["location"].to_str().expect("ascii"),
-        "/login?next=%2Fchat%2Flobby%2F"
-    );
-    // The JSON API says 401 instead of redirecting.
-    let (status, body) = b.api("lobby/api/poll/", &[("last", "0")]).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let status = r.status();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_eq!(status, StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(location.as_deref(), Some("/login?next=%2Fchat%2Flobby%2F"));
+    // The JSON API and the event stream say 401 instead of redirecting.
+    let r = b.get("api/rooms/").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = r.json().await.expect("JSON");
     assert_eq!(body["success"], Value::Bool(false));
-    // Conversate's own login, logout, setup and password pages are gone.
+    assert_eq!(
+        b.get("lobby/api/events/").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Conversate's own login, setup and password forms are gone (`login/`
+    // reads as a room address, which sends the visitor to the host).
     for path in ["login/", "account/password/", "setup/abc/"] {
-        assert_eq!(b.get(path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        let (_, html) = b.text(path).await;
+        assert!(!html.contains("type=\"password\""), "{path}: {html}");
     }
+    assert_eq!(
+        b.get("setup/abc/").await.status(),
+        StatusCode::NOT_FOUND,
+        "no setup page"
+    );
     // The host's own pages are the host's.
     let home = b
         .client
@@ -167,7 +182,7 @@ async fn host_users_chat_live_and_a_host_logout_ends_the_chat_at_once() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let event = bobs_stream.next_of("message").await;
-    let message: Value = serde_json::from_str(&event.data).expect("JSON");
+    let message = &event.data;
     assert_eq!(message["user"], "alice");
     assert!(
         message["content"]
@@ -209,7 +224,14 @@ async fn host_users_chat_live_and_a_host_logout_ends_the_chat_at_once() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let event = bobs_stream.next_of("message").await;
-    assert!(event.data.contains("still here"), "{}", event.data);
+    assert_eq!(
+        event.data["content"]
+            .as_str()
+            .map(|c| c.contains("still here")),
+        Some(true),
+        "{}",
+        event.data
+    );
     // And nothing alice tried after her logout was stored.
     let room = site
         .chat

@@ -38,6 +38,7 @@ mod revocation;
 mod rolling;
 mod s3;
 mod search;
+mod sso;
 mod storage;
 mod store;
 mod store_lifecycle;

@@ -43,7 +43,9 @@ impl Provider {
                 std::env::var_os("CONVERSATE_REQUIRE_OIDC").is_none(),
                 "CONVERSATE_REQUIRE_OIDC is set but Node or e2e/node_modules (npm ci) is missing"
             );
-            eprintln!("\n*** SKIPPING a single sign-on test: run `npm ci` in e2e/ (needs Node). ***\n");
+            eprintln!(
+                "\n*** SKIPPING a single sign-on test: run `npm ci` in e2e/ (needs Node). ***\n"
+            );
             return None;
         }
         let mut child = Command::new("node")
@@ -53,10 +55,13 @@ impl Provider {
             .spawn()
             .expect("node runs");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
+        reader
             .read_line(&mut line)
             .expect("the provider prints its issuer");
+        // Keep reading, so the provider never writes into a closed pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
         let issuer = serde_json::from_str::<serde_json::Value>(&line)
             .ok()
             .and_then(|v| v["issuer"].as_str().map(str::to_owned))
@@ -128,7 +133,10 @@ async fn at_provider(p: &Provider, b: &Browser, login: &str) -> String {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the sign-in begins");
     let authorize = location(&r);
     assert!(authorize.starts_with(&p.issuer), "{authorize}");
-    assert!(authorize.contains("code_challenge_method=S256"), "PKCE: {authorize}");
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "PKCE: {authorize}"
+    );
     let r = b.client.get(&authorize).send().await.expect("authorize");
     let interaction = format!("{}{}", p.issuer, location(&r));
     let r = b
@@ -141,7 +149,10 @@ async fn at_provider(p: &Provider, b: &Browser, login: &str) -> String {
     let resume = location(&r);
     let r = b.client.get(&resume).send().await.expect("resume");
     let callback = location(&r);
-    assert!(callback.starts_with(&b.base), "back to the chat: {callback}");
+    assert!(
+        callback.starts_with(&b.base),
+        "back to the chat: {callback}"
+    );
     callback
 }
 
@@ -180,7 +191,12 @@ async fn signing_in_through_the_provider_makes_and_logs_in_the_account() {
     assert_eq!(logged_in_as(&b).await.as_deref(), Some("alice"));
     // The account was made from the ID token's claims and joined the
     // auto-join room; it has no password.
-    let alice = app.store.accounts().user_by_name("alice").await.expect("alice");
+    let alice = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice");
     assert_eq!(alice.email.as_deref(), Some("alice@example.org"));
     let (status, _) = b.text("general/").await;
     assert_eq!(status, StatusCode::OK, "a member of general");
@@ -197,7 +213,12 @@ async fn signing_in_through_the_provider_makes_and_logs_in_the_account() {
     let r = again.client.get(&callback).send().await.expect("callback");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        app.store.accounts().user_by_name("alice").await.expect("alice").id,
+        app.store
+            .accounts()
+            .user_by_name("alice")
+            .await
+            .expect("alice")
+            .id,
         alice.id
     );
 }
@@ -228,7 +249,10 @@ async fn a_wrong_state_is_refused() {
     let r = b.client.get(&forged).send().await.expect("callback");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let text = r.text().await.expect("body");
-    assert!(text.contains("does not match a sign-in started here"), "{text}");
+    assert!(
+        text.contains("does not match a sign-in started here"),
+        "{text}"
+    );
     assert_eq!(logged_in_as(&b).await, None);
     assert!(app.store.accounts().user_by_name("alice").await.is_err());
     // The right answer is no good either now: the sign-in was used up.
@@ -320,7 +344,10 @@ async fn sso_only_offers_and_accepts_nothing_else() {
     let r = b
         .post_form(
             "login/",
-            &[("username", "carol"), ("password", crate::support::PASSWORD)],
+            &[
+                ("username", "carol"),
+                ("password", crate::support::PASSWORD),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);

@@ -3,6 +3,7 @@
 //! and logs the account in (see `service::oidc` for the checks).
 
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::config::MatchClaim;
@@ -37,18 +38,34 @@ fn refused(e: &OidcError) -> AppError {
     }
 }
 
+/// The callback's absolute URL: under `PUBLIC_URL`, or else the address
+/// the browser used (`Host`). A forged `Host` gains nothing: the provider
+/// sends its answer only to a redirect URI registered for the client.
+fn callback_url(state: &AppState, headers: &HeaderMap) -> String {
+    let base = state.config.public_url.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    });
+    format!("{base}{}login/oidc/callback/", state.prefix())
+}
+
 /// `GET /login/oidc/`: begins a sign-in at the provider.
 #[tracing::instrument(skip_all)]
 pub async fn begin(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     Query(q): Query<BeginQuery>,
 ) -> Result<Response, AppError> {
     let Some(oidc) = &state.oidc else {
         return Err(AppError::NotFound("Page not found.".to_owned()));
     };
     let next = safe_next(&state, q.next.as_deref());
-    let (url, pending) = oidc.begin(next).await.map_err(|e| refused(&e))?;
+    let redirect = callback_url(&state, &headers);
+    let (url, pending) = oidc.begin(next, &redirect).await.map_err(|e| refused(&e))?;
     viewer.session.update(|d| d.oidc = Some(pending));
     Ok(Redirect::to(&url).into_response())
 }
