@@ -85,7 +85,7 @@ function build(redirectUris) {
 }
 
 const page = (uid, error) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Test provider: sign in</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Test provider: sign in</title></head>
 <body><h1>Test provider</h1>
 ${error ? '<p role="alert">Unknown user.</p>' : ''}
 <form method="post" action="/interaction/${uid}/login">
