@@ -1,25 +1,102 @@
 //! Conversate: a self-hosted, persistent group chat for small groups who
-//! talk asynchronously.
+//! talk asynchronously, as a library you can mount in your own axum site.
 //!
-//! The library holds everything; the binary parses the command line and
-//! calls in. A host application can build a [`Config`], open an [`App`] and
-//! mount [`App::router`] in its own axum site.
+//! The `conversate` binary is a thin shell around this library, and uses
+//! the same API a host site does: [`Builder`] (or [`App::open`]) and
+//! [`App::serve`].
+//!
+//! # Embedding in a host site
+//!
+//! A site with logins of its own hands Conversate its logged-in user
+//! through a [`HostIdentity`], mounts the chat under a path of its
+//! choosing, and runs the chat's background work with its own runtime and
+//! shutdown signal. The whole example, a host with a cookie login and two
+//! users, is `examples/embed.rs` (`cargo run --example embed`).
+//!
+//! ```no_run
+//! use conversate::{App, Builder, Config, HostIdentity, HostUser, IdentityError, RequestHead};
+//!
+//! /// The host's session cookie names the user (here: the cookie's value).
+//! struct HostLogins;
+//!
+//! #[conversate::async_trait]
+//! impl HostIdentity for HostLogins {
+//!     async fn resolve(&self, request: RequestHead<'_>) -> Result<Option<HostUser>, IdentityError> {
+//!         let Some(user) = request.headers.get("x-host-user").and_then(|v| v.to_str().ok()) else {
+//!             return Ok(None); // nobody: sent to the host's login page
+//!         };
+//!         Ok(Some(HostUser {
+//!             id: user.to_owned(), // the host's stable id
+//!             username: user.to_owned(),
+//!             display_name: None,
+//!             email: None,
+//!             admin: None,
+//!         }))
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = Config::with_data_dir("/var/lib/my-site/chat");
+//! config.url_prefix = "/chat/".to_owned();
+//! config.sign_in.login_url = Some("/login".to_owned());
+//! let chat = Builder::new(config).identity(HostLogins).open().await?;
+//!
+//! let host = axum::Router::new().route("/", axum::routing::get(|| async { "home" }));
+//! let site = chat.mount(host); // `/chat/` and below go to the chat
+//!
+//! let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
+//! let background = chat.start(shutdown);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! axum::serve(listener, site.into_make_service_with_connect_info::<std::net::SocketAddr>())
+//!     .await?;
+//! background.stopped().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # The supported surface
+//!
+//! What this documentation shows: [`App`], [`Builder`], [`Background`],
+//! [`Config`] and the [`config`] module, the identity seam ([`identity`]),
+//! [`TemplateLoader`] and the errors. The other modules (`store`,
+//! `service`, `web`, …) are public only so that the integration tests, the
+//! benchmark and the command line can reach them; they are hidden here and
+//! may change without notice.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-pub mod cli;
 pub mod config;
-pub mod doctor;
-pub mod domain;
-pub mod files;
 pub mod identity;
+
+// The internals. They stay `pub` (hidden from the documentation) rather
+// than `pub(crate)`: the integration tests (`tests/it/`), the benchmark
+// (`benches/load`) and the command line in `main.rs` import them, and so do
+// the other branches' new tests; a `cfg(test)`-only or feature-gated
+// visibility would not reach an integration test without rebuilding the
+// library twice. The supported API is what the documentation shows.
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
+pub mod doctor;
+#[doc(hidden)]
+pub mod domain;
+#[doc(hidden)]
+pub mod files;
+#[doc(hidden)]
 pub mod live;
+#[doc(hidden)]
 pub mod mail;
+#[doc(hidden)]
 pub mod metrics;
+#[doc(hidden)]
 pub mod outbound;
+#[doc(hidden)]
 pub mod service;
+#[doc(hidden)]
 pub mod store;
+#[doc(hidden)]
 pub mod urls;
+#[doc(hidden)]
 pub mod web;
 
 use std::future::Future;
@@ -36,6 +113,7 @@ use tokio::sync::watch;
 pub use async_trait::async_trait;
 pub use config::Config;
 pub use identity::{HostIdentity, HostUser, IdentityError, RequestHead};
+pub use service::ServiceError;
 pub use web::templates::TemplateLoader;
 
 /// The hash map of the in-memory look-ups every request makes (sessions,
@@ -43,6 +121,7 @@ pub use web::templates::TemplateLoader;
 /// random per process, instead of std's SipHash, which cost 3% of a poll.
 /// A flood of chosen keys cannot grow these maps: they only keep entries
 /// that exist (found sessions, existing rooms, members).
+#[doc(hidden)]
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use files::Files;
 use live::Hub;
@@ -53,17 +132,24 @@ use web::AppState;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The database cannot be opened or migrated.
     #[error("cannot open the database")]
     Store(#[from] StoreError),
+    /// The file storage cannot be used.
     #[error(transparent)]
     Files(#[from] files::OpenError),
+    /// The mail settings are wrong.
     #[error("invalid mail settings: {0}")]
     Mail(String),
+    /// The outbound HTTP client cannot be built.
     #[error(transparent)]
     Outbound(#[from] outbound::OutboundError),
+    /// The data directory cannot be made.
     #[error("cannot prepare {path}: {source}")]
     Io {
+        /// The directory.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
 }
@@ -252,12 +338,14 @@ impl App {
     }
 
     /// The storage handle (for the CLI and tests).
+    #[doc(hidden)]
     #[must_use]
     pub fn store(&self) -> &Store {
         &self.state.chat.store
     }
 
     /// The administration service acting as `actor`.
+    #[doc(hidden)]
     #[must_use]
     pub fn admin(&self, actor: service::admin::Actor) -> service::admin::Admin<'_> {
         service::admin::Admin {
@@ -333,7 +421,6 @@ impl App {
     /// path below it, go to [`App::router`] untouched (the chat's links
     /// carry the prefix); every other request goes to `host`, which keeps
     /// its own routes and fallback.
-    #[must_use]
     pub fn mount(&self, host: Router) -> Router {
         use tower::ServiceExt as _;
         let chat = self.router();
@@ -500,6 +587,7 @@ impl App {
     }
 
     /// The outbox worker, for running it by hand (tests, tools).
+    #[doc(hidden)]
     #[must_use]
     pub fn alert_sender(&self) -> mail::worker::AlertSender {
         mail::worker::AlertSender {
