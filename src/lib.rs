@@ -1,25 +1,104 @@
 //! Conversate: a self-hosted, persistent group chat for small groups who
-//! talk asynchronously.
+//! talk asynchronously, as a library you can mount in your own axum site.
 //!
-//! The library holds everything; the binary parses the command line and
-//! calls in. A host application can build a [`Config`], open an [`App`] and
-//! mount [`App::router`] in its own axum site.
+//! The `conversate` binary is a thin shell around this library, and uses
+//! the same API a host site does: [`Builder`] (or [`App::open`]) and
+//! [`App::serve`].
+//!
+//! # Embedding in a host site
+//!
+//! A site with logins of its own hands Conversate its logged-in user
+//! through a [`HostIdentity`], mounts the chat under a path of its
+//! choosing, and runs the chat's background work with its own runtime and
+//! shutdown signal. The whole example, a host with a cookie login and two
+//! users, is `examples/embed.rs` (`cargo run --example embed`).
+//!
+//! ```no_run
+//! use conversate::{App, Builder, Config, HostIdentity, HostUser, IdentityError, RequestHead};
+//!
+//! /// The host's session cookie names the user (here: the cookie's value).
+//! struct HostLogins;
+//!
+//! #[conversate::async_trait]
+//! impl HostIdentity for HostLogins {
+//!     async fn resolve(&self, request: RequestHead<'_>) -> Result<Option<HostUser>, IdentityError> {
+//!         let Some(user) = request.headers.get("x-host-user").and_then(|v| v.to_str().ok()) else {
+//!             return Ok(None); // nobody: sent to the host's login page
+//!         };
+//!         Ok(Some(HostUser {
+//!             id: user.to_owned(), // the host's stable id
+//!             username: user.to_owned(),
+//!             display_name: None,
+//!             email: None,
+//!             admin: None,
+//!         }))
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = Config::with_data_dir("/var/lib/my-site/chat");
+//! config.url_prefix = "/chat/".to_owned();
+//! config.sign_in.login_url = Some("/login".to_owned());
+//! let chat = Builder::new(config).identity(HostLogins).open().await?;
+//!
+//! let host = axum::Router::new().route("/", axum::routing::get(|| async { "home" }));
+//! let site = chat.mount(host); // `/chat/` and below go to the chat
+//!
+//! let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
+//! let background = chat.start(shutdown);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! axum::serve(listener, site.into_make_service_with_connect_info::<std::net::SocketAddr>())
+//!     .await?;
+//! background.stopped().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # The supported surface
+//!
+//! What this documentation shows: [`App`], [`Builder`], [`Background`],
+//! [`Config`] and the [`config`] module, the identity seam ([`identity`]),
+//! [`TemplateLoader`] and the errors. The other modules (`store`,
+//! `service`, `web`, …) are public only so that the integration tests, the
+//! benchmark and the command line can reach them; they are hidden here and
+//! may change without notice.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-pub mod cli;
 pub mod config;
+pub mod identity;
+
+// The internals. They stay `pub` (hidden from the documentation) rather
+// than `pub(crate)`: the integration tests (`tests/it/`), the benchmark
+// (`benches/load`) and the command line in `main.rs` import them; a
+// `cfg(test)`-only or feature-gated
+// visibility would not reach an integration test without rebuilding the
+// library twice. The supported API is what the documentation shows.
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
 pub mod doctor;
+#[doc(hidden)]
 pub mod domain;
+#[doc(hidden)]
 pub mod files;
+#[doc(hidden)]
 pub mod live;
+#[doc(hidden)]
 pub mod mail;
+#[doc(hidden)]
 pub mod metrics;
+#[doc(hidden)]
 pub mod outbound;
+#[doc(hidden)]
 pub mod push;
+#[doc(hidden)]
 pub mod service;
+#[doc(hidden)]
 pub mod store;
+#[doc(hidden)]
 pub mod urls;
+#[doc(hidden)]
 pub mod web;
 
 use std::future::Future;
@@ -31,13 +110,20 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// The attribute for implementing [`HostIdentity`] (its method is async):
+/// `#[conversate::async_trait]`.
+pub use async_trait::async_trait;
 pub use config::Config;
+pub use identity::{HostIdentity, HostUser, IdentityError, RequestHead};
+pub use service::ServiceError;
+pub use web::templates::TemplateLoader;
 
 /// The hash map of the in-memory look-ups every request makes (sessions,
 /// users, rooms, memberships, presence, room news). foldhash, seeded at
 /// random per process, instead of std's SipHash, which cost 3% of a poll.
 /// A flood of chosen keys cannot grow these maps: they only keep entries
 /// that exist (found sessions, existing rooms, members).
+#[doc(hidden)]
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use files::Files;
 use live::Hub;
@@ -48,17 +134,24 @@ use web::AppState;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The database cannot be opened or migrated.
     #[error("cannot open the database")]
     Store(#[from] StoreError),
+    /// The file storage cannot be used.
     #[error(transparent)]
     Files(#[from] files::OpenError),
+    /// The mail settings are wrong.
     #[error("invalid mail settings: {0}")]
     Mail(String),
+    /// The outbound HTTP client cannot be built.
     #[error(transparent)]
     Outbound(#[from] outbound::OutboundError),
+    /// The data directory cannot be made.
     #[error("cannot prepare {path}: {source}")]
     Io {
+        /// The directory.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
 }
@@ -73,12 +166,81 @@ pub struct App {
     preview_jobs: std::sync::Mutex<Option<service::previews::Jobs>>,
 }
 
-impl App {
+/// Builds an [`App`]: a [`Config`], and optionally the host site's logins
+/// ([`Builder::identity`]) and templates ([`Builder::templates`]).
+pub struct Builder {
+    config: Config,
+    identity: Option<Arc<dyn HostIdentity>>,
+    templates: Option<TemplateLoader>,
+}
+
+impl Builder {
+    /// Starts from `config`.
+    #[must_use]
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            identity: None,
+            templates: None,
+        }
+    }
+
+    /// Lets the host site decide who is logged in (see [`identity`]). It
+    /// takes the place of the trusted proxy headers (`PROXY_AUTH_FROM`).
+    #[must_use]
+    pub fn identity(mut self, hook: impl HostIdentity) -> Self {
+        self.identity = Some(Arc::new(hook));
+        self
+    }
+
+    /// Asks `loader` for each template before `TEMPLATES_DIR` and the
+    /// defaults, so the pages wear the host site's look.
+    #[must_use]
+    pub fn templates(
+        mut self,
+        loader: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.templates = Some(Arc::new(loader));
+        self
+    }
+
     /// Opens the database (migrating it) and prepares storage.
     ///
     /// # Errors
     /// When the data directory, file storage or database cannot be used.
+    pub async fn open(self) -> Result<App, StartError> {
+        App::open_with(self).await
+    }
+}
+
+impl App {
+    /// Opens the database (migrating it) and prepares storage, with
+    /// Conversate's own logins (or the trusted proxy headers the
+    /// configuration names). [`Builder`] gives more choice.
+    ///
+    /// # Errors
+    /// When the data directory, file storage or database cannot be used.
     pub async fn open(config: Config) -> Result<Self, StartError> {
+        Builder::new(config).open().await
+    }
+
+    async fn open_with(builder: Builder) -> Result<Self, StartError> {
+        let Builder {
+            config,
+            identity,
+            templates: host_templates,
+        } = builder;
+        let proxy = &config.sign_in.proxy;
+        let identity = identity.or_else(|| {
+            (!proxy.from.is_empty()).then(|| {
+                Arc::new(identity::ProxyHeaders::new(
+                    proxy.from.clone(),
+                    proxy.user_header.clone(),
+                    proxy.email_header.clone(),
+                    proxy.name_header.clone(),
+                )) as Arc<dyn HostIdentity>
+            })
+        });
         if matches!(
             config.database_url,
             config::DatabaseUrl::Sqlite { create: true, .. }
@@ -134,8 +296,18 @@ impl App {
             .await?;
         let vapid = push::Vapid::from_secret(&vapid)
             .map_err(|e| StartError::Store(StoreError::other(e.to_string())))?;
-        let templates =
-            web::templates::environment(config.templates_dir.clone(), &config.url_prefix);
+        let mut templates = web::templates::environment_with(
+            config.templates_dir.clone(),
+            &config.url_prefix,
+            host_templates,
+        );
+        // Without its own logins, the pages link to no login, logout or
+        // password page.
+        templates.add_global("own_logins", identity.is_none());
+        let sso = config.sign_in.oidc.as_ref();
+        templates.add_global("sso_label", sso.map(|o| o.label.clone()));
+        templates.add_global("sso_only", sso.is_some_and(|o| o.sso_only));
+
         let (shutdown, shutdown_rx) = watch::channel(false);
         // Several nodes on PostgreSQL share their login and send limits.
         let throttle = web::throttle::Throttle::new(&config.limits);
@@ -148,6 +320,12 @@ impl App {
             concat!("Conversate/", env!("CARGO_PKG_VERSION")),
         )?;
         let openapi = web::openapi::describe(&config.url_prefix).into();
+        let oidc = config.sign_in.oidc.as_ref().map(|settings| {
+            Arc::new(service::oidc::Oidc::new(
+                settings.clone(),
+                oidc_fetch(outbound.clone()),
+            ))
+        });
         let state = AppState::new(web::state::Shared {
             openapi,
             config: Arc::new(config),
@@ -166,6 +344,8 @@ impl App {
                 started_at: domain::now(),
             },
             vapid,
+            identity: identity.map(web::identity::Seam::new),
+            oidc,
             outbound,
         });
         Ok(Self {
@@ -177,6 +357,7 @@ impl App {
     }
 
     /// The storage handle (for the CLI and tests).
+    #[doc(hidden)]
     #[must_use]
     pub fn store(&self) -> &Store {
         &self.state.chat.store
@@ -189,12 +370,59 @@ impl App {
     }
 
     /// The administration service acting as `actor`.
+    #[doc(hidden)]
     #[must_use]
     pub fn admin(&self, actor: service::admin::Actor) -> service::admin::Admin<'_> {
         service::admin::Admin {
             chat: &self.state.chat,
             files: &self.state.files,
             actor,
+        }
+    }
+
+    /// Makes or updates the account of a host site's user ahead of their
+    /// first visit (to add them to rooms, say), as the identity hook's
+    /// answer would on that visit.
+    ///
+    /// # Errors
+    /// An unusable username or e-mail, a username held by an account linked
+    /// to another user, or storage failing.
+    pub async fn provision(&self, user: &HostUser) -> Result<domain::User, service::ServiceError> {
+        let source = self.state.identity.as_ref().map_or("host", |s| s.source());
+        service::identity::provision(self.store(), source, user).await
+    }
+
+    /// Creates a room, unless one with that slug exists; answers whether
+    /// it was created.
+    ///
+    /// # Errors
+    /// An invalid slug or title, or storage failing.
+    pub async fn ensure_room(
+        &self,
+        slug: &str,
+        title: &str,
+    ) -> Result<bool, service::ServiceError> {
+        match service::accounts::create_room(self.store(), slug, title).await {
+            Ok(_) => Ok(true),
+            Err(service::ServiceError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes the account `username` a member of room `slug`, unless it is
+    /// one already; answers whether it was added.
+    ///
+    /// # Errors
+    /// An unknown room or account, or storage failing.
+    pub async fn ensure_member(
+        &self,
+        slug: &str,
+        username: &str,
+    ) -> Result<bool, service::ServiceError> {
+        match service::accounts::add_member(self.store(), slug, username, None).await {
+            Ok(()) => Ok(true),
+            Err(service::ServiceError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -205,8 +433,83 @@ impl App {
     }
 
     /// The application's routes, ready to serve or to mount in a host site.
+    ///
+    /// Every route already sits under `URL_PREFIX` (say `/chat/`), and the
+    /// router answers everything else with its own 404 page, so a host
+    /// either merges it (`host.merge(app.router())`, when the host has no
+    /// fallback of its own) or uses [`App::mount`].
     pub fn router(&self) -> Router {
         web::router(self.state.clone())
+    }
+
+    /// `host` with the chat mounted at `URL_PREFIX`: that path, and every
+    /// path below it, go to [`App::router`] untouched (the chat's links
+    /// carry the prefix); every other request goes to `host`, which keeps
+    /// its own routes and fallback.
+    pub fn mount(&self, host: Router) -> Router {
+        use tower::ServiceExt as _;
+        let chat = self.router();
+        let prefix = self.state.config.url_prefix.clone();
+        let bare = prefix.trim_end_matches('/').to_owned();
+        // A dispatch by path rather than `route_service` or `nest`: a
+        // wildcard route would add its path parameter to the chat's own,
+        // and `nest` would strip the prefix the chat routes on.
+        Router::new().fallback_service(tower::service_fn(move |request: axum::extract::Request| {
+            let path = request.uri().path();
+            let target = if path.starts_with(&prefix) || path == bare {
+                chat.clone()
+            } else {
+                host.clone()
+            };
+            target.oneshot(request)
+        }))
+    }
+
+    /// Tells Conversate that the host site's user `host_id` (the
+    /// [`HostUser::id`] its identity hook answers) logged out or lost
+    /// access: their open event streams and long-polls, on every node, ask
+    /// the hook again at once and end when it no longer names them. Pages
+    /// and API requests need no such call: each asks the hook itself.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn identity_ended(&self, host_id: &str) -> Result<(), service::ServiceError> {
+        let Some(seam) = &self.state.identity else {
+            return Ok(());
+        };
+        if let Some(user_id) =
+            service::identity::linked_user(self.store(), seam.source(), host_id).await?
+        {
+            self.state.chat.sessions_ended(user_id);
+        }
+        Ok(())
+    }
+
+    /// Starts the background work (the mail outbox, the relay between
+    /// nodes, presence and session clean-up) on the current tokio runtime,
+    /// for a host that serves [`App::router`] itself. When `shutdown`
+    /// resolves, event streams close (with a hint to reconnect) and the
+    /// work stops; await [`Background::stopped`] before the runtime ends.
+    /// ([`App::serve`] does all of this on its own.)
+    pub fn start(&self, shutdown: impl Future<Output = ()> + Send + 'static) -> Background {
+        let mut tasks = self.start_background();
+        let trigger = self.shutdown.clone();
+        let watched = trigger.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut closed = watched.subscribe();
+            tokio::select! {
+                () = shutdown => {
+                    let _ = watched.send(true);
+                }
+                // Stopped through [`Background::stop`].
+                _ = closed.wait_for(|stop| *stop) => {}
+            }
+        }));
+        Background {
+            tasks,
+            trigger,
+            store: self.state.chat.store.clone(),
+        }
     }
 
     /// While no admin exists, a fresh one-time setup URL (path under the
@@ -309,6 +612,7 @@ impl App {
     }
 
     /// The outbox worker, for running it by hand (tests, tools).
+    #[doc(hidden)]
     #[must_use]
     pub fn alert_sender(&self) -> mail::worker::AlertSender {
         mail::worker::AlertSender {
@@ -438,6 +742,57 @@ impl App {
         }));
         tasks
     }
+}
+
+/// The background work of an [`App`] a host serves itself (see
+/// [`App::start`]).
+pub struct Background {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    trigger: watch::Sender<bool>,
+    store: Store,
+}
+
+impl Background {
+    /// Stops now, as if the shutdown signal had come: event streams close,
+    /// the work ends.
+    pub fn stop(&self) {
+        let _ = self.trigger.send(true);
+    }
+
+    /// Waits until the work has ended (after the shutdown signal or
+    /// [`Background::stop`]), then closes the database connections.
+    pub async fn stopped(self) {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.store.close().await;
+    }
+}
+
+/// How single sign-on reaches the provider: the guarded outbound client
+/// (so `OUTBOUND_ALLOW_NETWORKS` must list a provider on a private network).
+fn oidc_fetch(client: outbound::Outbound) -> service::oidc::Fetch {
+    Arc::new(move |request: http::Request<Vec<u8>>| {
+        let client = client.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let answer = client
+                .send(outbound::Request {
+                    method: parts.method,
+                    url: parts.uri.to_string(),
+                    headers: parts.headers,
+                    body: (!body.is_empty()).then(|| bytes::Bytes::from(body)),
+                    limits: outbound::Limits::default(),
+                })
+                .await
+                .map_err(|e| service::oidc::FetchError(e.to_string()))?;
+            let mut response = http::Response::new(answer.body.to_vec());
+            *response.status_mut() = http::StatusCode::from_u16(answer.status)
+                .map_err(|e| service::oidc::FetchError(e.to_string()))?;
+            *response.headers_mut() = answer.headers;
+            Ok(response)
+        })
+    })
 }
 
 /// An error and its causes on one line, for the log.

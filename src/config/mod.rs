@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 mod network;
 mod settings;
+mod sign_in;
 mod urls;
 mod values;
 
@@ -25,6 +26,7 @@ mod tests;
 
 pub use network::Network;
 pub use settings::{DefaultValue, Kind, SETTINGS, Section, Setting};
+pub use sign_in::{MatchClaim, Oidc, ProxyAuth, SignIn};
 use urls::normalise_prefix;
 pub use urls::{DatabaseUrl, StoreUrl, redact_password};
 use values::{Values, bad};
@@ -227,6 +229,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// The token that opens `/metrics` on the main address (`METRICS_TOKEN`).
     pub metrics_token: Option<Token>,
+    /// Sign-in by a host site, a front-end or an OpenID provider.
+    pub sign_in: SignIn,
     /// Scheduled backups (`BACKUP_DIR`), if on.
     pub backups: Option<BackupSchedule>,
 }
@@ -591,6 +595,7 @@ impl Config {
                 }
             },
             chat: ChatSettings::read(v)?,
+            sign_in: SignIn::read(v)?,
             data_dir,
         })
     }

@@ -571,6 +571,104 @@ pub const SETTINGS: &[Setting] = &[
         "scheduled backups kept in `BACKUP_DIR`; older ones are removed after each new one",
     ),
     setting(
+        "LOGIN_URL",
+        Server,
+        Text("a path or an http(s) URL"),
+        Unset,
+        "where visitors who are not logged in are sent instead of Conversate's login form, with \
+         `next=` the page they asked for: the login page of a host site that embeds Conversate, \
+         or of the front-end that sets `PROXY_AUTH_USER_HEADER`. Unset: Conversate's own login \
+         (with a host identity or proxy headers and no login URL, such visitors get `401`)",
+    ),
+    setting(
+        "PROXY_AUTH_FROM",
+        Server,
+        Text("addresses and networks, separated by commas"),
+        Value(""),
+        "the front-ends (Authelia, oauth2-proxy, nginx `auth_request`) whose \
+         `PROXY_AUTH_USER_HEADER` logs the user in, e.g. `127.0.0.1`. Only the connection's own \
+         address counts, never forwarded ones; from anyone else the headers are ignored. The \
+         front-end must remove or overwrite these headers on every request it passes on. Empty: \
+         off. Setting it hides Conversate's own login, logout, setup and password pages",
+    ),
+    setting(
+        "PROXY_AUTH_USER_HEADER",
+        Server,
+        Text("a header name"),
+        Value("Remote-User"),
+        "the header in which a trusted front-end names the user (a Conversate username; the \
+         account is made on first sight)",
+    ),
+    setting(
+        "PROXY_AUTH_EMAIL_HEADER",
+        Server,
+        Text("a header name, or empty"),
+        Value("Remote-Email"),
+        "the header with the user's e-mail address, kept up to date on the account; empty: none",
+    ),
+    setting(
+        "PROXY_AUTH_NAME_HEADER",
+        Server,
+        Text("a header name, or empty"),
+        Value("Remote-Name"),
+        "the header with the user's display name; empty: none",
+    ),
+    setting(
+        "OIDC_ISSUER",
+        Server,
+        Text("an http(s) URL"),
+        Unset,
+        "an OpenID Connect provider to sign in with (authorization code with PKCE); its \
+         discovery document is read from `<issuer>/.well-known/openid-configuration`. Register \
+         `<PUBLIC_URL><URL_PREFIX>login/oidc/callback/` as the redirect URI",
+    ),
+    setting(
+        "OIDC_CLIENT_ID",
+        Server,
+        Text("text"),
+        Unset,
+        "the client id registered at the provider; needed with `OIDC_ISSUER`",
+    ),
+    setting(
+        "OIDC_CLIENT_SECRET",
+        Server,
+        Text("text"),
+        Unset,
+        "the client secret registered at the provider (never printed); unset for a public client",
+    ),
+    setting(
+        "OIDC_MATCH_CLAIM",
+        Server,
+        Choice(&["preferred_username", "email", "sub"]),
+        Value("preferred_username"),
+        "on a first sign-in, the claim that finds an existing account: `preferred_username` (the \
+         account of that username), `email` (the account with that address, only when the \
+         provider marks it verified) or `sub` (never an existing account). Otherwise an account \
+         is made, named by `preferred_username`; later sign-ins follow the provider's `sub`",
+    ),
+    setting(
+        "OIDC_AUTO_JOIN",
+        Server,
+        Text("room slugs, separated by commas"),
+        Value(""),
+        "rooms an account made by OpenID sign-in joins",
+    ),
+    setting(
+        "OIDC_LABEL",
+        Server,
+        Text("text"),
+        Value("Sign in with single sign-on"),
+        "the text of the login page's single sign-on button",
+    ),
+    setting(
+        "SSO_ONLY",
+        Server,
+        Flag,
+        Value("false"),
+        "with `OIDC_ISSUER`: the login page offers only single sign-on, and password login is \
+         refused",
+    ),
+    setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
         Limits,
         CountCapped { max: 1_000_000 },

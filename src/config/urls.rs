@@ -7,8 +7,14 @@ use std::path::PathBuf;
 /// Where the data lives. `Debug` never prints a password.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
-    /// A SQLite file; `create` allows creating it when missing.
-    Sqlite { path: PathBuf, create: bool },
+    /// A SQLite file.
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// Whether it may be created when missing (never for a mistyped
+        /// URL: only for the default file in the data directory).
+        create: bool,
+    },
     /// A PostgreSQL connection URL.
     Postgres(String),
 }

@@ -495,6 +495,35 @@ pub trait Push: Send + Sync {
     async fn push_counts(&self) -> Result<Vec<(String, i64)>>;
 }
 
+/// Accounts whose identity comes from elsewhere (a host site, a trusted
+/// front-end's headers, an OpenID provider): which account each outside
+/// identity signs in as.
+#[async_trait::async_trait]
+pub trait Identities: Send + Sync {
+    /// The account linked to `subject` of `source`; `NotFound` when none is.
+    async fn identity_user(&self, source: &str, subject: &str) -> Result<i64>;
+    /// The identity of `source` linked to account `user_id`; `NotFound`
+    /// when none is.
+    async fn linked_subject(&self, source: &str, user_id: i64) -> Result<String>;
+    /// Links `subject` of `source` to an account; `Conflict` when that
+    /// identity is linked already (to this account or another).
+    async fn link_identity(
+        &self,
+        source: &str,
+        subject: &str,
+        user_id: i64,
+        display_name: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
+    /// Records the display name the source gave last.
+    async fn set_identity_name(
+        &self,
+        source: &str,
+        subject: &str,
+        display_name: Option<&str>,
+    ) -> Result<()>;
+}
+
 /// Throttles shared by every node of a site (GCRA; times in microseconds).
 #[async_trait::async_trait]
 pub trait Throttles: Send + Sync {
@@ -572,6 +601,7 @@ trait Backend:
     + Audit
     + Secrets
     + Push
+    + Identities
     + SessionRecords
     + Throttles
     + Overview
@@ -813,6 +843,12 @@ impl Store {
     /// Web Push subscriptions and their outbox.
     #[must_use]
     pub fn push(&self) -> &dyn Push {
+        &*self.backend
+    }
+
+    /// Outside identities linked to accounts.
+    #[must_use]
+    pub fn identities(&self) -> &dyn Identities {
         &*self.backend
     }
 

@@ -60,10 +60,20 @@ impl Viewer {
     }
 }
 
-/// The login page URL that returns to `next` afterwards.
+/// The login page URL that returns to `next` afterwards: `LOGIN_URL` (a
+/// host site's or front-end's login) when set, else Conversate's own login
+/// form, unless someone else decides who is logged in, when it is empty
+/// (the visitor gets `401`, there being no login form here to send them to).
 #[must_use]
 pub fn login_url(state: &AppState, next: &str) -> String {
     let encoded = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+    if let Some(url) = &state.config.sign_in.login_url {
+        let join = if url.contains('?') { '&' } else { '?' };
+        return format!("{url}{join}next={encoded}");
+    }
+    if state.identity.is_some() {
+        return String::new();
+    }
     format!("{}?next={encoded}", state.url("login/"))
 }
 
@@ -104,6 +114,23 @@ impl FromRequestParts<AppState> for Viewer {
             .ok_or_else(|| AppError::Internal("session layer missing".to_owned()))?;
         if let Some(e) = session.broken() {
             return Err(e.into());
+        }
+        if let Some(seam) = &state.identity {
+            let head = crate::identity::RequestHead {
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                peer: parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip()),
+            };
+            let user = seam.user(state, head).await?;
+            return Ok(Self {
+                user,
+                session,
+                grant: None,
+            });
         }
         let user = current_user(&session, state).await?;
         Ok(Self {
@@ -212,6 +239,7 @@ pub fn log_in(session: &Session, user: &User) {
             fingerprint: Some(fingerprint(user).to_owned()),
             refreshed: Some(crate::domain::now()),
             csrf: Some(super::csrf::new_token()),
+            oidc: None,
         };
     });
 }

@@ -150,7 +150,9 @@ pub struct ErrorPage {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        if let Self::LoginRequired { next } = &self {
+        if let Self::LoginRequired { next } = &self
+            && !next.is_empty()
+        {
             return Redirect::to(next).into_response();
         }
         let status = self.status();

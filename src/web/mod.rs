@@ -12,6 +12,7 @@ pub mod forms;
 pub mod health;
 pub mod hooks;
 pub mod i18n;
+pub mod identity;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -53,39 +54,51 @@ pub fn router(state: AppState) -> Router {
         .route(&r("{slug}/send/"), post(pages::room::send))
         .layer(DefaultBodyLimit::max(upload_limit));
 
+    // When a host site or a front-end decides who is logged in, the pages
+    // of Conversate's own logins do not exist (404, like any unknown page).
+    let own_logins = if state.identity.is_none() {
+        Router::new()
+            .route(
+                &r("login/"),
+                get(pages::account::form).post(pages::account::submit),
+            )
+            .route(&r("logout/"), post(pages::account::logout))
+            .route(&r("login/oidc/"), get(pages::sso::begin))
+            .route(&r("login/oidc/callback/"), get(pages::sso::callback))
+            .route(
+                &r("setup/{token}/"),
+                get(pages::setup::form).post(pages::setup::submit),
+            )
+            .route(
+                &r("account/password/"),
+                get(pages::account::password_form).post(pages::account::change_password),
+            )
+            // Invitations make accounts with passwords, and resets set them.
+            .route(
+                &r(crate::urls::INVITATION),
+                get(pages::invitations::form).post(pages::invitations::accept),
+            )
+            .route(
+                &r(crate::urls::FORGOT),
+                get(pages::reset::forgot_form).post(pages::reset::forgot),
+            )
+            .route(
+                &r(crate::urls::RESET),
+                get(pages::reset::reset_form).post(pages::reset::reset),
+            )
+    } else {
+        Router::new()
+    };
+
     let app = Router::new()
         .route(&p, get(pages::index::show))
-        .route(
-            &r("login/"),
-            get(pages::account::form).post(pages::account::submit),
-        )
-        .route(&r("logout/"), post(pages::account::logout))
-        .route(
-            &r(crate::urls::INVITATION),
-            get(pages::invitations::form).post(pages::invitations::accept),
-        )
+        .merge(own_logins)
         .route(
             &r("rooms/"),
             get(pages::directory::show).post(pages::directory::create),
         )
         .route(&r("rooms/direct/"), post(pages::directory::direct))
         .route(&r("rooms/{slug}/join/"), post(pages::directory::join))
-        .route(
-            &r(crate::urls::FORGOT),
-            get(pages::reset::forgot_form).post(pages::reset::forgot),
-        )
-        .route(
-            &r(crate::urls::RESET),
-            get(pages::reset::reset_form).post(pages::reset::reset),
-        )
-        .route(
-            &r("setup/{token}/"),
-            get(pages::setup::form).post(pages::setup::submit),
-        )
-        .route(
-            &r("account/password/"),
-            get(pages::account::password_form).post(pages::account::change_password),
-        )
         .route(&r("account/tokens/"), post(pages::tokens::create))
         .route(&r("account/tokens/revoke/"), post(pages::tokens::revoke))
         .route(

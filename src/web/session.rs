@@ -7,7 +7,7 @@
 //! kept it as a map of JSON values decoded again for each key read; a poll
 //! paid about 13,000 instructions for it (callgrind). Ours reads one
 //! cookie, loads the record once, before the handler runs (a cache hit,
-//! see [`crate::store::cache`]), into a struct of four known fields, and
+//! see `store/cache.rs`), into a struct of four known fields, and
 //! writes it back only when a handler changed it.
 //!
 //! Records stored by the earlier layer keep working: the JSON shape and the
@@ -49,6 +49,9 @@ pub struct Data {
     /// The CSRF token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csrf: Option<String>,
+    /// A single sign-on on its way: what the provider's answer must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<crate::service::oidc::Pending>,
 }
 
 impl Data {

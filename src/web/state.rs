@@ -53,6 +53,11 @@ pub struct Shared {
     pub node: crate::service::overview::Node,
     /// The site's Web Push identity (the same on every node).
     pub vapid: crate::push::Vapid,
+    /// The host site's identity hook (or the trusted proxy headers), when
+    /// someone else decides who is logged in.
+    pub identity: Option<super::identity::Seam>,
+    /// Single sign-on with an OpenID provider (`OIDC_ISSUER`).
+    pub oidc: Option<Arc<crate::service::oidc::Oidc>>,
     /// The guarded client for requests to addresses users name (link
     /// previews, push services, webhooks).
     pub outbound: crate::outbound::Outbound,

@@ -21,9 +21,25 @@ fn embedded(name: &str) -> Option<String> {
     Embedded::get(name).and_then(|f| String::from_utf8(f.data.into_owned()).ok())
 }
 
+/// A host site's templates: the source of a template by name, or `None`
+/// to leave it to `TEMPLATES_DIR` and the defaults. It is asked first, so
+/// a host can give Conversate its own `base.html` (which may
+/// `{% extends "default/base.html" %}`).
+pub type TemplateLoader = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Builds the template environment.
 #[must_use]
 pub fn environment(templates_dir: Option<PathBuf>, prefix: &str) -> Environment<'static> {
+    environment_with(templates_dir, prefix, None)
+}
+
+/// Builds the template environment, with a host site's loader asked first.
+#[must_use]
+pub fn environment_with(
+    templates_dir: Option<PathBuf>,
+    prefix: &str,
+    host: Option<TemplateLoader>,
+) -> Environment<'static> {
     let mut env = Environment::new();
     // HTML templates escape; plain-text e-mail templates must not.
     env.set_auto_escape_callback(|name| {
@@ -44,7 +60,14 @@ pub fn environment(templates_dir: Option<PathBuf>, prefix: &str) -> Environment<
         },
     );
     let dir = templates_dir.map(Arc::new);
-    env.set_loader(move |name| load(dir.as_deref().map(PathBuf::as_path), name));
+    env.set_loader(move |name| {
+        if !name.starts_with("default/")
+            && let Some(source) = host.as_ref().and_then(|host| host(name))
+        {
+            return Ok(Some(TemplateSource::new(source)));
+        }
+        load(dir.as_deref().map(PathBuf::as_path), name)
+    });
     let asset_prefix = prefix.to_owned();
     env.add_function("asset", move |name: &str| assets::url(&asset_prefix, name));
     super::i18n::install(&mut env, Arc::new(super::i18n::Catalogues::load()));

@@ -16,6 +16,7 @@
 mod accounts;
 mod admin;
 mod directory;
+mod identities;
 mod imports;
 mod integrations;
 mod lifecycle;

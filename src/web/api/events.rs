@@ -93,6 +93,9 @@ struct StreamState {
     session_id: Option<String>,
     /// When that session runs out, unless it is extended meanwhile.
     expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// With a host identity hook: the request the stream was opened with,
+    /// to ask the hook again whether it still signs the user in.
+    host: Option<crate::identity::OwnedHead>,
     /// Frees the user's stream slot when the stream ends.
     _slot: crate::web::throttle::StreamSlot,
     /// Counts the stream as open while it lives.
@@ -119,6 +122,8 @@ pub async fn stream(
     viewer: Viewer,
     Path(slug): Path<String>,
     Query(q): Query<EventsQuery>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if crate::web::csrf::is_cross_site(&headers) {
@@ -166,7 +171,16 @@ pub async fn stream(
         viewer.session.expires(),
     )));
     let open = crate::metrics::Held::new(&state.chat.metrics.open_streams);
+    let host = state.identity.as_ref().map(|_| {
+        crate::identity::OwnedHead::of(crate::identity::RequestHead {
+            method: &axum::http::Method::GET,
+            uri: &uri,
+            headers: &headers,
+            peer: peer.map(|p| p.0.0.ip()),
+        })
+    });
     let mut s = StreamState {
+        host,
         session_id,
         expiry,
         shutdown: state.shutdown.clone(),
@@ -211,6 +225,11 @@ async fn next_frame(mut s: StreamState) -> Option<(Bytes, StreamState)> {
                 return Some((SHUTDOWN_FRAME, s));
             }
             _ = s.heartbeat.tick() => {
+                // A host that logged its user out without telling us
+                // (`App::identity_ended`) is noticed here at the latest.
+                if s.host.is_some() && !Box::pin(s.session_holds()).await {
+                    return None;
+                }
                 match s.state.chat.keepalive(&s.access).await {
                     Ok(()) => {}
                     Err(crate::service::ServiceError::NoSuchRoom) => return None,
@@ -241,6 +260,11 @@ impl StreamState {
     /// Whether the stream's session still signs its user in; if so, the
     /// expiry timer follows the session's current end.
     async fn session_holds(&mut self) -> bool {
+        if let (Some(host), Some(seam)) = (&self.host, &self.state.identity) {
+            return seam
+                .still(&self.state, host.head(), self.access.user.id)
+                .await;
+        }
         let Some(id) = &self.session_id else {
             return true;
         };

@@ -45,6 +45,17 @@ pub async fn submit(
     headers: axum::http::HeaderMap,
     form: FormData,
 ) -> Result<Response, AppError> {
+    if state
+        .config
+        .sign_in
+        .oidc
+        .as_ref()
+        .is_some_and(|o| o.sso_only)
+    {
+        return Err(AppError::Forbidden(
+            "Logging in with a password is turned off here: please use single sign-on.".to_owned(),
+        ));
+    }
     let next = safe_next(&state, form.get("next"));
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default();

@@ -14,6 +14,7 @@ pub mod reset;
 pub mod room;
 pub mod search;
 pub mod setup;
+pub mod sso;
 pub mod tokens;
 pub mod unsubscribe;
 
