@@ -397,16 +397,22 @@ function overlapsInPage() {
     .filter(visible);
   const label = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} "${(el.textContent || el.value || '').trim().slice(0, 20)}"`;
   const found = [];
-  const boxes = items.map((el) => [el, el.getBoundingClientRect()]);
+  // Each line box of an element: a link wrapped over two lines has a
+  // bounding box spanning both whole lines, which covers its neighbours
+  // on paper only.
+  const boxes = items.map((el) => [el, [...el.getClientRects()].filter((r) => r.width > 1 && r.height > 1)]);
+  const cover = (ra, rb) => {
+    const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+    const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+    // Line boxes of neighbouring inline text may touch by a pixel or two.
+    return w > 3 && h > 3;
+  };
   for (let i = 0; i < boxes.length; i++) {
     for (let j = i + 1; j < boxes.length; j++) {
-      const [a, ra] = boxes[i];
-      const [b, rb] = boxes[j];
+      const [a, ras] = boxes[i];
+      const [b, rbs] = boxes[j];
       if (a.contains(b) || b.contains(a)) continue;
-      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
-      const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
-      // Line boxes of neighbouring inline text may touch by a pixel or two.
-      if (w > 3 && h > 3) found.push(`${label(a)} overlaps ${label(b)}`);
+      if (ras.some((ra) => rbs.some((rb) => cover(ra, rb)))) found.push(`${label(a)} overlaps ${label(b)}`);
     }
   }
   return found.slice(0, 5);
