@@ -287,8 +287,15 @@ export async function userContext(browser, server, user, { watcher, label = user
  */
 async function serveLocalAssets(context, dir) {
   const types = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
-  await context.route((url) => /\/assets\/conversate\.(js|css)$/.test(url.pathname), async (route) => {
-    const name = new URL(route.request().url()).pathname.split('/').pop();
+  // The stylesheet, and the script's modules in their versioned directory (its words,
+  // `strings.js`, still come from the server, which makes them from its catalogues).
+  const local = (pathname) => {
+    if (/\/assets\/conversate\.css$/.test(pathname)) return 'conversate.css';
+    const m = /\/assets\/m\/[^/]+\/[^/]+\/(conversate\.js|conversate\/[a-z]+\.js)$/.exec(pathname);
+    return m ? m[1] : null;
+  };
+  await context.route((url) => local(url.pathname) !== null, async (route) => {
+    const name = local(new URL(route.request().url()).pathname);
     const body = await readFile(path.resolve(here, dir, name));
     await route.fulfill({ status: 200, body, headers: { 'Content-Type': types[name.split('.').pop()], 'Cache-Control': 'no-store' } });
   });

@@ -195,3 +195,81 @@ test('rich content: a table, highlighted code, an image preview with its space k
     for (const fn of cleanups.reverse()) await fn().catch((e) => console.error('clean-up failed:', e));
   }
 });
+
+test('on a phone, a room with an image near the end opens at its newest message, however late the image loads', { timeout: TEST_TIMEOUT }, async () => {
+  const cleanups = [];
+  const pages = [];
+  const server = await startServer();
+  cleanups.push(() => server.stop());
+  const watcher = new Watcher();
+  try {
+    const alice = await userContext(browser, server, 'alice', { watcher });
+    cleanups.push(() => alice.context.close());
+    pages.push(['alice', alice.page]);
+    for (let i = 1; i <= 12; i++) await sendViaInput(alice.page, `line ${i} before the picture`);
+    await alice.page.locator('#cv-messages li.cv-message', { hasText: 'line 12 before' }).waitFor();
+    await alice.page.setInputFiles('#cv-file', { name: 'tall.png', mimeType: 'image/png', buffer: png(400, 900) });
+    await alice.page.fill('#cv-input', 'a tall picture');
+    await alice.page.press('#cv-input', 'Enter');
+    await alice.page.locator('#cv-messages img.cv-preview').waitFor({ state: 'attached' });
+    await sendViaInput(alice.page, 'the last word');
+    await alice.page.locator('#cv-messages li.cv-message', { hasText: 'the last word' }).waitFor();
+
+    // alice opens the room again on her phone (nothing unread, so it opens at the end, not at a
+    // "New messages" divider); the phone gets the picture only after the page has settled, as
+    // on a slow mobile link.
+    let letImageThrough;
+    const imageHeld = new Promise((resolve) => { letImageThrough = resolve; });
+    const bob = await userContext(browser, server, 'alice', {
+      label: 'alice on a phone',
+      watcher,
+      viewport: { width: 390, height: 844 },
+      setup: (context) => context.route(/\/file\/\d+\/preview\/$/, async (route) => {
+        await imageHeld;
+        await route.continue();
+      }),
+    });
+    cleanups.push(() => bob.context.close());
+    pages.push(['bob', bob.page]);
+    const page = bob.page;
+    const view = () => page.evaluate(() => {
+      const data = window.CONVERSATE || {};
+      const s = data.controlLayout ? document.getElementById('cv-conversation') : document.scrollingElement;
+      const last = Array.from(document.querySelectorAll('#cv-messages li.cv-message')).pop();
+      const bottom = data.controlLayout ? s.getBoundingClientRect().bottom : window.innerHeight;
+      const img = document.querySelector('#cv-messages img.cv-preview');
+      return {
+        gap: Math.round(s.scrollHeight - s.scrollTop - s.clientHeight),
+        lastVisible: last.textContent.includes('the last word') && last.getBoundingClientRect().bottom <= bottom + 2,
+        loaded: Boolean(img && img.complete && img.naturalWidth > 0),
+      };
+    });
+    await page.locator('#cv-messages li.cv-message', { hasText: 'the last word' }).waitFor();
+    await page.waitForTimeout(300);
+    const before = await view();
+    assert.equal(before.loaded, false, 'the picture is still on its way');
+    assert.ok(before.gap < 48 && before.lastVisible, `opens at the newest message: ${JSON.stringify(before)}`);
+    letImageThrough();
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#cv-messages img.cv-preview');
+      return img && img.complete && img.naturalWidth > 0;
+    });
+    await page.waitForTimeout(300);
+    const after = await view();
+    assert.ok(after.gap < 48 && after.lastVisible, `still at the newest message once the picture is in: ${JSON.stringify(after)}`);
+    watcher.assertClean(assert);
+  } catch (err) {
+    await mkdir(ARTIFACTS, { recursive: true }).catch(() => {});
+    const extra = ['server output (last 30 lines):\n  ' + server.output().trim().split('\n').slice(-30).join('\n  ')];
+    if (watcher.problems.length) extra.push('page problems:\n  ' + watcher.problems.join('\n  '));
+    for (const [label, p] of pages) {
+      if (p.isClosed()) continue;
+      const file = path.join(ARTIFACTS, `failed-rich-phone-${label}.png`);
+      await p.screenshot({ path: file, timeout: 3000 }).then(() => extra.push(`screenshot: ${file}`), () => {});
+    }
+    if (err && typeof err.message === 'string') err.message += '\n\n' + extra.join('\n\n');
+    throw err;
+  } finally {
+    for (const fn of cleanups.reverse()) await fn().catch((e) => console.error('clean-up failed:', e));
+  }
+});

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bearer;
 pub mod body_timeout;
 pub mod client;
+pub mod client_strings;
 pub mod csrf;
 pub mod error;
 pub mod forms;
@@ -111,6 +112,10 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(admin_routes(&state, &p))
         .route(&r("assets/{name}"), get(assets::serve))
+        .route(
+            &r("assets/m/{version}/{language}/{*path}"),
+            get(assets::serve_module),
+        )
         .route(&r("health"), get(health))
         .route(&r("healthz"), get(health::healthz))
         .route(&r("readyz"), get(health::readyz))

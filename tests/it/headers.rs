@@ -80,9 +80,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     let pk = up["messages"][0]["pk"].as_i64().expect("pk");
 
     let (_, login_html) = anon.text("login/").await;
-    let asset_start = login_html
-        .find("/assets/conversate.js?v=")
-        .expect("script url");
+    let asset_start = login_html.find("/assets/m/").expect("script url");
     let asset_end = login_html[asset_start..].find('"').expect("end") + asset_start;
     let asset = login_html[asset_start + 1..asset_end].to_owned();
 

@@ -1,5 +1,6 @@
 //! The no-JavaScript pages: room, sending, history pages, settings, errors.
 
+use conversate::domain::language::Language;
 use reqwest::StatusCode;
 
 use crate::support::{TestApp, stored_messages};
@@ -370,7 +371,102 @@ async fn the_chat_can_live_under_a_url_prefix() {
         "{location}"
     );
     let (_, html) = alice.text("general/").await;
-    assert!(html.contains("prefixed") && html.contains("/conversate/assets/conversate.js"));
+    assert!(html.contains("prefixed") && html.contains("/conversate/assets/m/"));
+}
+
+/// The client's modules: the page names the entry in a versioned directory
+/// in its own language; the modules it imports and the words they import
+/// are served from there, cached for good, and nothing else is.
+#[tokio::test]
+async fn the_client_is_es_modules_in_one_versioned_directory_with_the_pages_words() {
+    let app = TestApp::start_with(|c| {
+        c.languages = vec![Language::English, Language::German].into();
+    })
+    .await;
+    let b = app.browser();
+    let (_, html) = b.text("login/").await;
+    let tag = "<script type=\"module\" src=\"";
+    let start = html.find(tag).expect("module script") + tag.len();
+    let entry = &html[start..start + html[start..].find('"').expect("end")];
+    assert!(
+        entry.starts_with("/assets/m/") && entry.ends_with("/en/conversate.js"),
+        "{entry}"
+    );
+    let dir = entry
+        .trim_end_matches("conversate.js")
+        .trim_start_matches('/');
+
+    let r = b.get(&format!("{dir}conversate.js")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/javascript")
+    );
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("immutable")
+    );
+    let text = r.text().await.expect("body");
+    assert!(
+        text.contains("from './conversate/room.js'"),
+        "the entry imports the room"
+    );
+
+    let room = b.get(&format!("{dir}conversate/room.js")).await;
+    assert_eq!(room.status(), StatusCode::OK);
+    let words = b
+        .get(&format!("{dir}strings.js"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(words.contains("\"js-retry\":\"Retry\""), "{words}");
+    let german = dir.replace("/en/", "/de/");
+    let words = b
+        .get(&format!("{german}strings.js"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        words.contains("\"js-retry\":\"Erneut versuchen\""),
+        "{words}"
+    );
+
+    // Another build's version gets this build's modules, never cached for long.
+    let old = b.get("assets/m/0123456789abcdef/en/conversate.js").await;
+    assert_eq!(old.status(), StatusCode::OK);
+    assert_eq!(old.headers()["cache-control"], "no-cache");
+    for missing in [
+        format!("{dir}sw.js"),
+        format!("{dir}conversate/../conversate.css"),
+        format!("{dir}conversate/nothing.js"),
+        dir.replace("/en/", "/xx/") + "conversate.js",
+    ] {
+        assert_eq!(
+            b.get(&missing).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+
+    // A German reader's page names the German words.
+    let r = b
+        .client
+        .get(b.url("login/"))
+        .header("Accept-Language", "de")
+        .send()
+        .await
+        .expect("page");
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("/de/conversate.js"),
+        "a German page loads German words"
+    );
 }
 
 #[tokio::test]

@@ -6,9 +6,11 @@
  * the VAPID key from `<meta name="cv-push-key">`, present when logged in
  * and push is on.
  */
-(function () {
-  'use strict';
 
+import { t } from './strings.js';
+
+/** Registers the service worker, and offers push on the account page. */
+export function startApp() {
   const manifest = document.querySelector('link[rel="manifest"]');
   if (!manifest || !('serviceWorker' in navigator)) return;
   const prefix = new URL(manifest.getAttribute('href'), location.href).pathname.replace(/manifest\.webmanifest$/, '');
@@ -42,7 +44,7 @@
     });
     const data = await res.json().catch(() => null);
     if (!res.ok || !data || data.success === false) {
-      throw new Error((data && data.error) || 'The server refused (' + res.status + ').');
+      throw new Error((data && data.error) || t('js-error-status', { status: String(res.status) }));
     }
     return data;
   }
@@ -56,16 +58,16 @@
     here.hidden = false;
     if (Notification.permission === 'denied') {
       on.disabled = true;
-      status.textContent = 'This browser blocks notifications from this site; allow them in its site settings first.';
+      status.textContent = t('js-push-blocked');
     }
   }
 
   on.addEventListener('click', async () => {
     on.disabled = true;
-    status.textContent = 'Asking the browser…';
+    status.textContent = t('js-push-asking');
     try {
       if (await Notification.requestPermission() !== 'granted') {
-        throw new Error('Notifications were not allowed.');
+        throw new Error(t('js-push-refused'));
       }
       const reg = await navigator.serviceWorker.ready;
       const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key(keyMeta.content) });
@@ -95,4 +97,4 @@
   });
 
   show().catch(() => { /* push unavailable here: the list and Remove still work */ });
-})();
+}
