@@ -77,7 +77,7 @@ impl Admin<'_> {
             };
         }
         check_url(outbound, url)?;
-        let by = self.acting()?.id;
+        let by = self.actor_id();
         let secret = format!("cvhook_{}", crate::random_hex(24));
         self.chat
             .store

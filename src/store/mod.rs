@@ -451,7 +451,7 @@ pub trait Outgoing: Send + Sync {
         bot_id: i64,
         url: &str,
         secret: &str,
-        by: i64,
+        by: Option<i64>,
         now: i64,
     ) -> Result<()>;
     /// Takes a bot's URL away, with its deliveries; `NotFound` when none.

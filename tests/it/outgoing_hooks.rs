@@ -480,3 +480,35 @@ async fn two_nodes_on_one_database_deliver_each_message_once() {
     texts.dedup();
     assert_eq!(texts.len(), SENT, "no message twice");
 }
+
+#[tokio::test]
+async fn the_command_line_sets_and_removes_a_bots_outgoing_webhook() {
+    let receiver = Receiver::start(&[]).await;
+    let app = TestApp::start_with(allow_loopback).await;
+    let root = with_bot(&app).await;
+    let (ok, _, err) = app.cli(
+        &["user", "outgoing-hook", "alice", "https://example.com/"],
+        "",
+    );
+    assert!(!ok, "alice is not a bot");
+    assert!(err.contains("No such bot"), "{err}");
+
+    // The command line's server process has no OUTBOUND_ALLOW_NETWORKS.
+    let by_name = format!("http://localhost:{}/hook", receiver.port);
+    let (ok, out, err) = app.cli(&["user", "outgoing-hook", "deploybot", &by_name], "");
+    assert!(ok, "{err}");
+    let secret = out.trim();
+    assert!(secret.starts_with("cvhook_"), "{out}");
+    let (_, page) = root.text("admin/integrations/").await;
+    assert!(page.contains(&by_name));
+    assert!(!page.contains(secret), "the secret is not shown again");
+    let (_, audit) = root.text("admin/audit/").await;
+    assert!(audit.contains("bot.outgoing.set"), "audited");
+
+    let (ok, _, err) = app.cli(&["user", "outgoing-hook", "deploybot", "--remove"], "");
+    assert!(ok, "{err}");
+    let (_, page) = root.text("admin/integrations/").await;
+    assert!(!page.contains(&by_name), "removed");
+    let (_, audit) = root.text("admin/audit/").await;
+    assert!(audit.contains("bot.outgoing.remove"), "audited");
+}

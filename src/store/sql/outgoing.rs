@@ -59,7 +59,7 @@ impl Outgoing for Backend {
         bot_id: i64,
         url: &str,
         secret: &str,
-        by: i64,
+        by: Option<i64>,
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
