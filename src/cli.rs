@@ -148,6 +148,18 @@ pub enum UserCommand {
         #[arg(long)]
         room: Option<String>,
     },
+    /// Give a bot an outgoing webhook: its mentions and direct messages are
+    /// POSTed, signed, to URL; prints the signing secret, shown only now.
+    OutgoingHook {
+        /// The bot.
+        username: String,
+        /// The receiver's http(s) address.
+        #[arg(required_unless_present = "remove")]
+        url: Option<String>,
+        /// Take the bot's outgoing webhook away instead.
+        #[arg(long, conflicts_with = "url")]
+        remove: bool,
+    },
     /// Deactivate an account: no more logins, open sessions end at once.
     Deactivate {
         username: String,
@@ -486,6 +498,23 @@ async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
             .await
             .map_err(one_line)?;
             println!("{}", issued.token);
+        }
+        UserCommand::OutgoingHook {
+            username,
+            url,
+            remove: _,
+        } => {
+            let secret = admin
+                .set_outgoing_hook(
+                    &app.state.outbound,
+                    &username,
+                    url.as_deref().unwrap_or_default(),
+                )
+                .await
+                .map_err(one_line)?;
+            if let Some(secret) = secret {
+                println!("{}", secret.0);
+            }
         }
         UserCommand::List => {
             for u in accounts::list_users(app.store()).await? {

@@ -636,8 +636,21 @@ impl App {
         }
     }
 
+    /// The outgoing webhook worker, for running it by hand (tests, tools).
+    #[must_use]
+    pub fn outgoing_sender(&self) -> service::outgoing::OutgoingSender {
+        service::outgoing::OutgoingSender {
+            chat: self.state.chat.clone(),
+            config: self.state.config.clone(),
+            outbound: self.state.outbound.clone(),
+        }
+    }
+
     fn start_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(
+            self.outgoing_sender().run(self.shutdown.subscribe()),
+        ));
         if self.state.config.push {
             tasks.push(tokio::spawn(
                 self.push_sender().run(self.shutdown.subscribe()),

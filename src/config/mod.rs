@@ -203,6 +203,13 @@ pub struct Config {
     pub push_ttl: u64,
     /// Devices per member (`PUSH_MAX_DEVICES`).
     pub push_max_devices: u32,
+    /// Seconds before the first retry of an outgoing webhook delivery
+    /// (`OUTGOING_HOOK_RETRY_SECS`; then doubling).
+    pub outgoing_retry_secs: u64,
+    /// Attempts at one delivery (`OUTGOING_HOOK_MAX_ATTEMPTS`).
+    pub outgoing_max_attempts: u32,
+    /// Seconds a bot's URL has to answer (`OUTGOING_HOOK_TIMEOUT_SECS`).
+    pub outgoing_timeout_secs: u64,
     /// Client-side chat settings.
     pub chat: ChatSettings,
     /// Abuse limits.
@@ -547,6 +554,9 @@ impl Config {
             push_retry_secs: v.number("PUSH_RETRY_SECS")?,
             push_ttl: v.number("PUSH_TTL")?,
             push_max_devices: v.number("PUSH_MAX_DEVICES")?,
+            outgoing_retry_secs: v.number("OUTGOING_HOOK_RETRY_SECS")?,
+            outgoing_max_attempts: v.number("OUTGOING_HOOK_MAX_ATTEMPTS")?,
+            outgoing_timeout_secs: v.number("OUTGOING_HOOK_TIMEOUT_SECS")?,
             limits: Limits::read(v)?,
             accounts: AccountSettings::read(v)?,
             cache_ms: v.number("CACHE_MS")?,

@@ -470,6 +470,31 @@ pub const SETTINGS: &[Setting] = &[
         "most devices one member may turn push on for",
     ),
     setting(
+        "OUTGOING_HOOK_RETRY_SECS",
+        Server,
+        Count,
+        Value("30"),
+        "first wait after an outgoing webhook's delivery failed (no answer in time, `408`, \
+         `429`, `5xx`); it doubles per attempt, up to an hour",
+    ),
+    setting(
+        "OUTGOING_HOOK_MAX_ATTEMPTS",
+        Server,
+        CountCapped { max: 100 },
+        Value("8"),
+        "attempts at one outgoing webhook delivery before it is given up",
+    ),
+    setting(
+        "OUTGOING_HOOK_TIMEOUT_SECS",
+        Server,
+        CountUpTo {
+            max: 60,
+            unit: "seconds",
+        },
+        Value("10"),
+        "seconds a bot's URL has to answer a delivery",
+    ),
+    setting(
         "CACHE_MS",
         Server,
         Whole {

@@ -16,6 +16,7 @@ pub mod link_meta;
 pub mod links;
 pub mod mentions;
 pub mod notify;
+pub mod outgoing;
 pub mod overview;
 pub mod presence;
 pub mod previews;

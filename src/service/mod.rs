@@ -15,6 +15,7 @@ pub mod import;
 pub mod invitations;
 pub mod link_preview;
 pub mod oidc;
+pub mod outgoing;
 pub mod overview;
 pub mod password;
 pub mod previews;

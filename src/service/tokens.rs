@@ -148,20 +148,40 @@ pub async fn list(store: &Store, user_id: i64) -> Result<Vec<ApiToken>, ServiceE
     Ok(store.integrations().tokens_of(user_id).await?)
 }
 
-/// Revokes one of the user's tokens; it stops working at once.
+/// Revokes one of the user's tokens; it stops working at once, and the
+/// event streams it opened end, on every node.
 ///
 /// # Errors
 /// `NotFound` when the user has no such live token.
-pub async fn revoke(store: &Store, user_id: i64, id: i64) -> Result<(), ServiceError> {
-    match store
+pub async fn revoke(chat: &Chat, user_id: i64, id: i64) -> Result<(), ServiceError> {
+    match chat
+        .store
         .integrations()
         .revoke_token(id, user_id, domain::now())
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            // Streams opened with the token check it again and end.
+            chat.sessions_ended(user_id);
+            Ok(())
+        }
         Err(StoreError::NotFound) => Err(ServiceError::NotFound(
             "No such token, or it was already revoked.".to_owned(),
         )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the token with this selector is still live (not revoked, not
+/// gone): asked by the event streams it opened when its holder's access
+/// may have changed.
+///
+/// # Errors
+/// Storage errors only.
+pub async fn still_live(store: &Store, selector: &str) -> Result<bool, ServiceError> {
+    match store.integrations().token_by_selector(selector).await {
+        Ok(token) => Ok(token.revoked_at.is_none()),
+        Err(StoreError::NotFound) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
@@ -300,7 +320,7 @@ impl Admin<'_> {
     /// # Errors
     /// `NotFound` when the bot has no such live token.
     pub async fn revoke_bot_token(&self, bot: &User, id: i64) -> Result<(), ServiceError> {
-        revoke(&self.chat.store, bot.id, id).await?;
+        revoke(self.chat, bot.id, id).await?;
         self.audit("token.revoke", &bot.username, format!("token {id}"))
             .await
     }

@@ -2,7 +2,7 @@
 //!
 //! Each concern is a small trait ([`Accounts`], [`Rooms`], [`Posting`],
 //! [`Messages`], [`Lifecycle`], [`Reading`], [`Outbox`], [`Links`],
-//! [`AccountMail`], [`Directory`], [`Audit`], [`Secrets`], [`Integrations`],
+//! [`AccountMail`], [`Directory`], [`Audit`], [`Secrets`], [`Integrations`], [`Outgoing`],
 //! [`SessionRecords`], [`Throttles`], [`Overview`], [`Search`], [`Imports`],
 //! [`Maintenance`], [`Push`]).
 //! The SQL behind them is written once, in `store/sql/`, and compiled for
@@ -38,6 +38,7 @@ use crate::config::{DatabaseUrl, SqliteSync};
 use crate::domain::integrations::{ApiToken, Bot, IncomingHook, NewHook, NewToken};
 use crate::domain::links::{AccountMailItem, Invitation, InvitationUse, ResetLink};
 use crate::domain::notify::{Decision, Level};
+use crate::domain::outgoing::{Attempt, Delivery, NewDelivery, OutgoingHook};
 use crate::domain::overview::{Activity, Attention, OutboxHealth, StorageFacts};
 use crate::domain::push::{NewSubscription, PushItem, Queued, Subscription};
 use crate::domain::{
@@ -439,6 +440,57 @@ pub trait Integrations: Send + Sync {
     async fn hook_used(&self, id: i64, now: i64) -> Result<()>;
 }
 
+/// Outgoing webhooks: bots' URLs, the scan of new messages for them and
+/// the queue of deliveries (`store/sql/outgoing.rs`, migration 0017).
+#[async_trait::async_trait]
+pub trait Outgoing: Send + Sync {
+    /// Gives a bot its URL and signing secret (replacing any it had, with
+    /// the deliveries still waiting for it).
+    async fn set_outgoing_hook(
+        &self,
+        bot_id: i64,
+        url: &str,
+        secret: &str,
+        by: Option<i64>,
+        now: i64,
+    ) -> Result<()>;
+    /// Takes a bot's URL away, with its deliveries; `NotFound` when none.
+    async fn remove_outgoing_hook(&self, bot_id: i64) -> Result<()>;
+    /// Every bot's outgoing webhook, by bot name.
+    async fn outgoing_hooks(&self) -> Result<Vec<OutgoingHook>>;
+    /// Rooms with messages the scan has not seen: id, the scan's cursor,
+    /// the room's newest position, and whether a bot with a URL is a member.
+    async fn outgoing_rooms(&self) -> Result<Vec<(i64, i64, i64, bool)>>;
+    /// Moves a room's cursor from `from` to `to` and queues `deliveries`,
+    /// in one transaction; false (and nothing queued) when another node
+    /// moved it first.
+    async fn queue_deliveries(
+        &self,
+        room_id: i64,
+        from_to: (i64, i64),
+        deliveries: &[NewDelivery],
+        next_attempt_at: i64,
+    ) -> Result<bool>;
+    /// Pending deliveries due at `now` and not claimed, oldest first.
+    async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>>;
+    /// Claims a delivery until `until`; false when another node holds it
+    /// or it is no longer pending.
+    async fn claim_delivery(&self, id: i64, now: i64, until: i64) -> Result<bool>;
+    /// Records an attempt on the delivery and on its hook (for the
+    /// administrator), releasing the claim.
+    async fn delivery_done(
+        &self,
+        delivery: &Delivery,
+        now: i64,
+        status: Option<u16>,
+        attempt: &Attempt,
+    ) -> Result<()>;
+    /// Deliveries by status: how many, and their attempts in all.
+    async fn delivery_counts(&self) -> Result<Vec<(String, i64, i64)>>;
+    /// The name a sign-in provider last gave the user, if any.
+    async fn display_name(&self, user_id: i64) -> Result<Option<String>>;
+}
+
 /// Installation secrets and the one-time setup token.
 #[async_trait::async_trait]
 pub trait Secrets: Send + Sync {
@@ -607,6 +659,7 @@ trait Backend:
     + Overview
     + Search
     + Integrations
+    + Outgoing
     + Imports
     + Maintenance
     + 'static
@@ -831,6 +884,12 @@ impl Store {
     /// Bots, API tokens and webhooks.
     #[must_use]
     pub fn integrations(&self) -> &dyn Integrations {
+        &*self.backend
+    }
+
+    /// Outgoing webhooks and their deliveries.
+    #[must_use]
+    pub fn outgoing(&self) -> &dyn Outgoing {
         &*self.backend
     }
 

@@ -42,6 +42,7 @@ use super::views::MessageView;
         (name = "catch-up", description = "Rooms, read cursors, presence and typing"),
         (name = "search", description = "Full-text search"),
         (name = "webhooks", description = "Incoming webhooks"),
+        (name = "push", description = "Web Push: the site's key and the user's devices"),
         (name = "meta", description = "This description")
     )
 )]
@@ -76,6 +77,9 @@ fn api_router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(api::lifecycle::delete))
         .routes(routes!(api::lifecycle::react))
         .routes(routes!(api::search::search))
+        .routes(routes!(api::push::show))
+        .routes(routes!(api::push::subscribe))
+        .routes(routes!(api::push::unsubscribe))
         .routes(routes!(hooks::receive))
         .routes(routes!(description))
 }
@@ -336,4 +340,83 @@ pub struct HookAnswer {
     pub success: bool,
     /// The id of the message posted.
     pub id: i64,
+}
+
+/// The errors of the push addresses.
+#[derive(IntoResponses)]
+pub enum PushErrors {
+    /// Bad input: a missing field, a malformed subscription, one device
+    /// too many.
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ErrorAnswer),
+    /// Not logged in, or an unknown, malformed or revoked token.
+    #[response(status = 401)]
+    Unauthorised(ErrorAnswer),
+    /// A missing CSRF token, or push turned off on this site.
+    #[response(status = 403)]
+    Forbidden(ErrorAnswer),
+    /// No such device of the user's.
+    #[response(status = 404)]
+    NotFound(ErrorAnswer),
+    /// Too fast; `Retry-After` says how long to wait.
+    #[response(status = 429)]
+    TooMany(ErrorAnswer),
+}
+
+/// A device with push turned on.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: i64,
+    /// "Firefox on Android", from the browser's `User-Agent`.
+    pub device: String,
+    /// The push service's address for the device.
+    pub endpoint: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// When a push last reached it (Unix seconds), if ever.
+    pub last_used: Option<i64>,
+}
+
+/// The answer of `api/push/`.
+#[derive(Serialize, ToSchema)]
+pub struct PushAnswer {
+    pub success: bool,
+    /// Whether the site sends pushes (`PUSH`).
+    pub enabled: bool,
+    /// The VAPID public key (base64url) for `pushManager.subscribe`;
+    /// `null` when push is off.
+    pub key: Option<String>,
+    pub devices: Vec<DeviceView>,
+}
+
+/// Fields of `api/push/subscribe/`: the browser's `PushSubscription`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubscribeForm {
+    /// The push service's `https` address for this browser.
+    #[schema(min_length = 1)]
+    endpoint: String,
+    /// The browser's P-256 public key, base64url.
+    #[schema(min_length = 1)]
+    p256dh: String,
+    /// The browser's auth secret, base64url.
+    #[schema(min_length = 1)]
+    auth: String,
+}
+
+/// The answer of `api/push/subscribe/`.
+#[derive(Serialize, ToSchema)]
+pub struct SubscribeAnswer {
+    pub success: bool,
+    pub device: DeviceView,
+}
+
+/// Fields of `api/push/unsubscribe/`: `endpoint` (this browser's) or `id`
+/// (any of the user's devices).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UnsubscribeForm {
+    endpoint: Option<String>,
+    #[schema(minimum = 1)]
+    id: Option<i64>,
 }

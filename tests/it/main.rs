@@ -35,6 +35,7 @@ mod mail;
 mod metrics;
 mod openapi;
 mod outbound;
+mod outgoing_hooks;
 mod overview;
 mod pages;
 mod password_policy;

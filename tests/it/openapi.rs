@@ -43,6 +43,9 @@ async fn the_description_is_served_and_covers_the_json_api() {
         "/api/rooms/",
         "/api/search/",
         "/hooks/{token}/",
+        "/api/push/",
+        "/api/push/subscribe/",
+        "/api/push/unsubscribe/",
         "/api/openapi.json",
     ] {
         assert!(paths.contains_key(path), "{path} is described");
@@ -53,7 +56,14 @@ async fn the_description_is_served_and_covers_the_json_api() {
     );
     // The answers are described by the types the handlers serialise.
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
-    for name in ["News", "MessageView", "UserView", "ErrorAnswer"] {
+    for name in [
+        "News",
+        "MessageView",
+        "UserView",
+        "ErrorAnswer",
+        "PushAnswer",
+        "SubscribeAnswer",
+    ] {
         assert!(schemas.contains_key(name), "{name}");
     }
     assert_eq!(doc["servers"][0]["url"], "/");

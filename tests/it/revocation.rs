@@ -223,3 +223,45 @@ async fn a_stream_ends_when_its_session_runs_out() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn revoking_a_token_ends_its_open_stream_and_long_poll_at_once() {
+    use crate::tokens::{bearer_browser, make_token, token_id};
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let bob = app.login("bob").await;
+    let revoked = make_token(&bob, "revoked", &["read"], "").await;
+    let kept = make_token(&bob, "kept", &["read"], "").await;
+    let with_revoked = bearer_browser(&app.base, &revoked);
+    let mut stream = watching(&with_revoked).await;
+    let mut other = watching(&bearer_browser(&app.base, &kept)).await;
+    let poll = long_poll(&with_revoked);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let id = token_id(&bob, "revoked").await;
+    let r = bob
+        .post_form("account/tokens/revoke/", &[("id", &id)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ends_promptly(&mut stream, "revoked token").await;
+    let (status, _) = tokio::time::timeout(PROMPTLY, poll)
+        .await
+        .expect("the long-poll answers promptly")
+        .expect("poll task");
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = long_poll(&with_revoked).await.expect("poll task");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "and the next request is refused"
+    );
+
+    // The holder's other token keeps its stream.
+    let alice = app.login("alice").await;
+    let (status, _) = alice
+        .api("general/api/send/", &[("content", "still here")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let m = other.next_of("message").await;
+    assert_eq!(m.data["content"], "<p>still here</p>\n");
+}

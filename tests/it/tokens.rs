@@ -28,6 +28,38 @@ pub async fn make_token(b: &Browser, name: &str, scopes: &[&str], room: &str) ->
     secret_in(&html).expect("the new token is shown")
 }
 
+/// A browser-like client for the site at `base` that sends `token` as
+/// `Authorization: Bearer` on every request (and keeps no session).
+pub fn bearer_browser(base: &str, token: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    Browser {
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        jar: std::sync::Arc::new(reqwest::cookie::Jar::default()),
+        base: base.to_owned(),
+        csrf: String::new(),
+    }
+}
+
+/// The id of `user`'s token named `name`, from the account page.
+pub async fn token_id(b: &Browser, name: &str) -> String {
+    let (_, page) = b.text("account/").await;
+    let at = page
+        .find(&format!("<td>{name}</td>"))
+        .expect("the token is listed");
+    let marker = "data-token-id=\"";
+    // The row's id comes before its name.
+    let start = page[..at].rfind(marker).expect("its id") + marker.len();
+    page[start..start + page[start..].find('"').expect("id")].to_owned()
+}
+
 /// A plain client with no cookies.
 fn client() -> reqwest::Client {
     reqwest::Client::builder()

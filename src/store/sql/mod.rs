@@ -23,6 +23,7 @@ mod lifecycle;
 mod links;
 mod messages;
 mod outbox;
+mod outgoing;
 mod overview;
 mod push;
 mod reading;

@@ -93,6 +93,9 @@ struct StreamState {
     session_id: Option<String>,
     /// When that session runs out, unless it is extended meanwhile.
     expiry: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// The selector of the API token the stream was opened with, if any;
+    /// the stream ends when the token is revoked.
+    token: Option<String>,
     /// With a host identity hook: the request the stream was opened with,
     /// to ask the hook again whether it still signs the user in.
     host: Option<crate::identity::OwnedHead>,
@@ -179,7 +182,9 @@ pub async fn stream(
             peer: peer.map(|p| p.0.0.ip()),
         })
     });
+    let token = viewer.grant.as_ref().map(|g| g.token.selector.clone());
     let mut s = StreamState {
+        token,
         host,
         session_id,
         expiry,
@@ -226,8 +231,9 @@ async fn next_frame(mut s: StreamState) -> Option<(Bytes, StreamState)> {
             }
             _ = s.heartbeat.tick() => {
                 // A host that logged its user out without telling us
-                // (`App::identity_ended`) is noticed here at the latest.
-                if s.host.is_some() && !Box::pin(s.session_holds()).await {
+                // (`App::identity_ended`), or a revocation whose notice was
+                // lost, is noticed here at the latest.
+                if (s.host.is_some() || s.token.is_some()) && !Box::pin(s.session_holds()).await {
                     return None;
                 }
                 match s.state.chat.keepalive(&s.access).await {
@@ -260,6 +266,17 @@ impl StreamState {
     /// Whether the stream's session still signs its user in; if so, the
     /// expiry timer follows the session's current end.
     async fn session_holds(&mut self) -> bool {
+        if let Some(selector) = &self.token {
+            return match crate::service::tokens::still_live(&self.state.chat.store, selector).await
+            {
+                Ok(live) => live,
+                Err(e) => {
+                    // Unknown is not ended: the next change or heartbeat asks again.
+                    tracing::warn!(error = %crate::error_chain(&e), "checking a stream's token failed");
+                    true
+                }
+            };
+        }
         if let (Some(host), Some(seam)) = (&self.host, &self.state.identity) {
             return seam
                 .still(&self.state, host.head(), self.access.user.id)

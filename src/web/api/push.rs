@@ -37,6 +37,15 @@ pub fn device(s: &Subscription) -> Value {
 
 /// `GET /api/push/`: `{"success", "enabled", "key", "devices": [...]}`;
 /// `key` is the VAPID public key for `pushManager.subscribe`.
+#[utoipa::path(
+    get,
+    path = "/api/push/",
+    tag = "push",
+    responses(
+        (status = 200, description = "Whether push is on, the site's key and the user's devices", body = crate::web::openapi::PushAnswer),
+        crate::web::openapi::PushErrors
+    )
+)]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Json<Value>, ApiError> {
     let user = user(&viewer)?;
@@ -51,6 +60,16 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Json<
 
 /// `POST /api/push/subscribe/`: fields `endpoint`, `p256dh`, `auth` (the
 /// browser's `PushSubscription`); answers the device.
+#[utoipa::path(
+    post,
+    path = "/api/push/subscribe/",
+    tag = "push",
+    request_body(content = crate::web::openapi::SubscribeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Push is on for this device", body = crate::web::openapi::SubscribeAnswer),
+        crate::web::openapi::PushErrors
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn subscribe(
     State(state): State<AppState>,
@@ -86,6 +105,16 @@ pub async fn subscribe(
 
 /// `POST /api/push/unsubscribe/`: field `endpoint` (this browser's) or
 /// `id` (any of the user's devices).
+#[utoipa::path(
+    post,
+    path = "/api/push/unsubscribe/",
+    tag = "push",
+    request_body(content = crate::web::openapi::UnsubscribeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Push is off for that device", body = crate::web::openapi::Done),
+        crate::web::openapi::PushErrors
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn unsubscribe(
     State(state): State<AppState>,

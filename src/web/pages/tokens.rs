@@ -163,7 +163,7 @@ pub async fn revoke(
 ) -> Result<Response, AppError> {
     let user = viewer.require(&state, &state.url("account/"))?.clone();
     let id = form.required_id("id")?;
-    tokens::revoke(&state.chat.store, user.id, id).await?;
+    tokens::revoke(&state.chat, user.id, id).await?;
     tracing::info!(user = %user.username, token = id, "API token revoked");
     Ok(Redirect::to(&format!("{}#cv-tokens", state.url("account/"))).into_response())
 }

@@ -1,5 +1,5 @@
-//! Administration of integrations: bot accounts with their API tokens, and
-//! incoming webhooks. Secrets are shown once, on the answer to the form
+//! Administration of integrations: bot accounts with their API tokens and
+//! outgoing webhooks, and incoming webhooks. Secrets are shown once, on the answer to the form
 //! that made them (200, not a redirect: see `pages::tokens`).
 
 use axum::extract::{Path, Query, State};
@@ -20,10 +20,21 @@ const HERE: &str = "admin/integrations/";
 
 async fn context_of(state: &AppState, admin: &AdminUser) -> Result<Value, AppError> {
     let service = admin.service(state);
+    let outgoing = service.outgoing_hooks().await?;
     let mut bots = Vec::new();
     for bot in service.bots().await? {
         let list = tokens::list(&state.chat.store, bot.user_id).await?;
+        let hook = outgoing.iter().find(|h| h.bot_id == bot.user_id).map(|h| {
+            context! {
+                url => h.url.clone(),
+                set => when(h.created_at),
+                last_attempt => h.last_attempt_at.map(when),
+                last_status => h.last_status,
+                last_error => h.last_error.clone(),
+            }
+        });
         bots.push(context! {
+            outgoing => hook,
             username => bot.username,
             owner => bot.owner,
             created => when(bot.created_at),
@@ -144,6 +155,35 @@ pub async fn revoke_bot_token(
     let id = form.required_id("id")?;
     service.revoke_bot_token(&bot, id).await?;
     Ok(redirect(&state, HERE, "token-revoked"))
+}
+
+/// `POST /admin/integrations/bots/{username}/outgoing/`: field `url`;
+/// answers the page with the signing secret shown once, or `303` back
+/// when an empty URL took the webhook away.
+pub async fn set_outgoing_hook(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(username): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let service = admin.service(&state);
+    let bot = service.bot(&username).await?;
+    let url = form.get("url").unwrap_or_default();
+    match service
+        .set_outgoing_hook(&state.outbound, &bot.username, url)
+        .await
+    {
+        Ok(Some(secret)) => {
+            show_with(
+                &state,
+                &admin,
+                context! { new_outgoing_secret => secret.0, new_token_bot => bot.username },
+            )
+            .await
+        }
+        Ok(None) => Ok(redirect(&state, HERE, "outgoing-removed")),
+        Err(e) => refused(&state, &admin, e).await,
+    }
 }
 
 /// `POST /admin/integrations/hooks/`: fields `room`, `bot`, `name`;

@@ -109,6 +109,10 @@ pub fn routes() -> Vec<Route> {
             "integrations/bots/{username}/tokens/revoke/",
             integrations::revoke_bot_token,
         ),
+        Route::post(
+            "integrations/bots/{username}/outgoing/",
+            integrations::set_outgoing_hook,
+        ),
         Route::post("integrations/hooks/", integrations::create_hook),
         Route::post("integrations/hooks/revoke/", integrations::revoke_hook),
     ]
@@ -141,6 +145,7 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         }
         "token-revoked" => "Token revoked.",
         "hook-revoked" => "Webhook revoked.",
+        "outgoing-removed" => "Outgoing webhook removed.",
         "invitation-created" => "Invitation created. Copy its link now: it is shown only once.",
         "invitation-revoked" => "Invitation withdrawn; its link no longer works.",
         "reset-revoked" => "Reset link withdrawn; it no longer works.",
