@@ -1,7 +1,7 @@
-# Die Wörter der Seite auf Deutsch. Jede Nachricht des englischen Katalogs
-# muss hier stehen (ein Test prüft es).
+# Die Wörter der Seite auf Deutsch. Jede Nachricht der englischen
+# Referenz muss hier stehen (ein Test prüft das). Anrede: du.
 
-## Der Rahmen jeder Seite
+## The frame of every page
 
 site-skip = Zum Inhalt springen
 site-nav = Konto
@@ -9,9 +9,426 @@ site-admin = Verwaltung
 site-account = Konto
 site-logout = Abmelden
 
-## Der Raum
+## Times and durations
+
+time-never = nie
+time-now = jetzt
+time-seconds = { $count ->
+    [one] { $count } Sekunde
+   *[other] { $count } Sekunden
+}
+time-minutes = { $count ->
+    [one] { $count } Minute
+   *[other] { $count } Minuten
+}
+time-hours = { $count ->
+    [one] { $count } Stunde
+   *[other] { $count } Stunden
+}
+time-days = { $count ->
+    [one] { $count } Tag
+   *[other] { $count } Tage
+}
+time-ago-seconds = { $count ->
+    [one] vor { $count } Sekunde
+   *[other] vor { $count } Sekunden
+}
+time-ago-minutes = { $count ->
+    [one] vor { $count } Minute
+   *[other] vor { $count } Minuten
+}
+time-ago-hours = { $count ->
+    [one] vor { $count } Stunde
+   *[other] vor { $count } Stunden
+}
+time-ago-days = { $count ->
+    [one] vor { $count } Tag
+   *[other] vor { $count } Tagen
+}
+time-weekday-clock = { $weekday ->
+    [1] Montag
+    [2] Dienstag
+    [3] Mittwoch
+    [4] Donnerstag
+    [5] Freitag
+    [6] Samstag
+   *[7] Sonntag
+} { $clock }
+time-date-clock = { $day }. { $month ->
+    [1] Jan.
+    [2] Feb.
+    [3] März
+    [4] Apr.
+    [5] Mai
+    [6] Juni
+    [7] Juli
+    [8] Aug.
+    [9] Sept.
+    [10] Okt.
+    [11] Nov.
+   *[12] Dez.
+} { $clock }
+
+## Lists of names
+
+list-two = { $a } und { $b }
+list-three = { $a }, { $b } und { $c }
+list-and-others = { $names } und andere
+list-and-more = { $a }, { $b } und { $count } weitere
+
+## Presence, notification levels and colours
+
+presence-active = da
+presence-afk = abwesend
+presence-inactive = offline
+notify-all = Jede Nachricht
+notify-mentions = Nur Erwähnungen von mir
+notify-none = Nichts
+colour-black = Schwarz
+colour-red = Rot
+colour-orange = Orange
+colour-ochre = Ocker
+colour-green = Grün
+colour-teal = Blaugrün
+colour-blue = Blau
+colour-purple = Lila
+colour-pink = Pink
+colour-grey = Grau
+colour-brown = Braun
+
+## Page titles
+
+title-account = Dein Konto
+title-login = Anmelden
+title-confirm = Bitte bestätigen
+title-setup = Den ersten Administrator anlegen
+title-reset = Ein neues Passwort wählen
+title-password = Passwort ändern
+title-unsubscribe = E-Mail-Benachrichtigungen abbestellen
+title-unsubscribed = E-Mail-Benachrichtigungen abbestellt
+title-rooms = Räume
+title-directory = Raumverzeichnis
+title-offline = Offline
+title-notifications = Benachrichtigungen
+title-join = Dem Chat beitreten
+title-invitations = Einladungen und Passwort-Links
+title-integrations = Integrationen
+title-edit = Nachricht bearbeiten
+title-history = Bearbeitungsverlauf
+title-delete = Nachricht löschen
+title-audit = Protokoll
+title-admin = Verwaltung
+title-accounts = Konten
+title-forgot = Passwort vergessen?
+title-search = Suche
+title-bad-request = Ungültige Anfrage
+title-unauthorized = Nicht angemeldet
+title-forbidden = Nicht erlaubt
+title-not-found = Nicht gefunden
+title-method = Methode nicht erlaubt
+title-conflict = Konflikt
+title-too-large = Anfrage zu groß
+title-too-many = Zu viele Anfragen
+title-timeout = Zeitüberschreitung
+title-server-error = Serverfehler
+title-unavailable = Dienst nicht verfügbar
+title-storage = Speicher voll
+
+## Error sentences
+
+error-page-back = Zurück zu deinen Räumen
+error-login-required = Bitte melde dich an.
+error-not-logged-in = Du bist nicht angemeldet.
+error-admins-only = Das dürfen nur Administratoren.
+error-not-found = Nicht gefunden.
+error-page-not-found = Seite nicht gefunden.
+error-no-room = Diesen Raum gibt es nicht.
+error-no-message = Diese Nachricht gibt es nicht.
+error-no-file = Diese Datei gibt es nicht.
+error-exists = Das gibt es schon.
+error-method = Diese Adresse nimmt diese Methode nicht an.
+error-too-large = Die Anfrage ist zu groß.
+error-form-too-large = Das Formular ist zu groß.
+error-server = Auf dem Server ist etwas schiefgegangen. Bitte versuch es noch einmal.
+error-unavailable = Der Dienst ist ausgelastet oder nicht erreichbar. Bitte versuch es gleich noch einmal.
+error-disk-full = Die Festplatte des Servers ist voll, daher wurde nichts gespeichert. Bitte sag der Administration der Seite Bescheid.
+error-timeout = Die Anfrage kam nicht vollständig an. Bitte versuch es noch einmal.
+error-csrf = Das Sicherheitstoken des Formulars fehlt oder ist veraltet. Bitte lade die Seite neu und versuch es noch einmal.
+error-form-type = Erwartet wurde ein Formular (application/x-www-form-urlencoded).
+error-form-utf8 = Das Formular enthält Text, der kein gültiges UTF-8 ist.
+error-form-unread = Das Formular konnte nicht gelesen werden; vielleicht wurde es unterbrochen.
+error-field-required = Das Feld „{ $name }“ ist nötig.
+error-field-twice = Das Feld „{ $name }“ wurde mehr als einmal gesendet.
+error-field-too-large = Das Feld „{ $name }“ ist zu groß.
+error-upload-unread = Der Upload konnte nicht gelesen werden; vielleicht wurde er unterbrochen.
+error-upload-too-large = Der Upload ist größer als die Grenze von { $size }.
+error-file-too-large = Die Datei ist größer als die Grenze von { $size }.
+error-one-file = An eine Nachricht passt nur eine Datei.
+error-sending-too-fast = Du sendest zu schnell. Bitte warte einen Moment und versuch es dann noch einmal.
+error-webhook-too-fast = Dieser Webhook sendet zu schnell. Bitte warte einen Moment und versuch es dann noch einmal.
+error-login-throttled = Zu viele Anmeldeversuche. Bitte warte eine Minute und versuch es dann noch einmal.
+error-reset-throttled = Zu viele Anfragen für diesen Namen oder diese Adresse. Bitte versuch es später noch einmal.
+error-login-wrong = Bitte gib einen richtigen Benutzernamen und ein richtiges Passwort ein.
+error-password-sso = Die Anmeldung mit Passwort ist hier abgeschaltet: Bitte nutze Single Sign-on.
+error-password-short = { $count ->
+    [one] Das Passwort muss mindestens { $count } Zeichen lang sein.
+   *[other] Das Passwort muss mindestens { $count } Zeichen lang sein.
+}
+error-password-common = Dieses Passwort gehört zu den häufigsten Passwörtern; bitte wähle ein anderes.
+error-passwords-differ = Die beiden Passwörter sind verschieden.
+error-new-passwords-differ = Die beiden neuen Passwörter sind verschieden.
+error-password-current = Dein aktuelles Passwort stimmt nicht.
+error-reset-name = Bitte gib deinen Benutzernamen oder deine E-Mail-Adresse ein.
+error-reset-not-name = Das ist weder ein Benutzername noch eine E-Mail-Adresse.
+error-reset-invalid = Dieser Link zum Zurücksetzen des Passworts gilt nicht: Vielleicht ist er abgelaufen oder wurde schon benutzt.
+error-reset-no-mail = Diese Seite kann keine E-Mails senden. Bitte bitte einen Administrator, dir ein neues Passwort zu setzen.
+error-message-empty = Die Nachricht ist leer.
+error-message-long = Die Nachricht ist länger als { $count } Zeichen.
+error-message-nul = Die Nachricht enthält ein NUL-Zeichen.
+error-message-deleted = Diese Nachricht wurde gelöscht.
+error-reply-elsewhere = Die Nachricht, auf die du antwortest, ist nicht in diesem Raum.
+error-members-post = Nur Mitglieder dieses Raums können hier schreiben.
+error-members-write = Nur Mitglieder dieses Raums können hier schreiben.
+error-members-react = Nur Mitglieder dieses Raums können auf Nachrichten reagieren.
+error-members-settings = Nur Mitglieder dieses Raums haben hier Einstellungen.
+error-members-notify = Nur Mitglieder dieses Raums haben Benachrichtigungseinstellungen.
+error-author-edit = Nur wer eine Nachricht geschrieben hat, kann sie bearbeiten.
+error-author-delete = Nur wer eine Nachricht geschrieben hat oder ein Administrator kann sie löschen.
+error-edit-window = Nachrichten lassen sich { $span } lang nach dem Senden bearbeiten; diese nicht mehr.
+error-reaction = Eine Reaktion ist ein Emoji oder ein Kürzel wie :thumbsup:.
+error-reactions-max = Eine Nachricht kann höchstens { $count } verschiedene Reaktionen tragen.
+error-colour = Bitte wähle eine der angebotenen Farben.
+error-token-scope = Bitte wähle mindestens einen Bereich: read oder post.
+error-token-name = Bitte gib ihm einen Namen.
+error-token-none = Dieses Token gibt es nicht, oder es wurde schon widerrufen.
+error-tokens-max = { $count ->
+    [one] Es darf höchstens { $count } Token zugleich in Gebrauch sein; bitte widerrufe zuerst eines.
+   *[other] Es dürfen höchstens { $count } Tokens zugleich in Gebrauch sein; bitte widerrufe zuerst eines.
+}
+error-language = Diese Sprache bietet die Seite nicht an.
+error-time-zone = Das ist keine Zeitzone; wähle eine aus der Liste, etwa Europe/Berlin.
+error-direct = Ein Direktgespräch gehört seinen beiden Personen; niemand sonst kann beitreten.
+error-room-title-empty = Der Raumtitel darf nicht leer sein.
+error-username-taken = Der Benutzername „{ $name }“ ist schon vergeben.
+error-no-user = Es gibt keinen Benutzer „{ $name }“.
+
+## Log in
+
+login-title = Anmelden
+login-username = Benutzername
+login-password = Passwort
+login-submit = Anmelden
+login-forgot = Passwort vergessen?
+
+## Forgotten password and reset
+
+forgot-title = Passwort vergessen?
+forgot-sent = Wenn ein Konto diesen Benutzernamen oder diese Adresse hat, ist eine E-Mail mit einem Link zum Wählen eines neuen Passworts unterwegs. Der Link funktioniert einmal, { $lifetime } lang.
+forgot-back = Zurück zur Anmeldung
+forgot-help = Gib deinen Benutzernamen oder deine E-Mail-Adresse ein. Wenn ein Konto passt und eine Adresse hat, schicken wir ihm einen Link, mit dem du ein neues Passwort wählst.
+forgot-name = Benutzername oder E-Mail-Adresse
+forgot-submit = Schick mir einen Link
+reset-title = Ein neues Passwort wählen
+reset-for = Für das Konto
+reset-sessions = Deine anderen Sitzungen enden, sobald du es speicherst.
+reset-submit = Das neue Passwort speichern
+
+## Change of password
+
+password-title = Passwort ändern
+password-done = Dein Passwort wurde geändert. Deine anderen Sitzungen wurden abgemeldet.
+password-current = Aktuelles Passwort
+password-new = Neues Passwort
+password-again = Neues Passwort wiederholen
+password-submit = Passwort ändern
+password-rule = { $count ->
+    [one] Mindestens { $count } Zeichen, und keines der häufigsten Passwörter.
+   *[other] Mindestens { $count } Zeichen, und keines der häufigsten Passwörter.
+}
+
+## The list of rooms
+
+index-title = Räume
+index-search-label = Nachrichten durchsuchen
+index-search = Suchen
+index-directory = Raumverzeichnis
+index-directory-what = offene Räume, Direktgespräche
+index-directory-admin = offene Räume, Direktgespräche, neue Räume
+index-unread = { $count ->
+    [one] ungelesene Nachricht
+   *[other] ungelesene Nachrichten
+}
+index-mentions = { $count ->
+    [one] { $count } Erwähnung von dir
+   *[other] { $count } Erwähnungen von dir
+}
+index-mentions-you = erwähnt dich
+index-direct = Direktgespräch
+index-active = aktiv { $ago }
+index-not-member = kein Mitglied
+index-empty-admin-before = Es gibt noch keine Räume.
+index-empty-admin-link = Leg den ersten Raum an
+index-empty-admin-after = in der Verwaltung und füge dort seine Mitglieder hinzu.
+index-empty = Du bist noch in keinem Raum Mitglied. Ein Administrator kann dich zu einem hinzufügen.
+
+## The room
 
 room-older = { $count ->
     [one] { $count } ältere Nachricht
    *[other] { $count } ältere Nachrichten
 }
+room-skip = Zum Nachrichtenfeld springen
+room-search = Suchen
+room-search-placeholder = Diesen Raum durchsuchen
+room-shortcuts = Tastenkürzel
+room-key-send = die Nachricht senden
+room-key-newline = neue Zeile in der Nachricht
+room-key-mention = Namen zum Erwähnen vorschlagen; ↑ ↓ zum Wählen, Enter oder Tab zum Übernehmen, Escape zum Schließen
+room-key-search = diesen Raum durchsuchen
+room-key-escape = die Personenliste, das Menü einer Nachricht oder eine Bearbeitung schließen
+room-key-timer-key = Enter auf dem Zeitbalken
+room-key-timer = jetzt nach neuen Nachrichten sehen
+room-key-help = diese Liste
+room-close = Schließen
+room-catch-up = Was du verpasst hast
+room-jump-unread = Zur ersten neuen Nachricht springen
+room-jump-mention = Erwähnung { $number }
+room-conversation = Unterhaltung
+room-new-divider = Neue Nachrichten
+room-someone = jemand
+room-message-deleted = Nachricht gelöscht
+room-edited = bearbeitet
+room-edited-at = bearbeitet { $when }
+room-reactions = Reaktionen
+room-actions = Aktionen für diese Nachricht
+room-reply = Antworten
+room-edit = Bearbeiten
+room-delete = Löschen
+room-history = Bearbeitungsverlauf
+room-link = Link zu dieser Nachricht
+room-react-with = Mit { $emoji } reagieren
+room-empty = Noch keine Nachrichten. Sag Hallo!
+room-newer = Neuere Nachrichten
+room-newest = Neueste Nachrichten
+room-timer = Zeit bis zur nächsten Abfrage; Doppelklick fragt sofort
+room-replying-to = Antwort an
+room-cancel = Abbrechen
+room-message = Nachricht
+room-write = Schreib eine Nachricht…
+room-attach = Eine Datei anhängen (bis { $size })
+room-send = Senden
+room-visitor = Du siehst diesen Raum als Administrator; du bist kein Mitglied und kannst hier nicht schreiben.
+room-people = Personen
+room-last-ping = zuletzt gemeldet: { $ago }
+room-never-spoke = hat nie geschrieben
+room-spoke = schrieb { $ago }
+room-settings = Einstellungen
+room-alert = Im Browser benachrichtigen
+room-mail-alert = Per E-Mail benachrichtigen, wenn ich weg bin
+room-notify = Benachrichtige mich bei
+room-why-notified = Warum wurde ich (nicht) benachrichtigt?
+room-colour = Meine Farbe
+room-save = Speichern
+room-all-rooms = Alle Räume
+
+## What you missed (the catch-up line above a room)
+
+catch-up-messages = { $count ->
+    [one] { $count } neue Nachricht
+   *[other] { $count } neue Nachrichten
+}
+catch-up-from = von { $names }
+catch-up-since = seit { $when }
+catch-up-files = { $count ->
+    [one] { $count } Datei
+   *[other] { $count } Dateien
+}
+catch-up-mentions = { $count ->
+    [one] { $count } Erwähnung von dir
+   *[other] { $count } Erwähnungen von dir
+}
+
+## Search
+
+search-title = Suche
+search-order = Reihenfolge
+search-newest = Neueste zuerst
+search-best = Beste Treffer
+search-all-rooms = Alle Räume, auch die, in denen ich nicht bin (wird im Protokoll vermerkt)
+search-help-words = Wörter und „genaue Wendungen“;
+search-help-prefix = für Wörter, die so beginnen;
+search-nothing-yet = Unter den bisher durchsuchten neuesten Nachrichten wurde nichts gefunden.
+search-no-more = Keine weiteren Treffer.
+search-nothing = Nichts gefunden.
+search-older = Ältere Treffer
+
+## The account page
+
+account-title = Dein Konto
+account-saved = Gespeichert.
+account-alert-email = E-Mail-Benachrichtigungen senden an
+account-your-address = deine Adresse
+account-alert-help = Leer lassen, um die Adresse deines Kontos zu nutzen. Benachrichtigungen schaltest du je Raum in dessen Einstellungen ein oder aus.
+account-alert-help-address = Leer lassen, um die Adresse deines Kontos zu nutzen ({ $email }). Benachrichtigungen schaltest du je Raum in dessen Einstellungen ein oder aus.
+account-save = Speichern
+account-change-password = Passwort ändern
+account-tokens = API-Tokens
+account-tokens-help-before = Mit einem Token nutzt ein Skript die JSON-API in deinem Namen, mit
+account-tokens-help-api = die Beschreibung der API steht unter
+account-tokens-help-after = Behandle es wie ein Passwort.
+account-new-token = Dein neues Token. Kopier es jetzt: Es wird nicht noch einmal gezeigt.
+account-token-name = Name
+account-token-scopes = Bereiche
+account-token-room = Raum
+account-token-made = Erstellt
+account-token-used = Zuletzt benutzt
+account-token-revoke = Widerrufen
+account-token-all-rooms = alle meine Räume
+account-token-revoked = widerrufen { $when }
+account-no-tokens = Du hast keine API-Tokens.
+account-make-token = Ein Token erstellen
+account-scope-read = read: Räume, Nachrichten, Suche
+account-scope-post = post: senden, bearbeiten, löschen, reagieren
+account-token-only-room = Nur im Raum
+account-token-limit = { $count ->
+    [one] Höchstens { $count } Token zugleich.
+   *[other] Höchstens { $count } Tokens zugleich.
+}
+account-token-make = Token erstellen
+account-locale = Sprache und Zeitzone
+account-language = Sprache
+account-language-browser = Die Sprache meines Browsers
+account-time-zone = Zeitzone
+account-time-zone-placeholder = Die Zeitzone meines Browsers
+account-time-zone-help = Ein Name wie Europe/Berlin oder America/New_York; leer lassen für die Zeitzone deines Browsers. Zeiten in E-Mails stehen in dieser Zone (sonst in UTC).
+account-export = Deine Räume herunterladen
+account-export-help = Ein Archiv der Nachrichten, Mitglieder und Dateien eines Raums, mit einer Kopie zum Lesen ohne Verbindung im Browser.
+account-push = Benachrichtigungen auf deinen Geräten
+account-push-help = Mit eingeschalteten Benachrichtigungen zeigt ein Gerät neue Nachrichten deiner Räume, während Conversate geschlossen ist, nach der Benachrichtigungseinstellung jedes Raums. Solange du im Raum aktiv bist, wird nichts gesendet.
+account-push-on = Benachrichtigungen auf diesem Gerät einschalten
+account-push-off = Benachrichtigungen auf diesem Gerät ausschalten
+account-push-noscript = Zum Einschalten der Benachrichtigungen braucht es JavaScript.
+account-push-since = eingeschaltet seit { $when }
+account-push-last = zuletzt benachrichtigt { $when }
+account-push-never = noch nicht benachrichtigt
+account-push-remove = Entfernen
+account-push-none = Auf keinem Gerät sind Benachrichtigungen eingeschaltet.
+
+## E-mail
+
+mail-hello = Hallo { $name },
+mail-alert-subject = Neues in { $room }
+mail-alert-intro-before = während du weg warst, war in
+mail-alert-intro-after = etwas los:
+mail-alert-more = …und seitdem noch mehr.
+mail-alert-read = In { $room } lesen und antworten
+mail-alert-read-text = Lesen und antworten:
+mail-alert-why = Du bekommst diese E-Mail, weil du für diesen Raum E-Mail-Benachrichtigungen eingeschaltet hast, höchstens eine je Abwesenheit.
+mail-alert-stop = E-Mail-Benachrichtigungen für diesen Raum abbestellen
+mail-alert-stop-text = Um sie für diesen Raum abzubestellen:
+mail-reset-subject = Ein neues Passwort wählen
+mail-reset-intro = jemand (hoffentlich du) möchte ein neues Passwort für dein Konto wählen.
+mail-reset-lifetime = Der Link funktioniert einmal, { $lifetime } lang:
+mail-reset-follow = Folge diesem Link, um eines zu wählen; er funktioniert einmal, { $lifetime } lang:
+mail-reset-everywhere = Mit einem neuen Passwort wirst du überall sonst abgemeldet.
+mail-reset-ignore = Wenn du das nicht wolltest, ignoriere diese E-Mail: Dein Passwort bleibt, wie es ist.

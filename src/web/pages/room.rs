@@ -217,7 +217,7 @@ pub async fn render(
             first_unread,
             catch_up,
             member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone(), notify => m.notify.as_str() }),
-            notify_levels => [("all", "Every message"), ("mentions", "Only mentions of me"), ("none", "Nothing")],
+            notify_levels => [("all", "notify-all"), ("mentions", "notify-mentions"), ("none", "notify-none")].map(|(level, id)| (level, crate::web::i18n::text(id, None))),
             palette => crate::web::views::palette(),
             notice => view.notice,
             refused => view.refused,

@@ -13,7 +13,6 @@ use serde::Serialize;
 use super::charts::{self, BarChart, WEEKDAYS, thousands};
 use super::page;
 use crate::config::StoreUrl;
-use crate::domain::duration_words;
 use crate::domain::overview::{DAY, per_day, per_week, week_grid, week_start};
 use crate::service::overview::{Report, VERSION, report};
 use crate::web::auth::AdminUser;
@@ -125,10 +124,7 @@ fn plural(n: i64, one: &str, many: &str) -> String {
 }
 
 fn ago(then: Option<i64>, now: i64) -> String {
-    match then {
-        None => "never".to_owned(),
-        Some(t) => format!("{} ago", duration_words::since(Some(t), now)),
-    }
+    crate::web::i18n::ago(then, now)
 }
 
 /// The busiest entry of `values` (index, value), the first on a tie.
@@ -326,7 +322,7 @@ fn view(state: &AppState, r: &Report) -> Value {
         file_bytes => size(u64::try_from(r.storage.file_bytes).unwrap_or(0)),
         files_where,
         version => VERSION,
-        uptime => duration_words::words(now - r.node.started_at),
+        uptime => crate::web::i18n::duration(now - r.node.started_at),
         cluster,
         // This node answers the page, so at least one is alive.
         nodes => r.storage.nodes_alive.max(1),
