@@ -414,6 +414,247 @@ account-push-never = noch nicht benachrichtigt
 account-push-remove = Entfernen
 account-push-none = Auf keinem Gerät sind Benachrichtigungen eingeschaltet.
 
+## Invitation and first administrator
+
+invite-title = Dem Chat beitreten
+invite-invited = Du wurdest eingeladen.
+invite-joins = Dein Konto tritt bei:
+invite-username-help = Nur Buchstaben, Ziffern und _ . @ + -.
+invite-email = E-Mail
+invite-bound = Diese Einladung gilt für diese Adresse.
+invite-email-optional = E-Mail (freiwillig; nötig, um ein vergessenes Passwort zurückzusetzen)
+invite-password-again = Passwort wiederholen
+invite-submit = Mein Konto anlegen
+setup-help = Dieser Link funktioniert einmal. Das Konto, das du hier anlegst, kann Räume anlegen und Leute hinzufügen.
+setup-email = E-Mail (freiwillig)
+setup-submit = Administrator anlegen
+
+## Messages: edit, delete, history
+
+edit-title = Deine Nachricht in { $room } bearbeiten
+delete-title = Diese Nachricht löschen?
+delete-own = Deine Nachricht in { $room }, gesendet
+delete-other = Die Nachricht von { $name } in { $room }, gesendet
+delete-help = Alle sehen an ihrer Stelle „Nachricht gelöscht“. Ihr Text wird endgültig entfernt.
+delete-help-file = Alle sehen an ihrer Stelle „Nachricht gelöscht“. Ihr Text und eine angehängte Datei werden endgültig entfernt.
+history-by = Eine Nachricht von { $name } in { $room }.
+history-back = Zurück zur Nachricht
+history-now = Jetzt
+history-earlier = Frühere Fassungen, neueste zuerst
+history-replaced = Ersetzt
+history-none = Es werden keine früheren Fassungen aufbewahrt.
+history-none-deleted = Es werden keine früheren Fassungen aufbewahrt: Der Text einer gelöschten Nachricht wird mit ihrem Verlauf entfernt.
+
+## Notifications, offline page, unsubscribing, room directory
+
+notifications-help = { $count ->
+    [one] Was Conversate über Benachrichtigungen zu neuen Nachrichten entschieden hat, je Kanal, und warum. Die neueste Entscheidung wird aufbewahrt.
+   *[other] Was Conversate über Benachrichtigungen zu neuen Nachrichten entschieden hat, je Kanal, und warum. Die neuesten { $count } Entscheidungen werden aufbewahrt.
+}
+notifications-caption = Benachrichtigungsentscheidungen, neueste zuerst
+notifications-when = Wann
+notifications-channel = Kanal
+notifications-outcome = Ergebnis
+notifications-why = Warum
+notifications-empty = Noch nichts: Entscheidungen werden für Nachrichten aufbewahrt, die dich erwähnen, und für die E-Mail-Benachrichtigungen der Räume, in denen sie eingeschaltet sind.
+offline-title = Du bist offline
+offline-help = Conversate erreicht den Server gerade nicht. Dein ungesendeter Entwurf bleibt auf diesem Gerät und steht wieder im Nachrichtenfeld, wenn du den Raum öffnest.
+offline-retry = Noch einmal versuchen
+unsubscribe-done = { $name } bekommt keine E-Mail-Benachrichtigungen aus „{ $room }“ mehr. In den Einstellungen des Raums kannst du sie wieder einschalten.
+unsubscribe-already = E-Mail-Benachrichtigungen aus „{ $room }“ sind für { $name } schon aus.
+unsubscribe-ask = E-Mail-Benachrichtigungen aus „{ $room }“ für { $name } abbestellen?
+directory-open = Offene Räume
+directory-member = du bist Mitglied
+directory-join = { $room } beitreten
+directory-none = Kein Raum ist für alle offen. Ein Administrator kann einen öffnen.
+directory-direct = Ein Direktgespräch beginnen
+directory-with = Mit (dem Benutzernamen von jemandem, mit dem du einen Raum teilst)
+directory-start = Das Gespräch beginnen
+directory-make = Einen Raum anlegen
+directory-slug = Kürzel (seine Adresse)
+directory-title = Titel
+directory-make-submit = Den Raum anlegen
+
+## Administration
+
+admin-nav-invitations = Einladungen und Passwort-Links
+admin-yes = ja
+admin-no = nein
+admin-administrator = Administrator
+admin-active = Aktiv
+admin-active-help = Aktiv (darf sich anmelden)
+admin-create-account = Ein Konto anlegen
+admin-create-account-submit = Konto anlegen
+admin-details = Angaben
+admin-no-rooms = In keinem Raum Mitglied.
+admin-reset-password = Das Passwort neu setzen
+admin-set-password = Passwort setzen
+admin-deactivate = Dieses Konto deaktivieren…
+admin-slug = Kürzel
+admin-slug-help = Kürzel (in der Adresse des Raums)
+admin-slug-chars = Nur Buchstaben, Ziffern, - und _.
+admin-members = Mitglieder
+admin-member = Mitglied
+admin-open = Öffnen
+admin-no-rooms-yet = Noch keine Räume.
+admin-create-room = Einen Raum anlegen
+admin-create-room-submit = Raum anlegen
+admin-open-room = Den Raum öffnen
+admin-open-everyone = Für alle offen
+admin-open-before = Offen: im
+admin-open-directory = Raumverzeichnis
+admin-open-after = { "" } aufgeführt, wo alle mit einem Konto beitreten können
+admin-colour = Farbe
+admin-colour-of = Farbe von { $name }
+admin-save-colour = Farbe speichern
+admin-remove = Entfernen…
+admin-no-members = Noch keine Mitglieder.
+admin-add-member = Ein Mitglied hinzufügen
+admin-account = Konto
+admin-colour-auto-help = eine Farbe, die wenige Mitglieder dieses Raums haben
+admin-colour-auto = Automatisch
+admin-add-member-submit = Mitglied hinzufügen
+admin-danger = Gefahrenzone
+admin-clear = Alle Nachrichten löschen…
+admin-delete-room = Diesen Raum löschen…
+audit-when = Wann
+audit-who = Wer
+audit-action = Aktion
+audit-on = Woran
+audit-details = Einzelheiten
+audit-empty = Noch nichts aufgezeichnet.
+
+## The administration overview
+
+admin-rooms-count = { $count ->
+    [one] { $count } Raum
+   *[other] { $count } Räume
+}
+admin-accounts-count = { $count ->
+    [one] { $count } aktives Konto
+   *[other] { $count } aktive Konten
+}
+admin-activity = Aktivität
+admin-daily-caption = Nachrichten pro Tag, letzte { $count } Tage (UTC)
+admin-daily-title = Nachrichten pro Tag, letzte { $count } Tage
+admin-daily-table = Nachrichten pro Tag als Tabelle
+admin-daily-table-caption = Nachrichten pro Tag, neueste zuerst
+admin-day = Tag
+admin-messages = Nachrichten
+admin-per-room = Je Raum
+admin-chart-messages = { $count ->
+    [one] { $count } Nachricht
+   *[other] { $count } Nachrichten
+}
+admin-chart-week-writers = { $count ->
+    [one] Woche vom { $week }: { $count } Mitglied schrieb
+   *[other] Woche vom { $week }: { $count } Mitglieder schrieben
+}
+admin-chart-none = Keine Nachrichten in den letzten { $count } Tagen.
+admin-chart-daily = { $total ->
+    [one] { $total } Nachricht
+   *[other] { $total } Nachrichten
+} in den letzten { $days } Tagen, { $today } heute; der meiste Betrieb war am { $busiest } mit { $most ->
+    [one] { $most } Nachricht
+   *[other] { $most } Nachrichten
+}.
+admin-chart-weekly = Mitglieder, die mindestens eine Nachricht geschrieben haben, pro Woche (Wochen beginnen am Montag): { $now } diese Woche, höchstens { $most } in den letzten { $weeks } Wochen.
+admin-chart-hours = Nachrichten pro Stunde der Woche in den letzten { $days } Tagen, in UTC; die belebteste Stunde ist { $busiest }.
+admin-room-chart-title = { $room }: Nachrichten pro Tag
+admin-room-chart-desc = { $room }: { $total } Nachrichten in den letzten { $days } Tagen, { $week } in den letzten 7; belebtester Tag { $busiest }.
+admin-none-day = keiner
+admin-rooms-table = Räume als Tabelle
+admin-rooms-table-caption = Nachrichten je Raum, belebteste zuerst
+admin-last-days = Letzte { $count } Tage
+admin-busiest-day = Belebtester Tag
+admin-no-room-messages = In den letzten { $count } Tagen hatte kein Raum eine Nachricht.
+admin-weekly = Mitglieder, die geschrieben haben, pro Woche
+admin-weekly-table = Schreibende Mitglieder pro Woche als Tabelle
+admin-weekly-table-caption = Mitglieder, die geschrieben haben, pro Woche, neueste zuerst
+admin-week-of = Woche vom
+admin-writers = Mitglieder, die geschrieben haben
+admin-hours-caption = Belebteste Stunden der Woche (UTC)
+admin-hours = Belebteste Stunden der Woche
+admin-hours-darker = Dunklere Felder hatten mehr Nachrichten.
+admin-hours-table = Nachrichten pro Stunde der Woche als Tabelle
+admin-hours-table-caption = Nachrichten pro Stunde der Woche, UTC
+admin-health = Zustand
+admin-outbox = Wartende E-Mail-Benachrichtigungen
+admin-outbox-oldest = die älteste eingereiht { $ago }
+admin-outbox-no-smtp = SMTP_URL ist nicht gesetzt, daher werden Benachrichtigungen eingereiht, aber nicht gesendet.
+admin-failed = Fehlgeschlagene Zustellungen am letzten Tag
+admin-failed-last = Zuletzt: { $ago }, an { $to }:
+admin-database = Datenbank
+admin-disk = Freier Platz im Datenverzeichnis
+admin-unknown = unbekannt
+admin-files = Dateien
+admin-node = Dieser Knoten
+admin-node-up = Conversate { $version }, läuft seit { $uptime }
+admin-nodes = Knoten
+admin-nodes-alive = { $count } erreichbar (in den letzten 90 Sekunden gemeldet)
+admin-nodes-one = Einer: SQLite bedient einen einzigen Serverprozess
+admin-attention = Braucht Aufmerksamkeit
+admin-quiet-members = Seit über drei Monaten weg, bekommen noch E-Mail-Benachrichtigungen
+admin-quiet-member = { $count ->
+    [one] zuletzt gesehen { $ago }; benachrichtigt in { $count } Raum
+   *[other] zuletzt gesehen { $ago }; benachrichtigt in { $count } Räumen
+}
+admin-quiet-members-hint = Deaktiviere das Konto oder nimm es aus seinen Räumen, um die E-Mails zu stoppen.
+admin-nobody = Niemand.
+admin-quiet-rooms = Räume ohne Nachricht seit drei Monaten
+admin-quiet-room = letzte Nachricht { $ago }
+admin-none = Keine.
+admin-no-email = Konten ohne E-Mail-Adresse
+admin-no-email-hint = Sie bekommen keine E-Mail-Benachrichtigungen und könnten ein vergessenes Passwort nicht per E-Mail zurücksetzen.
+
+## Integrations, invitations and reset links
+
+integrations-new-token = Das neue Token von { $bot }. Kopier es jetzt: Es wird nicht noch einmal gezeigt.
+integrations-new-hook = Die Adresse des neuen Webhooks. Kopier sie jetzt: Sie wird nicht noch einmal gezeigt. Wer sie hat, kann in den Raum schreiben.
+integrations-bots = Bots
+integrations-bots-help = Ein Bot ist ein Konto, das sich nicht anmelden kann: Es handelt über API-Tokens und Webhooks. Füge ihn auf der Seite des Raums zu Räumen hinzu.
+integrations-owner = Gehört { $owner }; erstellt { $when }.
+integrations-no-owner = niemandem (das Konto des Besitzers gibt es nicht mehr)
+integrations-token = Token
+integrations-all-rooms = alle seine Räume
+integrations-token-name = Name des neuen Tokens
+integrations-only-room = Nur im Raum (freiwillig)
+integrations-no-bots = Noch keine Bots.
+integrations-make-bot = Einen Bot anlegen
+integrations-make-bot-submit = Bot anlegen
+integrations-hooks = Eingehende Webhooks
+integrations-hooks-help = (oder ein Formular mit text, oder was die eingehenden Webhooks von Slack annehmen) an die Adresse, um als der Bot in den Raum zu schreiben.
+integrations-posts-as = Schreibt als
+integrations-no-hooks = Noch keine Webhooks.
+integrations-make-hook = Einen Webhook anlegen
+integrations-make-hook-submit = Webhook anlegen
+invitations-new-link = Der neue Einladungslink (nur jetzt zu sehen)
+invitations-make = Eine Einladung erstellen
+invitations-rooms = Räume, denen sie beitritt (Kürzel, durch Leerzeichen getrennt)
+invitations-uses = Konten, die sie anlegen darf
+invitations-expires = Gilt für (etwa 7d, 12h, 30m)
+invitations-email = Nur für diese E-Mail-Adresse (freiwillig)
+invitations-make-submit = Den Link erstellen
+invitations-title = Einladungen
+invitations-state = Stand
+invitations-uses-col = Genutzt
+invitations-for = Für
+invitations-expires-col = Läuft ab
+invitations-accepted-by = Angenommen von
+invitations-uses-of = { $uses } von { $max }
+invitations-anyone = alle
+invitations-made-by = { $when } von { $name }
+invitations-withdraw = Zurückziehen
+invitations-none = Noch keine Einladungen.
+invitations-resets = Links zum Zurücksetzen des Passworts
+invitations-sent = Gesendet
+invitations-used = Benutzt
+invitations-no-resets = Noch keine Links zum Zurücksetzen.
+word-usable = gültig
+word-expired = abgelaufen
+word-revoked = widerrufen
+word-used-up = aufgebraucht
+
 ## E-mail
 
 mail-hello = Hallo { $name },

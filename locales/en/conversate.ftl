@@ -418,6 +418,247 @@ account-push-never = not notified yet
 account-push-remove = Remove
 account-push-none = No device has notifications on.
 
+## Invitation and first administrator
+
+invite-title = Join the chat
+invite-invited = You have been invited.
+invite-joins = Your account joins
+invite-username-help = Letters, digits and _ . @ + - only.
+invite-email = E-mail
+invite-bound = This invitation is for this address.
+invite-email-optional = E-mail (optional; needed to reset a forgotten password)
+invite-password-again = Password again
+invite-submit = Create my account
+setup-help = This link works once. The account you create here can create rooms and add people.
+setup-email = E-mail (optional)
+setup-submit = Create administrator
+
+## Messages: edit, delete, history
+
+edit-title = Edit your message in { $room }
+delete-title = Delete this message?
+delete-own = Your message in { $room }, sent
+delete-other = The message by { $name } in { $room }, sent
+delete-help = Everyone will see “message deleted” in its place. Its text is removed for good.
+delete-help-file = Everyone will see “message deleted” in its place. Its text and any attached file are removed for good.
+history-by = A message by { $name } in { $room }.
+history-back = Back to the message
+history-now = Now
+history-earlier = Earlier versions, newest first
+history-replaced = Replaced
+history-none = No earlier versions are kept.
+history-none-deleted = No earlier versions are kept: a deleted message's text is removed with its history.
+
+## Notifications, offline page, unsubscribing, room directory
+
+notifications-help = { $count ->
+    [one] What Conversate decided about notifying you of recent messages, on each channel, and why. The newest decision is kept.
+   *[other] What Conversate decided about notifying you of recent messages, on each channel, and why. The newest { $count } decisions are kept.
+}
+notifications-caption = Notification decisions, newest first
+notifications-when = When
+notifications-channel = Channel
+notifications-outcome = Outcome
+notifications-why = Why
+notifications-empty = Nothing yet: decisions are kept for messages that mention you and for the e-mail alerts of rooms where they are on.
+offline-title = You are offline
+offline-help = Conversate cannot reach the server right now. Your unsent draft is kept on this device and will be in the message box when you open the room again.
+offline-retry = Try again
+unsubscribe-done = { $name } will get no more e-mail alerts from “{ $room }”. You can turn them on again in the room's settings.
+unsubscribe-already = E-mail alerts from “{ $room }” are already off for { $name }.
+unsubscribe-ask = Stop e-mail alerts from “{ $room }” for { $name }?
+directory-open = Open rooms
+directory-member = you are a member
+directory-join = Join { $room }
+directory-none = No room is open to everyone. An administrator can open one.
+directory-direct = Start a direct conversation
+directory-with = With (the username of someone you share a room with)
+directory-start = Start the conversation
+directory-make = Make a room
+directory-slug = Slug (its address)
+directory-title = Title
+directory-make-submit = Make the room
+
+## Administration
+
+admin-nav-invitations = Invitations and resets
+admin-yes = yes
+admin-no = no
+admin-administrator = Administrator
+admin-active = Active
+admin-active-help = Active (may log in)
+admin-create-account = Create an account
+admin-create-account-submit = Create account
+admin-details = Details
+admin-no-rooms = Not a member of any room.
+admin-reset-password = Reset the password
+admin-set-password = Set password
+admin-deactivate = Deactivate this account…
+admin-slug = Slug
+admin-slug-help = Slug (in the room's address)
+admin-slug-chars = Letters, digits, - and _ only.
+admin-members = Members
+admin-member = Member
+admin-open = Open
+admin-no-rooms-yet = No rooms yet.
+admin-create-room = Create a room
+admin-create-room-submit = Create room
+admin-open-room = Open the room
+admin-open-everyone = Open to everyone
+admin-open-before = Open: listed in the
+admin-open-directory = room directory
+admin-open-after = , where anyone with an account can join
+admin-colour = Colour
+admin-colour-of = Colour of { $name }
+admin-save-colour = Save colour
+admin-remove = Remove…
+admin-no-members = No members yet.
+admin-add-member = Add a member
+admin-account = Account
+admin-colour-auto-help = a colour few members of this room have
+admin-colour-auto = Automatic
+admin-add-member-submit = Add member
+admin-danger = Danger zone
+admin-clear = Delete all messages…
+admin-delete-room = Delete this room…
+audit-when = When
+audit-who = Who
+audit-action = Action
+audit-on = On
+audit-details = Details
+audit-empty = Nothing recorded yet.
+
+## The administration overview
+
+admin-rooms-count = { $count ->
+    [one] { $count } room
+   *[other] { $count } rooms
+}
+admin-accounts-count = { $count ->
+    [one] { $count } active account
+   *[other] { $count } active accounts
+}
+admin-activity = Activity
+admin-daily-caption = Messages per day, last { $count } days (UTC)
+admin-daily-title = Messages per day, last { $count } days
+admin-daily-table = Messages per day as a table
+admin-daily-table-caption = Messages per day, newest first
+admin-day = Day
+admin-messages = Messages
+admin-per-room = Per room
+admin-chart-messages = { $count ->
+    [one] { $count } message
+   *[other] { $count } messages
+}
+admin-chart-week-writers = { $count ->
+    [one] Week of { $week }: { $count } member wrote
+   *[other] Week of { $week }: { $count } members wrote
+}
+admin-chart-none = No messages in the last { $count } days.
+admin-chart-daily = { $total ->
+    [one] { $total } message
+   *[other] { $total } messages
+} in the last { $days } days, { $today } today; the busiest day was { $busiest } with { $most ->
+    [one] { $most } message
+   *[other] { $most } messages
+}.
+admin-chart-weekly = Members who wrote at least one message, per week (weeks start on Monday): { $now } this week, at most { $most } in the last { $weeks } weeks.
+admin-chart-hours = Messages per hour of the week over the last { $days } days, in UTC; the busiest hour is { $busiest }.
+admin-room-chart-title = { $room }: messages per day
+admin-room-chart-desc = { $room }: { $total } messages in the last { $days } days, { $week } in the last 7; busiest day { $busiest }.
+admin-none-day = none
+admin-rooms-table = Rooms as a table
+admin-rooms-table-caption = Messages per room, busiest first
+admin-last-days = Last { $count } days
+admin-busiest-day = Busiest day
+admin-no-room-messages = No room had a message in the last { $count } days.
+admin-weekly = Members who wrote, per week
+admin-weekly-table = Members who wrote per week as a table
+admin-weekly-table-caption = Members who wrote, per week, newest first
+admin-week-of = Week of
+admin-writers = Members who wrote
+admin-hours-caption = Busiest hours of the week (UTC)
+admin-hours = Busiest hours of the week
+admin-hours-darker = Darker cells had more messages.
+admin-hours-table = Messages per hour of the week as a table
+admin-hours-table-caption = Messages per hour of the week, UTC
+admin-health = Health
+admin-outbox = E-mail alerts waiting
+admin-outbox-oldest = the oldest queued { $ago }
+admin-outbox-no-smtp = SMTP_URL is not set, so alerts are queued but not sent.
+admin-failed = Failed deliveries in the last day
+admin-failed-last = Last: { $ago }, to { $to }:
+admin-database = Database
+admin-disk = Free space in the data directory
+admin-unknown = unknown
+admin-files = Files
+admin-node = This node
+admin-node-up = Conversate { $version }, up for { $uptime }
+admin-nodes = Nodes
+admin-nodes-alive = { $count } alive (heard from in the last 90 seconds)
+admin-nodes-one = One: SQLite serves a single server process
+admin-attention = Needs attention
+admin-quiet-members = Away for over three months, still alerted by e-mail
+admin-quiet-member = { $count ->
+    [one] last seen { $ago }; alerted in { $count } room
+   *[other] last seen { $ago }; alerted in { $count } rooms
+}
+admin-quiet-members-hint = Deactivate the account, or take it out of its rooms, to stop the e-mails.
+admin-nobody = Nobody.
+admin-quiet-rooms = Rooms without a message for three months
+admin-quiet-room = last message { $ago }
+admin-none = None.
+admin-no-email = Accounts without an e-mail address
+admin-no-email-hint = They get no e-mail alerts and could not reset a forgotten password by e-mail.
+
+## Integrations, invitations and reset links
+
+integrations-new-token = The new token of { $bot }. Copy it now: it is not shown again.
+integrations-new-hook = The new webhook's address. Copy it now: it is not shown again. Anyone who has it can post into the room.
+integrations-bots = Bots
+integrations-bots-help = A bot is an account that cannot log in: it acts through API tokens and webhooks. Add it to rooms on the room's page.
+integrations-owner = Owned by { $owner }; made { $when }.
+integrations-no-owner = nobody (the owner's account is gone)
+integrations-token = Token
+integrations-all-rooms = all its rooms
+integrations-token-name = New token's name
+integrations-only-room = Only in room (optional)
+integrations-no-bots = No bots yet.
+integrations-make-bot = Make a bot
+integrations-make-bot-submit = Make bot
+integrations-hooks = Incoming webhooks
+integrations-hooks-help = (or a form with text, or what Slack's incoming webhooks take) to the address to post into the room as the bot.
+integrations-posts-as = Posts as
+integrations-no-hooks = No webhooks yet.
+integrations-make-hook = Make a webhook
+integrations-make-hook-submit = Make webhook
+invitations-new-link = The new invitation link (shown only now)
+invitations-make = Make an invitation
+invitations-rooms = Rooms it joins (slugs, apart by spaces)
+invitations-uses = Accounts it may make
+invitations-expires = Works for (such as 7d, 12h, 30m)
+invitations-email = Only for this e-mail address (optional)
+invitations-make-submit = Make the link
+invitations-title = Invitations
+invitations-state = State
+invitations-uses-col = Uses
+invitations-for = For
+invitations-expires-col = Expires
+invitations-accepted-by = Accepted by
+invitations-uses-of = { $uses } of { $max }
+invitations-anyone = anyone
+invitations-made-by = { $when } by { $name }
+invitations-withdraw = Withdraw
+invitations-none = No invitations yet.
+invitations-resets = Password reset links
+invitations-sent = Sent
+invitations-used = Used
+invitations-no-resets = No reset links yet.
+word-usable = usable
+word-expired = expired
+word-revoked = revoked
+word-used-up = used up
+
 ## E-mail
 
 mail-hello = Hello { $name },

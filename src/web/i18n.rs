@@ -196,7 +196,7 @@ impl Catalogues {
                 continue;
             };
             let id = message.id.name;
-            if !(id.starts_with("error-") || id.starts_with("title-")) {
+            if !(id.starts_with("error-") || id.starts_with("title-") || id.starts_with("word-")) {
                 continue;
             }
             let Some(value) = &message.value else {

@@ -7,12 +7,14 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use fluent_bundle::FluentArgs;
 use minijinja::{Value, context};
 use serde::Serialize;
 
 use super::charts::{self, BarChart, WEEKDAYS, thousands};
 use super::page;
 use crate::config::StoreUrl;
+use crate::web::i18n;
 use crate::domain::overview::{DAY, per_day, per_week, week_grid, week_start};
 use crate::service::overview::{Report, VERSION, report};
 use crate::web::auth::AdminUser;
@@ -119,10 +121,6 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
 fn ago(then: Option<i64>, now: i64) -> String {
     crate::web::i18n::ago(then, now)
 }
@@ -164,7 +162,7 @@ fn view(state: &AppState, r: &Report) -> Value {
             format!(
                 "{}: {}",
                 day_name(day_of(i)),
-                plural(v, "message", "messages")
+                i18n::count("admin-chart-messages", v)
             )
         },
         |i| month_start(day_of(i)).map(|m| (m, false)),
@@ -178,15 +176,18 @@ fn view(state: &AppState, r: &Report) -> Value {
             messages,
         })
         .collect();
+    let days_n = i64::try_from(days).unwrap_or(0);
     let daily_desc = match busiest(&total) {
-        None => format!("No messages in the last {days} days."),
-        Some((i, n)) => format!(
-            "{} in the last {days} days, {} today; the busiest day was {} with {}.",
-            plural(daily.total, "message", "messages"),
-            thousands(total.last().copied().unwrap_or(0)),
-            day_name(day_of(i)),
-            plural(n, "message", "messages"),
-        ),
+        None => i18n::count("admin-chart-none", days_n),
+        Some((i, n)) => {
+            let mut args = FluentArgs::new();
+            args.set("total", daily.total);
+            args.set("days", days_n);
+            args.set("today", total.last().copied().unwrap_or(0));
+            args.set("busiest", day_name(day_of(i)));
+            args.set("most", n);
+            i18n::text("admin-chart-daily", Some(&args))
+        }
     };
 
     // Per room, busiest first.
@@ -207,7 +208,7 @@ fn view(state: &AppState, r: &Report) -> Value {
                     format!(
                         "{}: {}",
                         day_name(day_of(i)),
-                        plural(v, "message", "messages")
+                        i18n::count("admin-chart-messages", v)
                     )
                 },
                 |_| None,
@@ -240,11 +241,10 @@ fn view(state: &AppState, r: &Report) -> Value {
         160.0,
         true,
         |i, v| {
-            format!(
-                "Week of {}: {}",
-                day_name(week_start(week_of_index(i))),
-                plural(v, "member wrote", "members wrote")
-            )
+            let mut args = FluentArgs::new();
+            args.set("week", day_name(week_start(week_of_index(i))));
+            args.set("count", v);
+            i18n::text("admin-chart-week-writers", Some(&args))
         },
         // Every other week, counted from this one; every fourth on phones.
         |i| {
@@ -266,12 +266,13 @@ fn view(state: &AppState, r: &Report) -> Value {
             messages,
         })
         .collect();
-    let weekly_desc = format!(
-        "Members who wrote at least one message, per week (weeks start on Monday): {} this week, at most {} in the last {} weeks.",
-        thousands(writers.last().copied().unwrap_or(0)),
-        thousands(weekly.max),
-        writers.len()
-    );
+    let weekly_desc = {
+        let mut args = FluentArgs::new();
+        args.set("now", writers.last().copied().unwrap_or(0));
+        args.set("most", weekly.max);
+        args.set("weeks", i64::try_from(writers.len()).unwrap_or(0));
+        i18n::text("admin-chart-weekly", Some(&args))
+    };
 
     // The hours of the week.
     let grid = week_grid(r.activity.week_hours.iter().copied());
@@ -284,11 +285,13 @@ fn view(state: &AppState, r: &Report) -> Value {
         },
     );
     let heat_desc = match busiest_hour {
-        None => format!("No messages in the last {days} days."),
-        Some(c) => format!(
-            "Messages per hour of the week over the last {days} days, in UTC; the busiest hour is {}.",
-            c.label
-        ),
+        None => i18n::count("admin-chart-none", days_n),
+        Some(c) => {
+            let mut args = FluentArgs::new();
+            args.set("days", days_n);
+            args.set("busiest", c.label.clone());
+            i18n::text("admin-chart-hours", Some(&args))
+        }
     };
     let heat_rows: Vec<Value> = grid
         .iter()
@@ -318,7 +321,7 @@ fn view(state: &AppState, r: &Report) -> Value {
         database => size(u64::try_from(r.database.bytes).unwrap_or(0)),
         engine => format!("{}, {}", r.database.version, r.database.durability),
         disk_free => r.disk_free.map(size),
-        files => plural(r.storage.files, "file", "files"),
+        files => i18n::count("catch-up-files", r.storage.files),
         file_bytes => size(u64::try_from(r.storage.file_bytes).unwrap_or(0)),
         files_where,
         version => VERSION,
