@@ -112,18 +112,23 @@ pub async fn sections(
     let tokens = super::tokens::section(state, user).await?;
     let rooms = crate::service::export::rooms_of(&state.chat.store, user).await?;
     let push = super::push::section(state, user).await?;
-    let locale = locale_section(state, user.language, user.time_zone.as_deref());
+    let own = user
+        .language
+        .map_or("", crate::domain::language::Language::tag);
+    let locale = locale_section(state, own, user.time_zone.as_deref(), false, None);
     Ok(
         context! { push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), ..minijinja::value::merge_maps([locale, tokens]) },
     )
 }
 
 /// The language and time zone form: the site's languages, each in its own
-/// name, and every zone of the database.
+/// name, and every zone of the database; `language` is a tag or empty.
 fn locale_section(
     state: &AppState,
-    language: Option<crate::domain::language::Language>,
+    language: &str,
     zone: Option<&str>,
+    done: bool,
+    error: Option<String>,
 ) -> minijinja::Value {
     let languages: Vec<_> = state
         .config
@@ -133,11 +138,11 @@ fn locale_section(
         .collect();
     context! {
         languages,
-        own_language => language.map_or("", crate::domain::language::Language::tag),
+        own_language => language,
         own_zone => zone.unwrap_or_default(),
         zones => crate::domain::time_zone::TimeZoneName::all(),
-        locale_error => (),
-        locale_done => false,
+        locale_error => error,
+        locale_done => done,
     }
 }
 
@@ -166,17 +171,17 @@ pub async fn save_locale(
                 .await?
                 .unwrap_or(user.clone());
             crate::web::i18n::set_user(fresh.language, fresh.time_zone.as_deref());
-            let locale = locale_section(&state, fresh.language, fresh.time_zone.as_deref());
-            (context! { locale_done => true, ..locale }, true)
+            let own = fresh
+                .language
+                .map_or("", crate::domain::language::Language::tag);
+            let locale = locale_section(&state, own, fresh.time_zone.as_deref(), true, None);
+            (locale, true)
         }
-        Err(ServiceError::Invalid(e)) => {
-            // What the user sent, so they can correct it.
-            let locale = locale_section(&state, user.language, Some(&zone));
-            (
-                context! { locale_error => e, own_language => language, ..locale },
-                false,
-            )
-        }
+        // What the user sent, so they can correct it.
+        Err(ServiceError::Invalid(e)) => (
+            locale_section(&state, &language, Some(&zone), false, Some(e)),
+            false,
+        ),
         Err(e) => return Err(e.into()),
     };
     let sections = sections(&state, &user).await?;
@@ -186,7 +191,7 @@ pub async fn save_locale(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, error => (), done => false, ..minijinja::value::merge_maps([locale, sections]) },
+        context! { title => "Your account", alert_email, email, error => (), done => false, ..minijinja::value::merge_maps([sections, locale]) },
     )
     .await?;
     if !done {

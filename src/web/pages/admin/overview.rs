@@ -14,11 +14,11 @@ use serde::Serialize;
 use super::charts::{self, BarChart, WEEKDAYS, thousands};
 use super::page;
 use crate::config::StoreUrl;
-use crate::web::i18n;
 use crate::domain::overview::{DAY, per_day, per_week, week_grid, week_start};
 use crate::service::overview::{Report, VERSION, report};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
+use crate::web::i18n;
 use crate::web::state::AppState;
 
 /// Rooms drawn one by one; the others are summed in the table's total.
