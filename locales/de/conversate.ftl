@@ -254,10 +254,7 @@ index-search = Suchen
 index-directory = Raumverzeichnis
 index-directory-what = offene Räume, Direktgespräche
 index-directory-admin = offene Räume, Direktgespräche, neue Räume
-index-unread = { $count ->
-    [one] ungelesene Nachricht
-   *[other] ungelesene Nachrichten
-}
+index-unread = ungelesen
 index-mentions = { $count ->
     [one] { $count } Erwähnung von dir
    *[other] { $count } Erwähnungen von dir

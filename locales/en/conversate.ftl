@@ -256,10 +256,7 @@ index-search = Search
 index-directory = Room directory
 index-directory-what = open rooms, direct conversations
 index-directory-admin = open rooms, direct conversations, new rooms
-index-unread = { $count ->
-    [one] unread message
-   *[other] unread messages
-}
+index-unread = unread
 index-mentions = { $count ->
     [one] { $count } mention of you
    *[other] { $count } mentions of you
