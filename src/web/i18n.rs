@@ -601,6 +601,66 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sentences_are_worded_in_the_current_language() {
+        let german =
+            |text: &'static str| with_language(Language::German, async move { sentence(text) });
+        assert_eq!(german("No such room.").await, "Diesen Raum gibt es nicht.");
+        assert_eq!(
+            german("The username 'ann' is already taken.").await,
+            "Der Benutzername „ann“ ist schon vergeben."
+        );
+        assert_eq!(
+            german("The password must be at least 10 characters.").await,
+            "Das Passwort muss mindestens 10 Zeichen lang sein."
+        );
+        assert_eq!(
+            german("Not Found").await,
+            "Nicht gefunden",
+            "page titles too"
+        );
+        assert_eq!(german("usable").await, "gültig", "and state words");
+        assert_eq!(
+            german("A sentence nobody wrote down.").await,
+            "A sentence nobody wrote down.",
+            "unknown sentences stay as they are"
+        );
+        let english = with_language(Language::English, async { sentence("No such room.") }).await;
+        assert_eq!(english, "No such room.");
+    }
+
+    #[tokio::test]
+    async fn durations_and_times_ago_follow_the_language() {
+        let words = |language| {
+            with_language(language, async {
+                (
+                    duration(7_200),
+                    ago(Some(0), 300),
+                    ago(Some(0), 86_400 * 3),
+                    ago(None, 5),
+                )
+            })
+        };
+        assert_eq!(
+            words(Language::English).await,
+            (
+                "2 hours".into(),
+                "5 minutes ago".into(),
+                "3 days ago".into(),
+                "never".into()
+            )
+        );
+        assert_eq!(
+            words(Language::German).await,
+            (
+                "2 Stunden".into(),
+                "vor 5 Minuten".into(),
+                "vor 3 Tagen".into(),
+                "nie".into()
+            )
+        );
+    }
+
+    #[tokio::test]
     async fn the_language_is_the_scopes() {
         assert_eq!(current(), Language::English, "outside any request");
         let inside = with_language(Language::German, async { current() }).await;
