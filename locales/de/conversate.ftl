@@ -69,6 +69,65 @@ time-date-clock = { $day }. { $month ->
    *[12] Dez.
 } { $clock }
 
+# $month: 1 January … 12 December.
+date-month = { $month ->
+    [1] Jan.
+    [2] Feb.
+    [3] März
+    [4] Apr.
+    [5] Mai
+    [6] Juni
+    [7] Juli
+    [8] Aug.
+    [9] Sept.
+    [10] Okt.
+    [11] Nov.
+   *[12] Dez.
+}
+# $weekday: 1 Monday … 7 Sunday.
+date-weekday-short = { $count ->
+    [1] Mo
+    [2] Di
+    [3] Mi
+    [4] Do
+    [5] Fr
+    [6] Sa
+   *[7] So
+}
+date-day-month = { $day }. { $month ->
+    [1] Jan.
+    [2] Feb.
+    [3] März
+    [4] Apr.
+    [5] Mai
+    [6] Juni
+    [7] Juli
+    [8] Aug.
+    [9] Sept.
+    [10] Okt.
+    [11] Nov.
+   *[12] Dez.
+}
+# $weekday: a short weekday name (date-weekday-short).
+date-weekday-day-month = { $weekday } { $day }. { $month ->
+    [1] Jan.
+    [2] Feb.
+    [3] März
+    [4] Apr.
+    [5] Mai
+    [6] Juni
+    [7] Juli
+    [8] Aug.
+    [9] Sept.
+    [10] Okt.
+    [11] Nov.
+   *[12] Dez.
+}
+admin-heat-cell = { $count ->
+    [one] { $weekday } { $hour }:00–{ $hour }:59: { $count } Nachricht
+   *[other] { $weekday } { $hour }:00–{ $hour }:59: { $count } Nachrichten
+}
+
 ## Lists of names
 
 list-two = { $a } und { $b }

@@ -74,6 +74,65 @@ time-date-clock = { $day } { $month ->
    *[12] Dec
 } { $clock }
 
+# $month: 1 January … 12 December.
+date-month = { $month ->
+    [1] Jan
+    [2] Feb
+    [3] Mar
+    [4] Apr
+    [5] May
+    [6] Jun
+    [7] Jul
+    [8] Aug
+    [9] Sep
+    [10] Oct
+    [11] Nov
+   *[12] Dec
+}
+# $weekday: 1 Monday … 7 Sunday.
+date-weekday-short = { $count ->
+    [1] Mon
+    [2] Tue
+    [3] Wed
+    [4] Thu
+    [5] Fri
+    [6] Sat
+   *[7] Sun
+}
+date-day-month = { $day } { $month ->
+    [1] Jan
+    [2] Feb
+    [3] Mar
+    [4] Apr
+    [5] May
+    [6] Jun
+    [7] Jul
+    [8] Aug
+    [9] Sep
+    [10] Oct
+    [11] Nov
+   *[12] Dec
+}
+# $weekday: a short weekday name (date-weekday-short).
+date-weekday-day-month = { $weekday } { $day } { $month ->
+    [1] Jan
+    [2] Feb
+    [3] Mar
+    [4] Apr
+    [5] May
+    [6] Jun
+    [7] Jul
+    [8] Aug
+    [9] Sep
+    [10] Oct
+    [11] Nov
+   *[12] Dec
+}
+admin-heat-cell = { $count ->
+    [one] { $weekday } { $hour }:00–{ $hour }:59: { $count } message
+   *[other] { $weekday } { $hour }:00–{ $hour }:59: { $count } messages
+}
+
 ## Lists of names
 
 list-two = { $a } and { $b }

@@ -11,7 +11,7 @@ use fluent_bundle::FluentArgs;
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::charts::{self, BarChart, WEEKDAYS, thousands};
+use super::charts::{self, BarChart, thousands};
 use super::page;
 use crate::config::StoreUrl;
 use crate::domain::overview::{DAY, per_day, per_week, week_grid, week_start};
@@ -56,52 +56,42 @@ struct RoomActivity {
     chart: BarChart,
 }
 
-/// `Mon 2 Nov` for a day number.
+/// `Mon 2 Nov` for a day number, in the page's language.
 fn day_name(day: i64) -> String {
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp(day * DAY) else {
         return day.to_string();
     };
-    format!(
-        "{} {} {}",
-        &WEEKDAYS[t.weekday().number_days_from_monday() as usize],
-        t.day(),
-        month(t.month())
-    )
+    let mut args = FluentArgs::new();
+    args.set(
+        "weekday",
+        charts::weekday(usize::from(t.weekday().number_days_from_monday())),
+    );
+    args.set("day", i64::from(t.day()));
+    args.set("month", i64::from(u8::from(t.month())));
+    i18n::text("date-weekday-day-month", Some(&args))
 }
 
-fn month(m: time::Month) -> &'static str {
-    use time::Month::{
-        April, August, December, February, January, July, June, March, May, November, October,
-        September,
-    };
-    match m {
-        January => "Jan",
-        February => "Feb",
-        March => "Mar",
-        April => "Apr",
-        May => "May",
-        June => "Jun",
-        July => "Jul",
-        August => "Aug",
-        September => "Sep",
-        October => "Oct",
-        November => "Nov",
-        December => "Dec",
-    }
+fn month(m: time::Month) -> String {
+    i18n::count("date-month", i64::from(u8::from(m)))
 }
 
-/// `30 Nov` for a day number.
+/// `30 Nov` for a day number, in the page's language.
 fn short_day(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * DAY).map_or_else(
         |_| day.to_string(),
-        |t| format!("{} {}", t.day(), month(t.month())),
+        |t| {
+            let mut args = FluentArgs::new();
+            args.set("day", i64::from(t.day()));
+            args.set("month", i64::from(u8::from(t.month())));
+            i18n::text("date-day-month", Some(&args))
+        },
     )
 }
 
 /// The month's name when `day` is the first of a month.
 fn month_start(day: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(day * DAY).ok()?;
-    (t.day() == 1).then(|| month(t.month()).to_owned())
+    (t.day() == 1).then(|| month(t.month()))
 }
 
 /// `1.5 MB`: bytes in decimal units, as disks are sold.
@@ -296,7 +286,7 @@ fn view(state: &AppState, r: &Report) -> Value {
     let heat_rows: Vec<Value> = grid
         .iter()
         .enumerate()
-        .map(|(d, hours)| context! { day => WEEKDAYS[d], hours => hours.to_vec() })
+        .map(|(d, hours)| context! { day => charts::weekday(d), hours => hours.to_vec() })
         .collect();
 
     // Health.
