@@ -215,8 +215,6 @@ pub struct HeatMap {
 }
 
 /// Weekday names, Monday first.
-pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
 /// The short name of weekday `d` (0 Monday) in the page's language.
 #[must_use]
 pub fn weekday(d: usize) -> String {
