@@ -214,7 +214,6 @@ pub struct HeatMap {
     pub columns: Vec<Tick>,
 }
 
-/// Weekday names, Monday first.
 /// The short name of weekday `d` (0 Monday) in the page's language.
 #[must_use]
 pub fn weekday(d: usize) -> String {
