@@ -131,13 +131,13 @@ export function addMessages(messages, live) {
   return added;
 }
 
-/* The exact time of a message, in the reader's time zone (their setting, else the browser's)
+/* The exact time of a message, in the reader's time zone (their setting, `<html data-time-zone>`, else the browser's)
    and the page's language; without the script the server's own rendering stays. */
 let timeFormat = null;
 function localTime(seconds) {
   const date = new Date(seconds * 1000);
   try {
-    timeFormat = timeFormat || new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'short', timeZone: C.timeZone || undefined });
+    timeFormat = timeFormat || new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'short', timeZone: document.documentElement.dataset.timeZone || undefined });
     return timeFormat.format(date);
   } catch (e) {
     return date.toISOString().replace(/:\d{2}\.\d{3}Z$/, ' UTC').replace('T', ' ');
@@ -298,8 +298,8 @@ function decorate(li, m, content) {
 }
 
 const QUICK_REACTIONS = [
-  ['👍', 'js-emoji-thumbs-up'], ['❤️', 'js-emoji-heart'], ['😂', 'js-emoji-joy'],
-  ['🎉', 'js-emoji-party'], ['😮', 'js-emoji-surprise'], ['🙏', 'js-emoji-thanks'],
+  ['👍', 'emoji-thumbs-up'], ['❤️', 'emoji-heart'], ['😂', 'emoji-joy'],
+  ['🎉', 'emoji-party'], ['😮', 'emoji-surprise'], ['🙏', 'emoji-thanks'],
 ];
 
 /** A message we show changed (edited, deleted, reacted to): it is redrawn in place. One not

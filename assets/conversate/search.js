@@ -78,7 +78,7 @@ export function startSearch() {
     when.className = 'cv-time';
     const date = new Date(r.time * 1000);
     when.dateTime = date.toISOString();
-    when.textContent = date.toLocaleString(lang);
+    when.textContent = date.toLocaleString(lang, { timeZone: document.documentElement.dataset.timeZone || undefined });
     meta.append(link, ' ', author, ' ', when);
     li.append(meta, excerpt(r.excerpt_html));
     return li;

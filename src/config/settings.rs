@@ -286,10 +286,10 @@ pub const SETTINGS: &[Setting] = &[
         "LANGUAGES",
         Server,
         Text("language tags separated by commas: `en`, `de`"),
-        Value("en"),
-        "the languages the pages are offered in; each visitor gets the one their browser \
-         prefers (`Accept-Language`), or the first. German (`de`) is being completed: pages \
-         whose words are not in the catalogues yet stay English",
+        Value("en,de"),
+        "the languages the pages and e-mails are offered in; each visitor gets the one they \
+         chose on their account page, else the one their browser prefers \
+         (`Accept-Language`), else the first",
     ),
     setting(
         "EDIT_WINDOW",

@@ -1,5 +1,42 @@
 //! "5 minutes" and friends, as the original shows durations.
 
+/// A duration as people say it: the largest whole unit. The web layer
+/// words it in the reader's language; [`words`] is its English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// An unknown moment (a negative duration).
+    Never,
+    /// A moment in the future.
+    Now,
+    Seconds(i64),
+    Minutes(i64),
+    Hours(i64),
+    Days(i64),
+}
+
+/// The span of `seconds`: `Never` for a negative value.
+#[must_use]
+pub fn span(seconds: i64) -> Span {
+    match seconds {
+        ..0 => Span::Never,
+        0..60 => Span::Seconds(seconds),
+        60..3_600 => Span::Minutes(seconds / 60),
+        3_600..86_400 => Span::Hours(seconds / 3_600),
+        _ => Span::Days(seconds / 86_400),
+    }
+}
+
+/// The span from `then` until `now`: `Now` for the future, `Never` when
+/// `then` is unknown.
+#[must_use]
+pub fn since_span(then: Option<i64>, now: i64) -> Span {
+    match then {
+        None => Span::Never,
+        Some(t) if t > now => Span::Now,
+        Some(t) => span(now - t),
+    }
+}
+
 /// Describes `seconds` the way the original does: `never` for a negative value,
 /// otherwise the largest whole unit, e.g. `1 second`, `5 minutes`, `2 days`.
 #[must_use]
@@ -60,5 +97,16 @@ mod tests {
         assert_eq!(since(Some(40), 100), "1 minute");
         assert_eq!(seconds_ago(None, 100), -1);
         assert_eq!(seconds_ago(Some(90), 100), 10);
+    }
+
+    #[test]
+    fn spans_pick_the_largest_unit() {
+        assert_eq!(span(-1), Span::Never);
+        assert_eq!(span(59), Span::Seconds(59));
+        assert_eq!(span(3_599), Span::Minutes(59));
+        assert_eq!(span(7_200), Span::Hours(2));
+        assert_eq!(span(86_400 * 40), Span::Days(40));
+        assert_eq!(since_span(Some(110), 100), Span::Now);
+        assert_eq!(since_span(None, 100), Span::Never);
     }
 }

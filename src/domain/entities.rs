@@ -16,6 +16,12 @@ pub struct User {
     pub is_active: bool,
     /// Where e-mail alerts go instead of `email`, if set.
     pub alert_email: Option<String>,
+    /// The language the user chose for pages and e-mail; `None`: the
+    /// browser's (`Accept-Language`).
+    pub language: Option<super::language::Language>,
+    /// The IANA time zone the user chose; `None`: the browser's on the
+    /// page, UTC in e-mail.
+    pub time_zone: Option<String>,
 }
 
 impl User {

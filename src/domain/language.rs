@@ -23,6 +23,23 @@ impl Language {
         }
     }
 
+    /// The language with tag `tag` (`de`), if there is a catalogue for it.
+    #[must_use]
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.tag().eq_ignore_ascii_case(tag.trim()))
+    }
+
+    /// The language's own name for itself, as a language menu shows it.
+    #[must_use]
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Self::English => "English",
+            Self::German => "Deutsch",
+        }
+    }
+
     /// Parses a comma-separated list of tags (`en, de`).
     ///
     /// # Errors

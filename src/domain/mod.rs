@@ -26,6 +26,7 @@ pub mod render;
 pub mod search;
 pub mod slug;
 pub mod text;
+pub mod time_zone;
 pub mod tokens;
 pub mod username;
 

@@ -156,21 +156,27 @@ impl AlertSender {
             crate::urls::reset(&self.config.url_prefix, token)
         );
         let minutes = self.config.accounts.reset_link_secs / 60;
-        let ctx = context! {
-            username => user.username.clone(),
-            link,
-            lifetime => domain::duration_words::words(minutes * 60),
-        };
-        let render = |name: &str| {
-            self.templates
-                .get_template(name)
-                .and_then(|t| t.render(&ctx))
-                .map_err(|e| super::MailError::Build(format!("template {name}: {e}")))
-        };
-        let text = render("mail/reset.txt")?;
-        let html = render("mail/reset.html")?;
-        self.mailer
-            .send(address, "Choose a new password", text, Some(html))
-            .await
+        // In the recipient's language.
+        let language = crate::web::i18n::for_recipient(user, &self.config.languages);
+        let (subject, text, html) =
+            crate::web::i18n::in_locale(language, user.time_zone.as_deref(), || {
+                let ctx = context! {
+                    username => user.username.clone(),
+                    link,
+                    lifetime => crate::web::i18n::duration(minutes * 60),
+                };
+                let render = |name: &str| {
+                    self.templates
+                        .get_template(name)
+                        .and_then(|t| t.render(&ctx))
+                        .map_err(|e| super::MailError::Build(format!("template {name}: {e}")))
+                };
+                Ok::<_, super::MailError>((
+                    crate::web::i18n::text("mail-reset-subject", None),
+                    render("mail/reset.txt")?,
+                    render("mail/reset.html")?,
+                ))
+            })?;
+        self.mailer.send(address, &subject, text, Some(html)).await
     }
 }

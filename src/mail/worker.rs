@@ -247,18 +247,13 @@ impl AlertSender {
             "{base}{}",
             crate::urls::unsubscribe(prefix, room.id, user.id, &token)
         );
+        // In the recipient's language, times in their zone (else UTC).
+        let language = crate::web::i18n::for_recipient(&user, &self.config.languages);
+        let zone = user.time_zone.as_deref();
         let items: Vec<_> = messages
             .iter()
             .map(|m| {
-                let when = time::OffsetDateTime::from_unix_timestamp(m.time)
-                    .ok()
-                    .and_then(|t| {
-                        t.format(&time::macros::format_description!(
-                            "[year]-[month]-[day] [hour]:[minute] UTC"
-                        ))
-                        .ok()
-                    })
-                    .unwrap_or_default();
+                let when = crate::domain::time_zone::local_time(m.time, zone);
                 // Markdown read as plain text for the text part, and drawn
                 // by the page's own safe renderer for the HTML part.
                 let file = m.file.as_ref().map(|f| format!("(file: {})", f.name));
@@ -288,9 +283,14 @@ impl AlertSender {
                 .and_then(|t| t.render(&ctx))
                 .map_err(|e| MailError::Build(format!("template {name}: {e}")))
         };
-        let text = render("mail/alert.txt")?;
-        let html = render("mail/alert.html")?;
-        Ok(Some((format!("Activity in {}", room.title), text, html)))
+        crate::web::i18n::in_locale(language, zone, || {
+            let text = render("mail/alert.txt")?;
+            let html = render("mail/alert.html")?;
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("room", room.title.clone());
+            let subject = crate::web::i18n::text("mail-alert-subject", Some(&args));
+            Ok(Some((subject, text, html)))
+        })
     }
 }
 

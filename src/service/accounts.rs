@@ -375,6 +375,53 @@ pub async fn set_alert_email(store: &Store, user: &User, raw: &str) -> Result<()
         .await?)
 }
 
+/// Sets a user's language (a tag among `offered`) and time zone (an IANA
+/// name); an empty value for either means "the browser's". Nothing is
+/// stored unless both are good.
+///
+/// # Errors
+/// `Invalid` for a language the site does not offer or a time zone the
+/// database does not know; storage errors.
+pub async fn set_locale(
+    store: &Store,
+    user: &User,
+    offered: &[crate::domain::language::Language],
+    language: &str,
+    time_zone: &str,
+) -> Result<(), ServiceError> {
+    let language = match language.trim() {
+        "" => None,
+        tag => Some(
+            crate::domain::language::Language::from_tag(tag)
+                .filter(|l| offered.contains(l))
+                .ok_or_else(|| {
+                    ServiceError::Invalid("This site does not offer that language.".to_owned())
+                })?,
+        ),
+    };
+    let time_zone = match time_zone.trim() {
+        "" => None,
+        name => Some(
+            crate::domain::time_zone::TimeZoneName::parse(name).map_err(|_| {
+                ServiceError::Invalid(
+                    "That is not a time zone; choose one from the list, such as Europe/Berlin."
+                        .to_owned(),
+                )
+            })?,
+        ),
+    };
+    Ok(store
+        .accounts()
+        .set_locale(
+            user.id,
+            language.map(crate::domain::language::Language::tag),
+            time_zone
+                .as_ref()
+                .map(crate::domain::time_zone::TimeZoneName::as_str),
+        )
+        .await?)
+}
+
 /// Capitalises the first letter and ends with a full stop: errors are sentences.
 #[must_use]
 pub fn capitalise(text: &str) -> String {

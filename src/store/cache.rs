@@ -276,6 +276,16 @@ impl Accounts for Cache {
             .await
     }
 
+    async fn set_locale(
+        &self,
+        user_id: i64,
+        language: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<()> {
+        self.written(self.accounts.set_locale(user_id, language, time_zone))
+            .await
+    }
+
     async fn update_user(
         &self,
         user_id: i64,

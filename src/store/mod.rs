@@ -67,6 +67,13 @@ pub trait Accounts: Send + Sync {
     async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()>;
     /// Sets (or clears) the address e-mail alerts go to.
     async fn set_alert_email(&self, user_id: i64, address: Option<&str>) -> Result<()>;
+    /// Sets (or clears, with `None`) a user's language tag and time zone.
+    async fn set_locale(
+        &self,
+        user_id: i64,
+        language: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<()>;
     /// Saves a user's e-mail and flags.
     async fn update_user(
         &self,

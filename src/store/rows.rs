@@ -3,13 +3,14 @@
 //! database, and convert into the entities of [`crate::domain`].
 
 use crate::domain::file_name::clean_file_name;
+use crate::domain::language::Language;
 use crate::domain::notify::Level;
 use crate::domain::{
     Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Quote, Reaction, Room, User,
 };
 
 pub const USER_COLUMNS: &str =
-    "id, username, email, password_hash, is_admin, is_active, alert_email";
+    "id, username, email, password_hash, is_admin, is_active, alert_email, language, time_zone";
 pub type UserRow = (
     i64,
     String,
@@ -18,10 +19,12 @@ pub type UserRow = (
     bool,
     bool,
     Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 pub fn user(
-    (id, username, email, password_hash, is_admin, is_active, alert_email): UserRow,
+    (id, username, email, password_hash, is_admin, is_active, alert_email, language, time_zone): UserRow,
 ) -> User {
     User {
         id,
@@ -31,6 +34,9 @@ pub fn user(
         is_admin,
         is_active,
         alert_email,
+        // A language a later version dropped reads as "the browser's".
+        language: language.as_deref().and_then(Language::from_tag),
+        time_zone,
     }
 }
 

@@ -100,6 +100,18 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let viewer = Self::find(parts, state).await?;
+        // The user is loaded anyway: their own language and time zone now
+        // win over the browser's, at no extra query.
+        if let Some(user) = &viewer.user {
+            super::i18n::set_user(user.language, user.time_zone.as_deref());
+        }
+        Ok(viewer)
+    }
+}
+
+impl Viewer {
+    async fn find(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(grant) = parts.extensions.get::<super::bearer::Grant>() {
             return Ok(Self {
                 user: Some(grant.user.clone()),

@@ -23,9 +23,10 @@ use super::i18n::{Catalogues, Language, source};
 /// Page messages the script repeats besides its own `js-` ones.
 const SHARED: &[&str] = &["room-older"];
 
-/// Whether the script gets message `id`.
+/// Whether the script gets message `id` (the quick reactions' names,
+/// `emoji-*`, are the page's and the script's alike).
 fn for_client(id: &str) -> bool {
-    id.starts_with("js-") || SHARED.contains(&id)
+    id.starts_with("js-") || id.starts_with("emoji-") || SHARED.contains(&id)
 }
 
 /// The module for `language`, made once.

@@ -190,6 +190,8 @@ impl IntoResponse for ApiError {
             }
             other => other.message(),
         };
+        // In the request's language (the sentences are made in English).
+        let message = super::i18n::sentence(&message);
         let mut response = (
             status,
             Json(serde_json::json!({ "success": false, "error": message })),
@@ -273,7 +275,9 @@ fn render_error_page(state: &AppState, is_api: bool, response: Response) -> Resp
         return keep(
             (
                 status,
-                Json(serde_json::json!({ "success": false, "error": error.message() })),
+                Json(
+                    serde_json::json!({ "success": false, "error": super::i18n::sentence(&error.message()) }),
+                ),
             )
                 .into_response(),
         );

@@ -11,8 +11,14 @@
 //! template a site overrides gets the same words without each handler
 //! passing the language along. Outside a request (e-mail) the language is
 //! English until a caller scopes another with [`with_language`].
+//!
+//! A logged-in user's own language and time zone (account page) win over
+//! the browser's: the `Viewer` extractor, which loads the user anyway for
+//! every page, hands them to the task-local with [`set_user`], so this
+//! costs no query of its own, and a poll, which renders no words, never
+//! consults them.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -32,9 +38,116 @@ pub fn source(language: Language) -> &'static str {
     }
 }
 
+/// The catalogues, parsed on first use. A static, unlike configuration:
+/// they are constant data compiled into the binary, the same for every
+/// site an embedding host runs, and words are needed in places that hold
+/// no state (error answers, words built in Rust).
+static CATALOGUES: std::sync::LazyLock<Catalogues> = std::sync::LazyLock::new(Catalogues::load);
+
+/// The catalogues.
+#[must_use]
+pub fn catalogues() -> &'static Catalogues {
+    &CATALOGUES
+}
+
+/// Message `id` with `args` in the current language (English when the
+/// language lacks it, the id itself when no catalogue has it: a test keeps
+/// every id used known).
+#[must_use]
+pub fn text(id: &str, args: Option<&FluentArgs<'_>>) -> String {
+    let c = catalogues();
+    c.message(current(), id, args)
+        .or_else(|| c.message(Language::English, id, args))
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// Message `id` with one number, `count`, in the current language.
+#[must_use]
+pub fn count(id: &str, count: i64) -> String {
+    let mut args = FluentArgs::new();
+    args.set("count", count);
+    text(id, Some(&args))
+}
+
+/// A span of time in words: "5 minutes", "5 Minuten".
+#[must_use]
+pub fn span_words(span: crate::domain::duration_words::Span) -> String {
+    use crate::domain::duration_words::Span;
+    match span {
+        Span::Never => text("time-never", None),
+        Span::Now => text("time-now", None),
+        Span::Seconds(n) => count("time-seconds", n),
+        Span::Minutes(n) => count("time-minutes", n),
+        Span::Hours(n) => count("time-hours", n),
+        Span::Days(n) => count("time-days", n),
+    }
+}
+
+/// `seconds` in words ("2 hours"; "never" when negative).
+#[must_use]
+pub fn duration(seconds: i64) -> String {
+    span_words(crate::domain::duration_words::span(seconds))
+}
+
+/// The time from `then` to `now` in words ("5 minutes"; "now", "never").
+#[must_use]
+pub fn since(then: Option<i64>, now: i64) -> String {
+    span_words(crate::domain::duration_words::since_span(then, now))
+}
+
+/// How long ago `then` was: "5 minutes ago", "vor 5 Minuten"; "never",
+/// "now".
+#[must_use]
+pub fn ago(then: Option<i64>, now: i64) -> String {
+    use crate::domain::duration_words::Span;
+    match crate::domain::duration_words::since_span(then, now) {
+        span @ (Span::Never | Span::Now) => span_words(span),
+        Span::Seconds(n) => count("time-ago-seconds", n),
+        Span::Minutes(n) => count("time-ago-minutes", n),
+        Span::Hours(n) => count("time-ago-hours", n),
+        Span::Days(n) => count("time-ago-days", n),
+    }
+}
+
+/// An English sentence of the service or web layer in the current
+/// language; see [`Catalogues::sentence`].
+#[must_use]
+pub fn sentence(text: &str) -> String {
+    catalogues().sentence(text)
+}
+
 /// Every catalogue, parsed once.
 pub struct Catalogues {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
+    /// English sentence → message id, for [`Catalogues::sentence`].
+    sentences: std::collections::HashMap<String, String>,
+    /// Sentences with one variable part: the English text before and
+    /// after it, the variable's name and the message id.
+    shapes: Vec<Shape>,
+}
+
+/// A sentence with one variable part (see [`Catalogues::sentence`]).
+struct Shape {
+    before: String,
+    after: String,
+    variable: String,
+    id: String,
+}
+
+/// The first variable a message's value names (`$count`), if any.
+fn first_variable(pattern: &fluent_syntax::ast::Pattern<&str>) -> Option<String> {
+    use fluent_syntax::ast::{Expression, InlineExpression, PatternElement};
+    pattern.elements.iter().find_map(|element| match element {
+        PatternElement::Placeable { expression } => match expression {
+            Expression::Inline(InlineExpression::VariableReference { id })
+            | Expression::Select {
+                selector: InlineExpression::VariableReference { id },
+                ..
+            } => Some(id.name.to_owned()),
+            _ => None,
+        },
+        PatternElement::TextElement { .. } => None,
+    })
 }
 
 impl std::fmt::Debug for Catalogues {
@@ -68,7 +181,52 @@ impl Catalogues {
                 (language, bundle)
             })
             .collect();
-        Self { bundles }
+        let mut catalogues = Self {
+            bundles,
+            sentences: std::collections::HashMap::new(),
+            shapes: Vec::new(),
+        };
+        // The sentences the web layer words on the way out: fixed ones by
+        // their English text, those with one variable part by the English
+        // text around it.
+        let resource = FluentResource::try_new(source(Language::English).to_owned())
+            .expect("the embedded catalogues parse (tested)");
+        for entry in resource.entries() {
+            let fluent_syntax::ast::Entry::Message(message) = entry else {
+                continue;
+            };
+            let id = message.id.name;
+            if !(id.starts_with("error-") || id.starts_with("title-") || id.starts_with("word-")) {
+                continue;
+            }
+            let Some(value) = &message.value else {
+                continue;
+            };
+            match first_variable(value) {
+                None => {
+                    if let Some(text) = catalogues.message(Language::English, id, None) {
+                        catalogues.sentences.insert(text, id.to_owned());
+                    }
+                }
+                Some(variable) => {
+                    const MARK: &str = "\u{1}";
+                    let mut args = FluentArgs::new();
+                    args.set(variable.clone(), MARK);
+                    let Some(text) = catalogues.message(Language::English, id, Some(&args)) else {
+                        continue;
+                    };
+                    if let Some((before, after)) = text.split_once(MARK) {
+                        catalogues.shapes.push(Shape {
+                            before: before.to_owned(),
+                            after: after.to_owned(),
+                            variable,
+                            id: id.to_owned(),
+                        });
+                    }
+                }
+            }
+        }
+        catalogues
     }
 
     fn bundle(&self, language: Language) -> Option<&FluentBundle<FluentResource>> {
@@ -102,6 +260,46 @@ impl Catalogues {
         Some(text.into_owned())
     }
 
+    /// `text`, an English sentence of the service or web layer, in the
+    /// current language. The sentences stay English where they are made,
+    /// gettext-style, so the rules that produce them need not know who is
+    /// reading; the web layer words them here, on the way out, by finding
+    /// the message whose English value is `text` exactly (the catalogue's
+    /// `## Errors` section). A sentence with no message stays as it is.
+    #[must_use]
+    pub fn sentence(&self, text: &str) -> String {
+        let language = current();
+        if language == Language::English {
+            return text.to_owned();
+        }
+        if let Some(id) = self.sentences.get(text) {
+            return self
+                .message(language, id, None)
+                .unwrap_or_else(|| text.to_owned());
+        }
+        for shape in &self.shapes {
+            let Some(part) = text
+                .strip_prefix(shape.before.as_str())
+                .and_then(|rest| rest.strip_suffix(shape.after.as_str()))
+            else {
+                continue;
+            };
+            if part.is_empty() {
+                continue;
+            }
+            let mut args = FluentArgs::new();
+            // A number stays a number, so plural rules apply to it.
+            match part.parse::<i64>() {
+                Ok(n) => args.set(shape.variable.clone(), n),
+                Err(_) => args.set(shape.variable.clone(), part.to_owned()),
+            }
+            if let Some(worded) = self.message(language, &shape.id, Some(&args)) {
+                return worded;
+            }
+        }
+        text.to_owned()
+    }
+
     /// The ids of every message of `language`'s catalogue.
     #[must_use]
     pub fn ids(language: Language) -> Vec<String> {
@@ -124,6 +322,10 @@ pub struct RequestLanguage {
     accept: Option<HeaderValue>,
     offered: Arc<[Language]>,
     chosen: OnceCell<Language>,
+    /// The logged-in user's own language, if they chose one.
+    user: Cell<Option<Language>>,
+    /// The time zone times are shown in (the user's), if any.
+    zone: RefCell<Option<String>>,
 }
 
 tokio::task_local! {
@@ -135,6 +337,10 @@ tokio::task_local! {
 pub fn current() -> Language {
     LANGUAGE
         .try_with(|r| {
+            // The user's choice, while the site still offers it.
+            if let Some(own) = r.user.get().filter(|l| r.offered.contains(l)) {
+                return own;
+            }
             *r.chosen.get_or_init(|| {
                 Language::negotiate(r.accept.as_ref().and_then(|v| v.to_str().ok()), &r.offered)
             })
@@ -142,9 +348,61 @@ pub fn current() -> Language {
         .unwrap_or(Language::English)
 }
 
+/// The time zone of the request (the user's own) or e-mail (the
+/// recipient's), if one was chosen; times are in UTC otherwise.
+#[must_use]
+pub fn current_zone() -> Option<String> {
+    LANGUAGE
+        .try_with(|r| r.zone.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Tells the request who is asking: their own language and time zone, when
+/// they chose them, win over the browser's. Outside a request, nothing.
+pub fn set_user(language: Option<Language>, zone: Option<&str>) {
+    let _ = LANGUAGE.try_with(|r| {
+        r.user.set(language);
+        *r.zone.borrow_mut() = zone.map(str::to_owned);
+    });
+}
+
 /// Runs `work` with `language` as the current one (for e-mail, which has
 /// no request).
 pub async fn with_language<F: Future>(language: Language, work: F) -> F::Output {
+    with_locale(language, None, work).await
+}
+
+/// Calls `work` with `language` and times in `zone` (UTC when `None`),
+/// for rendering that does not wait (an e-mail's templates).
+pub fn in_locale<R>(language: Language, zone: Option<&str>, work: impl FnOnce() -> R) -> R {
+    let chosen = OnceCell::new();
+    let _ = chosen.set(language);
+    LANGUAGE.sync_scope(
+        RequestLanguage {
+            accept: None,
+            offered: Arc::from([language]),
+            chosen,
+            user: Cell::new(None),
+            zone: RefCell::new(zone.map(str::to_owned)),
+        },
+        work,
+    )
+}
+
+/// The language to write to `user` in outside a request (e-mail): their
+/// own while the site offers it, else the site's first.
+#[must_use]
+pub fn for_recipient(user: &crate::domain::User, offered: &[Language]) -> Language {
+    user.language
+        .filter(|l| offered.contains(l))
+        .or_else(|| offered.first().copied())
+        .unwrap_or(Language::English)
+}
+
+/// Runs `work` with `language` and times in `zone` (UTC when `None`): an
+/// e-mail in its recipient's language and time zone.
+pub async fn with_locale<F: Future>(language: Language, zone: Option<&str>, work: F) -> F::Output {
     let chosen = OnceCell::new();
     let _ = chosen.set(language);
     LANGUAGE
@@ -153,6 +411,8 @@ pub async fn with_language<F: Future>(language: Language, work: F) -> F::Output 
                 accept: None,
                 offered: Arc::from([language]),
                 chosen,
+                user: Cell::new(None),
+                zone: RefCell::new(zone.map(str::to_owned)),
             },
             work,
         )
@@ -213,13 +473,16 @@ where
             accept: request.headers().get(header::ACCEPT_LANGUAGE).cloned(),
             offered: self.offered.clone(),
             chosen: OnceCell::new(),
+            user: Cell::new(None),
+            zone: RefCell::new(None),
         };
         LANGUAGE.scope(language, self.inner.call(request))
     }
 }
 
 /// Adds `t(id, name=value, …)` and `language()` to the templates.
-pub fn install(env: &mut minijinja::Environment<'static>, catalogues: Arc<Catalogues>) {
+pub fn install(env: &mut minijinja::Environment<'static>) {
+    let catalogues = catalogues();
     env.add_function(
         "t",
         move |id: &str, kwargs: minijinja::value::Kwargs| -> Result<String, minijinja::Error> {
@@ -245,6 +508,19 @@ pub fn install(env: &mut minijinja::Environment<'static>, catalogues: Arc<Catalo
         },
     );
     env.add_function("language", || current().tag());
+    // `{{ unix_seconds|local_time }}`: the moment in the user's zone (UTC
+    // when they chose none), for the text and title of `<time>`.
+    env.add_filter("local_time", |at: i64| {
+        crate::domain::time_zone::local_time(at, current_zone().as_deref())
+    });
+    // `{{ unix_seconds|rfc3339 }}`: for `<time datetime>`.
+    env.add_filter("rfc3339", crate::domain::time_zone::rfc3339);
+    // The user's own time zone, or "" (the `data-time-zone` hook of
+    // `<html>`, so the client script can keep times in it).
+    env.add_function("time_zone", || current_zone().unwrap_or_default());
+    // `{{ error|sentence }}`: a sentence from the service layer in the
+    // page's language (see [`sentence`]).
+    env.add_filter("sentence", |text: &str| sentence(text));
 }
 
 #[cfg(test)]
@@ -322,6 +598,66 @@ mod tests {
             }
         }
         assert!(used > 0, "the templates look messages up");
+    }
+
+    #[tokio::test]
+    async fn sentences_are_worded_in_the_current_language() {
+        let german =
+            |text: &'static str| with_language(Language::German, async move { sentence(text) });
+        assert_eq!(german("No such room.").await, "Diesen Raum gibt es nicht.");
+        assert_eq!(
+            german("The username 'ann' is already taken.").await,
+            "Der Benutzername „ann“ ist schon vergeben."
+        );
+        assert_eq!(
+            german("The password must be at least 10 characters.").await,
+            "Das Passwort muss mindestens 10 Zeichen lang sein."
+        );
+        assert_eq!(
+            german("Not Found").await,
+            "Nicht gefunden",
+            "page titles too"
+        );
+        assert_eq!(german("usable").await, "gültig", "and state words");
+        assert_eq!(
+            german("A sentence nobody wrote down.").await,
+            "A sentence nobody wrote down.",
+            "unknown sentences stay as they are"
+        );
+        let english = with_language(Language::English, async { sentence("No such room.") }).await;
+        assert_eq!(english, "No such room.");
+    }
+
+    #[tokio::test]
+    async fn durations_and_times_ago_follow_the_language() {
+        let words = |language| {
+            with_language(language, async {
+                (
+                    duration(7_200),
+                    ago(Some(0), 300),
+                    ago(Some(0), 86_400 * 3),
+                    ago(None, 5),
+                )
+            })
+        };
+        assert_eq!(
+            words(Language::English).await,
+            (
+                "2 hours".into(),
+                "5 minutes ago".into(),
+                "3 days ago".into(),
+                "never".into()
+            )
+        );
+        assert_eq!(
+            words(Language::German).await,
+            (
+                "2 Stunden".into(),
+                "vor 5 Minuten".into(),
+                "vor 3 Tagen".into(),
+                "nie".into()
+            )
+        );
     }
 
     #[tokio::test]

@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route(&r("rooms/direct/"), post(pages::directory::direct))
         .route(&r("rooms/{slug}/join/"), post(pages::directory::join))
         .route(&r("account/tokens/"), post(pages::tokens::create))
+        .route(&r("account/locale/"), post(pages::account::save_locale))
         .route(&r("account/tokens/revoke/"), post(pages::tokens::revoke))
         .route(
             &r("account/"),

@@ -70,10 +70,8 @@ pub fn environment_with(
     });
     let asset_prefix = prefix.to_owned();
     env.add_function("asset", move |name: &str| assets::url(&asset_prefix, name));
-    super::i18n::install(&mut env, Arc::new(super::i18n::Catalogues::load()));
-    env.add_filter("words", |seconds: i64| {
-        crate::domain::duration_words::words(seconds)
-    });
+    super::i18n::install(&mut env);
+    env.add_filter("words", super::i18n::duration);
     env
 }
 

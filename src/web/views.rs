@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::state::AppState;
-use crate::domain::duration_words::{seconds_ago, since};
+use crate::domain::duration_words::seconds_ago;
 use crate::domain::previews::fit;
 use crate::domain::render::escape;
 use crate::domain::render::{AttachmentRef, ImageRef, LinkCard, render_link_card, render_message};
@@ -175,7 +175,7 @@ pub struct MessageItem {
     pub view: MessageView,
     /// ISO 8601 time for `<time datetime>`.
     pub iso: String,
-    /// e.g. `5 minutes`.
+    /// e.g. `5 minutes ago`, in the page's language.
     pub ago: String,
     /// Whether it mentions the viewer.
     pub mentions_me: bool,
@@ -203,7 +203,7 @@ impl MessageItem {
         Self {
             view: MessageView::new(state, slug, message),
             iso,
-            ago: since(Some(message.time), now),
+            ago: super::i18n::ago(Some(message.time), now),
             mentions_me: false,
             can_edit: false,
             can_delete: false,
@@ -252,62 +252,97 @@ impl MessageItem {
 }
 
 /// The catch-up sentence: "14 new messages from ann and bo since Tuesday
-/// 18:02, 2 files, 1 mention of you" (times in UTC).
+/// 18:02, 2 files, 1 mention of you", in the page's language and the
+/// reader's time zone (UTC when they chose none).
 #[must_use]
 pub fn catch_up_summary(missed: &Missed, now: i64) -> String {
-    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let mut text = plural(missed.count, "new message", "new messages");
+    use super::i18n::{count, text};
+    use fluent_bundle::FluentArgs;
+    let mut sentence = count("catch-up-messages", missed.count);
     let authors = &missed.authors;
     let others = if missed.partial { 1 } else { 0 };
-    let names = match (authors.as_slice(), others) {
-        ([], _) => String::new(),
-        ([one], 0) => one.clone(),
-        ([a, b], 0) => format!("{a} and {b}"),
-        ([a, b, c], 0) => format!("{a}, {b} and {c}"),
-        (list, _) if list.len() <= 3 => format!("{} and others", list.join(", ")),
-        (list, _) => format!("{}, {} and {} others", list[0], list[1], list.len() - 2),
+    let mut args = FluentArgs::new();
+    let list = match (authors.as_slice(), others) {
+        ([], _) => None,
+        ([one], 0) => Some(one.clone()),
+        ([a, b], 0) => {
+            args.set("a", a.clone());
+            args.set("b", b.clone());
+            Some(text("list-two", Some(&args)))
+        }
+        ([a, b, c], 0) => {
+            args.set("a", a.clone());
+            args.set("b", b.clone());
+            args.set("c", c.clone());
+            Some(text("list-three", Some(&args)))
+        }
+        (list, _) if list.len() <= 3 => {
+            args.set("names", list.join(", "));
+            Some(text("list-and-others", Some(&args)))
+        }
+        (list, _) => {
+            args.set("a", list[0].clone());
+            args.set("b", list[1].clone());
+            args.set("count", i64::try_from(list.len() - 2).unwrap_or(i64::MAX));
+            Some(text("list-and-more", Some(&args)))
+        }
     };
-    if !names.is_empty() {
-        text.push_str(" from ");
-        text.push_str(&names);
+    if let Some(names) = list {
+        let mut args = FluentArgs::new();
+        args.set("names", names);
+        sentence.push(' ');
+        sentence.push_str(&text("catch-up-from", Some(&args)));
     }
     if let Some(at) = missed.first_at {
-        text.push_str(" since ");
-        text.push_str(&since_words(at, now));
+        let mut args = FluentArgs::new();
+        args.set("when", since_words(at, now));
+        sentence.push(' ');
+        sentence.push_str(&text("catch-up-since", Some(&args)));
     }
     if missed.files > 0 {
-        text.push_str(", ");
-        text.push_str(&plural(missed.files, "file", "files"));
+        sentence.push_str(", ");
+        sentence.push_str(&count("catch-up-files", missed.files));
     }
     if missed.mentions > 0 {
-        text.push_str(", ");
-        text.push_str(&plural(
-            missed.mentions,
-            "mention of you",
-            "mentions of you",
-        ));
+        sentence.push_str(", ");
+        sentence.push_str(&count("catch-up-mentions", missed.mentions));
     }
-    text
+    sentence
 }
 
-/// "18:02" today, "Tuesday 18:02" within a week, "3 Nov 18:02" before.
+/// "18:02" today, "Tuesday 18:02" within a week, "3 Nov 18:02" before, in
+/// the reader's time zone.
 fn since_words(at: i64, now: i64) -> String {
-    use time::OffsetDateTime;
+    let zone = super::i18n::current_zone()
+        .and_then(|z| jiff::tz::db().get(&z).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
     let (Ok(then), Ok(today)) = (
-        OffsetDateTime::from_unix_timestamp(at),
-        OffsetDateTime::from_unix_timestamp(now),
+        jiff::Timestamp::from_second(at),
+        jiff::Timestamp::from_second(now),
     ) else {
         return String::new();
     };
+    let (then, today) = (
+        then.to_zoned_datetime(zone.clone()),
+        today.to_zoned_datetime(zone),
+    );
     let clock = format!("{:02}:{:02}", then.hour(), then.minute());
-    let days = (today.date() - then.date()).whole_days();
+    let days = then
+        .date()
+        .until(today.date())
+        .map_or(0, |span| span.get_days());
+    let mut args = fluent_bundle::FluentArgs::new();
+    args.set("clock", clock.clone());
     if days == 0 {
         clock
     } else if (1..7).contains(&days) {
-        format!("{} {clock}", then.weekday())
+        let weekday = i64::from(then.weekday().to_monday_one_offset());
+        args.set("weekday", weekday);
+        super::i18n::text("time-weekday-clock", Some(&args))
     } else {
-        let month = format!("{}", then.month());
-        format!("{} {} {clock}", then.day(), &month[..3])
+        args.set("day", i64::from(then.day()));
+        args.set("month", i64::from(then.month()));
+        super::i18n::text("time-date-clock", Some(&args))
     }
 }
 
@@ -381,8 +416,9 @@ pub struct UserItem {
     pub view: UserView,
     /// `active`, `afk` or `inactive`.
     pub status: &'static str,
-    /// `here`, `away` or `offline`, shown beside the dot.
-    pub status_word: &'static str,
+    /// `here`, `away` or `offline` in the page's language, shown beside
+    /// the dot.
+    pub status_word: String,
     pub spoke_words: String,
     pub seen_words: String,
 }
@@ -394,9 +430,12 @@ impl UserItem {
         Self {
             view: UserView::new(member, now),
             status: member.presence.status(now).as_str(),
-            status_word: member.presence.status(now).word(),
-            spoke_words: since(member.presence.last_spoke, now),
-            seen_words: since(member.presence.last_seen, now),
+            status_word: super::i18n::text(
+                &format!("presence-{}", member.presence.status(now).as_str()),
+                None,
+            ),
+            spoke_words: super::i18n::ago(member.presence.last_spoke, now),
+            seen_words: super::i18n::ago(member.presence.last_seen, now),
         }
     }
 }
@@ -407,7 +446,9 @@ impl UserItem {
 pub fn palette() -> minijinja::Value {
     let list: Vec<minijinja::Value> = crate::domain::colour::PALETTE
         .iter()
-        .map(|(hex, name)| minijinja::context! { hex => *hex, name => *name })
+        .map(|(hex, name)| {
+            minijinja::context! { hex => *hex, name => super::i18n::text(&format!("colour-{name}"), None) }
+        })
         .collect();
     minijinja::Value::from(list)
 }

@@ -29,6 +29,8 @@ impl Accounts for Backend {
             is_admin: new.is_admin,
             is_active: true,
             alert_email: None,
+            language: None,
+            time_zone: None,
         })
     }
 
@@ -83,6 +85,22 @@ impl Accounts for Backend {
         touched(
             sqlx::query("UPDATE users SET alert_email = $1 WHERE id = $2")
                 .bind(address)
+                .bind(user_id)
+                .execute(self.writer())
+                .await?,
+        )
+    }
+
+    async fn set_locale(
+        &self,
+        user_id: i64,
+        language: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<()> {
+        touched(
+            sqlx::query("UPDATE users SET language = $1, time_zone = $2 WHERE id = $3")
+                .bind(language)
+                .bind(time_zone)
                 .bind(user_id)
                 .execute(self.writer())
                 .await?,

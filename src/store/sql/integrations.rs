@@ -133,6 +133,8 @@ impl Integrations for Backend {
             is_admin: false,
             is_active: true,
             alert_email: None,
+            language: None,
+            time_zone: None,
         })
     }
 

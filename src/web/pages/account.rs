@@ -112,9 +112,92 @@ pub async fn sections(
     let tokens = super::tokens::section(state, user).await?;
     let rooms = crate::service::export::rooms_of(&state.chat.store, user).await?;
     let push = super::push::section(state, user).await?;
+    let own = user
+        .language
+        .map_or("", crate::domain::language::Language::tag);
+    let locale = locale_section(state, own, user.time_zone.as_deref(), false, None);
     Ok(
-        context! { push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), ..tokens },
+        context! { push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), ..minijinja::value::merge_maps([locale, tokens]) },
     )
+}
+
+/// The language and time zone form: the site's languages, each in its own
+/// name, and every zone of the database; `language` is a tag or empty.
+fn locale_section(
+    state: &AppState,
+    language: &str,
+    zone: Option<&str>,
+    done: bool,
+    error: Option<String>,
+) -> minijinja::Value {
+    let languages: Vec<_> = state
+        .config
+        .languages
+        .iter()
+        .map(|l| context! { tag => l.tag(), name => l.own_name() })
+        .collect();
+    context! {
+        languages,
+        own_language => language,
+        own_zone => zone.unwrap_or_default(),
+        zones => crate::domain::time_zone::TimeZoneName::all(),
+        locale_error => error,
+        locale_done => done,
+    }
+}
+
+/// `POST /account/locale/`: fields `language` (a tag, or empty for the
+/// browser's) and `time_zone` (an IANA name, or empty for the browser's).
+/// The answer is already in the new language.
+pub async fn save_locale(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let user = viewer.require(&state, &state.url("account/"))?.clone();
+    let language = form.get("language").unwrap_or_default().trim().to_owned();
+    let zone = form.get("time_zone").unwrap_or_default().trim().to_owned();
+    let result = accounts::set_locale(
+        &state.chat.store,
+        &user,
+        &state.config.languages,
+        &language,
+        &zone,
+    )
+    .await;
+    let (locale, done) = match result {
+        Ok(()) => {
+            let fresh = accounts::user_by_id(&state.chat.store, user.id)
+                .await?
+                .unwrap_or(user.clone());
+            crate::web::i18n::set_user(fresh.language, fresh.time_zone.as_deref());
+            let own = fresh
+                .language
+                .map_or("", crate::domain::language::Language::tag);
+            let locale = locale_section(&state, own, fresh.time_zone.as_deref(), true, None);
+            (locale, true)
+        }
+        // What the user sent, so they can correct it.
+        Err(ServiceError::Invalid(e)) => (
+            locale_section(&state, &language, Some(&zone), false, Some(e)),
+            false,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let sections = sections(&state, &user).await?;
+    let alert_email = user.alert_email.clone().unwrap_or_default();
+    let email = user.email.clone().unwrap_or_default();
+    let mut response = page(
+        &state,
+        &viewer,
+        "conversate/account.html",
+        context! { title => "Your account", alert_email, email, error => (), done => false, ..minijinja::value::merge_maps([sections, locale]) },
+    )
+    .await?;
+    if !done {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
 }
 
 /// `POST /logout/`

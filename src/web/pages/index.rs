@@ -6,7 +6,6 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::page;
-use crate::domain::duration_words::since;
 use crate::service::accounts;
 use crate::web::auth::Viewer;
 use crate::web::error::AppError;
@@ -28,7 +27,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 slug => n.room.slug.clone(),
                 unread => n.unread,
                 mentions => n.mentions,
-                active => n.last_at.map(|t| since(Some(t), now)),
+                active => n.last_at.map(|t| crate::web::i18n::ago(Some(t), now)),
                 direct => direct.contains(&n.room.id),
             }
         })

@@ -122,7 +122,7 @@ pub async fn history(
     let (m, edits) = state.chat.edit_history(&access, message_id(&id)?).await?;
     let versions: Vec<_> = edits
         .iter()
-        .map(|e| context! { replaced => iso_time(e.replaced_at), content => e.content.clone() })
+        .map(|e| context! { replaced => iso_time(e.replaced_at), replaced_at => e.replaced_at, content => e.content.clone() })
         .collect();
     page(
         &state,
@@ -137,6 +137,7 @@ pub async fn history(
             current => m.content,
             deleted => m.deleted.is_some(),
             edited => m.edited.map(iso_time),
+            edited_at => m.edited,
             versions,
         },
     )

@@ -32,7 +32,7 @@ async fn forgot_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let lifetime = crate::domain::duration_words::words(state.chat.accounts.reset_link_secs);
+    let lifetime = crate::web::i18n::duration(state.chat.accounts.reset_link_secs);
     let mut response = page(
         state,
         viewer,

@@ -217,7 +217,7 @@ pub async fn render(
             first_unread,
             catch_up,
             member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone(), notify => m.notify.as_str() }),
-            notify_levels => [("all", "Every message"), ("mentions", "Only mentions of me"), ("none", "Nothing")],
+            notify_levels => [("all", "notify-all"), ("mentions", "notify-mentions"), ("none", "notify-none")].map(|(level, id)| (level, crate::web::i18n::text(id, None))),
             palette => crate::web::views::palette(),
             notice => view.notice,
             refused => view.refused,
@@ -228,14 +228,15 @@ pub async fn render(
     .await
 }
 
-/// The reactions offered in each message's menu: (emoji, name).
+/// The reactions offered in each message's menu: (emoji, the catalogue's
+/// message for its name; the script offers the same, assets/conversate/history.js).
 pub const QUICK_REACTIONS: [(&str, &str); 6] = [
-    ("👍", "thumbs up"),
-    ("❤️", "red heart"),
-    ("😂", "face with tears of joy"),
-    ("🎉", "party popper"),
-    ("😮", "face with open mouth"),
-    ("🙏", "folded hands"),
+    ("👍", "emoji-thumbs-up"),
+    ("❤️", "emoji-heart"),
+    ("😂", "emoji-joy"),
+    ("🎉", "emoji-party"),
+    ("😮", "emoji-surprise"),
+    ("🙏", "emoji-thanks"),
 ];
 
 /// `POST /{slug}/send/`: a plain form post, answered with a redirect back.

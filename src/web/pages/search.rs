@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 
 use super::page;
-use crate::domain::duration_words::since;
 use crate::service::ServiceError;
 use crate::service::search::{self, Found, Options};
 use crate::store::SearchOrder;
@@ -122,7 +121,8 @@ pub async fn show(
                 room_slug => f.room.slug.clone(),
                 user => f.user.clone(),
                 iso => iso(f.time),
-                ago => since(Some(f.time), now),
+                time => f.time,
+                ago => crate::web::i18n::ago(Some(f.time), now),
                 // Escaped by `domain::search::excerpt`, which adds only `<mark>`.
                 excerpt => Value::from_safe_string(f.excerpt_html.clone()),
             }

@@ -23,9 +23,7 @@ use crate::web::state::AppState;
 /// A Unix time as `2026-12-02 14:07 UTC`.
 #[must_use]
 pub fn when(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .map(|t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()))
-        .unwrap_or_default()
+    crate::domain::time_zone::local_time(at, crate::web::i18n::current_zone().as_deref())
 }
 
 /// One token as lists show it (never its secret).

@@ -214,8 +214,11 @@ pub struct HeatMap {
     pub columns: Vec<Tick>,
 }
 
-/// Weekday names, Monday first.
-pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/// The short name of weekday `d` (0 Monday) in the page's language.
+#[must_use]
+pub fn weekday(d: usize) -> String {
+    crate::web::i18n::count("date-weekday-short", i64::try_from(d + 1).unwrap_or(7))
+}
 
 /// Lays out the 7 × 24 grid of messages per hour of the week.
 #[must_use]
@@ -229,7 +232,7 @@ pub fn heat_map(grid: &[[i64; 24]; 7]) -> HeatMap {
         rows.push(Tick {
             x: left - 6.0,
             y: y + cell_h / 2.0 + 4.0,
-            label: WEEKDAYS[d].to_owned(),
+            label: weekday(d),
             anchor: "end",
             minor: false,
         });
@@ -245,12 +248,13 @@ pub fn heat_map(grid: &[[i64; 24]; 7]) -> HeatMap {
                 x,
                 y,
                 level,
-                label: format!(
-                    "{} {h:02}:00–{h:02}:59: {} message{}",
-                    WEEKDAYS[d],
-                    thousands(value),
-                    if value == 1 { "" } else { "s" }
-                ),
+                label: {
+                    let mut args = fluent_bundle::FluentArgs::new();
+                    args.set("weekday", weekday(d));
+                    args.set("hour", format!("{h:02}"));
+                    args.set("count", value);
+                    crate::web::i18n::text("admin-heat-cell", Some(&args))
+                },
                 value,
             });
             x += cell_w + gap;

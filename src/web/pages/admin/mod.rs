@@ -230,7 +230,7 @@ pub async fn audit(State(state): State<AppState>, admin: AdminUser) -> Result<Re
                 .ok()
                 .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
                 .unwrap_or_default();
-            context! { when, actor => e.actor_name.clone(), action => e.action.clone(), target => e.target.clone(), detail => e.detail.clone() }
+            context! { when, at => e.at, actor => e.actor_name.clone(), action => e.action.clone(), target => e.target.clone(), detail => e.detail.clone() }
         })
         .collect();
     page(

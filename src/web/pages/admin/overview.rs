@@ -7,17 +7,18 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use fluent_bundle::FluentArgs;
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::charts::{self, BarChart, WEEKDAYS, thousands};
+use super::charts::{self, BarChart, thousands};
 use super::page;
 use crate::config::StoreUrl;
-use crate::domain::duration_words;
 use crate::domain::overview::{DAY, per_day, per_week, week_grid, week_start};
 use crate::service::overview::{Report, VERSION, report};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
+use crate::web::i18n;
 use crate::web::state::AppState;
 
 /// Rooms drawn one by one; the others are summed in the table's total.
@@ -55,52 +56,42 @@ struct RoomActivity {
     chart: BarChart,
 }
 
-/// `Mon 2 Nov` for a day number.
+/// `Mon 2 Nov` for a day number, in the page's language.
 fn day_name(day: i64) -> String {
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp(day * DAY) else {
         return day.to_string();
     };
-    format!(
-        "{} {} {}",
-        &WEEKDAYS[t.weekday().number_days_from_monday() as usize],
-        t.day(),
-        month(t.month())
-    )
+    let mut args = FluentArgs::new();
+    args.set(
+        "weekday",
+        charts::weekday(usize::from(t.weekday().number_days_from_monday())),
+    );
+    args.set("day", i64::from(t.day()));
+    args.set("month", i64::from(u8::from(t.month())));
+    i18n::text("date-weekday-day-month", Some(&args))
 }
 
-fn month(m: time::Month) -> &'static str {
-    use time::Month::{
-        April, August, December, February, January, July, June, March, May, November, October,
-        September,
-    };
-    match m {
-        January => "Jan",
-        February => "Feb",
-        March => "Mar",
-        April => "Apr",
-        May => "May",
-        June => "Jun",
-        July => "Jul",
-        August => "Aug",
-        September => "Sep",
-        October => "Oct",
-        November => "Nov",
-        December => "Dec",
-    }
+fn month(m: time::Month) -> String {
+    i18n::count("date-month", i64::from(u8::from(m)))
 }
 
-/// `30 Nov` for a day number.
+/// `30 Nov` for a day number, in the page's language.
 fn short_day(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * DAY).map_or_else(
         |_| day.to_string(),
-        |t| format!("{} {}", t.day(), month(t.month())),
+        |t| {
+            let mut args = FluentArgs::new();
+            args.set("day", i64::from(t.day()));
+            args.set("month", i64::from(u8::from(t.month())));
+            i18n::text("date-day-month", Some(&args))
+        },
     )
 }
 
 /// The month's name when `day` is the first of a month.
 fn month_start(day: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(day * DAY).ok()?;
-    (t.day() == 1).then(|| month(t.month()).to_owned())
+    (t.day() == 1).then(|| month(t.month()))
 }
 
 /// `1.5 MB`: bytes in decimal units, as disks are sold.
@@ -120,15 +111,8 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
 fn ago(then: Option<i64>, now: i64) -> String {
-    match then {
-        None => "never".to_owned(),
-        Some(t) => format!("{} ago", duration_words::since(Some(t), now)),
-    }
+    crate::web::i18n::ago(then, now)
 }
 
 /// The busiest entry of `values` (index, value), the first on a tie.
@@ -168,7 +152,7 @@ fn view(state: &AppState, r: &Report) -> Value {
             format!(
                 "{}: {}",
                 day_name(day_of(i)),
-                plural(v, "message", "messages")
+                i18n::count("admin-chart-messages", v)
             )
         },
         |i| month_start(day_of(i)).map(|m| (m, false)),
@@ -182,15 +166,18 @@ fn view(state: &AppState, r: &Report) -> Value {
             messages,
         })
         .collect();
+    let days_n = i64::try_from(days).unwrap_or(0);
     let daily_desc = match busiest(&total) {
-        None => format!("No messages in the last {days} days."),
-        Some((i, n)) => format!(
-            "{} in the last {days} days, {} today; the busiest day was {} with {}.",
-            plural(daily.total, "message", "messages"),
-            thousands(total.last().copied().unwrap_or(0)),
-            day_name(day_of(i)),
-            plural(n, "message", "messages"),
-        ),
+        None => i18n::count("admin-chart-none", days_n),
+        Some((i, n)) => {
+            let mut args = FluentArgs::new();
+            args.set("total", daily.total);
+            args.set("days", days_n);
+            args.set("today", total.last().copied().unwrap_or(0));
+            args.set("busiest", day_name(day_of(i)));
+            args.set("most", n);
+            i18n::text("admin-chart-daily", Some(&args))
+        }
     };
 
     // Per room, busiest first.
@@ -211,7 +198,7 @@ fn view(state: &AppState, r: &Report) -> Value {
                     format!(
                         "{}: {}",
                         day_name(day_of(i)),
-                        plural(v, "message", "messages")
+                        i18n::count("admin-chart-messages", v)
                     )
                 },
                 |_| None,
@@ -244,11 +231,10 @@ fn view(state: &AppState, r: &Report) -> Value {
         160.0,
         true,
         |i, v| {
-            format!(
-                "Week of {}: {}",
-                day_name(week_start(week_of_index(i))),
-                plural(v, "member wrote", "members wrote")
-            )
+            let mut args = FluentArgs::new();
+            args.set("week", day_name(week_start(week_of_index(i))));
+            args.set("count", v);
+            i18n::text("admin-chart-week-writers", Some(&args))
         },
         // Every other week, counted from this one; every fourth on phones.
         |i| {
@@ -270,12 +256,13 @@ fn view(state: &AppState, r: &Report) -> Value {
             messages,
         })
         .collect();
-    let weekly_desc = format!(
-        "Members who wrote at least one message, per week (weeks start on Monday): {} this week, at most {} in the last {} weeks.",
-        thousands(writers.last().copied().unwrap_or(0)),
-        thousands(weekly.max),
-        writers.len()
-    );
+    let weekly_desc = {
+        let mut args = FluentArgs::new();
+        args.set("now", writers.last().copied().unwrap_or(0));
+        args.set("most", weekly.max);
+        args.set("weeks", i64::try_from(writers.len()).unwrap_or(0));
+        i18n::text("admin-chart-weekly", Some(&args))
+    };
 
     // The hours of the week.
     let grid = week_grid(r.activity.week_hours.iter().copied());
@@ -288,16 +275,18 @@ fn view(state: &AppState, r: &Report) -> Value {
         },
     );
     let heat_desc = match busiest_hour {
-        None => format!("No messages in the last {days} days."),
-        Some(c) => format!(
-            "Messages per hour of the week over the last {days} days, in UTC; the busiest hour is {}.",
-            c.label
-        ),
+        None => i18n::count("admin-chart-none", days_n),
+        Some(c) => {
+            let mut args = FluentArgs::new();
+            args.set("days", days_n);
+            args.set("busiest", c.label.clone());
+            i18n::text("admin-chart-hours", Some(&args))
+        }
     };
     let heat_rows: Vec<Value> = grid
         .iter()
         .enumerate()
-        .map(|(d, hours)| context! { day => WEEKDAYS[d], hours => hours.to_vec() })
+        .map(|(d, hours)| context! { day => charts::weekday(d), hours => hours.to_vec() })
         .collect();
 
     // Health.
@@ -322,11 +311,11 @@ fn view(state: &AppState, r: &Report) -> Value {
         database => size(u64::try_from(r.database.bytes).unwrap_or(0)),
         engine => format!("{}, {}", r.database.version, r.database.durability),
         disk_free => r.disk_free.map(size),
-        files => plural(r.storage.files, "file", "files"),
+        files => i18n::count("catch-up-files", r.storage.files),
         file_bytes => size(u64::try_from(r.storage.file_bytes).unwrap_or(0)),
         files_where,
         version => VERSION,
-        uptime => duration_words::words(now - r.node.started_at),
+        uptime => crate::web::i18n::duration(now - r.node.started_at),
         cluster,
         // This node answers the page, so at least one is alive.
         nodes => r.storage.nodes_alive.max(1),
