@@ -321,6 +321,9 @@ test('p11: "?" lists the keyboard shortcuts in a dialog that keeps and returns t
     await page.click('#cv-help-open');
     await page.click('#cv-help button:has-text("Close")');
     assert.equal(await page.locator('#cv-help[open]').count(), 0);
+    // The dialog's `close` event, which gives the focus back to the button, comes a task later:
+    // wait for it, or it could take the focus from what the test does next.
+    await page.waitForFunction(() => document.activeElement?.id === 'cv-help-open');
     // "/" goes to the room's search box.
     await page.focus('#cv-conversation');
     await page.keyboard.press('/');
