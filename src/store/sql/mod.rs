@@ -53,6 +53,34 @@ fn touched(done: <Db as sqlx::Database>::QueryResult) -> Result<()> {
 
 /// Whether the database answers, with at least `expected` migrations
 /// applied (a newer node may have applied more).
+/// A scan of a room's new messages (push, outgoing webhooks) moves its
+/// cursor in `table` (`push_scan`, `outgoing_scan`) from `from_seq` to
+/// `to_seq` in `tx`, making the row on the first scan. False when another
+/// node moved it first: that node queues these messages itself.
+pub(super) async fn advance_scan(
+    tx: &mut Transaction<'_, Db>,
+    table: &'static str,
+    room_id: i64,
+    (from_seq, to_seq): (i64, i64),
+) -> Result<bool> {
+    // `table` is one of two names written in this crate, never input.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {table} (room_id, scanned_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING"
+    )))
+    .bind(room_id)
+    .execute(&mut **tx)
+    .await?;
+    let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET scanned_seq = $1 WHERE room_id = $2 AND scanned_seq = $3"
+    )))
+    .bind(to_seq)
+    .bind(room_id)
+    .bind(from_seq)
+    .execute(&mut **tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
 pub(super) async fn ping<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     expected: usize,

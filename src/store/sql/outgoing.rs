@@ -141,24 +141,7 @@ impl Outgoing for Backend {
         next_attempt_at: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO outgoing_scan (room_id, scanned_seq) VALUES ($1, 0) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(room_id)
-        .execute(&mut *tx)
-        .await?;
-        // Moves only from where this node started; otherwise another node
-        // got here first and queued these messages itself.
-        let moved = sqlx::query(
-            "UPDATE outgoing_scan SET scanned_seq = $1 WHERE room_id = $2 AND scanned_seq = $3",
-        )
-        .bind(to_seq)
-        .bind(room_id)
-        .bind(from_seq)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
+        if !super::advance_scan(&mut tx, "outgoing_scan", room_id, (from_seq, to_seq)).await? {
             return Ok(false);
         }
         for d in deliveries {
