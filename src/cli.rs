@@ -110,6 +110,10 @@ pub enum InviteCommand {
         /// Only this e-mail address may accept it.
         #[arg(long)]
         email: Option<String>,
+        /// E-mail the link to `--email` instead of printing it (sent by the
+        /// running server's mail worker, retried while SMTP is down).
+        #[arg(long, requires = "email")]
+        send: bool,
     },
 }
 
@@ -298,6 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             uses,
             expires,
             email,
+            send,
         }) => {
             let app = App::open(config).await?;
             let result = app
@@ -306,11 +311,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     rooms,
                     uses: Some(uses),
                     expires: Some(expires),
-                    email,
+                    email: email.clone(),
+                    send,
                 })
                 .await;
             app.store().close().await;
             let created = result.map_err(one_line)?;
+            if send {
+                println!(
+                    "The invitation will be e-mailed to {}.",
+                    email.unwrap_or_default()
+                );
+                return Ok(());
+            }
             println!(
                 "{}{}",
                 app.config().base_url(),

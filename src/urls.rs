@@ -17,6 +17,9 @@ pub const RESET: &str = "password/reset/{token}/";
 /// Where a forgotten password is reported.
 pub const FORGOT: &str = "password/forgot/";
 
+/// A member's avatar; `version` changes with the picture.
+pub const AVATAR: &str = "account/avatars/{user}/{version}/";
+
 /// Fills a pattern's `{name}` parameters in order.
 fn fill(pattern: &str, values: &[&str]) -> String {
     let mut out = String::with_capacity(pattern.len() + 32);
@@ -32,6 +35,16 @@ fn fill(pattern: &str, values: &[&str]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where the avatar stored under `key` (if any) of user `user_id` is served.
+#[must_use]
+pub fn avatar(prefix: &str, user_id: i64, key: Option<&str>) -> Option<String> {
+    let version = crate::domain::profile::avatar_version(key?);
+    Some(format!(
+        "{prefix}{}",
+        fill(AVATAR, &[&user_id.to_string(), &version])
+    ))
 }
 
 /// The path of a room under `prefix`.

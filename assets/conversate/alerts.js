@@ -2,7 +2,7 @@
  * live region (throttled), the "New messages" divider, idleness and focus, and the read
  * cursor reported to the server. */
 
-import { C, originalTitle, reducedMotion, cfg, state, $, el, num, ANNOUNCE_KEEP, ANNOUNCE_EVERY, READ_EVERY, truncate } from './context.js';
+import { C, originalTitle, reducedMotion, cfg, state, $, el, num, ANNOUNCE_KEEP, ANNOUNCE_EVERY, READ_EVERY, truncate, shownName } from './context.js';
 import { mentionsMe, isMessage, group } from './history.js';
 import { api } from './net.js';
 import { schedulePresence } from './presence.js';
@@ -17,7 +17,7 @@ const isIdle = () => Date.now() - state.lastInput >= cfg.idleAt;
 function messageText(entry) {
   const content = entry.li.querySelector('.cv-content');
   const text = (content ? content.textContent : '').replace(/\s+/g, ' ').trim();
-  return truncate(t('js-said', { name: entry.message.user, text: text || t('js-attachment') }), 140);
+  return truncate(t('js-said', { name: shownName(entry.message.user), text: text || t('js-attachment') }), 140);
 }
 
 /* The polite live region hears each message from others, but never more than one line per
@@ -41,7 +41,7 @@ function flushAnnouncements() {
   if (entries.length === 1) {
     line.textContent = messageText(entries[0]);
   } else {
-    const names = Array.from(new Set(entries.map((e) => e.message.user)));
+    const names = Array.from(new Set(entries.map((e) => shownName(e.message.user))));
     const who = names.length > 3 ? conjunction(names.slice(0, 3).concat(t('js-others'))) : conjunction(names);
     line.textContent = t('js-burst', { count: entries.length, names: who, latest: messageText(entries[entries.length - 1]) });
   }

@@ -109,6 +109,7 @@ export function load() {
     seen: new Set(),
     users: null,
     colours: new Map(),
+    profiles: new Map(), // username -> { name, avatar (address or null) }, from the people list
     lastInput: Date.now(),
     unread: 0, // messages from others since the window lost focus (the tab title's count)
     flashTimer: null,
@@ -208,3 +209,20 @@ export function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+
+/** The name shown for a person: their display name once known, else the username. */
+export function shownName(username) {
+  const p = state.profiles.get(username);
+  return p && p.name ? p.name : username;
+}
+
+/** Up to two letters for an avatar without a picture, as the server makes them
+    (src/domain/profile.rs): the first letters of the first and last words. */
+export function initials(name, username) {
+  const firsts = String(name).split(/[\s._@+-]+/u)
+    .map((word) => (word.match(/[\p{L}\p{N}]/u) || [''])[0])
+    .filter(Boolean);
+  if (!firsts.length) return name !== username ? initials(username, username) : '';
+  const picked = firsts.length === 1 ? firsts : [firsts[0], firsts[firsts.length - 1]];
+  return picked.join('').toUpperCase();
+}

@@ -2,7 +2,7 @@
  * mentions of the reader, redrawing changed messages, older pages, and exact local times. */
 
 import { announce, maybeAlert, missed, noteShown } from './alerts.js';
-import { C, root, me, state, $, el, num, GROUP_SECONDS, isFatal, serverNow, ago } from './context.js';
+import { C, root, me, state, $, el, num, GROUP_SECONDS, isFatal, serverNow, ago, shownName, initials } from './context.js';
 import { api } from './net.js';
 import { renderUsers, renderTypers } from './presence.js';
 import { showError, clearError, fatal } from './status.js';
@@ -15,10 +15,40 @@ export function authorSpan(username) {
   const span = document.createElement('span');
   span.className = 'cv-author';
   span.dataset.user = username;
-  span.textContent = username;
+  fillAuthor(span);
   const colour = state.colours.get(username);
   if (colour) span.style.color = '#' + colour;
   return span;
+}
+
+/** An author's picture (or initials on their colour) and shown name, as the server renders
+    them; the username is the title when a display name is shown. */
+export function fillAuthor(span) {
+  const username = span.dataset.user;
+  const p = state.profiles.get(username);
+  const name = shownName(username);
+  let face;
+  if (p && p.avatar) {
+    face = document.createElement('img');
+    face.src = p.avatar;
+    face.alt = '';
+    face.width = 20;
+    face.height = 20;
+    face.className = 'cv-avatar';
+  } else {
+    face = document.createElement('span');
+    face.className = 'cv-avatar cv-initials';
+    face.setAttribute('aria-hidden', 'true');
+    const letters = document.createElement('span');
+    letters.textContent = initials(name, username);
+    face.append(letters);
+  }
+  const label = document.createElement('span');
+  label.className = 'cv-name';
+  label.textContent = name;
+  span.replaceChildren(face, label);
+  if (name !== username) span.title = '@' + username;
+  else span.removeAttribute('title');
 }
 
 function buildMessage(m) {
@@ -210,7 +240,8 @@ function decorate(li, m, content) {
     quote.dataset.replyTo = String(m.reply.pk);
     const who = document.createElement('span');
     who.className = 'cv-reply-user';
-    who.textContent = m.reply.user || t('js-someone');
+    if (m.reply.user) who.dataset.user = m.reply.user;
+    who.textContent = m.reply.user ? shownName(m.reply.user) : t('js-someone');
     const what = document.createElement('span');
     what.className = 'cv-reply-excerpt';
     what.textContent = m.reply.deleted ? t('js-message-deleted') : String(m.reply.excerpt || '');

@@ -1,7 +1,7 @@
 /* @-suggestions in the composer: an ARIA combobox over the room's members. */
 
 import { autoGrow } from './composer.js';
-import { me, state, $, el, MENTION_OPTIONS } from './context.js';
+import { me, state, $, el, MENTION_OPTIONS, shownName } from './context.js';
 import { t } from './strings.js';
 
 /* ---------- @-suggestions in the composer ----------
@@ -36,6 +36,14 @@ export function setupMentions() {
     return people.concat('everyone');
   }
 
+  /** Whether a member is offered for what was typed after "@": their username starts with it,
+      or a word of their display name does ("@lee" offers "Ann Lee"). */
+  function matches(username, query) {
+    if (username.toLowerCase().startsWith(query)) return true;
+    const name = shownName(username);
+    return name !== username && name.toLowerCase().split(/\s+/u).some((word) => word.startsWith(query));
+  }
+
   /** The "@name" being typed at the caret: where its "@" is, and what follows it. */
   function token() {
     if (input.selectionStart !== input.selectionEnd) return null;
@@ -54,7 +62,7 @@ export function setupMentions() {
     }
     if (t.start === list.dismissed) return; // closed with Escape: not again for this "@"
     const query = t.query.toLowerCase();
-    const names = candidates().filter((n) => n.toLowerCase().startsWith(query)).slice(0, MENTION_OPTIONS);
+    const names = candidates().filter((n) => matches(n, query)).slice(0, MENTION_OPTIONS);
     if (!names.length) {
       close();
       return;
@@ -75,6 +83,14 @@ export function setupMentions() {
       li.setAttribute('aria-selected', String(i === list.active));
       li.dataset.user = name;
       li.textContent = name;
+      const shown = shownName(name);
+      if (shown !== name) {
+        // "ann — Ann Lee": the handle that is inserted, then the name people know.
+        const full = document.createElement('span');
+        full.className = 'cv-mention-hint';
+        full.textContent = ' — ' + shown;
+        li.append(full);
+      }
       if (name === 'everyone') {
         const hint = document.createElement('span');
         hint.className = 'cv-mention-hint';

@@ -1,8 +1,8 @@
 /* The people: the list with each status in words, presence reports while the event stream
  * or a long-poll is the transport, and "… is typing". */
 
-import { C, root, me, state, $, el, num, PRESENCE_BEAT, TYPING_EVERY, TYPING_KEEP, serverNow, hasFocus, syncClock, words, ago } from './context.js';
-import { authorSpan } from './history.js';
+import { C, root, me, state, $, el, num, PRESENCE_BEAT, TYPING_EVERY, TYPING_KEEP, serverNow, hasFocus, syncClock, words, ago, shownName } from './context.js';
+import { authorSpan, fillAuthor } from './history.js';
 import { api } from './net.js';
 import { fatal } from './status.js';
 import { t, conjunction } from './strings.js';
@@ -13,9 +13,11 @@ export function updateUsers(list, time) {
   if (!Array.isArray(list)) return;
   const at = num(time, serverNow());
   syncClock(time);
+  let profilesChanged = false;
   state.users = list.filter((u) => u && typeof u.username === 'string').map((u) => {
     const colour = /^[0-9a-fA-F]{6}$/.test(u.colour || '') ? u.colour : null;
     if (colour) state.colours.set(u.username, colour);
+    if (learnProfile(u.username, u.display_name, u.avatar)) profilesChanged = true;
     return {
       username: u.username,
       cls: u.active ? (u.has_focus ? 'active' : 'afk') : 'inactive',
@@ -24,7 +26,31 @@ export function updateUsers(list, time) {
     };
   });
   renderUsers();
-  colourAuthors();
+  colourAuthors(profilesChanged);
+}
+
+/** Keeps what the people list says of a member's name and picture; true when it changed. */
+function learnProfile(username, displayName, avatar) {
+  const name = typeof displayName === 'string' && displayName ? displayName : null;
+  // Only the server's own avatar addresses (same origin, under the site's prefix).
+  const picture = typeof avatar === 'string' && avatar.startsWith(C.prefix || '/') ? avatar : null;
+  const old = state.profiles.get(username);
+  if (old && old.name === name && old.avatar === picture) return false;
+  state.profiles.set(username, { name, avatar: picture });
+  return true;
+}
+
+/** The names and pictures the server rendered in the people list, known before the first list
+    arrives over the wire, so messages added meanwhile show the same. */
+export function learnProfilesFromPage() {
+  if (!el.users) return;
+  el.users.querySelectorAll('li[data-user]').forEach((li) => {
+    const author = li.querySelector('.cv-author');
+    const label = author && author.querySelector('.cv-name');
+    const img = author && author.querySelector('img.cv-avatar');
+    const name = label ? label.textContent : '';
+    learnProfile(li.dataset.user, name !== li.dataset.user ? name : null, img ? img.getAttribute('src') : null);
+  });
 }
 
 export function renderUsers() {
@@ -49,12 +75,19 @@ export function renderUsers() {
   el.users.dataset.live = 'true';
 }
 
-/** Messages added before we knew an author's colour get it once the users list arrives. */
-function colourAuthors() {
+/** Messages added before we knew an author's colour get it once the users list arrives; when a
+    member changed their name or picture, every message of theirs shows the new one. */
+function colourAuthors(profilesChanged) {
   root.querySelectorAll('.cv-messages .cv-author[data-user]').forEach((span) => {
     const colour = state.colours.get(span.dataset.user);
     if (colour) span.style.color = '#' + colour;
+    if (profilesChanged && state.profiles.has(span.dataset.user)) fillAuthor(span);
   });
+  if (profilesChanged) {
+    root.querySelectorAll('.cv-reply-quote .cv-reply-user[data-user]').forEach((span) => {
+      span.textContent = shownName(span.dataset.user);
+    });
+  }
 }
 
 
@@ -104,7 +137,7 @@ export function renderTypers() {
     if (until <= now) state.typers.delete(user);
     else next = Math.min(next, until);
   }
-  const names = Array.from(state.typers.keys());
+  const names = Array.from(state.typers.keys(), shownName);
   let text = '';
   if (names.length > 3) text = t('js-typing-several');
   else if (names.length) text = t('js-typing', { count: names.length, names: conjunction(names) });

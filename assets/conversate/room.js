@@ -6,7 +6,7 @@ import { setupForm } from './composer.js';
 import { C, state, el, num, load } from './context.js';
 import { markMentions, group, refreshTimes, loadOlder } from './history.js';
 import { setupMentions } from './mentions.js';
-import { setupTyping } from './presence.js';
+import { setupTyping, learnProfilesFromPage } from './presence.js';
 import { setupTimer } from './status.js';
 import { catchUp, stopTransports, startTransport, preferredTransport, reconnectNow } from './transport.js';
 import { isAtBottom, scrollToDivider, followNew, setupLayout, setupSideToggle } from './view.js';
@@ -33,6 +33,7 @@ function adoptServerRenderedMessages() {
 /** Runs the live room, where the page has one. */
 export function startRoom() {
   if (!load()) return;
+  learnProfilesFromPage();
   adoptServerRenderedMessages();
   if (el.older) el.older.addEventListener('click', loadOlder);
   const onScroll = () => {

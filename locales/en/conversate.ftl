@@ -667,6 +667,35 @@ account-push-never = not notified yet
 account-push-remove = Remove
 account-push-none = No device has notifications on.
 
+## Profiles: the account page's profile form, and avatars
+
+invite-display-name = Display name (optional)
+invite-display-name-help = Shown beside your messages instead of your username, e.g. your full name.
+mail-invitation-subject = Join the chat
+mail-invitation-intro = { $name } invites you to the chat.
+mail-invitation-rooms = You will join: { $rooms }.
+mail-invitation-follow = Follow this link to choose your username and password; it works for { $lifetime }:
+mail-invitation-ignore = If you do not know why you got this, ignore this e-mail: nothing happens without the link.
+invitations-send = E-mail the link to that address (it is then not shown here)
+error-invitation-send-needs-email = An invitation can only be e-mailed when it is for one address.
+error-invitation-mailed = Invitation created; its link is on its way by e-mail.
+profile-title = Your profile
+profile-your-picture = Your picture
+profile-help = Others see your display name beside your messages, in the people list and when they mention you; your username, { $username }, stays what you log in with and what @mentions use.
+profile-display-name = Display name
+profile-display-name-help = Leave it empty to be shown by your username.
+profile-save-name = Save name
+profile-picture = Picture
+profile-picture-help = A PNG, JPEG, GIF or WebP image of up to { $size }. It is cropped to a square and made small; its metadata (such as where a photo was taken) is removed.
+profile-upload = Upload picture
+profile-remove-picture = Remove picture
+error-display-name-long = A display name may have at most { $max } characters.
+error-display-name-control = A display name may not contain line breaks or control characters.
+error-avatar-choose = Please choose a picture to upload.
+error-avatar-large = The picture is larger than the limit of { $size }.
+error-avatar-unreadable = The file is not a picture that can be read: please upload a PNG, JPEG, GIF or WebP image.
+error-no-picture = There is no such picture.
+
 ## Invitation and first administrator
 
 invite-title = Join the chat

@@ -330,6 +330,12 @@ pub struct AccountSettings {
     pub invitation_max_secs: i64,
     /// Whether members may make rooms (`MEMBERS_CREATE_ROOMS`).
     pub members_create_rooms: bool,
+    /// Longest display name, characters (`DISPLAY_NAME_MAX_CHARS`).
+    pub display_name_max_chars: usize,
+    /// Largest avatar upload, bytes (`AVATAR_MAX_BYTES`).
+    pub avatar_max_bytes: u64,
+    /// Side of the stored avatar square, pixels (`AVATAR_PIXELS`).
+    pub avatar_pixels: u32,
 }
 
 impl Default for AccountSettings {
@@ -352,6 +358,9 @@ impl AccountSettings {
             invitation_max_uses: v.number("INVITATION_MAX_USES")?,
             invitation_max_secs: days * 86_400,
             members_create_rooms: v.flag("MEMBERS_CREATE_ROOMS")?,
+            display_name_max_chars: v.number("DISPLAY_NAME_MAX_CHARS")?,
+            avatar_max_bytes: v.number("AVATAR_MAX_BYTES")?,
+            avatar_pixels: v.number("AVATAR_PIXELS")?,
         })
     }
 

@@ -390,6 +390,39 @@ pub const SETTINGS: &[Setting] = &[
          first member; administrators always can",
     ),
     setting(
+        "DISPLAY_NAME_MAX_CHARS",
+        Server,
+        CountUpTo {
+            max: 200,
+            unit: "characters",
+        },
+        Value("64"),
+        "longest display name a member may choose (shown beside their messages instead of \
+         the username)",
+    ),
+    setting(
+        "AVATAR_MAX_BYTES",
+        Server,
+        CountUpTo {
+            max: 104_857_600,
+            unit: "bytes",
+        },
+        Value("5242880"),
+        "largest image a member may upload as their avatar; it is re-encoded, so what is \
+         stored is far smaller",
+    ),
+    setting(
+        "AVATAR_PIXELS",
+        Server,
+        CountUpTo {
+            max: 1024,
+            unit: "pixels",
+        },
+        Value("256"),
+        "side of the square an avatar is cropped and scaled to (shown at 20–40 px; the rest \
+         is for high-density screens)",
+    ),
+    setting(
         "INVITATION_MAX_USES",
         Server,
         CountUpTo {

@@ -158,6 +158,8 @@ mod tests {
             mail_alert: true,
             notify: Level::All,
             presence,
+            display_name: None,
+            avatar_key: None,
         }
     }
 

@@ -22,6 +22,10 @@ pub struct User {
     /// The IANA time zone the user chose; `None`: the browser's on the
     /// page, UTC in e-mail.
     pub time_zone: Option<String>,
+    /// The name shown instead of the username, if chosen.
+    pub display_name: Option<String>,
+    /// Where the avatar's picture is stored, if there is one.
+    pub avatar_key: Option<String>,
 }
 
 impl User {
@@ -54,6 +58,10 @@ pub struct Member {
     /// What the member wants to be notified of in this room.
     pub notify: Level,
     pub presence: PresenceState,
+    /// The account's display name, if chosen.
+    pub display_name: Option<String>,
+    /// Where the account's avatar is stored, if there is one.
+    pub avatar_key: Option<String>,
 }
 
 /// Presence bookkeeping to save for one member.

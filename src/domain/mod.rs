@@ -20,6 +20,7 @@ pub mod outgoing;
 pub mod overview;
 pub mod presence;
 pub mod previews;
+pub mod profile;
 pub mod push;
 pub mod reactions;
 pub mod render;

@@ -164,6 +164,8 @@ mod tests {
             mail_alert: false,
             notify,
             presence,
+            display_name: None,
+            avatar_key: None,
         }
     }
 

@@ -239,6 +239,8 @@ mod tests {
                 inactive_from,
                 ..PresenceState::default()
             },
+            display_name: None,
+            avatar_key: None,
         }
     }
 

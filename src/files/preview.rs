@@ -108,6 +108,41 @@ pub fn make(bytes: &[u8], limits: PreviewLimits) -> Result<Preview, PreviewError
         image.thumbnail_exact(w, h)
     };
     small.apply_orientation(orientation);
+    encode(&small)
+}
+
+/// Decodes `bytes` and re-encodes it as an avatar: the middle square,
+/// upright, scaled to `side` pixels (never up), without metadata. PNG when
+/// the picture has transparency, else JPEG.
+///
+/// # Errors
+/// As [`make`].
+pub fn square(bytes: &[u8], limits: PreviewLimits, side: u32) -> Result<Preview, PreviewError> {
+    let (decoder, _, _, orientation) = open(bytes, limits)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
+    let edge = image.width().min(image.height());
+    if edge == 0 {
+        return Err(PreviewError::Unreadable("the image is empty".to_owned()));
+    }
+    let cropped = image.crop_imm(
+        (image.width() - edge) / 2,
+        (image.height() - edge) / 2,
+        edge,
+        edge,
+    );
+    let side = side.min(edge);
+    let small = if side == edge {
+        cropped
+    } else {
+        cropped.thumbnail_exact(side, side)
+    };
+    encode(&small)
+}
+
+/// The image as PNG when it has transparency, else as JPEG: a fresh file
+/// that carries none of the original's metadata.
+fn encode(small: &DynamicImage) -> Result<Preview, PreviewError> {
     let mut out = Cursor::new(Vec::new());
     let content_type = if small.color().has_alpha() {
         small
@@ -264,6 +299,39 @@ mod tests {
         cut.truncate(cut.len() / 2);
         assert!(matches!(
             make(&cut, LIMITS),
+            Err(PreviewError::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn avatars_are_the_middle_square_scaled_down_never_up() {
+        // A wide picture: left half red, right half blue; the middle square
+        // shows both halves.
+        let mut wide = image::RgbImage::from_pixel(600, 300, image::Rgb([220, 0, 0]));
+        for x in 300..600 {
+            for y in 0..300 {
+                wide.put_pixel(x, y, image::Rgb([0, 0, 220]));
+            }
+        }
+        let mut bytes = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(wide)
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .expect("encode");
+        let avatar = square(bytes.get_ref(), LIMITS, 128).expect("avatar");
+        assert_eq!((avatar.width, avatar.height), (128, 128));
+        assert_eq!(avatar.content_type, "image/jpeg");
+        let decoded = image::load_from_memory(&avatar.bytes)
+            .expect("decodes")
+            .to_rgb8();
+        let left = decoded.get_pixel(10, 64);
+        let right = decoded.get_pixel(117, 64);
+        assert!(left[0] > 150 && left[2] < 80, "left is red: {left:?}");
+        assert!(right[2] > 150 && right[0] < 80, "right is blue: {right:?}");
+        let tiny = square(&png(40, 30, true), LIMITS, 128).expect("avatar");
+        assert_eq!((tiny.width, tiny.height), (30, 30), "not enlarged");
+        assert_eq!(tiny.content_type, "image/png", "transparency kept");
+        assert!(matches!(
+            square(b"GIF89a", LIMITS, 128),
             Err(PreviewError::Unreadable(_))
         ));
     }

@@ -1,8 +1,10 @@
 //! Account e-mails from the durable queue (`account_mail`): password reset
-//! links. The request only stored what was entered; here the account is
-//! looked up, counted against its own throttle (`RESET_REQUESTS_PER_HOUR`),
-//! given a fresh link and sent it. Nothing is sent for an entry that names
-//! no account, or an account without an address.
+//! links and invitations. For a reset the request only stored what was
+//! entered; here the account is looked up, counted against its own
+//! throttle (`RESET_REQUESTS_PER_HOUR`), given a fresh link and sent it.
+//! Nothing is sent for an entry that names no account, or an account
+//! without an address. An invitation is given a fresh token as it is sent
+//! (`invitation.rs`), so its link is written nowhere but in the e-mail.
 
 use minijinja::context;
 
@@ -39,6 +41,9 @@ impl AlertSender {
             .await?
         {
             return Ok(());
+        }
+        if item.kind == crate::service::invitations::MAIL_KIND {
+            return self.deliver_invitation(item).await;
         }
         if item.kind != reset::KIND {
             return queue
@@ -89,20 +94,7 @@ impl AlertSender {
                         .await?;
                     self.metrics.failures.inc();
                     tracing::warn!(user = %user.username, error = %e, "password reset e-mail failed");
-                    if item.attempts + 1 >= MAX_ATTEMPTS {
-                        return queue
-                            .account_mail_done(
-                                item.id,
-                                "cancelled",
-                                domain::now(),
-                                Some(&e.to_string()),
-                            )
-                            .await;
-                    }
-                    let wait = retry_after(self.config.mail_retry_secs, item.attempts);
-                    return queue
-                        .account_mail_failed(item.id, domain::now() + wait, &e.to_string())
-                        .await;
+                    return self.account_mail_failed(item, &e).await;
                 }
             }
         }
@@ -115,6 +107,25 @@ impl AlertSender {
                 domain::now(),
                 Some(note.as_str()).filter(|n| !n.is_empty()),
             )
+            .await
+    }
+
+    /// Puts a failed e-mail back in the queue for a later attempt, or
+    /// gives it up after the last one.
+    pub(super) async fn account_mail_failed(
+        &self,
+        item: &AccountMailItem,
+        e: &super::MailError,
+    ) -> Result<(), StoreError> {
+        let queue = self.store.account_mail();
+        if item.attempts + 1 >= MAX_ATTEMPTS {
+            return queue
+                .account_mail_done(item.id, "cancelled", domain::now(), Some(&e.to_string()))
+                .await;
+        }
+        let wait = retry_after(self.config.mail_retry_secs, item.attempts);
+        queue
+            .account_mail_failed(item.id, domain::now() + wait, &e.to_string())
             .await
     }
 

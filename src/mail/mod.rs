@@ -3,6 +3,7 @@
 //! reset e-mails) outside any request.
 
 pub mod accounts;
+mod invitation;
 pub mod worker;
 
 use std::time::Duration;

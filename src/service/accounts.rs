@@ -37,6 +37,7 @@ pub async fn create_user(
             email,
             password_hash,
             is_admin,
+            display_name: None,
             created_at: crate::domain::now(),
         })
         .await

@@ -137,6 +137,15 @@ async fn first_sight(
                     email: email.clone(),
                     password_hash: NO_PASSWORD.to_owned(),
                     is_admin: who.admin.unwrap_or(false),
+                    // The provider's name for the person starts as their
+                    // display name; one it sends that we would refuse
+                    // (control characters, over the longest any site
+                    // allows) is left out rather than refusing the login.
+                    display_name: display.and_then(|d| {
+                        crate::domain::profile::parse_display_name(d, 200)
+                            .ok()
+                            .flatten()
+                    }),
                     created_at: now,
                 })
                 .await

@@ -20,6 +20,10 @@ use crate::store::{NewInvitation, NewUser, StoreError};
 pub const INVALID: &str =
     "This invitation link is not valid: it may have expired, been used up or been withdrawn.";
 
+/// The kind of the account e-mail that carries an invitation
+/// (`mail/accounts.rs`), queued with the invitation's id.
+pub const MAIL_KIND: &str = "invitation";
+
 /// Default lifetime of a new invitation when none is given.
 pub const DEFAULT_LIFETIME: &str = "7d";
 
@@ -34,6 +38,8 @@ pub struct InvitationRequest {
     pub expires: Option<String>,
     /// The one address that may accept it.
     pub email: Option<String>,
+    /// E-mail the link to that address (it is then not shown).
+    pub send: bool,
 }
 
 /// A new invitation with its token, which is never stored and never shown again.
@@ -47,6 +53,8 @@ pub struct Created {
 #[derive(Debug, Clone, Copy)]
 pub struct Acceptance<'a> {
     pub username: &'a str,
+    /// The name shown instead of the username (empty or `None`: none).
+    pub display_name: Option<&'a str>,
     pub email: Option<&'a str>,
     pub password: &'a str,
     pub again: &'a str,
@@ -76,6 +84,11 @@ impl Admin<'_> {
         )
         .map_err(ServiceError::Invalid)?;
         let email = accounts::validate_email(req.email.as_deref())?;
+        if req.send && email.is_none() {
+            return Err(ServiceError::Invalid(
+                "An invitation can only be e-mailed when it is for one address.".to_owned(),
+            ));
+        }
         let mut room_ids = Vec::new();
         let mut slugs = Vec::new();
         for slug in req.rooms.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -111,17 +124,28 @@ impl Admin<'_> {
             "invitation.create",
             &format!("invitation {}", invitation.id),
             format!(
-                "rooms: {}, uses: {uses}, expires: {}, email: {}",
+                "rooms: {}, uses: {uses}, expires: {}, email: {}{}",
                 if slugs.is_empty() {
                     "-".to_owned()
                 } else {
                     slugs.join(" ")
                 },
                 domain::duration_words::words(lifetime),
-                email.as_deref().unwrap_or("-")
+                email.as_deref().unwrap_or("-"),
+                if req.send { ", e-mailed" } else { "" }
             ),
         )
         .await?;
+        if req.send {
+            // The mail worker gives the invitation a fresh token as it
+            // sends it: the link exists only in the e-mail, never in the
+            // queue or on the administrator's screen.
+            self.chat
+                .store
+                .account_mail()
+                .queue_account_mail(MAIL_KIND, &invitation.id.to_string(), now)
+                .await?;
+        }
         Ok(Created { invitation, token })
     }
 
@@ -202,6 +226,11 @@ pub async fn accept(chat: &Chat, token: &str, form: Acceptance<'_>) -> Result<Us
         Some(bound) => Some(bound.clone()),
         None => accounts::validate_email(form.email)?,
     };
+    let display_name = domain::profile::parse_display_name(
+        form.display_name.unwrap_or_default(),
+        chat.accounts.display_name_max_chars,
+    )
+    .map_err(|e| ServiceError::Invalid(e.to_string()))?;
     if form.password != form.again {
         return Err(ServiceError::Invalid(
             "The two passwords differ.".to_owned(),
@@ -236,6 +265,7 @@ pub async fn accept(chat: &Chat, token: &str, form: Acceptance<'_>) -> Result<Us
                 password_hash,
                 is_admin: false,
                 created_at: now,
+                display_name,
             },
             &colours,
         )

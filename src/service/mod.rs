@@ -19,6 +19,7 @@ pub mod outgoing;
 pub mod overview;
 pub mod password;
 pub mod previews;
+pub mod profiles;
 pub mod progress;
 pub mod push;
 pub mod reset;

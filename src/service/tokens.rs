@@ -255,6 +255,7 @@ impl Admin<'_> {
                     email: None,
                     password_hash: NO_PASSWORD.to_owned(),
                     is_admin: false,
+                    display_name: None,
                     created_at: domain::now(),
                 },
                 owner.id,

@@ -286,6 +286,15 @@ impl Accounts for Cache {
             .await
     }
 
+    async fn set_display_name(&self, user_id: i64, name: Option<&str>) -> Result<()> {
+        self.written(self.accounts.set_display_name(user_id, name))
+            .await
+    }
+
+    async fn set_avatar(&self, user_id: i64, key: Option<&str>) -> Result<Option<String>> {
+        self.written(self.accounts.set_avatar(user_id, key)).await
+    }
+
     async fn update_user(
         &self,
         user_id: i64,

@@ -12,6 +12,27 @@ pub struct NewUser {
     pub password_hash: String,
     pub is_admin: bool,
     pub created_at: i64,
+    /// The name shown instead of the username, if given.
+    pub display_name: Option<String>,
+}
+
+impl NewUser {
+    /// The account as stored under `id`.
+    pub(crate) fn into_user(self, id: i64) -> crate::domain::User {
+        crate::domain::User {
+            id,
+            username: self.username,
+            email: self.email,
+            password_hash: self.password_hash,
+            is_admin: self.is_admin,
+            is_active: true,
+            alert_email: None,
+            language: None,
+            time_zone: None,
+            display_name: self.display_name,
+            avatar_key: None,
+        }
+    }
 }
 
 /// An invitation to store.

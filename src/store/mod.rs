@@ -74,6 +74,11 @@ pub trait Accounts: Send + Sync {
         language: Option<&str>,
         time_zone: Option<&str>,
     ) -> Result<()>;
+    /// Sets (or clears, with `None`) a user's display name.
+    async fn set_display_name(&self, user_id: i64, name: Option<&str>) -> Result<()>;
+    /// Sets (or clears) the storage key of a user's avatar; answers the
+    /// key it replaces, whose file the caller removes.
+    async fn set_avatar(&self, user_id: i64, key: Option<&str>) -> Result<Option<String>>;
     /// Saves a user's e-mail and flags.
     async fn update_user(
         &self,
@@ -286,6 +291,10 @@ pub trait Links: Send + Sync {
     async fn invitation_uses(&self, limit: u32) -> Result<Vec<InvitationUse>>;
     /// Revokes an invitation (a second revocation keeps the first time).
     async fn revoke_invitation(&self, id: i64, at: i64) -> Result<Invitation>;
+    /// Gives a still usable invitation a new token (its hash), so the
+    /// e-mail that carries it holds the only copy; `NotFound` when it is
+    /// revoked, expired or used up at `now`.
+    async fn rekey_invitation(&self, id: i64, token_hash: &str, now: i64) -> Result<Invitation>;
     /// In one transaction: counts a use of invitation `id` if it is still
     /// usable at `now` (else `NotFound`), creates the account (`Conflict`
     /// when the name is taken, and then no use is counted) and makes it a

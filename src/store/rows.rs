@@ -9,8 +9,8 @@ use crate::domain::{
     Attachment, AuditEntry, Member, Message, OutboxItem, PresenceState, Quote, Reaction, Room, User,
 };
 
-pub const USER_COLUMNS: &str =
-    "id, username, email, password_hash, is_admin, is_active, alert_email, language, time_zone";
+pub const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active, \
+     alert_email, language, time_zone, display_name, avatar_key";
 pub type UserRow = (
     i64,
     String,
@@ -21,10 +21,24 @@ pub type UserRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 pub fn user(
-    (id, username, email, password_hash, is_admin, is_active, alert_email, language, time_zone): UserRow,
+    (
+        id,
+        username,
+        email,
+        password_hash,
+        is_admin,
+        is_active,
+        alert_email,
+        language,
+        time_zone,
+        display_name,
+        avatar_key,
+    ): UserRow,
 ) -> User {
     User {
         id,
@@ -37,6 +51,8 @@ pub fn user(
         // A language a later version dropped reads as "the browser's".
         language: language.as_deref().and_then(Language::from_tag),
         time_zone,
+        display_name,
+        avatar_key,
     }
 }
 
@@ -50,7 +66,8 @@ pub fn room((id, slug, title): RoomRow) -> Room {
 /// Members are read joined with their user (`mb` and `u`).
 pub const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, \
      COALESCE(u.alert_email, u.email) AS email, mb.colour, mb.alert, mb.mail_alert, \
-     mb.notify, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert";
+     mb.notify, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert, \
+     u.display_name, u.avatar_key";
 
 #[derive(sqlx::FromRow)]
 pub struct MemberRow {
@@ -67,6 +84,8 @@ pub struct MemberRow {
     last_spoke: Option<i64>,
     inactive_from: Option<i64>,
     last_mail_alert: Option<i64>,
+    display_name: Option<String>,
+    avatar_key: Option<String>,
 }
 
 impl From<MemberRow> for Member {
@@ -87,6 +106,8 @@ impl From<MemberRow> for Member {
                 inactive_from: r.inactive_from,
                 last_mail_alert: r.last_mail_alert,
             },
+            display_name: r.display_name,
+            avatar_key: r.avatar_key,
         }
     }
 }

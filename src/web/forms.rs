@@ -11,6 +11,7 @@ use super::error::AppError;
 use super::state::AppState;
 use super::{body_timeout, csrf};
 use crate::domain::file_name::clean_file_name;
+pub use crate::domain::text::human_bytes;
 use crate::files::{FileError, StoredFile};
 use axum::body::Bytes;
 
@@ -233,6 +234,7 @@ pub async fn read_upload(
     session: &Session,
     request: Request,
     keep_draft: bool,
+    limit: u64,
 ) -> Result<UploadForm, UploadRefused> {
     let verified = request.extensions().get::<csrf::Verified>().is_some();
     if !has_content_type(&request, "multipart/form-data") {
@@ -241,7 +243,6 @@ pub async fn read_upload(
     }
     // Refused before a byte of the body is read: a declared length over
     // the limit, and a boundary longer than multipart allows.
-    let limit = state.config.max_upload_bytes;
     let declared = request
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -271,7 +272,7 @@ pub async fn read_upload(
         AppError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
     })?;
     let mut form = UploadForm::default();
-    let result = read_parts(state, &mut multipart, &mut form).await;
+    let result = read_parts(state, &mut multipart, &mut form, limit).await;
     let token_ok =
         verified || csrf::matches(session, form.fields.get(csrf::FIELD).unwrap_or_default());
     if (result.is_err() || !token_ok)
@@ -335,8 +336,8 @@ async fn read_parts(
     state: &AppState,
     multipart: &mut Multipart,
     form: &mut UploadForm,
+    limit: u64,
 ) -> Result<(), AppError> {
-    let limit = state.config.max_upload_bytes;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -443,19 +444,6 @@ fn multipart_error(detail: &str, limit: u64) -> AppError {
         AppError::BadRequest(
             "The upload could not be read; it may have been interrupted.".to_owned(),
         )
-    }
-}
-
-/// `26214400` → `25 MiB`.
-#[must_use]
-pub fn human_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n.is_multiple_of(MIB) {
-        format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n.is_multiple_of(1024) {
-        format!("{} KiB", n / 1024)
-    } else {
-        format!("{n} bytes")
     }
 }
 

@@ -54,6 +54,13 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route(&r("{slug}/send/"), post(pages::room::send))
         .layer(DefaultBodyLimit::max(upload_limit));
+    let avatar_limit = usize::try_from(forms::upload_body_limit(
+        state.chat.accounts.avatar_max_bytes,
+    ))
+    .unwrap_or(usize::MAX);
+    let avatars = Router::new()
+        .route(&r("account/avatar/"), post(pages::profile::save_avatar))
+        .layer(DefaultBodyLimit::max(avatar_limit));
 
     // When a host site or a front-end decides who is logged in, the pages
     // of Conversate's own logins do not exist (404, like any unknown page).
@@ -102,6 +109,8 @@ pub fn router(state: AppState) -> Router {
         .route(&r("rooms/{slug}/join/"), post(pages::directory::join))
         .route(&r("account/tokens/"), post(pages::tokens::create))
         .route(&r("account/locale/"), post(pages::account::save_locale))
+        .route(&r("account/profile/"), post(pages::profile::save_name))
+        .route(&r(crate::urls::AVATAR), get(pages::profile::avatar))
         .route(&r("account/tokens/revoke/"), post(pages::tokens::revoke))
         .route(
             &r("account/"),
@@ -152,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route(&r("sw.js"), get(pwa::service_worker))
         .route(&r("offline/"), get(pwa::offline))
         .merge(uploads)
+        .merge(avatars)
         // The JSON API, mounted from its OpenAPI annotations.
         .merge(openapi::api_routes(&p, upload_limit))
         .fallback(not_found);

@@ -351,6 +351,10 @@ fn since_words(at: i64, now: i64) -> String {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub username: String,
+    /// The name shown instead of the username, or `null`.
+    pub display_name: Option<String>,
+    /// The address of the member's picture, or `null` (initials are shown).
+    pub avatar: Option<String>,
     pub active: bool,
     pub has_focus: bool,
     pub last_seen: i64,
@@ -361,9 +365,11 @@ pub struct UserView {
 impl UserView {
     /// The view of `member` at `now`.
     #[must_use]
-    pub fn new(member: &Member, now: i64) -> Self {
+    pub fn new(prefix: &str, member: &Member, now: i64) -> Self {
         Self {
             username: member.username.clone(),
+            display_name: member.display_name.clone(),
+            avatar: crate::urls::avatar(prefix, member.user_id, member.avatar_key.as_deref()),
             active: member.presence.is_active(now),
             has_focus: member.presence.has_focus,
             last_seen: seconds_ago(member.presence.last_seen, now),
@@ -390,6 +396,7 @@ impl UsersJson {
     /// When serialising fails, which plain data does not.
     pub fn get(
         &self,
+        prefix: &str,
         room_id: i64,
         members: &Arc<Vec<Member>>,
         now: i64,
@@ -401,7 +408,10 @@ impl UsersJson {
         {
             return Ok(json.clone());
         }
-        let views: Vec<UserView> = members.iter().map(|m| UserView::new(m, now)).collect();
+        let views: Vec<UserView> = members
+            .iter()
+            .map(|m| UserView::new(prefix, m, now))
+            .collect();
         let json = serde_json::value::to_raw_value(&views)?;
         // Holding the list keeps its address from being reused by another.
         lock().insert(room_id, (members.clone(), now, json.clone()));
@@ -421,14 +431,57 @@ pub struct UserItem {
     pub status_word: String,
     pub spoke_words: String,
     pub seen_words: String,
+    /// Shown when there is no picture.
+    pub initials: String,
+}
+
+/// How an author is shown on the page: the name, the picture or initials.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView {
+    pub name: String,
+    pub avatar: Option<String>,
+    pub initials: String,
+}
+
+/// The profiles of the room's `members`, and of the other `authors` on a
+/// page (former members, shown by their username), keyed by username.
+#[must_use]
+pub fn profiles<'a>(
+    prefix: &str,
+    members: &[Member],
+    authors: impl Iterator<Item = &'a str>,
+) -> std::collections::HashMap<String, ProfileView> {
+    let mut map: std::collections::HashMap<String, ProfileView> = members
+        .iter()
+        .map(|m| {
+            let view = ProfileView {
+                name: m.shown_name().to_owned(),
+                avatar: crate::urls::avatar(prefix, m.user_id, m.avatar_key.as_deref()),
+                initials: crate::domain::profile::initials(m.shown_name(), &m.username),
+            };
+            (m.username.clone(), view)
+        })
+        .collect();
+    for author in authors {
+        if !map.contains_key(author) {
+            let view = ProfileView {
+                name: author.to_owned(),
+                avatar: None,
+                initials: crate::domain::profile::initials(author, author),
+            };
+            map.insert(author.to_owned(), view);
+        }
+    }
+    map
 }
 
 impl UserItem {
     /// The page view of `member` at `now`.
     #[must_use]
-    pub fn new(member: &Member, now: i64) -> Self {
+    pub fn new(prefix: &str, member: &Member, now: i64) -> Self {
         Self {
-            view: UserView::new(member, now),
+            view: UserView::new(prefix, member, now),
+            initials: crate::domain::profile::initials(member.shown_name(), &member.username),
             status: member.presence.status(now).as_str(),
             status_word: super::i18n::text(
                 &format!("presence-{}", member.presence.status(now).as_str()),
@@ -474,6 +527,8 @@ mod tests {
                 inactive_from: Some(last_seen + 90),
                 ..PresenceState::default()
             },
+            display_name: None,
+            avatar_key: None,
         }
     }
 
@@ -481,22 +536,34 @@ mod tests {
     fn the_users_list_follows_the_member_list_and_the_clock() {
         let cache = UsersJson::default();
         let list = Arc::new(vec![member("ann", 1_000)]);
-        let first = cache.get(1, &list, 1_010).expect("json").get().to_owned();
+        let first = cache
+            .get("/", 1, &list, 1_010)
+            .expect("json")
+            .get()
+            .to_owned();
         assert!(first.contains(r#""username":"ann""#), "{first}");
         assert!(first.contains(r#""last_seen":10"#), "{first}");
-        assert_eq!(cache.get(1, &list, 1_010).expect("json").get(), first);
+        assert_eq!(cache.get("/", 1, &list, 1_010).expect("json").get(), first);
 
-        let later = cache.get(1, &list, 1_020).expect("json").get().to_owned();
+        let later = cache
+            .get("/", 1, &list, 1_020)
+            .expect("json")
+            .get()
+            .to_owned();
         assert!(later.contains(r#""last_seen":20"#), "a new second: {later}");
 
         let changed = Arc::new(vec![member("ann", 1_019)]);
         let now = cache
-            .get(1, &changed, 1_020)
+            .get("/", 1, &changed, 1_020)
             .expect("json")
             .get()
             .to_owned();
         assert!(now.contains(r#""last_seen":1,"#), "a new list: {now}");
-        let other_room = cache.get(2, &list, 1_020).expect("json").get().to_owned();
+        let other_room = cache
+            .get("/", 2, &list, 1_020)
+            .expect("json")
+            .get()
+            .to_owned();
         assert_eq!(other_room, later, "rooms are kept apart");
     }
 }

@@ -36,7 +36,9 @@ async fn poll_send_and_history_answer_the_original_shapes() {
         keys(&users[0]),
         [
             "active",
+            "avatar",
             "colour",
+            "display_name",
             "has_focus",
             "last_seen",
             "last_spoke",

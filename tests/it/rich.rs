@@ -104,11 +104,11 @@ async fn every_highlight_class_has_a_light_and_a_dark_colour() {
 }
 
 /// Marks that must not survive into a preview.
-const GPS_MARKER: &[u8] = b"GPS-MARKER-conversate";
+pub(crate) const GPS_MARKER: &[u8] = b"GPS-MARKER-conversate";
 
 /// A `width` × `height` JPEG carrying EXIF: a description (the marker), an
 /// orientation (6: shown turned a quarter clockwise) and a GPS position.
-fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
     });
@@ -160,7 +160,7 @@ fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 

@@ -16,6 +16,7 @@ pub(crate) fn new_user(name: &str, admin: bool) -> NewUser {
         email: Some(format!("{}@example.com", name.to_ascii_lowercase())),
         password_hash: format!("hash-of-{name}"),
         is_admin: admin,
+        display_name: None,
         created_at: 1_700_000_000,
     }
 }

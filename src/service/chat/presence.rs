@@ -155,6 +155,15 @@ impl Chat {
         self.announce(room_id, true, true).await
     }
 
+    /// Publishes the room's member list to every listener on every node
+    /// after a member's profile changed (their name or picture).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn announce_member_change(&self, room_id: i64) -> Result<(), ServiceError> {
+        self.announce(room_id, true, true).await
+    }
+
     /// Periodic upkeep: announce members who went quiet, forget old entries
     /// (also the latest messages kept in memory for `since`).
     pub async fn sweep_presence(&self) {

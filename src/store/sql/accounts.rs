@@ -1,37 +1,37 @@
 //! Accounts.
 
-use super::{Backend, touched};
+use super::{Backend, Db, touched};
 use crate::domain::User;
 use crate::store::rows::{USER_COLUMNS, UserRow, user};
 use crate::store::{Accounts, NewUser, Result};
+
+/// Writes a new account's row (every path that makes one: the admin, an
+/// invitation, single sign-on, a bot); answers its id.
+pub(super) async fn insert_user<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    new: &NewUser,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at, \
+         display_name) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&new.username)
+    .bind(&new.username_key)
+    .bind(&new.email)
+    .bind(&new.password_hash)
+    .bind(new.is_admin)
+    .bind(new.created_at)
+    .bind(&new.display_name)
+    .fetch_one(db)
+    .await?)
+}
 
 #[async_trait::async_trait]
 impl Accounts for Backend {
     #[tracing::instrument(skip_all, fields(username = %new.username))]
     async fn create_user(&self, new: NewUser) -> Result<User> {
-        let id = sqlx::query_scalar(
-            "INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&new.username)
-        .bind(&new.username_key)
-        .bind(&new.email)
-        .bind(&new.password_hash)
-        .bind(new.is_admin)
-        .bind(new.created_at)
-        .fetch_one(self.writer())
-        .await?;
-        Ok(User {
-            id,
-            username: new.username,
-            email: new.email,
-            password_hash: new.password_hash,
-            is_admin: new.is_admin,
-            is_active: true,
-            alert_email: None,
-            language: None,
-            time_zone: None,
-        })
+        let id = insert_user(self.writer(), &new).await?;
+        Ok(new.into_user(id))
     }
 
     async fn user_by_id(&self, id: i64) -> Result<User> {
@@ -105,6 +105,34 @@ impl Accounts for Backend {
                 .execute(self.writer())
                 .await?,
         )
+    }
+
+    async fn set_display_name(&self, user_id: i64, name: Option<&str>) -> Result<()> {
+        touched(
+            sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(user_id)
+                .execute(self.writer())
+                .await?,
+        )
+    }
+
+    async fn set_avatar(&self, user_id: i64, key: Option<&str>) -> Result<Option<String>> {
+        // Read and replace in one transaction, so two uploads racing each
+        // other each learn the key they replaced and no file is orphaned.
+        let mut tx = self.begin().await?;
+        let old: Option<String> = sqlx::query_scalar("SELECT avatar_key FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound)?;
+        sqlx::query("UPDATE users SET avatar_key = $1 WHERE id = $2")
+            .bind(key)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(old)
     }
 
     async fn update_user(

@@ -107,17 +107,12 @@ fn hook(
 impl Integrations for Backend {
     async fn create_bot(&self, new: NewUser, owner_id: i64) -> Result<User> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at) \
-             VALUES ($1, $2, NULL, $3, $4, $5) RETURNING id",
-        )
-        .bind(&new.username)
-        .bind(&new.username_key)
-        .bind(&new.password_hash)
-        .bind(false)
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await?;
+        let new = NewUser {
+            email: None,
+            is_admin: false,
+            ..new
+        };
+        let id = super::accounts::insert_user(&mut *tx, &new).await?;
         sqlx::query("INSERT INTO bots (user_id, owner_id, created_at) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(owner_id)
@@ -125,17 +120,7 @@ impl Integrations for Backend {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(User {
-            id,
-            username: new.username,
-            email: None,
-            password_hash: new.password_hash,
-            is_admin: false,
-            is_active: true,
-            alert_email: None,
-            language: None,
-            time_zone: None,
-        })
+        Ok(new.into_user(id))
     }
 
     async fn bots(&self) -> Result<Vec<Bot>> {

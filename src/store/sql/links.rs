@@ -159,6 +159,22 @@ impl Links for Backend {
         Ok(invitation(row))
     }
 
+    async fn rekey_invitation(&self, id: i64, token_hash: &str, now: i64) -> Result<Invitation> {
+        let changed: Option<i64> = sqlx::query_scalar(
+            "UPDATE invitations SET token_hash = $1 WHERE id = $2 AND revoked_at IS NULL \
+             AND expires_at > $3 AND uses < max_uses RETURNING id",
+        )
+        .bind(token_hash)
+        .bind(id)
+        .bind(now)
+        .fetch_optional(self.writer())
+        .await?;
+        if changed.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.invitation(token_hash).await
+    }
+
     async fn accept_invitation(
         &self,
         id: i64,
@@ -180,18 +196,7 @@ impl Links for Backend {
         if counted.is_none() {
             return Err(StoreError::NotFound);
         }
-        let user_id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&new.username)
-        .bind(&new.username_key)
-        .bind(&new.email)
-        .bind(&new.password_hash)
-        .bind(new.is_admin)
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await?;
+        let user_id = super::accounts::insert_user(&mut *tx, &new).await?;
         for (room_id, colour) in colours {
             // As `add_member`: the history is there to browse, not news.
             sqlx::query(

@@ -266,13 +266,15 @@ impl Outgoing for Backend {
     }
 
     async fn display_name(&self, user_id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT display_name FROM external_identities \
-             WHERE user_id = $1 AND display_name IS NOT NULL \
-             ORDER BY created_at DESC LIMIT 1",
+        // The name the member chose, else the one a sign-in provider gave.
+        let name: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT COALESCE(u.display_name, (SELECT i.display_name FROM external_identities i \
+             WHERE i.user_id = u.id AND i.display_name IS NOT NULL \
+             ORDER BY i.created_at DESC LIMIT 1)) FROM users u WHERE u.id = $1",
         )
         .bind(user_id)
         .fetch_optional(self.reader())
-        .await?)
+        .await?;
+        Ok(name.flatten())
     }
 }

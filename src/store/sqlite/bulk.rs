@@ -353,6 +353,7 @@ mod tests {
                     email: Some(format!("{name}@example.com")),
                     password_hash: String::new(),
                     is_admin: false,
+                    display_name: None,
                     created_at: NOW,
                 })
                 .await

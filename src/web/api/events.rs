@@ -332,7 +332,13 @@ impl StreamState {
                 members,
                 wire,
             }) => {
-                let wire = wire.get_or_init(|| frame("users", None, &users_json(time, &members)));
+                let wire = wire.get_or_init(|| {
+                    frame(
+                        "users",
+                        None,
+                        &users_json(self.state.prefix(), time, &members),
+                    )
+                });
                 self.pending.push_back(wire.clone());
                 Ok(())
             }
@@ -411,7 +417,7 @@ impl StreamState {
     }
 
     fn push_users(&mut self, time: i64, members: &[Member]) {
-        let wire = users_json(time, members);
+        let wire = users_json(self.state.prefix(), time, members);
         self.pending.push_back(frame("users", None, &wire));
     }
 }
@@ -424,8 +430,11 @@ fn event_name(m: &Message, cursor: i64) -> &'static str {
 }
 
 /// The `users` event's data: the members as the API shows them, at `time`.
-fn users_json(time: i64, members: &[Member]) -> String {
-    let users: Vec<UserView> = members.iter().map(|m| UserView::new(m, time)).collect();
+fn users_json(prefix: &str, time: i64, members: &[Member]) -> String {
+    let users: Vec<UserView> = members
+        .iter()
+        .map(|m| UserView::new(prefix, m, time))
+        .collect();
     serde_json::json!({ "time": time, "users": users }).to_string()
 }
 

@@ -79,7 +79,7 @@ async fn news(
     let (messages, changes) = (view(fresh), view(changed));
     let users = state
         .users_json
-        .get(access.room.id, &members, now)
+        .get(state.prefix(), access.room.id, &members, now)
         .map_err(|e| AppError::Internal(format!("rendering the users list: {e}")))?;
     Ok(Json(News {
         success: true,
@@ -191,7 +191,14 @@ pub async fn send(
 ) -> Result<Json<News>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access).await?;
-    let form = read_upload(&state, &viewer.session, request, false).await?;
+    let form = read_upload(
+        &state,
+        &viewer.session,
+        request,
+        false,
+        state.config.max_upload_bytes,
+    )
+    .await?;
     let last = match form.fields.get("last").filter(|l| !l.trim().is_empty()) {
         Some(raw) => Some(parse_id(raw, "last")?),
         None => None,

@@ -116,8 +116,9 @@ pub async fn sections(
         .language
         .map_or("", crate::domain::language::Language::tag);
     let locale = locale_section(state, own, user.time_zone.as_deref(), false, None);
+    let profile = super::profile::section(state, user);
     Ok(
-        context! { push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), ..minijinja::value::merge_maps([locale, tokens]) },
+        context! { push, rooms => minijinja::Value::from(minijinja::value::Serde(&rooms)), ..minijinja::value::merge_maps([locale, tokens, profile]) },
     )
 }
 
@@ -271,10 +272,17 @@ pub async fn change_password(
     Ok(response)
 }
 
-/// `GET /account/`: where e-mail alerts go.
+/// Query of the account page: `profile=saved` after a profile change.
+#[derive(Debug, serde::Deserialize)]
+pub struct AccountQuery {
+    profile: Option<String>,
+}
+
+/// `GET /account/`: where e-mail alerts go, the profile, tokens, language.
 pub async fn settings_form(
     State(state): State<AppState>,
     viewer: Viewer,
+    Query(q): Query<AccountQuery>,
 ) -> Result<Response, AppError> {
     let user = viewer.require(&state, &state.url("account/"))?;
     let alert_email = user.alert_email.clone().unwrap_or_default();
@@ -284,7 +292,7 @@ pub async fn settings_form(
         &state,
         &viewer,
         "conversate/account.html",
-        context! { title => "Your account", alert_email, email, error => (), done => false, ..sections },
+        context! { title => "Your account", alert_email, email, error => (), done => false, profile_done => q.profile.as_deref() == Some("saved"), ..sections },
     )
     .await
 }

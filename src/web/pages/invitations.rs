@@ -36,7 +36,7 @@ pub async fn form(
         &viewer,
         "conversate/invite.html",
         context! {
-            error => (), username => "", email => "",
+            error => (), username => "", email => "", display_name => "",
             min_chars => state.chat.accounts.password_min_chars,
             ..invitation_ctx(&invitation)
         },
@@ -44,8 +44,8 @@ pub async fn form(
     .await
 }
 
-/// `POST /invite/{token}/`: `username`, `email` (unless the invitation is
-/// bound to one), `password`, `password2`.
+/// `POST /invite/{token}/`: `username`, `display_name` (optional), `email`
+/// (unless the invitation is bound to one), `password`, `password2`.
 #[tracing::instrument(skip_all)]
 pub async fn accept(
     State(state): State<AppState>,
@@ -54,12 +54,14 @@ pub async fn accept(
     form: FormData,
 ) -> Result<Response, AppError> {
     let username = form.get("username").unwrap_or_default();
+    let display_name = form.get("display_name");
     let email = form.get("email");
     let result = invitations::accept(
         &state.chat,
         &token,
         Acceptance {
             username,
+            display_name,
             email,
             password: form.get("password").unwrap_or_default(),
             again: form.get("password2").unwrap_or_default(),
@@ -80,6 +82,7 @@ pub async fn accept(
                 "conversate/invite.html",
                 context! {
                     error => e.to_string(), username, email => email.unwrap_or_default(),
+                    display_name => display_name.unwrap_or_default(),
                     min_chars => state.chat.accounts.password_min_chars,
                     ..invitation_ctx(&invitation)
                 },

@@ -9,6 +9,7 @@ pub mod index;
 pub mod invitations;
 pub mod messages;
 pub mod notifications;
+pub mod profile;
 pub mod push;
 pub mod reset;
 pub mod room;

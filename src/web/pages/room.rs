@@ -145,7 +145,14 @@ pub async fn render(
             mentions => missed.mention_ids.iter().filter(|id| on_page(id)).copied().collect::<Vec<_>>(),
         }
     });
-    let users: Vec<UserItem> = members.iter().map(|m| UserItem::new(m, now)).collect();
+    let users: Vec<UserItem> = members
+        .iter()
+        .map(|m| UserItem::new(state.prefix(), m, now))
+        .collect();
+    let authors = page_data.messages.iter().flat_map(|m| {
+        std::iter::once(m.username.as_str()).chain(m.reply.as_ref().map(|q| q.username.as_str()))
+    });
+    let profiles = crate::web::views::profiles(state.prefix(), &members, authors);
     let room_url = state.room_url(slug);
     let csrf_token = crate::web::csrf::token(&viewer.session);
     let data = serde_json::json!({
@@ -169,6 +176,7 @@ pub async fn render(
         "apiReact": format!("{room_url}api/react/"),
         "apiRooms": format!("{}api/rooms/", state.prefix()),
         "roomUrl": room_url,
+        "prefix": state.prefix(),
         "editWindow": state.chat.edit_window,
         "isAdmin": access.user.is_admin,
         "isMember": access.member.is_some(),
@@ -204,6 +212,7 @@ pub async fn render(
             data => Value::from(minijinja::value::Serde(&data)),
             messages => Value::from(minijinja::value::Serde(&messages)),
             users => Value::from(minijinja::value::Serde(&users)),
+            profiles => Value::from(minijinja::value::Serde(&profiles)),
             remaining => page_data.remaining,
             first => page_data.first(),
             older_page => view.older_page,
@@ -249,7 +258,15 @@ pub async fn send(
 ) -> Result<Response, AppError> {
     let access = open(&state, &viewer, &slug).await?;
     check_send_rate(&state, &access).await?;
-    let form = match read_upload(&state, &viewer.session, request, true).await {
+    let form = match read_upload(
+        &state,
+        &viewer.session,
+        request,
+        true,
+        state.config.max_upload_bytes,
+    )
+    .await
+    {
         Ok(form) => form,
         // Too large: the room again with the typed text in the box, rather
         // than an error page that loses it.

@@ -111,8 +111,9 @@ pub async fn invitations(
 }
 
 /// `POST /admin/invitations/`: `rooms` (slugs, apart by spaces or commas), `uses`, `expires`
-/// (`7d`, `12h`, `30m`), `email`. Goes back to the list (303), which shows
-/// the new link once.
+/// (`7d`, `12h`, `30m`), `email`, `send` (e-mail the link to `email`). Goes
+/// back to the list (303), which shows the new link once, unless it was
+/// e-mailed.
 pub async fn create_invitation(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -136,12 +137,18 @@ pub async fn create_invitation(
         uses,
         expires: form.get("expires").map(str::to_owned),
         email: form.get("email").map(str::to_owned),
+        send: form.get("send").is_some(),
     };
     let result = match parsed_uses {
         Ok(uses) => admin.service(&state).create_invitation(request(uses)).await,
         Err(e) => Err(e),
     };
     match result {
+        Ok(_) if form.get("send").is_some() => Ok(Redirect::to(&format!(
+            "{}?done=invitation-mailed",
+            state.url("admin/invitations/")
+        ))
+        .into_response()),
         Ok(created) => Ok(Redirect::to(&format!(
             "{}?done=invitation-created&token={}",
             state.url("admin/invitations/"),
@@ -155,6 +162,7 @@ pub async fn create_invitation(
                 uses => form.get("uses").unwrap_or_default(),
                 expires => form.get("expires").unwrap_or_default(),
                 email => form.get("email").unwrap_or_default(),
+                send => form.get("send").is_some(),
             };
             form_error(
                 &state,

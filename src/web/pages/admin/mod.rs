@@ -147,6 +147,7 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "hook-revoked" => "Webhook revoked.",
         "outgoing-removed" => "Outgoing webhook removed.",
         "invitation-created" => "Invitation created. Copy its link now: it is shown only once.",
+        "invitation-mailed" => "Invitation created; its link is on its way by e-mail.",
         "invitation-revoked" => "Invitation withdrawn; its link no longer works.",
         "reset-revoked" => "Reset link withdrawn; it no longer works.",
         "user-deactivated" => "Account deactivated; its sessions have ended.",
