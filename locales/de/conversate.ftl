@@ -666,20 +666,20 @@ account-push-none = Auf keinem Gerät sind Benachrichtigungen eingeschaltet.
 ## Profiles: the account page's profile form, and avatars
 
 invite-display-name = Anzeigename (optional)
-invite-display-name-help = Wird neben Ihren Nachrichten statt Ihres Benutzernamens angezeigt, z. B. Ihr vollständiger Name.
-mail-invitation-subject = Treten Sie dem Chat bei
-mail-invitation-intro = { $name } lädt Sie in den Chat ein.
-mail-invitation-rooms = Sie treten bei: { $rooms }.
-mail-invitation-follow = Folgen Sie diesem Link, um Ihren Benutzernamen und Ihr Passwort zu wählen; er gilt { $lifetime }:
-mail-invitation-ignore = Wenn Sie nicht wissen, warum Sie dies erhalten, ignorieren Sie diese E-Mail: Ohne den Link geschieht nichts.
+invite-display-name-help = Wird neben deinen Nachrichten statt deines Benutzernamens angezeigt, z. B. dein vollständiger Name.
+mail-invitation-subject = Komm in den Chat
+mail-invitation-intro = { $name } lädt dich in den Chat ein.
+mail-invitation-rooms = Du trittst bei: { $rooms }.
+mail-invitation-follow = Folge diesem Link, um deinen Benutzernamen und dein Passwort zu wählen; er gilt { $lifetime }:
+mail-invitation-ignore = Wenn du nicht weißt, warum du das bekommst, ignoriere diese E-Mail: Ohne den Link geschieht nichts.
 invitations-send = Den Link an diese Adresse senden (er wird dann hier nicht gezeigt)
 error-invitation-send-needs-email = Eine Einladung kann nur per E-Mail verschickt werden, wenn sie für eine Adresse gilt.
 error-invitation-mailed = Einladung erstellt; ihr Link ist per E-Mail unterwegs.
-profile-title = Ihr Profil
-profile-your-picture = Ihr Bild
-profile-help = Andere sehen Ihren Anzeigenamen neben Ihren Nachrichten, in der Personenliste und wenn sie Sie erwähnen; Ihr Benutzername, { $username }, bleibt das, womit Sie sich anmelden und was @-Erwähnungen verwenden.
+profile-title = Dein Profil
+profile-your-picture = Dein Bild
+profile-help = Andere sehen deinen Anzeigenamen neben deinen Nachrichten, in der Personenliste und wenn sie dich erwähnen; dein Benutzername, { $username }, bleibt das, womit du dich anmeldest und was @-Erwähnungen verwenden.
 profile-display-name = Anzeigename
-profile-display-name-help = Leer lassen, um mit Ihrem Benutzernamen angezeigt zu werden.
+profile-display-name-help = Leer lassen, um mit deinem Benutzernamen angezeigt zu werden.
 profile-save-name = Namen speichern
 profile-picture = Bild
 profile-picture-help = Ein PNG-, JPEG-, GIF- oder WebP-Bild bis { $size }. Es wird quadratisch zugeschnitten und verkleinert; seine Metadaten (etwa der Ort, an dem ein Foto aufgenommen wurde) werden entfernt.
@@ -687,9 +687,9 @@ profile-upload = Bild hochladen
 profile-remove-picture = Bild entfernen
 error-display-name-long = Ein Anzeigename darf höchstens { $max } Zeichen haben.
 error-display-name-control = Ein Anzeigename darf keine Zeilenumbrüche oder Steuerzeichen enthalten.
-error-avatar-choose = Bitte wählen Sie ein Bild zum Hochladen.
+error-avatar-choose = Bitte wähle ein Bild zum Hochladen.
 error-avatar-large = Das Bild ist größer als die Grenze von { $size }.
-error-avatar-unreadable = Die Datei ist kein lesbares Bild: Bitte laden Sie ein PNG-, JPEG-, GIF- oder WebP-Bild hoch.
+error-avatar-unreadable = Die Datei ist kein lesbares Bild: Bitte lade ein PNG-, JPEG-, GIF- oder WebP-Bild hoch.
 error-no-picture = Dieses Bild gibt es nicht.
 
 ## Invitation and first administrator

@@ -57,6 +57,7 @@ mod rolling;
 mod s3;
 mod search;
 mod sso;
+mod sso_matching;
 mod storage;
 mod store;
 mod store_lifecycle;

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use crate::support::{Browser, TestApp, csrf_in};
 
 /// The provider process, ended with this value.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
     issuer: String,
     http: reqwest::Client,
@@ -32,7 +32,7 @@ impl Drop for Provider {
 impl Provider {
     /// Starts the provider, or `None` (loudly) when Node or the package is
     /// missing and the run does not require them.
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/e2e");
         let installed = std::path::Path::new(e2e)
             .join("node_modules/oidc-provider")
@@ -86,7 +86,7 @@ impl Provider {
 
     /// A chat server signing in with this provider (and the provider told
     /// the server's callback address).
-    async fn app(&self, tweak: impl FnOnce(&mut conversate::Config)) -> TestApp {
+    pub(crate) async fn app(&self, tweak: impl FnOnce(&mut conversate::Config)) -> TestApp {
         let issuer = self.issuer.clone();
         let app = TestApp::start_with(move |c| {
             c.sign_in.oidc = Some(conversate::config::Oidc {
@@ -117,7 +117,7 @@ impl Provider {
     }
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers()
         .get("location")
         .unwrap_or_else(|| panic!("a redirect, got {}", r.status()))
@@ -128,7 +128,7 @@ fn location(r: &reqwest::Response) -> String {
 
 /// Goes through the provider as `login`: answers the callback address the
 /// provider sends the browser back to (not yet visited).
-async fn at_provider(p: &Provider, b: &Browser, login: &str) -> String {
+pub(crate) async fn at_provider(p: &Provider, b: &Browser, login: &str) -> String {
     let r = b.get("login/oidc/?next=/general/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the sign-in begins");
     let authorize = location(&r);
@@ -166,7 +166,7 @@ fn param(url: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn logged_in_as(b: &Browser) -> Option<String> {
+pub(crate) async fn logged_in_as(b: &Browser) -> Option<String> {
     let (status, html) = b.text("").await;
     if status != StatusCode::OK {
         return None;
