@@ -283,6 +283,18 @@ impl OutgoingSender {
         {
             return Ok(Outcome::Skipped);
         }
+        // Queued before the bot was deactivated: nothing more goes out for it.
+        let active = match store.accounts().user_by_id(delivery.hook.bot_id).await {
+            Ok(bot) => bot.is_active,
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e),
+        };
+        if !active {
+            let attempt = Attempt::Failed {
+                error: "the bot was deactivated before it was delivered".to_owned(),
+            };
+            return self.record(delivery, None, attempt).await;
+        }
         let Some(body) = self.payload(delivery).await? else {
             // The message or its room is gone: nothing to tell.
             let attempt = Attempt::Failed {

@@ -349,6 +349,45 @@ async fn a_failing_receiver_is_retried_until_it_answers() {
 }
 
 #[tokio::test]
+async fn a_bot_deactivated_while_a_delivery_waits_gets_it_no_more() {
+    let receiver = Receiver::start(&[(503, "")]).await;
+    let app = TestApp::start_with(|c| {
+        allow_loopback(c);
+        c.outgoing_retry_secs = 2;
+    })
+    .await;
+    let root = with_bot(&app).await;
+    set_url(&root, &receiver.url()).await;
+    let alice = app.login("alice").await;
+    let (status, _) = alice
+        .api("general/api/send/", &[("content", "@deploybot one")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    receiver.wait_for(1).await;
+    // Deactivated while its retry waits.
+    let bot = app
+        .store
+        .accounts()
+        .user_by_name("deploybot")
+        .await
+        .expect("bot");
+    app.store
+        .accounts()
+        .update_user(bot.id, None, false, false)
+        .await
+        .expect("deactivated");
+    let counts = counts_when(&app.store, |c| c.iter().any(|(s, ..)| s == "failed")).await;
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    assert_eq!(counts[0].0, "failed", "{counts:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        receiver.got().len(),
+        1,
+        "nothing sent after the deactivation"
+    );
+}
+
+#[tokio::test]
 async fn a_refusal_is_not_retried_and_the_admin_sees_it() {
     let receiver = Receiver::start(&[(400, r#"{"text": "not posted"}"#)]).await;
     let app = TestApp::start_with(allow_loopback).await;
