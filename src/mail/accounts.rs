@@ -170,24 +170,40 @@ impl AlertSender {
         // In the recipient's language.
         let language = crate::web::i18n::for_recipient(user, &self.config.languages);
         let (subject, text, html) =
-            crate::web::i18n::in_locale(language, user.time_zone.as_deref(), || {
-                let ctx = context! {
+            self.account_mail(language, user.time_zone.as_deref(), "reset", || {
+                context! {
                     username => user.username.clone(),
                     link,
                     lifetime => crate::web::i18n::duration(minutes * 60),
-                };
-                let render = |name: &str| {
-                    self.templates
-                        .get_template(name)
-                        .and_then(|t| t.render(&ctx))
-                        .map_err(|e| super::MailError::Build(format!("template {name}: {e}")))
-                };
-                Ok::<_, super::MailError>((
-                    crate::web::i18n::text("mail-reset-subject", None),
-                    render("mail/reset.txt")?,
-                    render("mail/reset.html")?,
-                ))
+                }
             })?;
         self.mailer.send(address, &subject, text, Some(html)).await
+    }
+
+    /// An account e-mail's subject (`mail-NAME-subject`), text part
+    /// (`mail/NAME.txt`) and HTML part (`mail/NAME.html`), written in
+    /// `language` and `zone`; `ctx` is made there too, so the durations
+    /// and times it words are in that language.
+    pub(super) fn account_mail(
+        &self,
+        language: crate::domain::language::Language,
+        zone: Option<&str>,
+        name: &str,
+        ctx: impl FnOnce() -> minijinja::Value,
+    ) -> Result<(String, String, String), super::MailError> {
+        crate::web::i18n::in_locale(language, zone, || {
+            let ctx = ctx();
+            let render = |file: String| {
+                self.templates
+                    .get_template(&file)
+                    .and_then(|t| t.render(&ctx))
+                    .map_err(|e| super::MailError::Build(format!("template {file}: {e}")))
+            };
+            Ok((
+                crate::web::i18n::text(&format!("mail-{name}-subject"), None),
+                render(format!("mail/{name}.txt"))?,
+                render(format!("mail/{name}.html"))?,
+            ))
+        })
     }
 }

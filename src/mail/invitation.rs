@@ -85,24 +85,13 @@ impl AlertSender {
             .first()
             .copied()
             .unwrap_or(crate::domain::language::Language::English);
-        let (subject, text, html) = crate::web::i18n::in_locale(language, None, || {
-            let ctx = context! {
+        let (subject, text, html) = self.account_mail(language, None, "invitation", || {
+            context! {
                 link,
                 rooms,
                 by => invitation.created_by_name.clone(),
                 lifetime => crate::web::i18n::duration(expires.max(60)),
-            };
-            let render = |name: &str| {
-                self.templates
-                    .get_template(name)
-                    .and_then(|t| t.render(&ctx))
-                    .map_err(|e| super::MailError::Build(format!("template {name}: {e}")))
-            };
-            Ok::<_, super::MailError>((
-                crate::web::i18n::text("mail-invitation-subject", None),
-                render("mail/invitation.txt")?,
-                render("mail/invitation.html")?,
-            ))
+            }
         })?;
         self.mailer.send(address, &subject, text, Some(html)).await
     }

@@ -35,17 +35,7 @@ pub async fn set_display_name(
         .accounts()
         .set_display_name(user.id, name.as_deref())
         .await?;
-    chat.store
-        .audit()
-        .record_audit(AuditEntry {
-            at: domain::now(),
-            actor_id: Some(user.id),
-            actor_name: user.username.clone(),
-            action: "profile.name".to_owned(),
-            target: user.username.clone(),
-            detail: name.clone().unwrap_or_default(),
-        })
-        .await?;
+    audit(chat, user, "profile.name", name.clone().unwrap_or_default()).await?;
     announce(chat, user.id).await?;
     Ok(name)
 }
@@ -175,23 +165,29 @@ async fn replace(
     {
         tracing::warn!(error = %e, "a replaced avatar could not be removed");
     }
+    let action = if key.is_some() {
+        "profile.avatar"
+    } else {
+        "profile.avatar.remove"
+    };
+    audit(chat, user, action, String::new()).await?;
+    announce(chat, user.id).await
+}
+
+/// Writes the user's own profile change to the audit log.
+async fn audit(chat: &Chat, user: &User, action: &str, detail: String) -> Result<(), ServiceError> {
     chat.store
         .audit()
         .record_audit(AuditEntry {
             at: domain::now(),
             actor_id: Some(user.id),
             actor_name: user.username.clone(),
-            action: if key.is_some() {
-                "profile.avatar"
-            } else {
-                "profile.avatar.remove"
-            }
-            .to_owned(),
+            action: action.to_owned(),
             target: user.username.clone(),
-            detail: String::new(),
+            detail,
         })
         .await?;
-    announce(chat, user.id).await
+    Ok(())
 }
 
 /// Tells every room of the user that its member list changed.
