@@ -698,6 +698,8 @@ impl App {
                 links: self.state.config.rich.link_previews.then(|| {
                     Arc::new(service::link_preview::LinkFetcher {
                         outbound: self.state.outbound.clone(),
+                        page_bytes: self.state.config.rich.link_page_bytes,
+                        image_bytes: self.state.config.rich.link_image_bytes,
                     })
                 }),
             };

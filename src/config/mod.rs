@@ -262,6 +262,10 @@ pub struct RichSettings {
     pub image_max_pixels: u64,
     /// Whether links get previews (`LINK_PREVIEWS`).
     pub link_previews: bool,
+    /// Most of a linked page read, bytes (`LINK_PREVIEW_PAGE_BYTES`).
+    pub link_page_bytes: usize,
+    /// Largest link preview image fetched, bytes (`LINK_PREVIEW_IMAGE_BYTES`).
+    pub link_image_bytes: usize,
 }
 
 impl Default for RichSettings {
@@ -276,6 +280,8 @@ impl RichSettings {
             highlight_max_bytes: v.number("HIGHLIGHT_MAX_BYTES")?,
             image_max_pixels: v.number("IMAGE_MAX_PIXELS")?,
             link_previews: v.flag("LINK_PREVIEWS")?,
+            link_page_bytes: v.number("LINK_PREVIEW_PAGE_BYTES")?,
+            link_image_bytes: v.number("LINK_PREVIEW_IMAGE_BYTES")?,
         })
     }
 }

@@ -273,6 +273,28 @@ pub const SETTINGS: &[Setting] = &[
          outbound client's address checks) and show them under the message",
     ),
     setting(
+        "LINK_PREVIEW_PAGE_BYTES",
+        Server,
+        CountUpTo {
+            max: 16_777_216,
+            unit: "bytes",
+        },
+        Value("524288"),
+        "most of a linked page read to find its title, description and image (its head \
+         comes first, so this rarely needs raising)",
+    ),
+    setting(
+        "LINK_PREVIEW_IMAGE_BYTES",
+        Server,
+        CountUpTo {
+            max: 104_857_600,
+            unit: "bytes",
+        },
+        Value("8388608"),
+        "largest image a link preview fetches; it is then decoded under `IMAGE_MAX_PIXELS` and \
+         re-encoded small",
+    ),
+    setting(
         "SEARCH_MAX_CHARS",
         Server,
         CountUpTo {

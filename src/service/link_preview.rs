@@ -9,11 +9,6 @@ use crate::domain::link_meta;
 use crate::domain::previews::LinkPreview;
 use crate::outbound::{self, Outbound, Request};
 
-/// Most bytes of a page read for its head.
-pub const PAGE_BYTES: usize = 512 * 1024;
-/// Most bytes of a preview image fetched.
-pub const IMAGE_BYTES: usize = 8 * 1024 * 1024;
-
 /// A link's preview, with its image's bytes still to be re-encoded.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -25,6 +20,10 @@ pub struct Found {
 #[derive(Debug, Clone)]
 pub struct LinkFetcher {
     pub outbound: Outbound,
+    /// Most bytes of a page read for its head (`LINK_PREVIEW_PAGE_BYTES`).
+    pub page_bytes: usize,
+    /// Most bytes of a preview image fetched (`LINK_PREVIEW_IMAGE_BYTES`).
+    pub image_bytes: usize,
 }
 
 impl LinkFetcher {
@@ -36,7 +35,7 @@ impl LinkFetcher {
     /// in words for the log.
     pub async fn fetch(&self, url: &str) -> Result<Option<Found>, String> {
         let mut request = Request::get(url);
-        request.limits.max_bytes = PAGE_BYTES;
+        request.limits.max_bytes = self.page_bytes;
         request.headers.insert(
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static("text/html,application/xhtml+xml"),
@@ -82,7 +81,7 @@ impl LinkFetcher {
     /// had: a preview without its picture is still a preview.
     async fn fetch_image(&self, url: &str) -> Option<Vec<u8>> {
         let mut request = Request::get(url);
-        request.limits.max_bytes = IMAGE_BYTES;
+        request.limits.max_bytes = self.image_bytes;
         match self.outbound.send(request).await {
             Ok(answer) if (200..300).contains(&answer.status) => Some(answer.body.to_vec()),
             Ok(answer) => {

@@ -88,9 +88,12 @@ async fn site() -> (SocketAddr, Arc<AtomicUsize>) {
 }
 
 fn fetcher(allow: &str) -> LinkFetcher {
+    let rich = conversate::config::RichSettings::default();
     LinkFetcher {
         outbound: Outbound::new(Network::parse_list(allow).expect("networks"), "test")
             .expect("client"),
+        page_bytes: rich.link_page_bytes,
+        image_bytes: rich.link_image_bytes,
     }
 }
 
@@ -288,4 +291,37 @@ async fn a_link_preview_arrives_after_its_message_with_the_image_served_from_our
     );
     let r = bob.get(&format!("general/m/{pk}/link-image/")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_page_and_image_limits_are_the_settings() {
+    let (addr, image_hits) = site().await;
+    let page = format!("http://{addr}/page");
+    // The defaults read the page and its image.
+    let found = fetcher("127.0.0.0/8")
+        .fetch(&page)
+        .await
+        .expect("fetched")
+        .expect("a preview");
+    assert_eq!(found.preview.title, "Harbour & Lights <script>");
+    assert!(found.image_bytes.is_some());
+    assert_eq!(image_hits.load(Ordering::SeqCst), 1);
+
+    // An image over LINK_PREVIEW_IMAGE_BYTES is left out; the preview stays.
+    let mut small = fetcher("127.0.0.0/8");
+    small.image_bytes = 1024;
+    let found = small
+        .fetch(&page)
+        .await
+        .expect("fetched")
+        .expect("a preview");
+    assert!(
+        found.image_bytes.is_none(),
+        "the 300 × 200 PNG is over 1 KiB"
+    );
+
+    // A page over LINK_PREVIEW_PAGE_BYTES is not read on.
+    small.page_bytes = 64;
+    let refused = small.fetch(&page).await;
+    assert!(refused.is_err(), "{refused:?}");
 }
