@@ -107,6 +107,7 @@ test('accept an invitation, reset a forgotten password through the real SMTP ser
   const dave = await first.newPage();
   await dave.goto(link);
   await dave.fill('#cv-username', 'dave');
+  await dave.fill('#cv-display-name', 'Dave Bowman');
   await dave.fill('#cv-email', 'dave@example.com');
   await dave.fill('#cv-password', 'password');
   await dave.fill('#cv-password2', 'password');
@@ -182,9 +183,12 @@ test('accept an invitation, reset a forgotten password through the real SMTP ser
   // Alice finds it on her list as a direct conversation, with the message in it.
   const alice = await userContext(browser, server, 'alice', { watcher, landing: 'index' });
   t.after(() => alice.context.close());
-  const entry = alice.page.locator('.cv-room', { hasText: 'alice and dave' });
+  // It is named after dave, by the display name he chose when he accepted the invitation.
+  const entry = alice.page.locator('.cv-room', { has: alice.page.getByRole('link', { name: 'Dave Bowman', exact: true }) });
   await entry.getByText('direct conversation').waitFor();
   await entry.getByRole('link').click();
-  await alice.page.locator('#cv-messages').getByText('just between us').waitFor();
+  const said = alice.page.locator('#cv-messages .cv-message', { hasText: 'just between us' });
+  await said.waitFor();
+  assert.equal(await said.locator('.cv-author .cv-name').textContent(), 'Dave Bowman');
   watcher.assertClean(assert);
 });

@@ -83,6 +83,36 @@ pub async fn start_direct(chat: &Chat, user: &User, other: &str) -> Result<Room,
     ))
 }
 
+/// How each of `rooms` is named for `user`, and whether it is a direct
+/// room: a direct room by the other person (their display name, else
+/// their username), as one names a conversation with someone; any other
+/// room by its title.
+///
+/// # Errors
+/// When storage fails.
+pub async fn names_for(
+    chat: &Chat,
+    user: &User,
+    rooms: &[&Room],
+) -> Result<Vec<(String, bool)>, ServiceError> {
+    let direct = chat.store.directory().direct_rooms_of(user.id).await?;
+    let mut names = Vec::with_capacity(rooms.len());
+    for room in rooms {
+        let other = if direct.contains(&room.id) {
+            let members = chat.store.rooms().members(room.id).await?;
+            members
+                .iter()
+                .find(|m| m.user_id != user.id)
+                .map(|m| m.shown_name().to_owned())
+        } else {
+            None
+        };
+        let is_direct = direct.contains(&room.id);
+        names.push((other.unwrap_or_else(|| room.title.clone()), is_direct));
+    }
+    Ok(names)
+}
+
 /// The ids of the user's direct rooms (for marking them in lists).
 ///
 /// # Errors

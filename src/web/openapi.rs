@@ -256,7 +256,10 @@ pub struct NoFields {}
 #[derive(Serialize, ToSchema)]
 pub struct RoomNewsView {
     pub slug: String,
+    /// The room's title; a direct room's is the other person's name.
     pub title: String,
+    /// Whether it is a direct conversation of two people.
+    pub direct: bool,
     pub unread: i64,
     pub mentions: i64,
     pub last_id: i64,

@@ -56,8 +56,8 @@ async fn unread_and_mention_counts_follow_messages_reading_elsewhere_and_clearin
     let body = rooms(&bob_phone).await;
     assert_eq!(
         body["rooms"][0].as_object().expect("room").len(),
-        5,
-        "slug, title, unread, mentions, last_id: {body}"
+        6,
+        "slug, title, direct, unread, mentions, last_id: {body}"
     );
     assert_eq!(body["rooms"][0]["title"], "General");
     assert_eq!(news(&bob_phone).await, (0, 0, 0));

@@ -64,6 +64,46 @@ async fn a_direct_room_is_made_once_per_pair_and_only_with_someone_one_shares_a_
     assert_ne!(members[0].colour, members[1].colour);
     let (_, index) = bob.text("").await;
     assert!(index.contains("direct conversation"), "listed as such");
+    // Each finds it under the other's name, their display name once chosen.
+    assert!(
+        index.contains(&format!(
+            "<a class=\"cv-room-link\" href=\"{room}\">alice</a>"
+        )),
+        "{index}"
+    );
+    let r = alice
+        .post_form("account/profile/", &[("display_name", "Alice Liddell")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, index) = bob.text("").await;
+    assert!(
+        index.contains(&format!(
+            "<a class=\"cv-room-link\" href=\"{room}\">Alice Liddell</a>"
+        )),
+        "{index}"
+    );
+    let rooms = bob
+        .get("api/rooms/")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .expect("json");
+    let listed = rooms["rooms"]
+        .as_array()
+        .expect("rooms")
+        .iter()
+        .find(|r| r["slug"] == slug_of(&room))
+        .expect("the direct room")
+        .clone();
+    assert_eq!(listed["title"], "Alice Liddell");
+    assert_eq!(listed["direct"], true);
+    let (_, index) = alice.text("").await;
+    assert!(
+        index.contains(&format!(
+            "<a class=\"cv-room-link\" href=\"{room}\">bob</a>"
+        )),
+        "{index}"
+    );
 
     // Carol shares no room with alice; nobody does not exist: one answer.
     for other in ["carol", "nobody"] {
@@ -222,4 +262,13 @@ async fn members_make_rooms_only_when_the_setting_allows() {
         .post_form("rooms/", &[("slug", "rooms"), ("title", "Shadow")])
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a reserved slug");
+}
+
+/// The slug in a room's path (`/dm-1-2/` → `dm-1-2`).
+fn slug_of(path: &str) -> String {
+    path.trim_matches('/')
+        .rsplit('/')
+        .next()
+        .expect("slug")
+        .to_owned()
 }

@@ -28,7 +28,7 @@ pub async fn rooms(State(state): State<AppState>, viewer: Viewer) -> Result<Json
             next: String::new(),
         }));
     };
-    let rooms: Vec<Value> = state
+    let news: Vec<_> = state
         .chat
         .room_news(user)
         .await?
@@ -40,10 +40,17 @@ pub async fn rooms(State(state): State<AppState>, viewer: Viewer) -> Result<Json
                 .as_ref()
                 .is_none_or(|g| g.covers_room(n.room.id))
         })
-        .map(|n| {
+        .collect();
+    let listed: Vec<_> = news.iter().map(|n| &n.room).collect();
+    let names = crate::service::directory::names_for(&state.chat, user, &listed).await?;
+    let rooms: Vec<Value> = news
+        .iter()
+        .zip(names)
+        .map(|(n, (title, direct))| {
             json!({
                 "slug": n.room.slug,
-                "title": n.room.title,
+                "title": title,
+                "direct": direct,
                 "unread": n.unread,
                 "mentions": n.mentions,
                 "last_id": n.last_id,

@@ -16,19 +16,21 @@ use crate::web::state::AppState;
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let user = viewer.require(&state, state.prefix())?;
     let news = state.chat.room_news(user).await?;
-    let direct = crate::service::directory::direct_rooms_of(&state.chat, user).await?;
+    let listed: Vec<_> = news.iter().map(|n| &n.room).collect();
+    let names = crate::service::directory::names_for(&state.chat, user, &listed).await?;
     let now = crate::domain::now();
     let mut rooms: Vec<_> = news
         .iter()
-        .map(|n| {
+        .zip(names)
+        .map(|(n, (title, direct))| {
             context! {
                 url => state.room_url(&n.room.slug),
-                title => n.room.title.clone(),
+                title,
                 slug => n.room.slug.clone(),
                 unread => n.unread,
                 mentions => n.mentions,
                 active => n.last_at.map(|t| crate::web::i18n::ago(Some(t), now)),
-                direct => direct.contains(&n.room.id),
+                direct,
             }
         })
         .collect();
