@@ -11,6 +11,7 @@ site-logout = Abmelden
 
 ## Times and durations
 
+size-bytes = { $count } Byte
 time-never = nie
 time-now = jetzt
 time-seconds = { $count ->
@@ -335,6 +336,50 @@ error-too-many-connections = Du hast zu viele offene Verbindungen. Schließ ein 
 error-share-no-room = Du teilst mit niemandem dieses Namens einen Raum.
 error-room-slug-taken = Einen Raum mit dem Kürzel „{ $slug }“ gibt es schon.
 error-no-room-named = Es gibt keinen Raum „{ $slug }“.
+
+## Sätze mit Werten und weitere Prüfungen
+
+error-search-long = Eine Suche darf höchstens { $count } Zeichen lang sein.
+error-search-no-room = Du bist in keinem Raum namens „{ $slug }“.
+error-search-nobody = Niemand heißt „{ $name }“.
+error-account-other = Das Konto „{ $name }“ gehört jemand anderem.
+error-token-name-long = Der Name darf höchstens { $count } Zeichen lang sein und keine Steuerzeichen enthalten.
+error-token-no-room = Es gibt keinen Raum „{ $slug }“, auf den dieses Token beschränkt werden könnte.
+error-client-id = Die client_id muss aus 1 bis { $count } druckbaren ASCII-Zeichen bestehen.
+error-url-long = Die URL darf höchstens { $count } Zeichen lang sein.
+error-email-invalid = „{ $email }“ ist keine gültige E-Mail-Adresse.
+error-room-title-long = Der Raumtitel darf höchstens { $count } Zeichen lang sein.
+error-push-max = { $count ->
+    [one] Push ist schon auf { $count } Gerät eingeschaltet, mehr sind nicht erlaubt; entferne zuerst eines.
+   *[other] Push ist schon auf { $count } Geräten eingeschaltet, mehr sind nicht erlaubt; entferne zuerst eines.
+}
+error-password-long = Das Passwort darf höchstens { $count } Byte lang sein.
+error-boundary-long = Die Multipart-Grenze des Uploads ist länger als { $count } Zeichen.
+error-field-id = Das Feld „{ $name }“ muss eine Nachrichten-ID sein (eine ganze Zahl, 0 oder größer).
+error-uses-range = Die Zahl der Nutzungen muss zwischen 1 und { $count } liegen.
+error-image-pixels = Das Bild hat { $width } × { $height } Pixel, mehr als die { $limit } Megapixel, die ein Bild haben darf, um angezeigt zu werden.
+error-username-empty = Der Benutzername ist leer.
+error-username-long = Der Benutzername ist länger als { $count } Zeichen.
+error-username-characters = Der Benutzername darf nur Buchstaben, Ziffern und die Zeichen _ . @ + - enthalten.
+error-slug-empty = Das Kürzel des Raums ist leer.
+error-slug-long = Das Kürzel des Raums ist länger als { $count } Zeichen.
+error-slug-characters = Das Kürzel des Raums darf nur Buchstaben, Ziffern, „-“ und „_“ enthalten.
+error-slug-reserved = Das Kürzel „{ $slug }“ ist reserviert; bitte wähle ein anderes.
+error-colour-hex = Die Farbe muss aus sechs Hexadezimalziffern bestehen, etwa 3366cc.
+error-outgoing-none = Dieser Bot hat keinen ausgehenden Webhook.
+error-outgoing-network = Diese Adresse liegt in einem Netz, das der Server nicht erreichen darf (siehe OUTBOUND_ALLOW_NETWORKS).
+error-outgoing-scheme = Die URL muss eine http- oder https-Adresse sein.
+error-outgoing-removed = Ausgehender Webhook entfernt.
+error-room-saved = Raum gespeichert.
+error-events-other-site = Der Ereignisstrom kann nicht von einer anderen Website aus geöffnet werden.
+error-last-event-id = Last-Event-ID muss eine Ereignis-ID sein.
+error-wait-seconds = Das Feld „wait“ muss eine ganze Zahl von Sekunden sein.
+error-push-keys = Die Schlüssel des Abonnements sind keine gültigen base64url-P-256-Schlüssel.
+error-push-endpoint = Der Push-Endpunkt fehlt oder ist zu lang.
+error-push-https = Der Push-Endpunkt muss eine https-Adresse sein.
+error-push-public-key = Der öffentliche Schlüssel des Abonnements ist kein P-256-Schlüssel.
+error-push-auth = Das Auth-Geheimnis des Abonnements muss 16 Byte lang sein.
+error-identity-no-id = Die Identität hat keine feste ID.
 
 ## Log in
 

@@ -15,6 +15,10 @@ site-logout = Log out
 
 ## Times and durations
 
+size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}
 time-never = never
 time-now = now
 time-seconds = { $count ->
@@ -337,6 +341,47 @@ error-too-many-connections = You have too many open connections. Close some tabs
 error-share-no-room = You share no room with anyone of that name.
 error-room-slug-taken = A room with the slug '{ $slug }' already exists.
 error-no-room-named = There is no room '{ $slug }'.
+
+## Sentences with values, and more checks' sentences
+
+error-search-long = A search can be at most { $count } characters long.
+error-search-no-room = You are in no room called “{ $slug }”.
+error-search-nobody = Nobody is called “{ $name }”.
+error-account-other = The account '{ $name }' belongs to another user.
+error-token-name-long = The name must be at most { $count } characters, without control characters.
+error-token-no-room = There is no room '{ $slug }' this token could be limited to.
+error-client-id = The client_id must be 1 to { $count } printable ASCII characters.
+error-url-long = The URL must be at most { $count } characters.
+error-email-invalid = '{ $email }' is not a valid e-mail address.
+error-room-title-long = The room title must be at most { $count } characters.
+error-push-max = Push is already on for { $count } devices, the most allowed; remove one first.
+error-password-long = The password must be at most { $count } bytes.
+error-boundary-long = The upload's multipart boundary is longer than { $count } characters.
+error-field-id = The field '{ $name }' must be a message id (a whole number, 0 or more).
+error-uses-range = The number of uses must be between 1 and { $count }.
+error-image-pixels = The image is { $width } × { $height } pixels, more than the { $limit } megapixels an image may have to be shown.
+error-username-empty = The username is empty.
+error-username-long = The username is longer than { $count } characters.
+error-username-characters = The username may only contain letters, digits and the characters _ . @ + -.
+error-slug-empty = The room slug is empty.
+error-slug-long = The room slug is longer than { $count } characters.
+error-slug-characters = The room slug may only contain letters, digits, '-' and '_'.
+error-slug-reserved = The room slug '{ $slug }' is reserved, please choose another.
+error-colour-hex = The colour must be six hex digits such as 3366cc.
+error-outgoing-none = This bot has no outgoing webhook.
+error-outgoing-network = That address is on a network the server may not reach (see OUTBOUND_ALLOW_NETWORKS).
+error-outgoing-scheme = The URL must be an http or https address.
+error-outgoing-removed = Outgoing webhook removed.
+error-room-saved = Room saved.
+error-events-other-site = The event stream cannot be opened from another site.
+error-last-event-id = Last-Event-ID must be an event id.
+error-wait-seconds = The field 'wait' must be a whole number of seconds.
+error-push-keys = The subscription's keys are not valid base64url P-256 keys.
+error-push-endpoint = The push endpoint is missing or too long.
+error-push-https = The push endpoint must be an https address.
+error-push-public-key = The subscription's public key is not a P-256 key.
+error-push-auth = The subscription's auth secret must be 16 bytes.
+error-identity-no-id = The identity has no stable id.
 
 ## Log in
 
