@@ -202,20 +202,41 @@ async fn form_error(
     Ok(response)
 }
 
+/// What a confirmation page asks: message ids of the catalogues, worded
+/// in the reader's language with `names` (a room's title, an account's
+/// name) as their arguments.
+struct Question<'a> {
+    ask: &'static str,
+    detail: &'static str,
+    button: &'static str,
+    /// A checkbox: its field's name and its label's message id.
+    option: Option<(&'static str, &'static str)>,
+    names: &'a [(&'static str, &'a str)],
+}
+
 /// A confirmation page for a destructive action.
 async fn confirm(
     state: &AppState,
     viewer: &Viewer,
-    question: String,
-    detail: &str,
-    button: &str,
+    question: Question<'_>,
     back: String,
 ) -> Result<Response, AppError> {
+    let word = |id: &str| crate::web::i18n::named(id, question.names);
+    let option = question
+        .option
+        .map(|(name, label)| context! { name, label => word(label) });
     page(
         state,
         viewer,
         "conversate/admin/confirm.html",
-        context! { title => "Please confirm", question, detail, button, back },
+        context! {
+            title => "Please confirm",
+            question => word(question.ask),
+            detail => word(question.detail),
+            button => word(question.button),
+            option,
+            back,
+        },
     )
     .await
 }
