@@ -15,6 +15,8 @@ site-logout = Log out
 
 ## Times and durations
 
+number-group-mark = ,
+number-decimal-mark = .
 size-bytes = { $count ->
     [one] { $count } byte
    *[other] { $count } bytes
@@ -581,6 +583,9 @@ room-skip = Skip to the message box
 room-search = Search
 room-search-placeholder = Search this room
 room-shortcuts = Keyboard shortcuts
+key-enter = Enter
+key-shift = Shift
+key-escape = Escape
 room-key-send = send the message
 room-key-newline = new line in the message
 room-key-mention = suggest names to mention; ↑ ↓ to choose, Enter or Tab to take, Escape to close
@@ -920,6 +925,8 @@ admin-database = Database
 admin-disk = Free space in the data directory
 admin-unknown = unknown
 admin-files = Files
+admin-files-local = on this server's disk
+admin-files-s3 = in the S3 bucket
 admin-node = This node
 admin-node-up = Conversate { $version }, up for { $uptime }
 admin-nodes = Nodes
@@ -943,6 +950,18 @@ admin-no-email-hint = They get no e-mail alerts and could not reset a forgotten 
 
 integrations-new-token = The new token of { $bot }. Copy it now: it is not shown again.
 integrations-new-hook = The new webhook's address. Copy it now: it is not shown again. Anyone who has it can post into the room.
+integrations-outgoing = Outgoing webhook
+integrations-outgoing-secret = The signing secret of { $bot }'s outgoing webhook. Copy it now: it is not shown again.
+integrations-outgoing-signature = Your receiver checks each delivery's signature with it, sent in the header
+integrations-outgoing-to = Mentions of { $bot }, and messages in direct rooms with it, go to this address (set { $when }):
+integrations-outgoing-failed = Last attempt { $when } failed:
+integrations-outgoing-delivered = Last attempt { $when }: delivered ({ $status }).
+integrations-outgoing-nothing = Nothing sent yet.
+integrations-outgoing-help = Give it a URL and Conversate POSTs each message that mentions it, or is sent to it directly, there, signed; an answer of this shape is posted back as the bot:
+integrations-outgoing-url = URL
+integrations-outgoing-new-url = URL (a new one makes a new secret; empty removes it)
+integrations-outgoing-set = Set outgoing webhook
+integrations-outgoing-change = Change outgoing webhook
 integrations-bots = Bots
 integrations-bots-help = A bot is an account that cannot log in: it acts through API tokens and webhooks. Add it to rooms on the room's page.
 integrations-owner = Owned by { $owner }; made { $when }.

@@ -222,7 +222,7 @@ pub async fn render(
             notice => view.notice,
             refused => view.refused,
             draft => view.draft,
-            max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
+            max_upload => crate::web::i18n::size(state.config.max_upload_bytes),
         },
     )
     .await
