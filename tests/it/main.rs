@@ -29,6 +29,7 @@ mod hostile;
 mod import;
 mod invitations;
 mod languages;
+mod languages_values;
 mod lifecycle;
 mod logs;
 mod mail;
