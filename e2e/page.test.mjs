@@ -258,7 +258,9 @@ test('p9: a failed send offers Retry and keeps the draft, and a room keeps its u
     await page.unroute('**/api/send/');
     await page.click('#cv-error button.cv-retry');
     await page.waitForFunction(() => [...document.querySelectorAll('.cv-content')].some((c) => c.textContent.trim() === 'sent on the second try'));
-    assert.equal(await page.inputValue('#cv-input'), '');
+    // The event stream can show the message before the send's own answer arrives, and only
+    // that answer empties the box (the text stays until the server has it): wait for it.
+    await page.waitForFunction(() => document.querySelector('#cv-input').value === '');
     assert.equal(await page.isHidden('#cv-error'), true);
     // Sent, so nothing comes back after a reload.
     await page.reload();
