@@ -583,6 +583,7 @@ room-shortcuts = Tastenkürzel
 key-enter = Eingabe
 key-shift = Umschalt
 key-escape = Esc
+room-refused-unsent = Die Nachricht wurde nicht gesendet; ihr Text steht unten im Feld: Sende sie ohne die Datei oder mit einer kleineren.
 room-key-send = die Nachricht senden
 room-key-newline = neue Zeile in der Nachricht
 room-key-mention = Namen zum Erwähnen vorschlagen; ↑ ↓ zum Wählen, Enter oder Tab zum Übernehmen, Escape zum Schließen
@@ -855,6 +856,7 @@ audit-who = Wer
 audit-action = Aktion
 audit-on = Woran
 audit-details = Einzelheiten
+audit-command-line = Befehlszeile
 audit-empty = Noch nichts aufgezeichnet.
 
 ## The administration overview

@@ -586,6 +586,7 @@ room-shortcuts = Keyboard shortcuts
 key-enter = Enter
 key-shift = Shift
 key-escape = Escape
+room-refused-unsent = The message was not sent; its text is in the box below: send it without the file, or with a smaller one.
 room-key-send = send the message
 room-key-newline = new line in the message
 room-key-mention = suggest names to mention; ↑ ↓ to choose, Enter or Tab to take, Escape to close
@@ -859,6 +860,7 @@ audit-who = Who
 audit-action = Action
 audit-on = On
 audit-details = Details
+audit-command-line = command line
 audit-empty = Nothing recorded yet.
 
 ## The administration overview

@@ -277,3 +277,95 @@ async fn the_edit_window_is_a_german_duration_in_german() {
     assert!(page.contains(sentence), "{page}");
     assert!(!page.contains("second"), "{page}");
 }
+
+#[tokio::test]
+async fn a_bots_outgoing_webhook_the_overview_the_keys_and_a_refused_upload_are_german() {
+    let app = TestApp::start_with(|c| {
+        c.outbound_allow_networks =
+            conversate::config::Network::parse_list("127.0.0.0/8").expect("networks");
+        c.max_upload_bytes = 100_000;
+    })
+    .await;
+    app.with_room().await;
+    app.create_user("root", true).await;
+    let root = app.login("root").await;
+    in_german(&root, "").await;
+    let made = root
+        .post_form("admin/integrations/bots/", &[("username", "deploybot")])
+        .await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let set = root
+        .post_form(
+            "admin/integrations/bots/deploybot/outgoing/",
+            &[("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let page = set.text().await.expect("body");
+    assert!(
+        page.contains("Das Signaturgeheimnis des ausgehenden Webhooks von deploybot."),
+        "{page}"
+    );
+    let (_, page) = root.text("admin/integrations/").await;
+    for german in [
+        ">Ausgehender Webhook</h4>",
+        "Erwähnungen von deploybot und Nachrichten in direkten Räumen mit ihm gehen an diese Adresse",
+        "Noch nichts gesendet.",
+        ">Ausgehenden Webhook ändern</button>",
+    ] {
+        assert!(page.contains(german), "{german}: {page}");
+    }
+    for english in [
+        "Outgoing webhook",
+        "Mentions of",
+        "Nothing sent yet",
+        "a new one makes",
+    ] {
+        assert!(!page.contains(english), "{english}: {page}");
+    }
+
+    let (_, page) = root.text("admin/").await;
+    assert!(page.contains("auf der Platte dieses Servers"), "{page}");
+    let (ok, _, err) = app.cli(&["room", "add", "ops", "--title", "Ops"], "");
+    assert!(ok, "{err}");
+    let (_, page) = root.text("admin/audit/").await;
+    assert!(
+        page.contains("<td>Befehlszeile</td>"),
+        "the command line, as a word: {page}"
+    );
+    assert!(!page.contains("command line"), "{page}");
+    assert!(!page.contains(" bytes"), "{page}");
+
+    let alice = app.login("alice").await;
+    in_german(&alice, "").await;
+    let (_, page) = alice.text("general/").await;
+    assert!(
+        page.contains("<kbd>Umschalt</kbd> + <kbd>Eingabe</kbd>"),
+        "{page}"
+    );
+    assert!(page.contains("(bis 100000 Byte)"), "{page}");
+    // Without the script, a file over the limit: the reason and the rest in German.
+    let form = reqwest::multipart::Form::new()
+        .text("csrfmiddlewaretoken", alice.csrf.clone())
+        .text("content", "der Plan")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![7u8; 100_001]).file_name("plan.pdf"),
+        );
+    let refused = alice
+        .client
+        .post(alice.url("general/send/"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let page = refused.text().await.expect("body");
+    assert!(
+        page.contains(
+            "ist größer als die Grenze von 100000 Byte. Die Nachricht wurde nicht gesendet; \
+             ihr Text steht unten im Feld"
+        ),
+        "{page}"
+    );
+}

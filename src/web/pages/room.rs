@@ -288,8 +288,9 @@ async fn refused_send(
         View {
             live: true,
             refused: Some(format!(
-                "{why} The message was not sent; its text is in the box below: send it without the \
-                 file, or with a smaller one."
+                "{} {}",
+                crate::web::i18n::sentence(&why),
+                crate::web::i18n::text("room-refused-unsent", None)
             )),
             draft: Some(draft),
             ..View::default()

@@ -251,7 +251,12 @@ pub async fn audit(State(state): State<AppState>, admin: AdminUser) -> Result<Re
                 .ok()
                 .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
                 .unwrap_or_default();
-            context! { when, at => e.at, actor => e.actor_name.clone(), action => e.action.clone(), target => e.target.clone(), detail => e.detail.clone() }
+            // The command line has no account: its stored name is a word.
+            let actor = match e.actor_id {
+                Some(_) => e.actor_name.clone(),
+                None => crate::web::i18n::text("audit-command-line", None),
+            };
+            context! { when, at => e.at, actor, action => e.action.clone(), target => e.target.clone(), detail => e.detail.clone() }
         })
         .collect();
     page(
