@@ -58,6 +58,12 @@ test('l1: a German browser sees German; English chosen on the account page wins;
     assert.equal(await page.getAttribute('#cv-input', 'placeholder'), 'Schreib eine Nachricht…');
     assert.equal(await page.locator('.cv-side h2').first().textContent(), 'Personen');
     assert.equal(await page.getByRole('button', { name: 'Abmelden' }).count(), 1);
+    // The script's shortcuts dialog names the keys as a German keyboard does.
+    await page.click('#cv-help-open');
+    await page.waitForSelector('#cv-help[open]');
+    assert.deepEqual(await page.locator('#cv-help kbd').allTextContents(), ['Eingabe', 'Umschalt', 'Eingabe', '@', '/', 'Esc', '?']);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#cv-help:not([open])', { state: 'attached' });
     await postViaApi(page, ['guten Morgen']);
 
     // English on the account page: the answer, and every page after, is English.

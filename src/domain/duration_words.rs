@@ -57,6 +57,35 @@ pub fn words(seconds: i64) -> String {
     }
 }
 
+/// The span [`words`] wrote: its exact inverse, `None` for anything else.
+/// Sentences made in English carry a duration as words (`ServiceError`'s
+/// text); the web layer reads the span back to word it in the reader's
+/// language.
+#[must_use]
+pub fn parse(words: &str) -> Option<Span> {
+    if words == "never" {
+        return Some(Span::Never);
+    }
+    let (number, unit) = words.split_once(' ')?;
+    let n: i64 = number.parse().ok().filter(|n| *n >= 0)?;
+    // "1 minute" but "2 minutes", "0 seconds": the plural exactly as written.
+    let unit = if n == 1 {
+        unit
+    } else {
+        unit.strip_suffix('s')?
+    };
+    if number != n.to_string() {
+        return None;
+    }
+    match unit {
+        "second" => Some(Span::Seconds(n)),
+        "minute" => Some(Span::Minutes(n)),
+        "hour" => Some(Span::Hours(n)),
+        "day" => Some(Span::Days(n)),
+        _ => None,
+    }
+}
+
 /// Seconds from `then` until `now`, or -1 when `then` is unknown.
 #[must_use]
 pub fn seconds_ago(then: Option<i64>, now: i64) -> i64 {
@@ -97,6 +126,40 @@ mod tests {
         assert_eq!(since(Some(40), 100), "1 minute");
         assert_eq!(seconds_ago(None, 100), -1);
         assert_eq!(seconds_ago(Some(90), 100), 10);
+    }
+
+    #[test]
+    fn parse_reads_back_exactly_what_words_wrote() {
+        for seconds in [
+            -1,
+            0,
+            1,
+            2,
+            59,
+            60,
+            61,
+            120,
+            3_599,
+            3_600,
+            7_200,
+            86_400,
+            86_400 * 40,
+        ] {
+            assert_eq!(parse(&words(seconds)), Some(span(seconds)), "{seconds}");
+        }
+        for other in [
+            "",
+            "5",
+            "minutes",
+            "1 minutes",
+            "2 minute",
+            "05 minutes",
+            "-3 days",
+            "3 weeks",
+            "3  days",
+        ] {
+            assert_eq!(parse(other), None, "{other:?}");
+        }
     }
 
     #[test]

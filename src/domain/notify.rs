@@ -103,7 +103,8 @@ pub struct Decision {
     pub reason: &'static str,
 }
 
-/// The reasons, in the words the notification page shows.
+/// The reasons, in English as the store keeps them; the notification page
+/// words them in the reader's language by their [`reason::key`].
 pub mod reason {
     pub const AWAY: &str = "you were away";
     pub const ACTIVE: &str = "you were active in the room";
@@ -120,6 +121,33 @@ pub mod reason {
     pub const BROWSER_OFF: &str = "browser alerts off";
     pub const NO_WINDOW: &str = "no open window";
     pub const OPEN_WINDOW: &str = "shown in your open window";
+
+    /// Every reason, each with the key that words it for a reader: the
+    /// English text is what the store keeps, so older decisions read the
+    /// same; the page words it in the reader's language by this key.
+    pub const ALL: [(&str, &str); 15] = [
+        (AWAY, "away"),
+        (ACTIVE, "active"),
+        (MENTIONS_ONLY, "mentions-only"),
+        (LEVEL_NONE, "level-none"),
+        (MAIL_OFF, "mail-off"),
+        (NO_ADDRESS, "no-address"),
+        (ALREADY_ALERTED, "already-alerted"),
+        (DELIVERED, "delivered"),
+        (READ_ELSEWHERE, "read-elsewhere"),
+        (CAME_BACK, "came-back"),
+        (LEFT_ROOM, "left-room"),
+        (BAD_ADDRESS, "bad-address"),
+        (BROWSER_OFF, "browser-off"),
+        (NO_WINDOW, "no-window"),
+        (OPEN_WINDOW, "open-window"),
+    ];
+
+    /// The key of `reason`, if it is one of [`ALL`].
+    #[must_use]
+    pub fn key(reason: &str) -> Option<&'static str> {
+        ALL.iter().find(|(r, _)| *r == reason).map(|(_, k)| *k)
+    }
 }
 
 /// The browser-alert decision for a member a message mentions: the page

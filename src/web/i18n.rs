@@ -29,6 +29,8 @@ use unic_langid::LanguageIdentifier;
 
 pub use crate::domain::language::Language;
 
+mod sentences;
+
 /// The catalogue's source for `language`.
 #[must_use]
 pub fn source(language: Language) -> &'static str {
@@ -59,6 +61,28 @@ pub fn text(id: &str, args: Option<&FluentArgs<'_>>) -> String {
     c.message(current(), id, args)
         .or_else(|| c.message(Language::English, id, args))
         .unwrap_or_else(|| id.to_owned())
+}
+
+/// Message `id` with text arguments (names, titles), in the current
+/// language.
+#[must_use]
+pub fn named(id: &str, names: &[(&str, &str)]) -> String {
+    let mut args = FluentArgs::new();
+    for (name, value) in names {
+        args.set(*name, *value);
+    }
+    text(id, Some(&args))
+}
+
+/// A size as [`crate::web::forms::human_bytes`] writes it ("10 MiB"), in
+/// the current language ("512 Byte").
+#[must_use]
+pub fn size(bytes: u64) -> String {
+    let english = crate::web::forms::human_bytes(bytes);
+    match i64::try_from(bytes) {
+        Ok(n) if english.ends_with(" bytes") => count("size-bytes", n),
+        _ => english,
+    }
 }
 
 /// Message `id` with one number, `count`, in the current language.
@@ -119,35 +143,8 @@ pub fn sentence(text: &str) -> String {
 /// Every catalogue, parsed once.
 pub struct Catalogues {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
-    /// English sentence → message id, for [`Catalogues::sentence`].
-    sentences: std::collections::HashMap<String, String>,
-    /// Sentences with one variable part: the English text before and
-    /// after it, the variable's name and the message id.
-    shapes: Vec<Shape>,
-}
-
-/// A sentence with one variable part (see [`Catalogues::sentence`]).
-struct Shape {
-    before: String,
-    after: String,
-    variable: String,
-    id: String,
-}
-
-/// The first variable a message's value names (`$count`), if any.
-fn first_variable(pattern: &fluent_syntax::ast::Pattern<&str>) -> Option<String> {
-    use fluent_syntax::ast::{Expression, InlineExpression, PatternElement};
-    pattern.elements.iter().find_map(|element| match element {
-        PatternElement::Placeable { expression } => match expression {
-            Expression::Inline(InlineExpression::VariableReference { id })
-            | Expression::Select {
-                selector: InlineExpression::VariableReference { id },
-                ..
-            } => Some(id.name.to_owned()),
-            _ => None,
-        },
-        PatternElement::TextElement { .. } => None,
-    })
+    /// The English sentences worded on the way out ([`Catalogues::sentence`]).
+    sentences: sentences::Sentences,
 }
 
 impl std::fmt::Debug for Catalogues {
@@ -183,49 +180,9 @@ impl Catalogues {
             .collect();
         let mut catalogues = Self {
             bundles,
-            sentences: std::collections::HashMap::new(),
-            shapes: Vec::new(),
+            sentences: sentences::Sentences::default(),
         };
-        // The sentences the web layer words on the way out: fixed ones by
-        // their English text, those with one variable part by the English
-        // text around it.
-        let resource = FluentResource::try_new(source(Language::English).to_owned())
-            .expect("the embedded catalogues parse (tested)");
-        for entry in resource.entries() {
-            let fluent_syntax::ast::Entry::Message(message) = entry else {
-                continue;
-            };
-            let id = message.id.name;
-            if !(id.starts_with("error-") || id.starts_with("title-") || id.starts_with("word-")) {
-                continue;
-            }
-            let Some(value) = &message.value else {
-                continue;
-            };
-            match first_variable(value) {
-                None => {
-                    if let Some(text) = catalogues.message(Language::English, id, None) {
-                        catalogues.sentences.insert(text, id.to_owned());
-                    }
-                }
-                Some(variable) => {
-                    const MARK: &str = "\u{1}";
-                    let mut args = FluentArgs::new();
-                    args.set(variable.clone(), MARK);
-                    let Some(text) = catalogues.message(Language::English, id, Some(&args)) else {
-                        continue;
-                    };
-                    if let Some((before, after)) = text.split_once(MARK) {
-                        catalogues.shapes.push(Shape {
-                            before: before.to_owned(),
-                            after: after.to_owned(),
-                            variable,
-                            id: id.to_owned(),
-                        });
-                    }
-                }
-            }
-        }
+        catalogues.sentences = sentences::Sentences::load(&catalogues, source(Language::English));
         catalogues
     }
 
@@ -261,43 +218,17 @@ impl Catalogues {
     }
 
     /// `text`, an English sentence of the service or web layer, in the
-    /// current language. The sentences stay English where they are made,
-    /// gettext-style, so the rules that produce them need not know who is
-    /// reading; the web layer words them here, on the way out, by finding
-    /// the message whose English value is `text` exactly (the catalogue's
-    /// `## Errors` section). A sentence with no message stays as it is.
+    /// current language, found by its English text or, with values, by its
+    /// shape (see [`sentences`]). A sentence with no message stays as it is.
     #[must_use]
     pub fn sentence(&self, text: &str) -> String {
         let language = current();
         if language == Language::English {
             return text.to_owned();
         }
-        if let Some(id) = self.sentences.get(text) {
-            return self
-                .message(language, id, None)
-                .unwrap_or_else(|| text.to_owned());
-        }
-        for shape in &self.shapes {
-            let Some(part) = text
-                .strip_prefix(shape.before.as_str())
-                .and_then(|rest| rest.strip_suffix(shape.after.as_str()))
-            else {
-                continue;
-            };
-            if part.is_empty() {
-                continue;
-            }
-            let mut args = FluentArgs::new();
-            // A number stays a number, so plural rules apply to it.
-            match part.parse::<i64>() {
-                Ok(n) => args.set(shape.variable.clone(), n),
-                Err(_) => args.set(shape.variable.clone(), part.to_owned()),
-            }
-            if let Some(worded) = self.message(language, &shape.id, Some(&args)) {
-                return worded;
-            }
-        }
-        text.to_owned()
+        self.sentences
+            .word(self, language, text)
+            .unwrap_or_else(|| text.to_owned())
     }
 
     /// The ids of every message of `language`'s catalogue.

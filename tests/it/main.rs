@@ -30,6 +30,7 @@ mod import;
 mod invitation_mail;
 mod invitations;
 mod languages;
+mod languages_values;
 mod lifecycle;
 mod logs;
 mod mail;

@@ -50,7 +50,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         &viewer,
         "conversate/index.html",
         context! {
-            title => if unread > 0 { format!("({unread}) Rooms") } else { "Rooms".to_owned() },
+            title => if unread > 0 { format!("({unread}) {}", crate::web::i18n::text("title-rooms", None)) } else { "Rooms".to_owned() },
             rooms,
             api_rooms => state.url("api/rooms/"),
             search_url => state.url("search/"),

@@ -231,7 +231,7 @@ pub async fn render(
             notice => view.notice,
             refused => view.refused,
             draft => view.draft,
-            max_upload => crate::web::forms::human_bytes(state.config.max_upload_bytes),
+            max_upload => crate::web::i18n::size(state.config.max_upload_bytes),
         },
     )
     .await
@@ -305,8 +305,9 @@ async fn refused_send(
         View {
             live: true,
             refused: Some(format!(
-                "{why} The message was not sent; its text is in the box below: send it without the \
-                 file, or with a smaller one."
+                "{} {}",
+                crate::web::i18n::sentence(&why),
+                crate::web::i18n::text("room-refused-unsent", None)
             )),
             draft: Some(draft),
             ..View::default()

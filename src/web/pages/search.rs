@@ -140,7 +140,10 @@ pub async fn show(
     let title = if params.q.trim().is_empty() {
         "Search".to_owned()
     } else {
-        format!("Search: {}", params.q.chars().take(60).collect::<String>())
+        crate::web::i18n::named(
+            "title-search-for",
+            &[("query", &params.q.chars().take(60).collect::<String>())],
+        )
     };
     let response = page(
         &state,

@@ -290,9 +290,11 @@ pub fn thousands(n: i64) -> String {
     if n < 0 {
         out.push('-');
     }
+    // The reader's grouping mark ("1,234", "1.234").
+    let mark = crate::web::i18n::text("number-group-mark", None);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+            out.push_str(&mark);
         }
         out.push(c);
     }

@@ -203,20 +203,41 @@ async fn form_error(
     Ok(response)
 }
 
+/// What a confirmation page asks: message ids of the catalogues, worded
+/// in the reader's language with `names` (a room's title, an account's
+/// name) as their arguments.
+struct Question<'a> {
+    ask: &'static str,
+    detail: &'static str,
+    button: &'static str,
+    /// A checkbox: its field's name and its label's message id.
+    option: Option<(&'static str, &'static str)>,
+    names: &'a [(&'static str, &'a str)],
+}
+
 /// A confirmation page for a destructive action.
 async fn confirm(
     state: &AppState,
     viewer: &Viewer,
-    question: String,
-    detail: &str,
-    button: &str,
+    question: Question<'_>,
     back: String,
 ) -> Result<Response, AppError> {
+    let word = |id: &str| crate::web::i18n::named(id, question.names);
+    let option = question
+        .option
+        .map(|(name, label)| context! { name, label => word(label) });
     page(
         state,
         viewer,
         "conversate/admin/confirm.html",
-        context! { title => "Please confirm", question, detail, button, back },
+        context! {
+            title => "Please confirm",
+            question => word(question.ask),
+            detail => word(question.detail),
+            button => word(question.button),
+            option,
+            back,
+        },
     )
     .await
 }
@@ -231,7 +252,12 @@ pub async fn audit(State(state): State<AppState>, admin: AdminUser) -> Result<Re
                 .ok()
                 .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
                 .unwrap_or_default();
-            context! { when, at => e.at, actor => e.actor_name.clone(), action => e.action.clone(), target => e.target.clone(), detail => e.detail.clone() }
+            // The command line has no account: its stored name is a word.
+            let actor = match e.actor_id {
+                Some(_) => e.actor_name.clone(),
+                None => crate::web::i18n::text("audit-command-line", None),
+            };
+            context! { when, at => e.at, actor, action => e.action.clone(), target => e.target.clone(), detail => e.detail.clone() }
         })
         .collect();
     page(

@@ -105,9 +105,11 @@ fn size(bytes: u64) -> String {
         unit += 1;
     }
     if unit == 0 {
-        format!("{bytes} bytes")
+        crate::web::i18n::count("size-bytes", i64::try_from(bytes).unwrap_or(i64::MAX))
     } else {
-        format!("{v:.1} {}", UNITS[unit])
+        // The decimal mark is the reader's ("1.5 MB", "1,5 MB").
+        let mark = crate::web::i18n::text("number-decimal-mark", None);
+        format!("{v:.1} {}", UNITS[unit]).replacen('.', &mark, 1)
     }
 }
 
@@ -295,8 +297,8 @@ fn view(state: &AppState, r: &Report) -> Value {
         context! { when => ago(Some(f.at), now), recipient => f.recipient.clone(), error => f.error.clone() }
     });
     let files_where = match state.config.store_url {
-        StoreUrl::Local => "on this server's disk",
-        StoreUrl::S3 { .. } => "in the S3 bucket",
+        StoreUrl::Local => crate::web::i18n::text("admin-files-local", None),
+        StoreUrl::S3 { .. } => crate::web::i18n::text("admin-files-s3", None),
     };
     let cluster = matches!(
         state.config.database_url,

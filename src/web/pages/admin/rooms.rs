@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use minijinja::{Value, context};
 
-use super::{Notice, confirm, form_error, notice_text, redirect, room, user};
+use super::{Notice, Question, confirm, form_error, notice_text, redirect, room, user};
 use crate::domain::Room;
 use crate::service::accounts;
 use crate::web::auth::AdminUser;
@@ -83,7 +83,7 @@ async fn room_ctx(state: &AppState, room: &Room) -> Result<Value, AppError> {
         .map(|u| u.username)
         .collect();
     Ok(context! {
-        title => format!("Room: {}", room.title),
+        title => crate::web::i18n::named("title-admin-room", &[("room", &room.title)]),
         room => context! {
             slug => room.slug.clone(), title => room.title.clone(), url => state.room_url(&room.slug),
             is_open => state.chat.store.directory().is_open(room.id).await?,
@@ -174,9 +174,13 @@ pub async fn delete_room_confirm(
     confirm(
         &state,
         &admin.viewer,
-        format!("Delete the room “{}”?", room.title),
-        "All its messages and files are deleted for good; members lose access.",
-        "Delete room",
+        Question {
+            ask: "admin-confirm-delete-room",
+            detail: "error-room-delete-warning",
+            button: "admin-confirm-delete-room-button",
+            option: None,
+            names: &[("room", &room.title)],
+        },
         state.url(&format!("admin/rooms/{slug}/")),
     )
     .await
@@ -204,9 +208,13 @@ pub async fn clear_room_confirm(
     confirm(
         &state,
         &admin.viewer,
-        format!("Delete every message in “{}”?", room.title),
-        "The messages and their files are deleted for good; the room and its members stay.",
-        "Delete all messages",
+        Question {
+            ask: "admin-confirm-clear",
+            detail: "error-clear-warning",
+            button: "admin-confirm-clear-button",
+            option: None,
+            names: &[("room", &room.title)],
+        },
         state.url(&format!("admin/rooms/{slug}/")),
     )
     .await
@@ -290,9 +298,13 @@ pub async fn remove_member_confirm(
     confirm(
         &state,
         &admin.viewer,
-        format!("Remove {} from “{}”?", user.username, room.title),
-        "They lose access to the room, its history and its files at once.",
-        "Remove member",
+        Question {
+            ask: "admin-confirm-remove",
+            detail: "error-remove-warning",
+            button: "admin-confirm-remove-button",
+            option: None,
+            names: &[("user", user.username.as_str()), ("room", &room.title)],
+        },
         state.url(&format!("admin/rooms/{slug}/")),
     )
     .await

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use minijinja::{Value, context};
 
-use super::{Notice, form_error, notice_text, redirect, user};
+use super::{Notice, Question, confirm, form_error, notice_text, redirect, user};
 use crate::domain::User;
 use crate::service::ServiceError;
 use crate::service::accounts;
@@ -85,7 +85,7 @@ async fn user_ctx(state: &AppState, user: &User) -> Result<Value, AppError> {
         .map(|r| context! { slug => r.slug.clone(), title => r.title.clone() })
         .collect();
     Ok(context! {
-        title => format!("Account: {}", user.username),
+        title => crate::web::i18n::named("title-admin-account", &[("user", &user.username)]),
         account => context! { username => user.username.clone(), email => user.email.clone().unwrap_or_default(), is_admin => user.is_admin, is_active => user.is_active },
         rooms,
     })
@@ -184,25 +184,17 @@ pub async fn deactivate_confirm(
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
     let user = user(&state, &username).await?;
-    page(
+    confirm(
         &state,
         &admin.viewer,
-        "conversate/admin/confirm.html",
-        context! {
-            title => "Please confirm",
-            question => format!("Deactivate {}?", user.username),
-            detail => "They cannot log in any more and their open sessions end at once. \
-                Their messages stay, unless you remove them below.",
-            option => context! {
-                name => "remove_messages",
-                label => format!(
-                    "Also delete every message {} wrote, in every room (for abuse; this cannot be undone)",
-                    user.username
-                ),
-            },
-            button => "Deactivate account",
-            back => state.url(&format!("admin/users/{}/", user.username)),
+        Question {
+            ask: "admin-confirm-deactivate",
+            detail: "admin-confirm-deactivate-detail",
+            button: "admin-confirm-deactivate-button",
+            option: Some(("remove_messages", "admin-confirm-deactivate-messages")),
+            names: &[("user", user.username.as_str())],
         },
+        state.url(&format!("admin/users/{}/", user.username)),
     )
     .await
 }
