@@ -357,3 +357,41 @@ async fn refused_avatars(storage: Storage) {
         .expect("alice");
     assert_eq!(user.avatar_key, None);
 }
+
+#[tokio::test]
+async fn profile_sentences_are_in_the_readers_language() {
+    let app = TestApp::start_with(|c| {
+        c.accounts.display_name_max_chars = 10;
+        c.accounts.avatar_max_bytes = 4096;
+    })
+    .await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let saved = alice
+        .post_form("account/locale/", &[("language", "de"), ("time_zone", "")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let r = alice
+        .post_form("account/profile/", &[("display_name", "Bartholomew Q")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains("Ein Anzeigename darf höchstens 10 Zeichen haben."),
+        "{page}"
+    );
+    assert!(page.contains("Dein Profil"), "the section too");
+    let r = upload_avatar(&alice, vec![0xFF; 20_000]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let page = r.text().await.expect("body");
+    assert!(page.contains("4 KiB"), "{page}");
+    assert!(!page.contains("The file is larger"), "{page}");
+    let r = upload_avatar(&alice, b"not a picture".to_vec()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Die Datei ist kein lesbares Bild")
+    );
+}
