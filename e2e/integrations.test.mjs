@@ -43,7 +43,7 @@ test('a member makes an API token, a script sends with it live, the member revok
   // Make the token on the account page.
   const account = await context.newPage();
   await account.goto(`${server.url}account/`);
-  await account.getByLabel('Name').fill('deploy script');
+  await account.getByLabel('Name', { exact: true }).fill('deploy script');
   await account.getByLabel(/post: send/).check();
   await account.getByRole('button', { name: 'Make token' }).click();
   const token = (await account.locator('#cv-new-token code.cv-secret').textContent()).trim();
