@@ -174,6 +174,48 @@ async fn replace(
     announce(chat, user.id).await
 }
 
+impl super::admin::Admin<'_> {
+    /// Moderation: clears a member's display name, removes their picture,
+    /// or both; audited, and shown at once in their rooms.
+    ///
+    /// # Errors
+    /// `Invalid` when neither is asked for; storage errors.
+    pub async fn moderate_profile(
+        &self,
+        user: &User,
+        clear_name: bool,
+        remove_picture: bool,
+    ) -> Result<(), ServiceError> {
+        if !clear_name && !remove_picture {
+            return Err(ServiceError::Invalid(
+                "Choose what to remove: the display name, the picture or both.".to_owned(),
+            ));
+        }
+        let accounts = self.chat.store.accounts();
+        if clear_name {
+            accounts.set_display_name(user.id, None).await?;
+        }
+        if remove_picture
+            && let Some(old) = accounts.set_avatar(user.id, None).await?
+            && let Err(e) = self.files.delete(&old).await
+        {
+            tracing::warn!(error = %e, "a removed avatar's file could not be deleted");
+        }
+        let removed = match (clear_name, remove_picture) {
+            (true, true) => "display name and picture",
+            (true, false) => "display name",
+            _ => "picture",
+        };
+        self.audit(
+            "profile.moderate",
+            &user.username,
+            format!("removed: {removed}"),
+        )
+        .await?;
+        announce(self.chat, user.id).await
+    }
+}
+
 /// Writes the user's own profile change to the audit log.
 async fn audit(chat: &Chat, user: &User, action: &str, detail: String) -> Result<(), ServiceError> {
     chat.store

@@ -395,3 +395,72 @@ async fn profile_sentences_are_in_the_readers_language() {
             .contains("Die Datei ist kein lesbares Bild")
     );
 }
+
+#[tokio::test]
+async fn an_administrator_can_clear_a_name_and_remove_a_picture() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    app.create_user("root", true).await;
+    let root = app.login("root").await;
+    let r = alice
+        .post_form("account/profile/", &[("display_name", "Rude Name")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = upload_avatar(&alice, jpeg_with_gps(16, 16)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = root.text("admin/users/alice/").await;
+    assert!(
+        page.contains("id=\"cv-admin-display-name\">Rude Name<"),
+        "{page}"
+    );
+    let address = avatar_address(&page).expect("the picture is shown");
+
+    // Nothing chosen: a sentence, nothing changes.
+    let r = root.post_form("admin/users/alice/profile/", &[]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Choose what to remove")
+    );
+    // A member cannot.
+    let r = bob
+        .post_form("admin/users/alice/profile/", &[("clear_name", "on")])
+        .await;
+    assert_ne!(r.status(), StatusCode::SEE_OTHER);
+
+    let mut stream = EventReader::open(&bob, "general/api/events/", None).await;
+    stream.next_of("users").await;
+    let r = root
+        .post_form(
+            "admin/users/alice/profile/",
+            &[("clear_name", "on"), ("remove_picture", "on")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let stored = app
+        .store
+        .accounts()
+        .user_by_name("alice")
+        .await
+        .expect("alice");
+    assert_eq!((stored.display_name, stored.avatar_key), (None, None));
+    assert_eq!(bob.get(&address[1..]).await.status(), StatusCode::NOT_FOUND);
+    // Open pages hear of it: a users list without her name and picture.
+    let mut heard = false;
+    for _ in 0..5 {
+        let event = stream.next_of("users").await;
+        let list = event.data["users"].as_array().expect("users").clone();
+        if user(&list, "alice")["display_name"].is_null() {
+            assert_eq!(user(&list, "alice")["avatar"], Value::Null);
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "the stream told the change");
+    let (_, audit) = root.text("admin/audit/").await;
+    assert!(audit.contains("profile.moderate"), "{audit}");
+}

@@ -92,6 +92,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("users/{username}/", user_page),
         Route::post("users/{username}/", save_user),
         Route::post("users/{username}/password/", reset_password),
+        Route::post("users/{username}/profile/", users::moderate_profile),
         Route::get("users/{username}/deactivate/", deactivate_confirm),
         Route::post("users/{username}/deactivate/", deactivate),
         Route::get("invitations/", links::invitations),
@@ -139,6 +140,7 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "member-removed" => "Member removed.",
         "user-created" => "Account created.",
         "user-saved" => "Account saved.",
+        "profile-moderated" => "Profile changed; its rooms show it at once.",
         "password-set" => "Password changed.",
         "bot-created" => {
             "Bot created. Add it to rooms like any account; give it tokens or webhooks below."

@@ -86,7 +86,11 @@ async fn user_ctx(state: &AppState, user: &User) -> Result<Value, AppError> {
         .collect();
     Ok(context! {
         title => crate::web::i18n::named("title-admin-account", &[("user", &user.username)]),
-        account => context! { username => user.username.clone(), email => user.email.clone().unwrap_or_default(), is_admin => user.is_admin, is_active => user.is_active },
+        account => context! {
+            username => user.username.clone(), email => user.email.clone().unwrap_or_default(), is_admin => user.is_admin, is_active => user.is_active,
+            display_name => user.display_name.clone(),
+            avatar => crate::urls::avatar(state.prefix(), user.id, user.avatar_key.as_deref()),
+        },
         rooms,
     })
 }
@@ -131,6 +135,36 @@ pub async fn save_user(
             &state,
             &format!("admin/users/{}/", user.username),
             "user-saved",
+        )),
+        Err(e) => {
+            let ctx = user_ctx(&state, &user).await?;
+            form_error(&state, &admin.viewer, "conversate/admin/user.html", ctx, e).await
+        }
+    }
+}
+
+/// `POST /admin/users/{username}/profile/`: checkboxes `clear_name` and
+/// `remove_picture` (moderation).
+pub async fn moderate_profile(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(username): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let user = user(&state, &username).await?;
+    match admin
+        .service(&state)
+        .moderate_profile(
+            &user,
+            form.checked("clear_name"),
+            form.checked("remove_picture"),
+        )
+        .await
+    {
+        Ok(()) => Ok(redirect(
+            &state,
+            &format!("admin/users/{}/", user.username),
+            "profile-moderated",
         )),
         Err(e) => {
             let ctx = user_ctx(&state, &user).await?;
