@@ -67,9 +67,20 @@ impl MessageView {
     /// The view of `message` in the room `slug`.
     #[must_use]
     pub fn new(state: &AppState, slug: &str, message: &Message) -> Self {
-        let room_url = state.room_url(slug);
-        let url = format!("{room_url}file/{}/", message.id);
-        let preview_url = format!("{url}preview/");
+        Self::at(&state.room_url(slug), message)
+    }
+
+    /// The view of `message` in the room at `room_url`, for lists, which
+    /// work the address out once.
+    #[must_use]
+    pub fn at(room_url: &str, message: &Message) -> Self {
+        let (url, preview_url) = if message.file.is_some() {
+            let url = format!("{room_url}file/{}/", message.id);
+            let preview = format!("{url}preview/");
+            (url, preview)
+        } else {
+            (String::new(), String::new())
+        };
         let previews = &message.previews;
         let attachment = message.file.as_ref().map(|f| AttachmentRef {
             url: &url,
