@@ -338,6 +338,7 @@ impl App {
             mailer,
             throttle: Arc::new(throttle),
             users_json: web::views::UsersJson::default(),
+            fragments: web::fragments::Fragments::default(),
             metrics,
             node: service::overview::Node {
                 id: node,

@@ -9,9 +9,10 @@
 //! history in a room of 1,000,000 messages, memory and cold start, and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
 //! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
-//! `--only sends`, `--only polls` or `--only search` seeds and runs step
-//! (i), (b) with `synchronous=FULL`, (a) beside the ceiling or (j) alone, and
-//! prints it without writing BENCHMARKS.md; `--only cluster` runs (k), two
+//! `--only sends`, `--only polls`, `--only reads` or `--only search` seeds
+//! and runs step (i), (b) with `synchronous=FULL`, (a) beside the ceiling,
+//! (d) beside the ceiling or (j) alone, and prints it without writing
+//! BENCHMARKS.md; `--only cluster` runs (k), two
 //! nodes on PostgreSQL (`CONVERSATE_BENCH_DATABASE_URL`), alone.
 //! `CONVERSATE_BENCH_SERVER=/path/to/conversate` measures another server
 //! binary (an earlier build) with the same steps.
@@ -107,16 +108,18 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview|sends|polls|search`: seed, then step (i), (b), (a) or (j)
-        // alone; `--only cluster`: step (k) alone, on its own database.
+        // `--only overview|sends|polls|reads|search`: seed, then step (i),
+        // (b), (a), (d) or (j) alone; `--only cluster`: step (k) alone, on
+        // its own database.
         if let Some(i) = args.iter().position(|a| a == "--only") {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
                 Some("sends") => Some(Only::Sends),
                 Some("polls") => Some(Only::Polls),
+                Some("reads") => Some(Only::Reads),
                 Some("search") => Some(Only::Search),
                 Some("cluster") => Some(Only::Cluster),
-                _ => anyhow::bail!("--only takes overview, sends, polls, search or cluster"),
+                _ => anyhow::bail!("--only takes overview, sends, polls, reads, search or cluster"),
             };
             params.custom = true;
         }
@@ -170,6 +173,9 @@ enum Only {
     Sends,
     /// (a) polls with nothing new, beside the ceiling.
     Polls,
+    /// (d) the room page and `api/history/`, beside the ceiling at
+    /// concurrency 1 and 16.
+    Reads,
     /// (j) search.
     Search,
     /// (k) two nodes on PostgreSQL.
@@ -436,10 +442,15 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             return Ok(());
         }
         // (k) ran alone above, before the seeding it does not need.
-        Some(Only::Polls | Only::Cluster) | None => {}
+        Some(Only::Polls | Only::Reads | Only::Cluster) | None => {}
     }
 
-    for &c in &p.concurrency {
+    let concurrency = if p.only == Some(Only::Reads) {
+        vec![1, 16]
+    } else {
+        p.concurrency.clone()
+    };
+    for &c in &concurrency {
         progress(t, &format!("ceiling: POST at concurrency {c}"));
         let make = poll_load(
             ceiling.addr,
@@ -449,6 +460,9 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         let s = closed_loop(ceiling.addr, c, p.warmup, p.duration, make, is_success).await?;
         r.ceiling_poll.push((c, s));
         progress(t, &format!("(a) poll, nothing new, concurrency {c}"));
+        if p.only == Some(Only::Reads) {
+            continue;
+        }
         let make = poll_load(server.addr, &auths, seeded.live_last);
         r.poll.push((
             c,
@@ -490,6 +504,14 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             closed_loop(server.addr, c, p.warmup, p.duration, make, is_success).await?,
         ));
         server.check_alive()?;
+    }
+    if p.only == Some(Only::Reads) {
+        server.terminate().await?;
+        ceiling.terminate().await?;
+        let mut o = String::new();
+        history::section(&mut o, &p, &r);
+        println!("{o}");
+        return Ok(());
     }
     for c in [1, 16] {
         progress(

@@ -2,7 +2,7 @@
 
 /// A duration as people say it: the largest whole unit. The web layer
 /// words it in the reader's language; [`words`] is its English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Span {
     /// An unknown moment (a negative duration).
     Never,

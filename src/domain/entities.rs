@@ -76,7 +76,7 @@ pub struct PresenceUpdate {
 }
 
 /// A file attached to a message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Attachment {
     /// The uploader's file name, shown escaped, never used as a path.
     pub name: String,
@@ -86,8 +86,9 @@ pub struct Attachment {
     pub key: String,
 }
 
-/// A stored message.
-#[derive(Debug, Clone, Default)]
+/// A stored message. `Hash`: the room page keys the rendered markup of a
+/// message by everything it holds (`web::fragments`).
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Message {
     pub id: i64,
     pub room_id: i64,
@@ -132,7 +133,7 @@ impl Message {
 }
 
 /// What a reply shows of the message it answers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Quote {
     /// The answered message's id (in the same room).
     pub id: i64,
@@ -145,7 +146,7 @@ pub struct Quote {
 }
 
 /// One emoji on a message, with who chose it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Reaction {
     pub emoji: String,
     /// Usernames, in the order they reacted.

@@ -140,11 +140,48 @@ pub fn sentence(text: &str) -> String {
     catalogues().sentence(text)
 }
 
+/// Formatted messages kept before the memo is emptied.
+const MEMO_ENTRIES: usize = 20_000;
+
+/// The memo's key for a message with its arguments: language, id, and each
+/// argument's name and value; `None` (not kept) for arguments other than
+/// plain strings and numbers.
+fn memo_key(language: Language, id: &str, args: Option<&FluentArgs<'_>>) -> Option<String> {
+    use std::fmt::Write as _;
+    let mut key = String::with_capacity(id.len() + 32);
+    key.push_str(language.tag());
+    key.push('\u{1}');
+    key.push_str(id);
+    for (name, value) in args.into_iter().flat_map(FluentArgs::iter) {
+        key.push('\u{1}');
+        key.push_str(name);
+        match value {
+            // Length first, so no value can pass for several arguments.
+            FluentValue::String(text) => {
+                let _ = write!(key, "={}:{text}", text.len());
+            }
+            FluentValue::Number(n)
+                if n.options == fluent_bundle::types::FluentNumberOptions::default() =>
+            {
+                let _ = write!(key, "#{}", n.value.to_bits());
+            }
+            _ => return None,
+        }
+    }
+    Some(key)
+}
+
 /// Every catalogue, parsed once.
 pub struct Catalogues {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
     /// The English sentences worded on the way out ([`Catalogues::sentence`]).
     sentences: sentences::Sentences,
+    /// Messages as formatted before, by language, id and arguments: a page
+    /// asks for the same few words many times (a room page over a hundred:
+    /// "5 minutes ago" for each member, the menu's words), and formatting
+    /// (plural rules behind the bundle's lock) cost more than the rest of
+    /// the page's markup.
+    memo: std::sync::Mutex<crate::FastMap<String, String>>,
 }
 
 impl std::fmt::Debug for Catalogues {
@@ -181,6 +218,7 @@ impl Catalogues {
         let mut catalogues = Self {
             bundles,
             sentences: sentences::Sentences::default(),
+            memo: std::sync::Mutex::default(),
         };
         catalogues.sentences = sentences::Sentences::load(&catalogues, source(Language::English));
         catalogues
@@ -202,6 +240,17 @@ impl Catalogues {
         id: &str,
         args: Option<&FluentArgs<'_>>,
     ) -> Option<String> {
+        let key = memo_key(language, id, args);
+        let memo = || {
+            self.memo
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(key) = &key
+            && let Some(text) = memo().get(key)
+        {
+            return Some(text.clone());
+        }
         let bundle = self.bundle(language)?;
         let pattern = bundle.get_message(id)?.value()?;
         let mut errors = Vec::new();
@@ -213,8 +262,18 @@ impl Catalogues {
                 ?errors,
                 "a message is incomplete"
             );
+            return Some(text.into_owned());
         }
-        Some(text.into_owned())
+        let text = text.into_owned();
+        if let Some(key) = key {
+            let mut memo = memo();
+            // A bound, not a tuning knob: the words a site uses are far fewer.
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(key, text.clone());
+        }
+        Some(text)
     }
 
     /// `text`, an English sentence of the service or web layer, in the

@@ -10,6 +10,7 @@ pub mod client_strings;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod fragments;
 pub mod health;
 pub mod hooks;
 pub mod i18n;

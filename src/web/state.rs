@@ -49,6 +49,8 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The users list of poll answers, per room.
     pub users_json: super::views::UsersJson,
+    /// The room page's rendered messages.
+    pub fragments: super::fragments::Fragments,
     /// This server node, for the overview.
     pub node: crate::service::overview::Node,
     /// The site's Web Push identity (the same on every node).

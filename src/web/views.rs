@@ -67,9 +67,20 @@ impl MessageView {
     /// The view of `message` in the room `slug`.
     #[must_use]
     pub fn new(state: &AppState, slug: &str, message: &Message) -> Self {
-        let room_url = state.room_url(slug);
-        let url = format!("{room_url}file/{}/", message.id);
-        let preview_url = format!("{url}preview/");
+        Self::at(&state.room_url(slug), message)
+    }
+
+    /// The view of `message` in the room at `room_url`, for lists, which
+    /// work the address out once.
+    #[must_use]
+    pub fn at(room_url: &str, message: &Message) -> Self {
+        let (url, preview_url) = if message.file.is_some() {
+            let url = format!("{room_url}file/{}/", message.id);
+            let preview = format!("{url}preview/");
+            (url, preview)
+        } else {
+            (String::new(), String::new())
+        };
         let previews = &message.previews;
         let attachment = message.file.as_ref().map(|f| AttachmentRef {
             url: &url,
@@ -436,11 +447,23 @@ pub struct UserItem {
 }
 
 /// How an author is shown on the page: the name, the picture or initials.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct ProfileView {
     pub name: String,
     pub avatar: Option<String>,
     pub initials: String,
+}
+
+impl ProfileView {
+    /// Someone known only by their username (a former member).
+    #[must_use]
+    pub fn plain(username: &str) -> Self {
+        Self {
+            name: username.to_owned(),
+            avatar: None,
+            initials: crate::domain::profile::initials(username, username),
+        }
+    }
 }
 
 /// The profiles of the room's `members`, and of the other `authors` on a
@@ -464,12 +487,7 @@ pub fn profiles<'a>(
         .collect();
     for author in authors {
         if !map.contains_key(author) {
-            let view = ProfileView {
-                name: author.to_owned(),
-                avatar: None,
-                initials: crate::domain::profile::initials(author, author),
-            };
-            map.insert(author.to_owned(), view);
+            map.insert(author.to_owned(), ProfileView::plain(author));
         }
     }
     map

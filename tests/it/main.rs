@@ -23,6 +23,7 @@ mod events;
 mod export;
 mod faults;
 mod files;
+mod fragments;
 mod headers;
 mod health;
 mod hostile;

@@ -69,21 +69,18 @@ impl Messages for Backend {
 
     async fn count_before(&self, room_id: i64, id: i64) -> Result<i64> {
         // Seqs are contiguous within a room apart from removed prefixes, so
-        // the count is a difference of two index look-ups, not a scan.
-        let newest: Option<i64> = sqlx::query_scalar(
-            "SELECT seq FROM messages WHERE room_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1",
+        // the count is a difference of two index look-ups, not a scan; one
+        // statement, since every room page and history page asks.
+        let count: Option<i64> = sqlx::query_scalar(
+            "SELECT (SELECT seq FROM messages WHERE room_id = $1 AND id < $2 \
+                     ORDER BY id DESC LIMIT 1) \
+                  - (SELECT seq FROM messages WHERE room_id = $1 ORDER BY id LIMIT 1) + 1",
         )
         .bind(room_id)
         .bind(id)
-        .fetch_optional(self.reader())
+        .fetch_one(self.reader())
         .await?;
-        let Some(newest) = newest else { return Ok(0) };
-        let oldest: i64 =
-            sqlx::query_scalar("SELECT seq FROM messages WHERE room_id = $1 ORDER BY id LIMIT 1")
-                .bind(room_id)
-                .fetch_one(self.reader())
-                .await?;
-        Ok(newest - oldest + 1)
+        Ok(count.unwrap_or(0))
     }
 
     async fn pos_at(&self, room_id: i64, cursor: i64) -> Result<i64> {

@@ -31,6 +31,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Read connections.
 const READ_POOL: u32 = 4;
+/// Rows a query's thread may hand over before the reader takes them: more
+/// than the largest read of a request (a poll's batch of 200).
+const ROW_CHANNEL: usize = 256;
 
 /// How often the writer connection asks whether another process committed.
 const WATCH_EVERY: Duration = Duration::from_millis(250);
@@ -65,7 +68,12 @@ impl Backend {
             .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Room for a whole page (and a poll's batch) of rows: with
+            // sqlx's 50 the connection's thread stopped halfway through
+            // every page and waited to be drained, a switch between threads
+            // for each row after that on a busy core.
+            .row_buffer_size(ROW_CHANNEL);
         let unavailable = |doing: &str, e: &dyn std::fmt::Display| {
             StoreError::unavailable(format!("cannot {doing} {}: {e}", path.display()))
         };

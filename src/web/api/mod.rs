@@ -71,10 +71,9 @@ async fn news(
     // New messages oldest first, as the original's clients append them (one
     // edited since it was sent comes in cursor order after later ones).
     fresh.sort_by_key(|m| m.id);
+    let room_url = state.room_url(&access.room.slug);
     let view = |list: Vec<Message>| -> Vec<MessageView> {
-        list.iter()
-            .map(|m| MessageView::new(state, &access.room.slug, m))
-            .collect()
+        list.iter().map(|m| MessageView::at(&room_url, m)).collect()
     };
     let (messages, changes) = (view(fresh), view(changed));
     let users = state
@@ -233,23 +232,29 @@ pub async fn history(
     viewer: Viewer,
     Path(slug): Path<String>,
     form: FormData,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::web::openapi::HistoryAnswer>, ApiError> {
     let access = open(&state, &viewer, &slug).await?;
     let first = form.required_id("first")?;
     let page = state.chat.history(&access, first).await?;
+    let room_url = state.room_url(&slug);
     let messages: Vec<MessageView> = page
         .messages
         .iter()
-        .map(|m| MessageView::new(&state, &slug, m))
+        .map(|m| MessageView::at(&room_url, m))
         .collect();
     let first = if page.messages.is_empty() {
         first
     } else {
         page.first()
     };
-    Ok(Json(
-        json!({ "success": true, "first": first, "remaining": page.remaining, "messages": messages }),
-    ))
+    // Serialised straight from the typed answer: through a `json!` value
+    // every message was copied into a map first.
+    Ok(Json(crate::web::openapi::HistoryAnswer {
+        success: true,
+        first,
+        remaining: page.remaining,
+        messages,
+    }))
 }
 
 /// `POST /{slug}/api/presence/`: field `hasFocus`; for clients on the event stream.

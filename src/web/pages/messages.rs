@@ -42,7 +42,7 @@ pub async fn permalink(
         &state,
         &viewer,
         &access,
-        &opening,
+        opening,
         View {
             highlight: Some(id),
             ..View::default()

@@ -14,7 +14,7 @@ use crate::web::error::AppError;
 use crate::web::forms::{FormData, UploadRefused, parse_id, read_upload};
 use crate::web::send::{check_send_rate, post_draft};
 use crate::web::state::AppState;
-use crate::web::views::{MessageItem, UserItem, catch_up_summary, excerpt};
+use crate::web::views::{UserItem, catch_up_summary, excerpt};
 
 /// Opens a room for the page handlers: logged-out visitors go to the login
 /// page whether or not the room exists; non-members get the missing-room 404.
@@ -74,7 +74,7 @@ pub async fn show(
         &state,
         &viewer,
         &access,
-        &opening,
+        opening,
         View {
             live: before.is_none(),
             older_page: before.is_some(),
@@ -115,28 +115,14 @@ pub async fn render(
     state: &AppState,
     viewer: &Viewer,
     access: &Access,
-    opening: &Opening,
+    opening: Opening,
     view: View,
 ) -> Result<Response, AppError> {
     let slug = access.room.slug.as_str();
-    let page_data = &opening.page;
     let members = state.chat.members(access.room.id).await?;
     let now = domain::now();
-    let viewer_name = access.user.username.as_str();
-    let messages: Vec<MessageItem> = page_data
-        .messages
-        .iter()
-        .map(|m| {
-            MessageItem::new(state, slug, m, now)
-                .seen_by(viewer_name)
-                .actions(
-                    state.chat.may_edit(access, m),
-                    crate::service::chat::Chat::may_delete(access, m),
-                    access.member.is_some() && m.deleted.is_none(),
-                )
-        })
-        .collect();
     let first_unread = opening.first_unread();
+    let page_data = &opening.page;
     let catch_up = opening.missed.as_ref().map(|missed| {
         let on_page = |id: &i64| page_data.messages.iter().any(|m| m.id == *id);
         context! {
@@ -145,6 +131,7 @@ pub async fn render(
             mentions => missed.mention_ids.iter().filter(|id| on_page(id)).copied().collect::<Vec<_>>(),
         }
     });
+    let (first, last, remaining) = (page_data.first(), page_data.last(), page_data.remaining);
     let users: Vec<UserItem> = members
         .iter()
         .map(|m| UserItem::new(state.prefix(), m, now))
@@ -187,12 +174,21 @@ pub async fn render(
         "username": access.user.username,
         "alertEnabled": access.member.as_ref().is_some_and(|m| m.alert),
         "serverTime": now,
-        "first": page_data.first(),
-        "last": page_data.last(),
-        "remaining": page_data.remaining,
+        "first": first,
+        "last": last,
+        "remaining": remaining,
         "roomTitle": access.room.title,
         "live": view.live,
     });
+    let messages = state.fragments.messages(
+        state,
+        access,
+        opening.page.messages,
+        &profiles,
+        now,
+        view.highlight,
+        &csrf_token,
+    )?;
     let reply_to = view.reply_to.as_ref().map(|m| {
         context! {
             pk => m.id,
@@ -210,11 +206,11 @@ pub async fn render(
             room => Value::from(minijinja::value::Serde(&access.room)),
             room_url,
             data => Value::from(minijinja::value::Serde(&data)),
-            messages => Value::from(minijinja::value::Serde(&messages)),
+            messages,
             users => Value::from(minijinja::value::Serde(&users)),
             profiles => Value::from(minijinja::value::Serde(&profiles)),
-            remaining => page_data.remaining,
-            first => page_data.first(),
+            remaining,
+            first,
             older_page => view.older_page,
             permalink => view.highlight.is_some(),
             highlight => view.highlight,
@@ -222,7 +218,7 @@ pub async fn render(
             quick_reactions => QUICK_REACTIONS,
             search_scope => format!("in:{} ", access.room.slug),
             search_url => state.url("search/"),
-            newer => opening.newer.then(|| page_data.last()),
+            newer => opening.newer.then_some(last),
             first_unread,
             catch_up,
             member => access.member.as_ref().map(|m| context! { alert => m.alert, mail_alert => m.mail_alert, colour => m.colour.clone(), notify => m.notify.as_str() }),
@@ -301,7 +297,7 @@ async fn refused_send(
         state,
         viewer,
         access,
-        &opening,
+        opening,
         View {
             live: true,
             refused: Some(format!(
