@@ -33,6 +33,10 @@ use crate::domain::Message;
 use crate::domain::duration_words::since_span;
 use crate::service::chat::{Access, Chat};
 
+/// How each author on a page is shown, by username
+/// ([`crate::web::views::profiles`]).
+pub type Profiles = std::collections::HashMap<String, ProfileView>;
+
 /// The template each message is rendered from.
 pub const TEMPLATE: &str = "conversate/message.html";
 
@@ -93,9 +97,11 @@ impl Fragments {
     /// markup, safe), and lazily every field of [`MessageItem`] for room
     /// templates that lay messages out themselves.
     ///
-    /// `message.html` is rendered with `m` (the [`MessageItem`]),
-    /// `room_url`, `csrf_token`, `highlight` (the message's id when the page
-    /// points at it), `user` (`is_admin` only) and `quick_reactions`.
+    /// `message.html` is rendered with `m` (the [`MessageItem`]), `author`
+    /// (its author's [`ProfileView`] from `profiles`), `reply_name` (the
+    /// answered message's author as shown), `room_url`, `csrf_token`,
+    /// `highlight` (the message's id when the page points at it), `user`
+    /// (`is_admin` only) and `quick_reactions`.
     ///
     /// # Errors
     /// When the template is missing or fails (a site's override).
@@ -103,8 +109,7 @@ impl Fragments {
         &self,
         state: &AppState,
         access: &Access,
-        messages: Vec<Message>,
-        profiles: &std::collections::HashMap<String, ProfileView>,
+        (messages, profiles): (Vec<Message>, &Profiles),
         now: i64,
         highlight: Option<i64>,
         csrf_token: &str,

@@ -183,8 +183,7 @@ pub async fn render(
     let messages = state.fragments.messages(
         state,
         access,
-        opening.page.messages,
-        &profiles,
+        (opening.page.messages, &profiles),
         now,
         view.highlight,
         &csrf_token,
