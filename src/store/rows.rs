@@ -11,48 +11,36 @@ use crate::domain::{
 
 pub const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active, \
      alert_email, language, time_zone, display_name, avatar_key";
-pub type UserRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    bool,
-    bool,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A user's row: [`USER_COLUMNS`], by name.
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    id: i64,
+    username: String,
+    email: Option<String>,
+    password_hash: String,
+    is_admin: bool,
+    is_active: bool,
+    alert_email: Option<String>,
+    language: Option<String>,
+    time_zone: Option<String>,
+    display_name: Option<String>,
+    avatar_key: Option<String>,
+}
 
-pub fn user(
-    (
-        id,
-        username,
-        email,
-        password_hash,
-        is_admin,
-        is_active,
-        alert_email,
-        language,
-        time_zone,
-        display_name,
-        avatar_key,
-    ): UserRow,
-) -> User {
+pub fn user(r: UserRow) -> User {
     User {
-        id,
-        username,
-        email,
-        password_hash,
-        is_admin,
-        is_active,
-        alert_email,
+        id: r.id,
+        username: r.username,
+        email: r.email,
+        password_hash: r.password_hash,
+        is_admin: r.is_admin,
+        is_active: r.is_active,
+        alert_email: r.alert_email,
         // A language a later version dropped reads as "the browser's".
-        language: language.as_deref().and_then(Language::from_tag),
-        time_zone,
-        display_name,
-        avatar_key,
+        language: r.language.as_deref().and_then(Language::from_tag),
+        time_zone: r.time_zone,
+        display_name: r.display_name,
+        avatar_key: r.avatar_key,
     }
 }
 

@@ -39,7 +39,17 @@ pub async fn save_name(
     let raw = form.get("display_name").unwrap_or_default();
     match profiles::set_display_name(&state.chat, &user, raw).await {
         Ok(_) => Ok(saved(&state)),
-        Err(ServiceError::Invalid(e)) => refused(&state, &viewer, &user, e, Some(raw)).await,
+        Err(ServiceError::Invalid(e)) => {
+            refused_with(
+                &state,
+                &viewer,
+                &user,
+                e,
+                Some(raw),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -80,7 +90,9 @@ pub async fn save_avatar(
     };
     match result {
         Ok(()) => Ok(saved(&state)),
-        Err(ServiceError::Invalid(e)) => refused(&state, &viewer, &user, e, None).await,
+        Err(ServiceError::Invalid(e)) => {
+            refused_with(&state, &viewer, &user, e, None, StatusCode::BAD_REQUEST).await
+        }
         Err(ServiceError::TooLarge(e)) => {
             refused_with(
                 &state,
@@ -139,16 +151,6 @@ fn saved(state: &AppState) -> Response {
         state.url("account/")
     ))
     .into_response()
-}
-
-async fn refused(
-    state: &AppState,
-    viewer: &Viewer,
-    user: &User,
-    error: String,
-    typed: Option<&str>,
-) -> Result<Response, AppError> {
-    refused_with(state, viewer, user, error, typed, StatusCode::BAD_REQUEST).await
 }
 
 /// The account page with the profile form's error, answered with `status`.

@@ -121,7 +121,7 @@ pub async fn save_user(
     form: FormData,
 ) -> Result<Response, AppError> {
     let user = user(&state, &username).await?;
-    match admin
+    let result = admin
         .service(&state)
         .update_user(
             &user,
@@ -129,16 +129,28 @@ pub async fn save_user(
             form.checked("is_admin"),
             form.checked("is_active"),
         )
-        .await
-    {
+        .await;
+    back_to_user(&state, &admin, &user, result, "user-saved").await
+}
+
+/// The account's page again after a change: saying what was done, or,
+/// when it was refused, with the reason and a `400`.
+async fn back_to_user(
+    state: &AppState,
+    admin: &AdminUser,
+    user: &User,
+    result: Result<(), ServiceError>,
+    done: &str,
+) -> Result<Response, AppError> {
+    match result {
         Ok(()) => Ok(redirect(
-            &state,
+            state,
             &format!("admin/users/{}/", user.username),
-            "user-saved",
+            done,
         )),
         Err(e) => {
-            let ctx = user_ctx(&state, &user).await?;
-            form_error(&state, &admin.viewer, "conversate/admin/user.html", ctx, e).await
+            let ctx = user_ctx(state, user).await?;
+            form_error(state, &admin.viewer, "conversate/admin/user.html", ctx, e).await
         }
     }
 }
@@ -152,25 +164,15 @@ pub async fn moderate_profile(
     form: FormData,
 ) -> Result<Response, AppError> {
     let user = user(&state, &username).await?;
-    match admin
+    let result = admin
         .service(&state)
         .moderate_profile(
             &user,
             form.checked("clear_name"),
             form.checked("remove_picture"),
         )
-        .await
-    {
-        Ok(()) => Ok(redirect(
-            &state,
-            &format!("admin/users/{}/", user.username),
-            "profile-moderated",
-        )),
-        Err(e) => {
-            let ctx = user_ctx(&state, &user).await?;
-            form_error(&state, &admin.viewer, "conversate/admin/user.html", ctx, e).await
-        }
-    }
+        .await;
+    back_to_user(&state, &admin, &user, result, "profile-moderated").await
 }
 
 /// `POST /admin/users/{username}/password/`: reset the password.
