@@ -558,8 +558,8 @@ pub const SETTINGS: &[Setting] = &[
         },
         Value("1000"),
         "how long a node trusts what it read about sessions, accounts, rooms, memberships and a \
-         room's newest message, and the room's latest messages it keeps to answer sends and \
-         polls without a database read (`0` turns the cache off). Changes made through the same \
+         room's newest message, and the room's latest messages and newest page it keeps to \
+         answer sends, polls and room pages without a database read (`0` turns the cache off). Changes made through the same \
          node take effect at once; changes made on another node are relayed at once on \
          PostgreSQL, and a running server on SQLite notices the CLI's changes within about a \
          quarter of a second",

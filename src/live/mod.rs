@@ -96,6 +96,18 @@ struct Newest {
     bound: Option<(i64, Instant)>,
     /// The latest messages that passed through the hub.
     recent: recent::Recent,
+    /// The room's newest page as read from the store under `generation`
+    /// (the first field), and when: the room page's messages without a
+    /// database read while nothing in the room changed.
+    page: Option<(u64, Instant, NewestPage)>,
+}
+
+/// A room's newest page of messages, oldest first, and how many messages
+/// precede it.
+#[derive(Debug, Clone)]
+pub struct NewestPage {
+    pub messages: Arc<[Message]>,
+    pub remaining: i64,
 }
 
 impl Newest {
@@ -224,10 +236,48 @@ impl Hub {
             .after(last, max_age, limit)
     }
 
-    /// Drops the latest messages kept longer than `max_age` in every room.
+    /// Drops the latest messages and newest pages kept longer than
+    /// `max_age` in every room.
     pub fn prune_recent(&self, max_age: Duration) {
         for newest in self.newest().values_mut() {
             newest.recent.prune(max_age);
+            if newest
+                .page
+                .as_ref()
+                .is_some_and(|(_, at, _)| at.elapsed() >= max_age)
+            {
+                newest.page = None;
+            }
+        }
+    }
+
+    /// The room's newest page, when it was read from the store within
+    /// `max_age` and no message, change, clear or resync has passed
+    /// through this node since (another node's events arrive through the
+    /// relay; anything else changed elsewhere is seen within `max_age`,
+    /// as with the rest of the cache).
+    #[must_use]
+    pub fn newest_page(&self, room_id: i64, max_age: Duration) -> Option<NewestPage> {
+        let newest = self.newest();
+        let n = newest.get(&room_id)?;
+        match &n.page {
+            Some((generation, at, page))
+                if *generation == n.generation && at.elapsed() < max_age =>
+            {
+                Some(page.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Keeps the room's newest page, read from the store under
+    /// `generation` (see [`Hub::generation`]); ignored when an event has
+    /// passed since, because the read may be older than it.
+    pub fn keep_newest_page(&self, room_id: i64, generation: u64, page: NewestPage) {
+        let mut newest = self.newest();
+        let entry = newest.entry(room_id).or_default();
+        if entry.generation == generation {
+            entry.page = Some((generation, Instant::now(), page));
         }
     }
 
@@ -250,6 +300,7 @@ impl Hub {
             entry.generation += 1;
             entry.bound = None;
             entry.recent.clear();
+            entry.page = None;
         }
     }
 
@@ -346,6 +397,66 @@ mod tests {
         hub.learn_newest(1, hub.generation(1), 3);
         assert_eq!(hub.newest_known(1, Duration::ZERO), None);
         assert_eq!(hub.newest_known(2, ttl), None);
+    }
+
+    fn page(ids: &[i64]) -> NewestPage {
+        NewestPage {
+            messages: ids
+                .iter()
+                .map(|&id| Message {
+                    id,
+                    room_id: 1,
+                    ..Message::default()
+                })
+                .collect(),
+            remaining: 7,
+        }
+    }
+
+    fn kept_ids(hub: &Hub, ttl: Duration) -> Option<Vec<i64>> {
+        hub.newest_page(1, ttl)
+            .map(|p| p.messages.iter().map(|m| m.id).collect())
+    }
+
+    #[test]
+    fn the_newest_page_is_kept_until_the_room_changes() {
+        let hub = Hub::new();
+        let ttl = Duration::from_secs(60);
+        assert_eq!(kept_ids(&hub, ttl), None);
+        hub.keep_newest_page(1, hub.generation(1), page(&[1, 2]));
+        assert_eq!(kept_ids(&hub, ttl), Some(vec![1, 2]));
+        assert_eq!(hub.newest_page(1, ttl).map(|p| p.remaining), Some(7));
+        assert!(hub.newest_page(2, ttl).is_none(), "another room's page");
+        // A message (or a change, relayed or not) makes it stale.
+        hub.publish_local(1, RoomEvent::Message(LiveMessage::new(Message::default())));
+        assert_eq!(kept_ids(&hub, ttl), None);
+        hub.keep_newest_page(1, hub.generation(1), page(&[1, 2, 3]));
+        hub.note_message(1, 4);
+        assert_eq!(kept_ids(&hub, ttl), None);
+        // A clear or resync forgets it.
+        hub.keep_newest_page(1, hub.generation(1), page(&[4]));
+        hub.forget_newest(Some(1));
+        assert_eq!(kept_ids(&hub, ttl), None);
+    }
+
+    #[test]
+    fn a_page_read_before_a_change_is_not_kept() {
+        let hub = Hub::new();
+        let ttl = Duration::from_secs(60);
+        let read_under = hub.generation(1);
+        hub.note_message(1, 3);
+        hub.keep_newest_page(1, read_under, page(&[1, 2]));
+        assert_eq!(kept_ids(&hub, ttl), None);
+    }
+
+    #[test]
+    fn the_newest_page_expires_and_is_pruned() {
+        let hub = Hub::new();
+        hub.keep_newest_page(1, hub.generation(1), page(&[1]));
+        assert_eq!(kept_ids(&hub, Duration::ZERO), None);
+        assert!(kept_ids(&hub, Duration::from_secs(60)).is_some());
+        hub.prune_recent(Duration::ZERO);
+        assert_eq!(kept_ids(&hub, Duration::from_secs(60)), None);
     }
 
     #[test]

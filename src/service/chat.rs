@@ -39,8 +39,9 @@ pub struct Access {
 /// One page of a room's history.
 #[derive(Debug, Clone)]
 pub struct Page {
-    /// Messages, oldest first.
-    pub messages: Vec<Message>,
+    /// Messages, oldest first (shared: the newest page of a busy room is
+    /// kept in memory and handed to every reader).
+    pub messages: std::sync::Arc<[Message]>,
     /// Messages older than the first one shown.
     pub remaining: i64,
 }

@@ -109,7 +109,7 @@ impl Fragments {
         &self,
         state: &AppState,
         access: &Access,
-        (messages, profiles): (Vec<Message>, &Profiles),
+        (messages, profiles): (Arc<[Message]>, &Profiles),
         now: i64,
         highlight: Option<i64>,
         csrf_token: &str,
@@ -273,7 +273,7 @@ struct PageMessages {
     slug: String,
     viewer: String,
     now: i64,
-    messages: Vec<Message>,
+    messages: Arc<[Message]>,
 }
 
 /// One message of the page, as the room template sees it.

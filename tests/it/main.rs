@@ -36,6 +36,7 @@ mod lifecycle;
 mod logs;
 mod mail;
 mod metrics;
+mod newest_page;
 mod openapi;
 mod outbound;
 mod outgoing_hooks;

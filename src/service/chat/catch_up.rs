@@ -59,6 +59,21 @@ impl Chat {
         };
         let reading = self.store.reading();
         let cursor = reading.read_cursor(access.room.id, member.user_id).await?;
+        // A member who has read through the newest page, as kept in memory,
+        // missed nothing: no summary to read, nothing to mark.
+        if let Some(kept) = self.hub.newest_page(access.room.id, self.cache_ttl)
+            && kept.messages.last().is_none_or(|m| m.id <= cursor)
+        {
+            return Ok(Opening {
+                page: Page {
+                    messages: kept.messages,
+                    remaining: kept.remaining,
+                },
+                cursor,
+                missed: None,
+                newer: false,
+            });
+        }
         let missed = reading
             .missed(access.room.id, member.user_id, cursor, SUMMARY_SCAN)
             .await?;
@@ -114,7 +129,7 @@ impl Chat {
         };
         Ok((
             Page {
-                messages: page,
+                messages: page.into(),
                 remaining,
             },
             newer,

@@ -54,7 +54,7 @@ impl Chat {
         };
         Ok(Opening {
             page: Page {
-                messages: page,
+                messages: page.into(),
                 remaining,
             },
             cursor: 0,

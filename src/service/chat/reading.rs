@@ -7,7 +7,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{Access, BATCH_LIMIT, Chat, Page};
 use crate::domain::{Attachment, Message};
-use crate::live::RoomEvent;
+use crate::live::{NewestPage, RoomEvent};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -17,20 +17,39 @@ impl Chat {
     /// # Errors
     /// When storage fails.
     pub async fn page(&self, access: &Access, before: Option<i64>) -> Result<Page, ServiceError> {
-        let messages = self
+        let room_id = access.room.id;
+        // The newest page of a room being read is the same for every reader
+        // until something happens in the room: read once, kept as long as
+        // the rest of the cache (`CACHE_MS`).
+        if before.is_none() {
+            if let Some(kept) = self.hub.newest_page(room_id, self.cache_ttl) {
+                return Ok(Page {
+                    messages: kept.messages,
+                    remaining: kept.remaining,
+                });
+            }
+        }
+        let generation = self.hub.generation(room_id);
+        let messages: std::sync::Arc<[Message]> = self
             .store
             .messages()
-            .messages_before(access.room.id, before, self.settings.page_size)
-            .await?;
+            .messages_before(room_id, before, self.settings.page_size)
+            .await?
+            .into();
         let remaining = match messages.first() {
-            Some(m) => {
-                self.store
-                    .messages()
-                    .count_before(access.room.id, m.id)
-                    .await?
-            }
+            Some(m) => self.store.messages().count_before(room_id, m.id).await?,
             None => 0,
         };
+        if before.is_none() && !self.cache_ttl.is_zero() {
+            self.hub.keep_newest_page(
+                room_id,
+                generation,
+                NewestPage {
+                    messages: messages.clone(),
+                    remaining,
+                },
+            );
+        }
         Ok(Page {
             messages,
             remaining,
