@@ -166,9 +166,14 @@ pub async fn stream(
     };
     let (last_id, last_pos) = state.chat.stream_start(&access, resume).await?;
     state.chat.seen(&access, true).await?;
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
+    // The first heartbeat comes at a random point of the second half of
+    // the period: streams opened together (every client reconnecting after
+    // a restart) would otherwise beat together for as long as they live,
+    // a spike of work every period instead of an even trickle.
+    let period = Duration::from_secs(HEARTBEAT_SECS);
+    let first = period.mul_f64(rand::random_range(0.5..1.0));
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    heartbeat.reset();
     let session_id = viewer.session.id();
     let expiry = Box::pin(tokio::time::sleep_until(instant_at(
         viewer.session.expires(),
