@@ -33,18 +33,27 @@ pub struct FanoutResult {
     pub delivery: Sample,
     /// Per message: how long the send request took to be answered.
     pub ack: Sample,
+    /// The servers' CPU use, in percent of one core, in each half second
+    /// while the streams sat idle (heartbeats only), when watched.
+    pub idle_cpu: Vec<f64>,
 }
+
+/// How CPU use is sampled while the streams sit idle.
+const CPU_WINDOW: Duration = Duration::from_millis(500);
 
 /// Opens `n` event streams to the live room, spread evenly over `servers`
 /// (the nodes of a cluster, or one server), then sends `rounds` messages
 /// one after the other through the first and times each stream's arrival
-/// of each. Memory figures are the servers' sum.
+/// of each. Memory figures are the servers' sum. With a non-zero `idle`,
+/// the servers' CPU use is sampled that long first, with every stream open
+/// and nothing sent: the heartbeats' cost, and whether it comes in spikes.
 pub async fn fanout(
     servers: &mut [ServerProc],
     auths: &[Auth],
     sender: &Auth,
     n: usize,
     rounds: usize,
+    idle: Duration,
 ) -> Result<FanoutResult> {
     ensure!(!servers.is_empty(), "fan-out needs a server");
     let addr = servers[0].addr;
@@ -87,7 +96,7 @@ pub async fn fanout(
         let gate = gate.clone();
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
-            let opened = open_stream(addr, &request).await;
+            let opened = open_stream(client, addr, &request).await;
             drop(permit);
             match opened {
                 Ok((stream, rest)) => {
@@ -118,6 +127,7 @@ pub async fn fanout(
         }
         let rss_connected_kib = rss(servers)?;
         let mut rss_peak_kib = rss_connected_kib;
+        let idle_cpu = idle_cpu(servers, idle).await?;
         let mut sender_conn = Conn::connect(addr).await?;
         let path = format!("/{LIVE_ROOM}/api/send/");
         let mut delivery = Vec::with_capacity(n * rounds);
@@ -166,6 +176,7 @@ pub async fn fanout(
             rss_peak_kib,
             delivery: Sample::new(delivery, Duration::ZERO),
             ack: Sample::new(acks, Duration::ZERO),
+            idle_cpu,
         })
     }
     .await;
@@ -180,10 +191,36 @@ pub async fn fanout(
     result
 }
 
+/// The servers' CPU use in each [`CPU_WINDOW`] for `idle`, in percent of
+/// one core.
+async fn idle_cpu(servers: &[ServerProc], idle: Duration) -> Result<Vec<f64>> {
+    let ticks =
+        |servers: &[ServerProc]| -> Result<u64> { servers.iter().map(ServerProc::cpu_ticks).sum() };
+    let mut windows = Vec::new();
+    let started = Instant::now();
+    let mut before = ticks(servers)?;
+    let mut at = Instant::now();
+    while started.elapsed() < idle {
+        tokio::time::sleep(CPU_WINDOW).await;
+        let now = ticks(servers)?;
+        let took = at.elapsed();
+        at = Instant::now();
+        // Clock ticks are hundredths of a second on Linux, so ticks per
+        // second are percent of one core.
+        windows.push((now - before) as f64 / took.as_secs_f64());
+        before = now;
+    }
+    Ok(windows)
+}
+
 /// Opens an event stream: sends the request and reads up to the end of the
 /// first event. Returns the socket and whatever was read past that.
-async fn open_stream(addr: SocketAddr, request: &[u8]) -> Result<(TcpStream, Vec<u8>)> {
-    let mut stream = TcpStream::connect(addr).await?;
+async fn open_stream(
+    client: usize,
+    addr: SocketAddr,
+    request: &[u8],
+) -> Result<(TcpStream, Vec<u8>)> {
+    let mut stream = connect_from(client, addr).await?;
     stream.set_nodelay(true)?;
     stream.write_all(request).await?;
     let mut buf = Vec::with_capacity(2048);
@@ -204,6 +241,21 @@ async fn open_stream(addr: SocketAddr, request: &[u8]) -> Result<(TcpStream, Vec
             }
         }
     }
+}
+
+/// Source addresses the clients connect from, in turn: each loopback
+/// address has its own ~28,000 ephemeral ports towards the server's one
+/// address, so 100,000 streams need several (all of 127.0.0.0/8 reaches
+/// the loopback interface on Linux).
+const SOURCE_ADDRESSES: u8 = 16;
+
+/// Connects to `addr` from loopback address 127.0.0.(2 + `client` mod
+/// [`SOURCE_ADDRESSES`]), on an ephemeral port.
+async fn connect_from(client: usize, addr: SocketAddr) -> Result<TcpStream> {
+    let last = 2 + u8::try_from(client % usize::from(SOURCE_ADDRESSES)).unwrap_or(0);
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from(([127, 0, 0, last], 0)))?;
+    Ok(socket.connect(addr).await?)
 }
 
 /// Reads a stream until it closes, reporting each `message` event.

@@ -208,7 +208,7 @@ impl Params {
                 duration: Duration::from_secs(10),
                 history: 1_000_000,
                 users: 16,
-                fanout: vec![1_000, 10_000],
+                fanout: vec![1_000, 10_000, 100_000],
                 rounds: 5,
                 cold_runs: 9,
                 concurrency: vec![1, 16, 64],
@@ -338,6 +338,19 @@ async fn search_step(
         }
     }
     Ok(())
+}
+
+/// How long (c) watches the server's CPU with `n` streams open and idle:
+/// a whole heartbeat period and more for the biggest crowds (the first
+/// heartbeats come 7.5 to 15 s after each stream opens), a second in a
+/// quick run, none for small crowds.
+fn idle_watch(p: &Params, n: usize) -> Duration {
+    let biggest = p.fanout.iter().copied().max().unwrap_or(0);
+    match (p.quick, n) {
+        (true, n) if n == biggest => Duration::from_secs(1),
+        (false, n) if n >= 10_000 => Duration::from_secs(20),
+        _ => Duration::ZERO,
+    }
 }
 
 fn progress(started: Instant, what: &str) {
@@ -552,6 +565,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             &anyone,
             n,
             p.rounds,
+            Duration::ZERO,
         )
         .await?;
         r.ceiling_fanout.push(f);
@@ -568,6 +582,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
                 &auths[0],
                 n,
                 p.rounds,
+                idle_watch(&p, n),
             )
             .await?,
         );

@@ -171,6 +171,24 @@ impl ServerProc {
             .context("no VmRSS in /proc/PID/status")
     }
 
+    /// CPU time the process has used (user and system), in clock ticks
+    /// (`sysconf(_SC_CLK_TCK)`, 100 a second on Linux).
+    pub fn cpu_ticks(&self) -> Result<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .with_context(|| format!("{} is gone", self.name))?;
+        // The command name, in parentheses, may hold spaces: count fields
+        // from its end. utime and stime are the 14th and 15th fields.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let tick = |i: usize| -> Result<u64> {
+            fields
+                .get(i)
+                .and_then(|v| v.parse().ok())
+                .context("no CPU times in /proc/PID/stat")
+        };
+        Ok(tick(11)? + tick(12)?)
+    }
+
     /// Fails with the server's last log lines if it has died.
     pub fn check_alive(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
