@@ -125,6 +125,9 @@ pub use web::templates::TemplateLoader;
 /// that exist (found sessions, existing rooms, members).
 #[doc(hidden)]
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The set counterpart of [`FastMap`].
+#[doc(hidden)]
+pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 use files::Files;
 use live::Hub;
 use service::chat::Chat;

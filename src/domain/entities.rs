@@ -87,7 +87,7 @@ pub struct Attachment {
 }
 
 /// A stored message. `Hash`: the room page keys the rendered markup of a
-/// message by everything it holds (`web::fragments`).
+/// message by what it holds (`web::fragments`).
 #[derive(Debug, Clone, Default, Hash)]
 pub struct Message {
     pub id: i64,

@@ -96,10 +96,32 @@ struct Newest {
     bound: Option<(i64, Instant)>,
     /// The latest messages that passed through the hub.
     recent: recent::Recent,
-    /// The room's newest page as read from the store under `generation`
-    /// (the first field), and when: the room page's messages without a
-    /// database read while nothing in the room changed.
-    page: Option<(u64, Instant, NewestPage)>,
+    /// The room's newest page as last read from the store: the room
+    /// page's messages without a database read while nothing in the room
+    /// changed.
+    page: Option<Kept>,
+}
+
+/// A newest page as the hub keeps it.
+#[derive(Debug)]
+struct Kept {
+    /// The room's generation it was read under.
+    generation: u64,
+    at: Instant,
+    page: NewestPage,
+    /// Members known to have read through it (their read cursor is on its
+    /// last message): they open the room without asking for their cursor.
+    read_through: crate::FastSet<i64>,
+}
+
+/// A newest page handed out by [`Hub::newest_page`].
+#[derive(Debug, Clone)]
+pub struct KeptPage {
+    pub page: NewestPage,
+    /// What to pass to [`Hub::note_read_through`].
+    pub generation: u64,
+    /// Whether the reader asked about has read through it.
+    pub read_through: bool,
 }
 
 /// A room's newest page of messages, oldest first, and how many messages
@@ -194,8 +216,13 @@ impl Hub {
                 n.recent.insert(m.clone());
             }),
             RoomEvent::Closed | RoomEvent::Resync => self.forget_newest(Some(room_id)),
+            // Should they come back, their new membership has its own cursor.
+            RoomEvent::AccessRevoked { user_id } => self.with_newest(room_id, |n| {
+                if let Some(kept) = &mut n.page {
+                    kept.read_through.remove(user_id);
+                }
+            }),
             RoomEvent::Presence { .. }
-            | RoomEvent::AccessRevoked { .. }
             | RoomEvent::SessionsEnded { .. }
             | RoomEvent::Typing { .. } => {}
         }
@@ -244,7 +271,7 @@ impl Hub {
             if newest
                 .page
                 .as_ref()
-                .is_some_and(|(_, at, _)| at.elapsed() >= max_age)
+                .is_some_and(|k| k.at.elapsed() >= max_age)
             {
                 newest.page = None;
             }
@@ -255,19 +282,23 @@ impl Hub {
     /// `max_age` and no message, change, clear or resync has passed
     /// through this node since (another node's events arrive through the
     /// relay; anything else changed elsewhere is seen within `max_age`,
-    /// as with the rest of the cache).
+    /// as with the rest of the cache); with whether `reader` has read
+    /// through it.
     #[must_use]
-    pub fn newest_page(&self, room_id: i64, max_age: Duration) -> Option<NewestPage> {
+    pub fn newest_page(
+        &self,
+        room_id: i64,
+        max_age: Duration,
+        reader: Option<i64>,
+    ) -> Option<KeptPage> {
         let newest = self.newest();
         let n = newest.get(&room_id)?;
-        match &n.page {
-            Some((generation, at, page))
-                if *generation == n.generation && at.elapsed() < max_age =>
-            {
-                Some(page.clone())
-            }
-            _ => None,
-        }
+        let kept = n.page.as_ref()?;
+        (kept.generation == n.generation && kept.at.elapsed() < max_age).then(|| KeptPage {
+            page: kept.page.clone(),
+            generation: kept.generation,
+            read_through: reader.is_some_and(|r| kept.read_through.contains(&r)),
+        })
     }
 
     /// Keeps the room's newest page, read from the store under
@@ -277,7 +308,26 @@ impl Hub {
         let mut newest = self.newest();
         let entry = newest.entry(room_id).or_default();
         if entry.generation == generation {
-            entry.page = Some((generation, Instant::now(), page));
+            entry.page = Some(Kept {
+                generation,
+                at: Instant::now(),
+                page,
+                read_through: crate::FastSet::default(),
+            });
+        }
+    }
+
+    /// Records that `user_id`'s read cursor is on the last message of the
+    /// newest page kept under `generation` (cursors never move back, so
+    /// it stays true for as long as that page is the newest).
+    pub fn note_read_through(&self, room_id: i64, generation: u64, user_id: i64) {
+        let mut newest = self.newest();
+        if let Some(kept) = newest
+            .get_mut(&room_id)
+            .and_then(|n| n.page.as_mut())
+            .filter(|k| k.generation == generation)
+        {
+            kept.read_through.insert(user_id);
         }
     }
 
@@ -414,8 +464,8 @@ mod tests {
     }
 
     fn kept_ids(hub: &Hub, ttl: Duration) -> Option<Vec<i64>> {
-        hub.newest_page(1, ttl)
-            .map(|p| p.messages.iter().map(|m| m.id).collect())
+        hub.newest_page(1, ttl, None)
+            .map(|k| k.page.messages.iter().map(|m| m.id).collect())
     }
 
     #[test]
@@ -425,8 +475,14 @@ mod tests {
         assert_eq!(kept_ids(&hub, ttl), None);
         hub.keep_newest_page(1, hub.generation(1), page(&[1, 2]));
         assert_eq!(kept_ids(&hub, ttl), Some(vec![1, 2]));
-        assert_eq!(hub.newest_page(1, ttl).map(|p| p.remaining), Some(7));
-        assert!(hub.newest_page(2, ttl).is_none(), "another room's page");
+        assert_eq!(
+            hub.newest_page(1, ttl, None).map(|k| k.page.remaining),
+            Some(7)
+        );
+        assert!(
+            hub.newest_page(2, ttl, None).is_none(),
+            "another room's page"
+        );
         // A message (or a change, relayed or not) makes it stale.
         hub.publish_local(1, RoomEvent::Message(LiveMessage::new(Message::default())));
         assert_eq!(kept_ids(&hub, ttl), None);
@@ -437,6 +493,33 @@ mod tests {
         hub.keep_newest_page(1, hub.generation(1), page(&[4]));
         hub.forget_newest(Some(1));
         assert_eq!(kept_ids(&hub, ttl), None);
+    }
+
+    #[test]
+    fn readers_through_the_newest_page_are_known_until_it_changes() {
+        let hub = Hub::new();
+        let ttl = Duration::from_secs(60);
+        let read = |user| {
+            hub.newest_page(1, ttl, Some(user))
+                .is_some_and(|k| k.read_through)
+        };
+        hub.keep_newest_page(1, hub.generation(1), page(&[1, 2]));
+        let kept = hub.newest_page(1, ttl, Some(5)).expect("kept");
+        assert!(!kept.read_through);
+        hub.note_read_through(1, kept.generation, 5);
+        assert!(read(5));
+        assert!(!read(6), "another member");
+        // Revoked: a later membership has a cursor of its own.
+        hub.publish_local(1, RoomEvent::AccessRevoked { user_id: 5 });
+        assert!(!read(5));
+        hub.note_read_through(1, kept.generation, 5);
+        assert!(read(5));
+        // A new message: nobody has read through the next page yet, and a
+        // note made under the old page is ignored.
+        hub.note_message(1, 3);
+        hub.keep_newest_page(1, hub.generation(1), page(&[1, 2, 3]));
+        hub.note_read_through(1, kept.generation, 5);
+        assert!(!read(5));
     }
 
     #[test]

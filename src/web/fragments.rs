@@ -154,7 +154,13 @@ impl Fragments {
             page.zone.hash(&mut hasher);
             page.room_url.hash(&mut hasher);
             page.is_admin.hash(&mut hasher);
-            m.hash(&mut hasher);
+            // Everything the message holds but its text and markup, which
+            // never change without a new `rev` (every change to a stored
+            // message sets one: store/sql/lifecycle.rs); hashing the two
+            // longest fields of a hundred messages was most of the key's cost.
+            (m.id, m.rev, m.pos, m.seq, m.time, m.user_id, &m.username).hash(&mut hasher);
+            (&m.file, &m.mentions, m.edited, m.deleted).hash(&mut hasher);
+            (&m.reply, &m.reactions, &m.previews).hash(&mut hasher);
             // How the author and the answered message's author are shown:
             // a new display name or picture gives a new fingerprint.
             let plain;

@@ -57,25 +57,40 @@ impl Chat {
                 newer: false,
             });
         };
-        let reading = self.store.reading();
-        let cursor = reading.read_cursor(access.room.id, member.user_id).await?;
+        let room_id = access.room.id;
         // A member who has read through the newest page, as kept in memory,
-        // missed nothing: no summary to read, nothing to mark.
-        if let Some(kept) = self.hub.newest_page(access.room.id, self.cache_ttl)
-            && kept.messages.last().is_none_or(|m| m.id <= cursor)
+        // missed nothing: no summary to read, nothing to mark; and once that
+        // is known, not even their cursor is read (it is on the page's last
+        // message, and cursors never move back).
+        let kept = self
+            .hub
+            .newest_page(room_id, self.cache_ttl, Some(member.user_id));
+        let through = |kept: &crate::live::KeptPage, cursor: i64| Opening {
+            page: Page {
+                messages: kept.page.messages.clone(),
+                remaining: kept.page.remaining,
+            },
+            cursor,
+            missed: None,
+            newer: false,
+        };
+        if let Some(kept) = &kept
+            && kept.read_through
         {
-            return Ok(Opening {
-                page: Page {
-                    messages: kept.messages,
-                    remaining: kept.remaining,
-                },
-                cursor,
-                missed: None,
-                newer: false,
-            });
+            let last = kept.page.messages.last().map_or(0, |m| m.id);
+            return Ok(through(kept, last));
+        }
+        let reading = self.store.reading();
+        let cursor = reading.read_cursor(room_id, member.user_id).await?;
+        if let Some(kept) = &kept
+            && kept.page.messages.last().is_none_or(|m| m.id <= cursor)
+        {
+            self.hub
+                .note_read_through(room_id, kept.generation, member.user_id);
+            return Ok(through(kept, cursor));
         }
         let missed = reading
-            .missed(access.room.id, member.user_id, cursor, SUMMARY_SCAN)
+            .missed(room_id, member.user_id, cursor, SUMMARY_SCAN)
             .await?;
         let (page, newer) = if missed.count > i64::from(self.settings.page_size) {
             self.page_from(access, cursor).await?

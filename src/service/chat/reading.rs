@@ -22,10 +22,10 @@ impl Chat {
         // until something happens in the room: read once, kept as long as
         // the rest of the cache (`CACHE_MS`).
         if before.is_none() {
-            if let Some(kept) = self.hub.newest_page(room_id, self.cache_ttl) {
+            if let Some(kept) = self.hub.newest_page(room_id, self.cache_ttl, None) {
                 return Ok(Page {
-                    messages: kept.messages,
-                    remaining: kept.remaining,
+                    messages: kept.page.messages,
+                    remaining: kept.page.remaining,
                 });
             }
         }
