@@ -81,6 +81,16 @@ async fn seed(admin: &str, node_url: &str, dir: &Path, users: &[String]) -> Resu
         .execute(&mut conn)
         .await?;
     conn.close().await?;
+    // Statements are counted where the server preloads the extension
+    // (`shared_preload_libraries`); elsewhere the report says they were not.
+    let mut bench = PgConnection::connect(node_url).await?;
+    if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut bench)
+        .await
+    {
+        eprintln!("           pg_stat_statements is not available: {e}");
+    }
+    bench.close().await?;
     use conversate::service::accounts;
     let mut config = conversate::Config::with_data_dir(dir);
     config.database_url = conversate::config::DatabaseUrl::Postgres(node_url.to_owned());

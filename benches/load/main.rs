@@ -246,6 +246,9 @@ struct Results {
     stalled: stalled::StalledResult,
     cold: Vec<Duration>,
     cluster: Option<cluster::ClusterResult>,
+    /// A crowd of streams bigger than the machine's open-files limit
+    /// allows: (wanted, the hard limit); the most it allows was measured.
+    fanout_wanted: Option<(usize, usize)>,
 }
 
 /// (i) The administrator's overview at concurrency 1 and 16: on the
@@ -360,6 +363,18 @@ fn progress(started: Instant, what: &str) {
 async fn run(p: Params, pinned: bool) -> Result<()> {
     let t = Instant::now();
     let machine = Machine::describe(pinned);
+    let mut p = p;
+    let mut r = Results::default();
+    // Each stream is a file on both sides, and neither the server nor this
+    // process can go past the hard limit: crowds bigger than it allows are
+    // measured at the most it allows, and the report says so.
+    let most = usize::try_from(process::fd_hard_limit()?.saturating_sub(1_000))?;
+    for n in &mut p.fanout {
+        if *n > most {
+            r.fanout_wanted = Some((*n, most + 1_000));
+            *n = most / 1_000 * 1_000;
+        }
+    }
     let biggest = p.fanout.iter().copied().max().unwrap_or(0);
     ensure_fd_limit(u64::try_from(biggest)? + 1_000)?;
     // The data directory lives on disk (the temporary directory), so the
@@ -369,7 +384,6 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         .tempdir()
         .context("creating the data directory under the temporary directory")?;
     let dir = work.path().join("data");
-    let mut r = Results::default();
     if p.only == Some(Only::Cluster) {
         let users: Vec<String> = (0..p.users).map(|i| format!("user{i:02}")).collect();
         r.cluster = Some(cluster::cluster(&p, work.path(), &users, t).await?);

@@ -52,6 +52,21 @@ pub fn free_port() -> Result<u16> {
 /// Makes sure this process may open `needed` files, raising the soft limit
 /// (and, as root, the hard one) with `prlimit` when it is too low. Children
 /// started afterwards inherit the limit.
+/// The hard limit on open files, which an unprivileged process (or one
+/// without `CAP_SYS_RESOURCE`) cannot raise.
+pub fn fd_hard_limit() -> Result<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits")?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .context("no open-files limit in /proc/self/limits")?;
+    Ok(line
+        .split_whitespace()
+        .nth(4)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX))
+}
+
 pub fn ensure_fd_limit(needed: u64) -> Result<()> {
     let limits = std::fs::read_to_string("/proc/self/limits")?;
     let line = limits

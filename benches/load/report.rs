@@ -297,12 +297,26 @@ fn fanout_targets(o: &mut String, r: &Results) {
         if f.clients < 10_000 && f.clients != biggest {
             continue;
         }
-        let (p99_ms, kib) = if f.clients >= 100_000 {
+        // The crowd measured in place of a bigger one is held to its targets.
+        let wanted = r
+            .fanout_wanted
+            .filter(|_| f.clients == biggest)
+            .map_or(f.clients, |(wanted, _)| wanted);
+        let (p99_ms, kib) = if wanted >= 100_000 {
             (2_000.0, 12.0)
         } else {
             (250.0, 16.0)
         };
-        let clients = thousands(i64::try_from(f.clients).unwrap_or(0));
+        let mut clients = thousands(i64::try_from(f.clients).unwrap_or(0));
+        if let Some((wanted, limit)) = r.fanout_wanted.filter(|_| f.clients == biggest) {
+            let _ = writeln!(
+                o,
+                "| (c) one message to {} SSE clients on one node | < 2 s, ≤ 12 KiB each | not measurable here: the machine's hard limit on open files is {} | | **blocked** |",
+                thousands(i64::try_from(wanted).unwrap_or(0)),
+                thousands(i64::try_from(limit).unwrap_or(0)),
+            );
+            clients = format!("{clients} (the most the limit allows)");
+        }
         let _ = writeln!(
             o,
             "| (c) one message to {clients} SSE clients, p99 | < {} | {} ms | {} ms | {} |",
