@@ -21,13 +21,13 @@ impl Chat {
         // The newest page of a room being read is the same for every reader
         // until something happens in the room: read once, kept as long as
         // the rest of the cache (`CACHE_MS`).
-        if before.is_none() {
-            if let Some(kept) = self.hub.newest_page(room_id, self.cache_ttl, None) {
-                return Ok(Page {
-                    messages: kept.page.messages,
-                    remaining: kept.page.remaining,
-                });
-            }
+        if before.is_none()
+            && let Some(kept) = self.hub.newest_page(room_id, self.cache_ttl, None)
+        {
+            return Ok(Page {
+                messages: kept.page.messages,
+                remaining: kept.page.remaining,
+            });
         }
         let generation = self.hub.generation(room_id);
         let messages: std::sync::Arc<[Message]> = self
