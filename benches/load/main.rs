@@ -6,13 +6,14 @@
 //! pinned to the same core. The load generator (this process) runs pinned to
 //! core 1: keep-alive HTTP/1.1 connections at a fixed concurrency for a fixed
 //! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
-//! history in a room of 1,000,000 messages, memory and cold start, and writes
+//! history in a room of 1,000,000 messages, memory, cold start and the cold
+//! paths after a restart (the first page, a backup), and writes
 //! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
 //! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
-//! `--only sends`, `--only polls`, `--only reads` or `--only search` seeds
-//! and runs step (i), (b) with `synchronous=FULL`, (a) beside the ceiling,
-//! (d) beside the ceiling or (j) alone, and prints it without writing
-//! BENCHMARKS.md; `--only cluster` runs (k), two
+//! `--only sends`, `--only polls`, `--only reads`, `--only search` or
+//! `--only cold` seeds and runs step (i), (b) with `synchronous=FULL`, (a)
+//! beside the ceiling, (d) beside the ceiling, (j) or the cold paths of (f)
+//! alone, and prints it without writing BENCHMARKS.md; `--only cluster` runs (k), two
 //! nodes on PostgreSQL (`CONVERSATE_BENCH_DATABASE_URL`), alone.
 //! `CONVERSATE_BENCH_SERVER=/path/to/conversate` measures another server
 //! binary (an earlier build) with the same steps.
@@ -21,13 +22,14 @@
 //!
 //! This file holds the command line and the order of the steps; each step
 //! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
-//! `sse_memory`, `history`, `startup`, `overview`, `search`), next to the report
-//! section it writes.
+//! `sse_memory`, `history`, `catch_up`, `overview`, `search`, `stalled`,
+//! `startup`, `cold_paths`, `cluster`), next to the report section it writes.
 
 mod catch_up;
 mod ceiling;
 mod closed_loop;
 mod cluster;
+mod cold_paths;
 mod fanout;
 mod history;
 mod http;
@@ -108,9 +110,9 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview|sends|polls|reads|search`: seed, then step (i),
-        // (b), (a), (d) or (j) alone; `--only cluster`: step (k) alone, on
-        // its own database.
+        // `--only overview|sends|polls|reads|search|cold`: seed, then step
+        // (i), (b), (a), (d), (j) or the cold paths of (f) alone;
+        // `--only cluster`: step (k) alone, on its own database.
         if let Some(i) = args.iter().position(|a| a == "--only") {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
@@ -118,8 +120,11 @@ fn main() -> ExitCode {
                 Some("polls") => Some(Only::Polls),
                 Some("reads") => Some(Only::Reads),
                 Some("search") => Some(Only::Search),
+                Some("cold") => Some(Only::Cold),
                 Some("cluster") => Some(Only::Cluster),
-                _ => anyhow::bail!("--only takes overview, sends, polls, reads, search or cluster"),
+                _ => anyhow::bail!(
+                    "--only takes overview, sends, polls, reads, search, cold or cluster"
+                ),
             };
             params.custom = true;
         }
@@ -178,6 +183,8 @@ enum Only {
     Reads,
     /// (j) search.
     Search,
+    /// The cold paths of (f): the first page after a restart, backups.
+    Cold,
     /// (k) two nodes on PostgreSQL.
     Cluster,
 }
@@ -245,6 +252,7 @@ struct Results {
     send_normal: SendResult,
     stalled: stalled::StalledResult,
     cold: Vec<Duration>,
+    cold_paths: cold_paths::ColdPaths,
     cluster: Option<cluster::ClusterResult>,
 }
 
@@ -373,7 +381,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     let seeding = Instant::now();
     let seeded = seed(&dir, &p).await?;
     r.seed_time = seeding.elapsed();
-    if matches!(p.only, None | Some(Only::Search)) {
+    if matches!(p.only, None | Some(Only::Search | Only::Cold)) {
         progress(t, "(j) building the search index of every message");
         search::build_index(&dir, &mut r.search).await?;
     }
@@ -419,6 +427,17 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             ceiling.terminate().await?;
             let mut o = String::new();
             search::section(&mut o, &p, &r);
+            println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Cold) => {
+            server.terminate().await?;
+            ceiling.terminate().await?;
+            progress(t, "(f) the first page after a restart, backups");
+            r.cold_paths =
+                cold_paths::measure(&dir, work.path(), &auths[0], &seeded, p.cold_runs).await?;
+            let mut o = String::new();
+            cold_paths::section(&mut o, &p, &r);
             println!("{o}");
             return Ok(());
         }
@@ -603,6 +622,8 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
 
     progress(t, "(f) cold starts, ceiling and conversate in turn");
     (r.ceiling_cold, r.cold) = startup::cold_starts(&dir, work.path(), p.cold_runs).await?;
+    progress(t, "(f) the first page after a restart, backups");
+    r.cold_paths = cold_paths::measure(&dir, work.path(), &auths[0], &seeded, p.cold_runs).await?;
     r.cluster = Some(cluster::cluster(&p, work.path(), &seeded.users, t).await?);
     progress(t, "done");
 
