@@ -13,7 +13,7 @@ const WIDTH: f64 = 900.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 760.0;
 /// Top and bottom of the RSS panel, then of the p99 panel.
-const RSS_PANEL: (f64, f64) = (50.0, 250.0);
+const RSS_PANEL: (f64, f64) = (64.0, 250.0);
 const P99_PANEL: (f64, f64) = (320.0, 570.0);
 const HEIGHT: f64 = 620.0;
 const COLOURS: [&str; KINDS.len()] = [
@@ -134,7 +134,7 @@ fn rss_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
     let _ = writeln!(
         o,
         "<text x=\"{LEFT}\" y=\"{:.1}\" font-weight=\"bold\">Server RSS, MiB (line: read every {} s; dots: each period's median)</text>",
-        top - 14.0,
+        top - 26.0,
         secs(s.rss_every)
     );
     let settle = x(s.settle());
@@ -145,8 +145,8 @@ fn rss_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
          stroke=\"#999999\" stroke-dasharray=\"4 3\"/>\
          <line x1=\"{settle:.1}\" y1=\"{ly:.1}\" x2=\"{RIGHT}\" y2=\"{ly:.1}\" stroke=\"#d62728\" \
          stroke-dasharray=\"6 4\"/>\
-         <text x=\"{RIGHT}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#d62728\">+5% over the median of the period before the dashed line</text>",
-        ly - 5.0
+         <text x=\"{RIGHT}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#d62728\">red: +5% over the median of the period before the grey line</text>",
+        top - 8.0
     );
     let points: Vec<String> = s
         .rss
@@ -212,6 +212,7 @@ fn p99_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
         let colour = COLOURS[k];
         let mut path = String::new();
         let mut pen_down = false;
+        let mut dots = String::new();
         for (i, p) in s.periods.iter().enumerate() {
             let v = p[k].p99_ms;
             if !(v.is_finite() && v > 0.0) {
@@ -226,6 +227,12 @@ fn p99_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
                 y(v)
             );
             pen_down = true;
+            // A dot too, so that a period between two without answers shows.
+            let _ = write!(
+                dots,
+                "<circle cx=\"{px:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"{colour}\"/>",
+                y(v)
+            );
         }
         if !path.is_empty() {
             let _ = writeln!(
@@ -234,6 +241,7 @@ fn p99_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
                 path.trim_end()
             );
         }
+        let _ = writeln!(o, "{dots}");
         let ly = top + 10.0 + 20.0 * k as f64;
         let _ = writeln!(
             o,
