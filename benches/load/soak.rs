@@ -6,8 +6,10 @@
 //! soak's event streams already open (so a send's capacity includes its
 //! fan-out). Running every kind at half its own capacity at once would ask
 //! the one server core for several times what it has, so each kind gets a
-//! share of the server ([`SHARES`]) and runs at half its capacity times its
-//! share. Then all run together, open loop (`soak/drive.rs`), while the
+//! share of the server ([`SHARES`]) and runs at its capacity times its share
+//! times one factor, which short trials of the whole mix set so that the
+//! server uses half its core. Then all run together, open loop
+//! (`soak/drive.rs`), while the
 //! server's RSS is read every few seconds; the figures are kept per period
 //! (`soak/record.rs`), the streams check that every acknowledged message
 //! reached them (`soak/streams.rs`), and `soak/plot.rs` draws the run.
@@ -45,8 +47,10 @@ const SHARES: [(Kind, f64, usize); 5] = [
     (Kind::Search, 0.15, 16),
     (Kind::Login, 0.05, 4),
 ];
-/// The fraction of the mix's capacity the soak runs at.
+/// The share of its core the server is to use during the soak.
 const LOAD: f64 = 0.5;
+/// Trials of the whole mix that find the rates giving [`LOAD`].
+const TRIALS: usize = 2;
 /// The most the RSS may grow after the first sixth of the run.
 const RSS_GROWTH_LIMIT: f64 = 0.05;
 /// The most the last third's p99 may be over the second sixth's.
@@ -66,6 +70,8 @@ pub struct SoakPlan {
     pub reconnecting: usize,
     /// Each kind's capacity: warm-up, then the measured window.
     pub probe: (Duration, Duration),
+    /// Each trial of the whole mix.
+    pub trial: Duration,
 }
 
 impl SoakPlan {
@@ -76,6 +82,7 @@ impl SoakPlan {
                 streams: 20,
                 reconnecting: 4,
                 probe: (Duration::from_millis(100), Duration::from_millis(400)),
+                trial: Duration::from_secs(1),
             }
         } else {
             Self {
@@ -83,6 +90,7 @@ impl SoakPlan {
                 streams: 200,
                 reconnecting: 20,
                 probe: (Duration::from_secs(1), Duration::from_secs(4)),
+                trial: Duration::from_secs(5),
             }
         }
     }
@@ -130,6 +138,12 @@ pub struct SoakResult {
     pub reconnect_every: Duration,
     /// The capacity's closed loop: warm-up and window per kind.
     pub probe: (Duration, Duration),
+    pub trial: Duration,
+    /// Each trial: the factor it ran at and the share of its core the
+    /// server used.
+    pub trials: Vec<(f64, f64)>,
+    /// The factor the soak ran at: rate = capacity × share × factor.
+    pub factor: f64,
     pub rates: Vec<KindRate>,
     /// Per period, per kind (in the order of [`KINDS`]).
     pub periods: Vec<PerKind<Summary>>,
@@ -357,8 +371,32 @@ pub async fn soak(
             capacity,
             concurrency,
             share,
-            rate: LOAD * share * capacity,
+            rate: 0.0,
         });
+    }
+    // The capacities overstate what a kind costs at a lower rate (closed
+    // loop, sixteen sends share their commits), so the common factor comes
+    // from trials of the whole mix, each scaled by the CPU the last used.
+    let tick = clock_ticks();
+    let mut factor = LOAD;
+    let mut trials = Vec::with_capacity(TRIALS);
+    for _ in 0..TRIALS {
+        for r in &mut rates {
+            r.rate = factor * r.share * r.capacity;
+        }
+        progress(
+            t,
+            &format!(
+                "(l) trial of the mix for {} s at {factor:.3} × capacity × share",
+                secs(plan.trial)
+            ),
+        );
+        let used = trial(&ops, &rates, plan.trial, server, tick).await?;
+        trials.push((factor, used));
+        factor = (factor * LOAD / used.max(0.01)).clamp(0.001, 1.0);
+    }
+    for r in &mut rates {
+        r.rate = factor * r.share * r.capacity;
     }
     let summary: Vec<String> = rates
         .iter()
@@ -428,6 +466,9 @@ pub async fn soak(
         reconnecting: plan.reconnecting,
         reconnect_every: stream_plan.every,
         probe,
+        trial: plan.trial,
+        trials,
+        factor,
         rates,
         periods: r.summaries().to_vec(),
         rss,
@@ -437,6 +478,46 @@ pub async fn soak(
         lag_max: r.lag_max,
         first_errors: r.first_errors.clone(),
     })
+}
+
+/// Runs the whole mix at `rates` for `length`, open loop; answers the share
+/// of its core the server used meanwhile.
+async fn trial(
+    ops: &[(Kind, Op)],
+    rates: &[KindRate],
+    length: Duration,
+    server: &mut ServerProc,
+    tick: f64,
+) -> Result<f64> {
+    let recorder = Arc::new(Mutex::new(Recorder::new(Instant::now(), length, 1)));
+    let start = Instant::now() + Duration::from_millis(50);
+    let end = start + length;
+    let drivers: Vec<_> = ops
+        .iter()
+        .zip(rates)
+        .map(|((kind, op), r)| {
+            tokio::spawn(open_loop(
+                op.clone(),
+                *kind,
+                r.rate,
+                start,
+                end,
+                recorder.clone(),
+            ))
+        })
+        .collect();
+    let pid = server.pid().to_string();
+    tokio::time::sleep_until(start.into()).await;
+    let before = cpu_seconds(&pid, tick)?;
+    tokio::time::sleep_until(end.into()).await;
+    let used = (cpu_seconds(&pid, tick)? - before) / length.as_secs_f64();
+    for d in drivers {
+        d.await?;
+    }
+    server.check_alive()?;
+    // What the trial left behind (a backlog, streams catching up) settles.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(used)
 }
 
 /// Reads the server's RSS and both processes' CPU time every `rss_every`
@@ -629,11 +710,14 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
     let _ = writeln!(
         o,
         "A fresh server process on the same data directory. First each kind's capacity is \
-         measured closed loop ({} s warm-up, then {} s), with the soak's streams already \
-         open, so a send's capacity includes its fan-out. Every kind at half its own capacity \
-         at once would ask the one server core for several times what it has, so each kind \
-         has a share of the server and runs at {:.0}% of its capacity times its share: \
-         together, about half of what the server can do with this mix. Then every kind runs \
+         measured closed loop ({} s warm-up, then {} s, with the soak's streams already \
+         open, so a send's capacity includes its fan-out). Every kind at half its own \
+         capacity at once would ask the one server core for several times what it has, so \
+         each kind has a share of the server (below) and runs at its capacity × its share × \
+         one factor for all, found by {} trials of the whole mix of {} s each so that the \
+         server uses {:.0}% of its core: {}; the soak ran at {:.3}. (The capacities alone \
+         overstate it: closed loop, sixteen concurrent sends share their commits, which sends \
+         arriving one by one do not.) Then every kind runs \
          at once, **open loop**: each kind's requests start at a fixed rate whatever the \
          answers do (a busy connection is never waited for: another is opened), so a slow \
          moment meets the same arrivals instead of thinning them. A latency runs from writing \
@@ -643,7 +727,15 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
          and the load generator {:.0}% of its own (`/proc/PID/stat`).\n",
         secs(s.probe.0),
         secs(s.probe.1),
+        s.trials.len(),
+        secs(s.trial),
         LOAD * 100.0,
+        s.trials
+            .iter()
+            .map(|(f, used)| format!("at {f:.3} it used {:.0}%", used * 100.0))
+            .collect::<Vec<_>>()
+            .join(", "),
+        s.factor,
         drive::MAX_IN_FLIGHT,
         ms(s.lag_max.as_secs_f64() * 1e3),
         100.0 * s.cpu_share(0, Duration::ZERO, s.duration),
