@@ -754,12 +754,13 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
          searches are the four queries of (j) in turn; a login is the whole form login a \
          browser makes on a new connection (the form for its token, the post answered `303`, \
          the index). Logins have a small share because each is an argon2 hash, tens of \
-         milliseconds of the core, and a chat sees few (a session lasts weeks); even so their \
-         rate below means thousands in a full run: enough to show whether logins leave \
-         memory behind.\n",
+         milliseconds of the core, and a chat sees few (a session lasts weeks); even so, \
+         {} logins in this run: enough to show whether logins leave memory behind.\n",
         s.streams,
         s.reconnecting,
-        secs(s.reconnect_every)
+        secs(s.reconnect_every),
+        s.total(KINDS.iter().position(|k| *k == Kind::Login).unwrap_or(0))
+            .0
     );
     let _ = writeln!(
         o,
