@@ -6,13 +6,17 @@
 //! pinned to the same core. The load generator (this process) runs pinned to
 //! core 1: keep-alive HTTP/1.1 connections at a fixed concurrency for a fixed
 //! time, every latency recorded. It measures polls, durable sends, SSE fan-out,
-//! history in a room of 1,000,000 messages, memory and cold start, and writes
-//! BENCHMARKS.md. `-- --quick` runs the same steps with small sizes in a few
-//! seconds (CI) and leaves BENCHMARKS.md alone; `-- --only overview`,
-//! `--only sends`, `--only polls`, `--only reads` or `--only search` seeds
+//! history in a room of 1,000,000 messages, memory, cold start and the cold
+//! paths after a restart (the first page, a backup), and ends with a
+//! 30-minute soak of every kind of request at once, open loop (l); it writes
+//! BENCHMARKS.md and the soak's picture, `docs/soak.svg`. `-- --quick` runs
+//! the same steps with small sizes in under a minute (CI) and leaves both
+//! alone; `-- --only overview`, `--only sends`, `--only polls`,
+//! `--only reads`, `--only search`, `--only cold` or `--only soak` seeds
 //! and runs step (i), (b) with `synchronous=FULL`, (a) beside the ceiling,
-//! (d) beside the ceiling or (j) alone, and prints it without writing
-//! BENCHMARKS.md; `--only cluster` runs (k), two
+//! (d) beside the ceiling, (j), the cold paths of (f) or (l) alone, and
+//! prints it without writing BENCHMARKS.md (`--minutes N` sets the soak's
+//! length); `--only cluster` runs (k), two
 //! nodes on PostgreSQL (`CONVERSATE_BENCH_DATABASE_URL`), alone.
 //! `CONVERSATE_BENCH_SERVER=/path/to/conversate` measures another server
 //! binary (an earlier build) with the same steps.
@@ -21,13 +25,15 @@
 //!
 //! This file holds the command line and the order of the steps; each step
 //! lives in a module named for what it measures (`polls`, `sends`, `fanout`,
-//! `sse_memory`, `history`, `startup`, `overview`, `search`), next to the report
-//! section it writes.
+//! `sse_memory`, `history`, `catch_up`, `overview`, `search`, `stalled`,
+//! `startup`, `cold_paths`, `cluster`, `soak`), next to the report section it
+//! writes.
 
 mod catch_up;
 mod ceiling;
 mod closed_loop;
 mod cluster;
+mod cold_paths;
 mod fanout;
 mod history;
 mod http;
@@ -38,6 +44,7 @@ mod report;
 mod search;
 mod sends;
 mod server;
+mod soak;
 mod sse_memory;
 mod stalled;
 mod startup;
@@ -108,9 +115,19 @@ fn main() -> ExitCode {
                 .context("--fanout needs numbers")??;
             params.custom = true;
         }
-        // `--only overview|sends|polls|reads|search`: seed, then step (i),
-        // (b), (a), (d) or (j) alone; `--only cluster`: step (k) alone, on
-        // its own database.
+        // `--minutes N`: the soak's length (l).
+        if let Some(i) = args.iter().position(|a| a == "--minutes") {
+            let minutes: f64 = args
+                .get(i + 1)
+                .and_then(|v| v.parse().ok())
+                .filter(|m: &f64| *m > 0.0)
+                .context("--minutes needs a number above 0")?;
+            params.soak.duration = Duration::from_secs_f64(minutes * 60.0);
+            params.custom = true;
+        }
+        // `--only overview|sends|polls|reads|search|cold|soak`: seed, then
+        // step (i), (b), (a), (d), (j), the cold paths of (f) or (l) alone;
+        // `--only cluster`: step (k) alone, on its own database.
         if let Some(i) = args.iter().position(|a| a == "--only") {
             params.only = match args.get(i + 1).map(String::as_str) {
                 Some("overview") => Some(Only::Overview),
@@ -118,8 +135,12 @@ fn main() -> ExitCode {
                 Some("polls") => Some(Only::Polls),
                 Some("reads") => Some(Only::Reads),
                 Some("search") => Some(Only::Search),
+                Some("cold") => Some(Only::Cold),
+                Some("soak") => Some(Only::Soak),
                 Some("cluster") => Some(Only::Cluster),
-                _ => anyhow::bail!("--only takes overview, sends, polls, reads, search or cluster"),
+                _ => anyhow::bail!(
+                    "--only takes overview, sends, polls, reads, search, cold, soak or cluster"
+                ),
             };
             params.custom = true;
         }
@@ -160,6 +181,8 @@ struct Params {
     senders: usize,
     /// Downloads that stop reading, for (g).
     stalled: usize,
+    /// The soak (l).
+    soak: soak::SoakPlan,
     /// Run one step alone.
     only: Option<Only>,
 }
@@ -178,6 +201,10 @@ enum Only {
     Reads,
     /// (j) search.
     Search,
+    /// The cold paths of (f): the first page after a restart, backups.
+    Cold,
+    /// (l) the soak.
+    Soak,
     /// (k) two nodes on PostgreSQL.
     Cluster,
 }
@@ -198,6 +225,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 10,
+                soak: soak::SoakPlan::new(true),
                 only: None,
             }
         } else {
@@ -214,6 +242,7 @@ impl Params {
                 concurrency: vec![1, 16, 64],
                 senders: 16,
                 stalled: 50,
+                soak: soak::SoakPlan::new(false),
                 only: None,
             }
         }
@@ -245,10 +274,12 @@ struct Results {
     send_normal: SendResult,
     stalled: stalled::StalledResult,
     cold: Vec<Duration>,
+    cold_paths: cold_paths::ColdPaths,
     cluster: Option<cluster::ClusterResult>,
     /// A crowd of streams bigger than the machine's open-files limit
     /// allows: (wanted, the hard limit); the most it allows was measured.
     fanout_wanted: Option<(usize, usize)>,
+    soak: Option<soak::SoakResult>,
 }
 
 /// (i) The administrator's overview at concurrency 1 and 16: on the
@@ -376,7 +407,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         }
     }
     let biggest = p.fanout.iter().copied().max().unwrap_or(0);
-    ensure_fd_limit(u64::try_from(biggest)? + 1_000)?;
+    ensure_fd_limit((u64::try_from(biggest)? + 1_000).max(p.soak.files_needed()))?;
     // The data directory lives on disk (the temporary directory), so the
     // durability figures include real fsyncs.
     let work = tempfile::Builder::new()
@@ -400,7 +431,7 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     let seeding = Instant::now();
     let seeded = seed(&dir, &p).await?;
     r.seed_time = seeding.elapsed();
-    if matches!(p.only, None | Some(Only::Search)) {
+    if matches!(p.only, None | Some(Only::Search | Only::Cold)) {
         progress(t, "(j) building the search index of every message");
         search::build_index(&dir, &mut r.search).await?;
     }
@@ -447,6 +478,29 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
             let mut o = String::new();
             search::section(&mut o, &p, &r);
             println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Cold) => {
+            server.terminate().await?;
+            ceiling.terminate().await?;
+            progress(t, "(f) the first page after a restart, backups");
+            r.cold_paths =
+                cold_paths::measure(&dir, work.path(), &auths[0], &seeded, p.cold_runs).await?;
+            let mut o = String::new();
+            cold_paths::section(&mut o, &p, &r);
+            println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Soak) => {
+            ceiling.terminate().await?;
+            let s = soak::soak(&mut server, &auths, &seeded.users, &p.soak, t).await?;
+            server.terminate().await?;
+            let path = soak::write_svg(&s, false)?;
+            r.soak = Some(s);
+            let mut o = String::new();
+            soak::section(&mut o, &r, &path.display().to_string());
+            println!("{o}");
+            eprintln!("wrote {} (docs/soak.svg is left alone)", path.display());
             return Ok(());
         }
         Some(Only::Sends) => {
@@ -632,7 +686,12 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
 
     progress(t, "(f) cold starts, ceiling and conversate in turn");
     (r.ceiling_cold, r.cold) = startup::cold_starts(&dir, work.path(), p.cold_runs).await?;
+    progress(t, "(f) the first page after a restart, backups");
+    r.cold_paths = cold_paths::measure(&dir, work.path(), &auths[0], &seeded, p.cold_runs).await?;
     r.cluster = Some(cluster::cluster(&p, work.path(), &seeded.users, t).await?);
+    let (mut server, _) = start_server(&dir, &[], "server-soak.log").await?;
+    r.soak = Some(soak::soak(&mut server, &auths, &seeded.users, &p.soak, t).await?);
+    server.terminate().await?;
     progress(t, "done");
 
     for (name, s) in [("FULL", &r.send_full), ("NORMAL", &r.send_normal)] {

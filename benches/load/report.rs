@@ -1,6 +1,6 @@
 //! The report: the machine, the method, the targets table and each step's
 //! section, printed, and written to BENCHMARKS.md by a full run (keeping the
-//! hand-written findings of the previous one).
+//! hand-written findings of the previous one), with the soak's picture.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,14 +14,28 @@ use crate::server::Seeded;
 use crate::stats::{at, median, mib, ms, rate_at, thousands};
 use crate::{HISTORY_ROOM, LIVE_ROOM, Params, Results};
 use crate::{
-    catch_up, cluster, fanout, history, overview, polls, search, sends, sse_memory, stalled,
-    startup,
+    catch_up, cluster, cold_paths, fanout, history, overview, polls, search, sends, soak,
+    sse_memory, stalled, startup,
 };
 
-/// Prints the report; a full run writes it to BENCHMARKS.md, a quick or
-/// custom one to the temporary directory.
+/// Prints the report; a full run writes it to BENCHMARKS.md and the soak's
+/// picture to `docs/soak.svg`, a quick or custom one both to the temporary
+/// directory.
 pub fn publish(p: &Params, machine: &Machine, seeded: &Seeded, r: &Results) -> Result<()> {
-    let report = report(p, machine, seeded, r);
+    let full = !(p.quick || p.custom);
+    let svg = match &r.soak {
+        Some(s) => {
+            let path = soak::write_svg(s, full)?;
+            eprintln!("wrote {}", path.display());
+            if full {
+                soak::SVG.to_owned()
+            } else {
+                path.display().to_string()
+            }
+        }
+        None => String::new(),
+    };
+    let report = report(p, machine, seeded, r, &svg);
     println!("{report}");
     if p.quick || p.custom {
         let path = std::env::temp_dir().join("conversate-benchmarks-quick.md");
@@ -115,8 +129,8 @@ fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "**missed**" }
 }
 
-/// The whole report, as Markdown.
-fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
+/// The whole report, as Markdown; `svg` names the soak's picture.
+fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results, svg: &str) -> String {
     let mut o = String::new();
     let command = if p.quick {
         "cargo bench --bench load -- --quick"
@@ -134,9 +148,10 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     let _ = writeln!(
         o,
         "Measured on {} with `{command}` (run from the repository root; it builds the \
-         server with the release settings and writes this file; `-- --quick` is the \
-         few-second version CI runs, which leaves this file alone).\n",
-        m.date
+         server with the release settings and writes this file and `{}`; `-- --quick` is \
+         the version of under a minute CI runs, which leaves both alone).\n",
+        m.date,
+        soak::SVG
     );
     let _ = writeln!(o, "## Machine\n");
     let _ = writeln!(o, "| | |\n|---|---|");
@@ -186,6 +201,14 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     );
     let _ = writeln!(
         o,
+        "- **Soak** (l): every kind of request at once, **open loop** (each kind's requests \
+         start at a fixed rate whatever the answers do), for {} at half of what the \
+         server can do with the mix, after a few seconds closed loop per kind to find its \
+         capacity.",
+        soak::length(p.soak.duration)
+    );
+    let _ = writeln!(
+        o,
         "- **Memory** is the server's `VmRSS` from `/proc/PID/status`.\n"
     );
 
@@ -199,8 +222,10 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results) -> String {
     search::section(&mut o, p, r);
     sse_memory::section(&mut o, r);
     startup::section(&mut o, p, r);
+    cold_paths::section(&mut o, p, r);
     stalled::section(&mut o, r);
     cluster::section(&mut o, p, r);
+    soak::section(&mut o, r, svg);
     o
 }
 
@@ -281,11 +306,14 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
     );
     let _ = writeln!(
         o,
-        "| (f) cold start to first answer, median | < 200 ms | {:.1} ms | {:.1} ms | {} |\n",
+        "| (f) cold start to first answer, median | < 200 ms | {:.1} ms | {:.1} ms | {} |",
         cold.as_secs_f64() * 1e3,
         ceiling_cold.as_secs_f64() * 1e3,
         verdict(cold < Duration::from_millis(200))
     );
+    cold_paths::targets(o, p, r, verdict);
+    soak::targets(o, r, verdict);
+    let _ = writeln!(o);
 }
 
 /// The fan-out rows of the targets table: every N of 10,000 or more (the

@@ -57,7 +57,7 @@ pub async fn start_server(
 /// The server binary cargo built for this benchmark (release settings), or
 /// the one `CONVERSATE_BENCH_SERVER` names (to measure an earlier build with
 /// the same benchmark, for before/after figures).
-fn server_binary() -> Result<PathBuf> {
+pub fn server_binary() -> Result<PathBuf> {
     let path = std::env::var_os("CONVERSATE_BENCH_SERVER").map_or_else(
         || PathBuf::from(env!("CARGO_BIN_EXE_conversate")),
         PathBuf::from,
