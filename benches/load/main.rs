@@ -12,9 +12,10 @@
 //! BENCHMARKS.md and the soak's picture, `docs/soak.svg`. `-- --quick` runs
 //! the same steps with small sizes in under a minute (CI) and leaves both
 //! alone; `-- --only overview`, `--only sends`, `--only polls`,
-//! `--only reads`, `--only search`, `--only cold` or `--only soak` seeds
-//! and runs step (i), (b) with `synchronous=FULL`, (a) beside the ceiling,
-//! (d) beside the ceiling, (j), the cold paths of (f) or (l) alone, and
+//! `--only reads`, `--only search`, `--only cold`, `--only streams` or
+//! `--only soak` seeds and runs step (i), (b) with `synchronous=FULL`, (a)
+//! beside the ceiling, (d) beside the ceiling, (j), the cold paths of (f),
+//! (c) with (e) (`--fanout N,N` for other crowds) or (l) alone, and
 //! prints it without writing BENCHMARKS.md (`--minutes N` sets the soak's
 //! length); `--only cluster` runs (k), two
 //! nodes on PostgreSQL (`CONVERSATE_BENCH_DATABASE_URL`), alone.
@@ -136,10 +137,11 @@ fn main() -> ExitCode {
                 Some("reads") => Some(Only::Reads),
                 Some("search") => Some(Only::Search),
                 Some("cold") => Some(Only::Cold),
+                Some("streams") => Some(Only::Streams),
                 Some("soak") => Some(Only::Soak),
                 Some("cluster") => Some(Only::Cluster),
                 _ => anyhow::bail!(
-                    "--only takes overview, sends, polls, reads, search, cold, soak or cluster"
+                    "--only takes overview, sends, polls, reads, search, cold, streams, soak or cluster"
                 ),
             };
             params.custom = true;
@@ -203,6 +205,8 @@ enum Only {
     Search,
     /// The cold paths of (f): the first page after a restart, backups.
     Cold,
+    /// (c) and (e): the crowds of event streams (`--fanout N,N` to choose).
+    Streams,
     /// (l) the soak.
     Soak,
     /// (k) two nodes on PostgreSQL.
@@ -215,11 +219,11 @@ impl Params {
             Self {
                 quick,
                 custom: false,
-                warmup: Duration::from_millis(200),
-                duration: Duration::from_millis(800),
+                warmup: Duration::from_millis(100),
+                duration: Duration::from_millis(400),
                 history: 20_000,
                 users: 16,
-                fanout: vec![50, 200],
+                fanout: vec![200],
                 rounds: 2,
                 cold_runs: 3,
                 concurrency: vec![1, 16, 64],
@@ -374,6 +378,62 @@ async fn search_step(
     Ok(())
 }
 
+/// (c) and (e): each crowd of streams on the ceiling, then on a freshly
+/// started server (the sessions live in the database), so that memory
+/// freed by earlier steps and reused here does not hide the growth.
+/// Answers the last server started.
+#[allow(clippy::too_many_arguments)]
+async fn fanout_step(
+    p: &Params,
+    r: &mut Results,
+    ceiling: &mut process::ServerProc,
+    mut server: process::ServerProc,
+    dir: &std::path::Path,
+    auths: &[Auth],
+    work: &std::path::Path,
+    t: Instant,
+) -> Result<process::ServerProc> {
+    let anyone = Auth {
+        cookie: "conversate_session=none".to_owned(),
+        csrf: "none".to_owned(),
+    };
+    for &n in &p.fanout {
+        ceiling.terminate().await?;
+        *ceiling = start_ceiling(work.join(format!("ceiling-fanout-{n}.log")))
+            .await?
+            .0;
+        progress(t, &format!("ceiling: fan-out to {n} SSE clients"));
+        let f = fanout(
+            std::slice::from_mut(ceiling),
+            std::slice::from_ref(&anyone),
+            &anyone,
+            n,
+            p.rounds,
+            Duration::ZERO,
+        )
+        .await?;
+        r.ceiling_fanout.push(f);
+        server.terminate().await?;
+        server = start_server(dir, &[], &format!("server-fanout-{n}.log"))
+            .await?
+            .0;
+        eprintln!("           server pid {}", server.pid());
+        progress(t, &format!("(c) fan-out to {n} SSE clients"));
+        r.fanout.push(
+            fanout(
+                std::slice::from_mut(&mut server),
+                auths,
+                &auths[0],
+                n,
+                p.rounds,
+                idle_watch(p, n),
+            )
+            .await?,
+        );
+    }
+    Ok(server)
+}
+
 /// How long (c) watches the server's CPU with `n` streams open and idle:
 /// a whole heartbeat period and more for the biggest crowds (the first
 /// heartbeats come 7.5 to 15 s after each stream opens), a second in a
@@ -488,6 +548,27 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
                 cold_paths::measure(&dir, work.path(), &auths[0], &seeded, p.cold_runs).await?;
             let mut o = String::new();
             cold_paths::section(&mut o, &p, &r);
+            println!("{o}");
+            return Ok(());
+        }
+        Some(Only::Streams) => {
+            let mut server = fanout_step(
+                &p,
+                &mut r,
+                &mut ceiling,
+                server,
+                &dir,
+                &auths,
+                work.path(),
+                t,
+            )
+            .await?;
+            server.terminate().await?;
+            ceiling.terminate().await?;
+            let mut o = String::new();
+            fanout::section(&mut o, &p, &r);
+            sse_memory::section(&mut o, &r);
+            report::fanout_targets(&mut o, &r);
             println!("{o}");
             return Ok(());
         }
@@ -619,42 +700,17 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     let (mut fresh, _) = start_server(&dir, &[], "server-stalled.log").await?;
     r.stalled = stalled::stalled_downloads(&fresh, &auths[0], p.stalled).await?;
     fresh.terminate().await?;
-    for &n in &p.fanout {
-        // Fresh processes (the sessions live in the database), so that memory
-        // freed by earlier steps and reused here does not hide the growth.
-        ceiling.terminate().await?;
-        ceiling = start_ceiling(work.path().join(format!("ceiling-fanout-{n}.log")))
-            .await?
-            .0;
-        progress(t, &format!("ceiling: fan-out to {n} SSE clients"));
-        let f = fanout(
-            std::slice::from_mut(&mut ceiling),
-            std::slice::from_ref(&anyone),
-            &anyone,
-            n,
-            p.rounds,
-            Duration::ZERO,
-        )
-        .await?;
-        r.ceiling_fanout.push(f);
-        server.terminate().await?;
-        server = start_server(&dir, &[], &format!("server-fanout-{n}.log"))
-            .await?
-            .0;
-        eprintln!("           server pid {}", server.pid());
-        progress(t, &format!("(c) fan-out to {n} SSE clients"));
-        r.fanout.push(
-            fanout(
-                std::slice::from_mut(&mut server),
-                &auths,
-                &auths[0],
-                n,
-                p.rounds,
-                idle_watch(&p, n),
-            )
-            .await?,
-        );
-    }
+    server = fanout_step(
+        &p,
+        &mut r,
+        &mut ceiling,
+        server,
+        &dir,
+        &auths,
+        work.path(),
+        t,
+    )
+    .await?;
     ceiling.terminate().await?;
 
     progress(

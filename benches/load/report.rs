@@ -319,7 +319,7 @@ fn targets(o: &mut String, p: &Params, r: &Results) {
 /// The fan-out rows of the targets table: every N of 10,000 or more (the
 /// biggest alone in a quick run), each against its own targets: 250 ms and
 /// 16 KiB for a crowd of 10,000, 2 s and 12 KiB for 100,000 on one node.
-fn fanout_targets(o: &mut String, r: &Results) {
+pub fn fanout_targets(o: &mut String, r: &Results) {
     let biggest = r.fanout.iter().map(|f| f.clients).max().unwrap_or(0);
     for (f, c) in r.fanout.iter().zip(&r.ceiling_fanout) {
         if f.clients < 10_000 && f.clients != biggest {

@@ -85,7 +85,7 @@ impl SoakPlan {
     pub fn new(quick: bool) -> Self {
         if quick {
             Self {
-                duration: Duration::from_secs(10),
+                duration: Duration::from_secs(6),
                 streams: 20,
                 reconnecting: 4,
                 probe: (Duration::from_millis(100), Duration::from_millis(400)),
