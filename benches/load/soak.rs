@@ -85,11 +85,11 @@ impl SoakPlan {
     pub fn new(quick: bool) -> Self {
         if quick {
             Self {
-                duration: Duration::from_secs(6),
+                duration: Duration::from_secs(4),
                 streams: 20,
                 reconnecting: 4,
                 probe: (Duration::from_millis(100), Duration::from_millis(400)),
-                trial: Duration::from_secs(1),
+                trial: Duration::from_millis(500),
             }
         } else {
             Self {

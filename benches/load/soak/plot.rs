@@ -121,14 +121,7 @@ fn rss_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
     let mut v = 0.0;
     while v <= y_max + 1e-9 {
         let py = y(v);
-        let _ = writeln!(
-            o,
-            "<line x1=\"{LEFT}\" y1=\"{py:.1}\" x2=\"{RIGHT}\" y2=\"{py:.1}\" stroke=\"#dddddd\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LEFT - 6.0,
-            py + 4.0,
-            number(v)
-        );
+        grid_line(o, py, v);
         v += step;
     }
     let _ = writeln!(
@@ -192,14 +185,7 @@ fn p99_panel(o: &mut String, s: &SoakResult, x: &dyn Fn(Duration) -> f64) {
     while decade <= hi + 1e-9 {
         let v = 10f64.powf(decade);
         let py = y(v);
-        let _ = writeln!(
-            o,
-            "<line x1=\"{LEFT}\" y1=\"{py:.1}\" x2=\"{RIGHT}\" y2=\"{py:.1}\" stroke=\"#dddddd\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LEFT - 6.0,
-            py + 4.0,
-            number(v)
-        );
+        grid_line(o, py, v);
         decade += 1.0;
     }
     let _ = writeln!(
@@ -271,4 +257,16 @@ fn nice_step(range: f64, ticks: usize) -> f64 {
 fn number(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A horizontal grid line at `py`, labelled with `v` on the left.
+fn grid_line(o: &mut String, py: f64, v: f64) {
+    let _ = writeln!(
+        o,
+        "<line x1=\"{LEFT}\" y1=\"{py:.1}\" x2=\"{RIGHT}\" y2=\"{py:.1}\" stroke=\"#dddddd\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+        LEFT - 6.0,
+        py + 4.0,
+        number(v)
+    );
 }
