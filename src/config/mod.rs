@@ -232,6 +232,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long `/readyz` fails before a shutdown closes streams, ms (`SHUTDOWN_DELAY_MS`).
     pub shutdown_delay_ms: u64,
+    /// How long each readiness check may take, ms (`READY_TIMEOUT_MS`).
+    pub ready_timeout_ms: u64,
     /// A separate address for `/metrics` (`METRICS_BIND`).
     pub metrics_bind: Option<SocketAddr>,
     /// The token that opens `/metrics` on the main address (`METRICS_TOKEN`).
@@ -585,6 +587,7 @@ impl Config {
                 _ => None,
             })?,
             shutdown_delay_ms: v.number("SHUTDOWN_DELAY_MS")?,
+            ready_timeout_ms: v.number("READY_TIMEOUT_MS")?,
             metrics_bind: v.given("METRICS_BIND", |addr| {
                 unless_empty(addr, |addr| {
                     addr.parse()

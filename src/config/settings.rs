@@ -606,6 +606,17 @@ pub const SETTINGS: &[Setting] = &[
          (say `5000`)",
     ),
     setting(
+        "READY_TIMEOUT_MS",
+        Server,
+        Whole {
+            unit: "milliseconds",
+            max: Some(60_000),
+        },
+        Value("2000"),
+        "how long each of `/readyz`'s checks (the database, then the file storage) may take \
+         before the server counts as not ready, naming the check that did not answer",
+    ),
+    setting(
         "METRICS_BIND",
         Server,
         Text("address and port"),

@@ -16,10 +16,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::state::AppState;
 
-/// The longest a readiness check may take; a database that does not answer
-/// within it counts as unreachable (the pool would wait much longer).
-pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// `GET /healthz`: the process serves requests.
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -27,10 +23,9 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /readyz`: `200 ready`, or `503` with the first check that failed.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(READY_TIMEOUT, check(&state)).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
-        Ok(Err(why)) => not_ready(&why),
-        Err(_) => not_ready("database: no answer within 2 s"),
+    match check(&state).await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(why) => not_ready(&why),
     }
 }
 
@@ -43,21 +38,27 @@ fn not_ready(why: &str) -> Response {
         .into_response()
 }
 
-/// The checks in order; the first failure, as a line.
+/// The checks in order; the first failure, as a line. Each may take
+/// `READY_TIMEOUT_MS` (a pool or a file system that hangs would wait much
+/// longer), and one that does not answer in time is named as such.
 async fn check(state: &AppState) -> Result<(), String> {
     if state.draining.load(Ordering::Relaxed) {
         return Err("shutting down".to_owned());
     }
-    state
-        .chat
-        .store
-        .ping()
+    let limit = Duration::from_millis(state.config.ready_timeout_ms);
+    let late = |what: &str| {
+        format!(
+            "{what}: no answer within {} ms",
+            state.config.ready_timeout_ms
+        )
+    };
+    tokio::time::timeout(limit, state.chat.store.ping())
         .await
+        .map_err(|_| late("database"))?
         .map_err(|e| format!("database: {}", crate::error_chain(&e)))?;
-    state
-        .files
-        .probe()
+    tokio::time::timeout(limit, state.files.probe())
         .await
+        .map_err(|_| late("file storage"))?
         .map_err(|e| format!("file storage: {e}"))?;
     if state.draining.load(Ordering::Relaxed) {
         return Err("shutting down".to_owned());

@@ -63,7 +63,9 @@ async fn healthz_and_readyz_answer_directly_and_are_not_room_names() {
 
 #[tokio::test]
 async fn readyz_fails_while_file_storage_cannot_be_written_and_recovers() {
-    let app = TestApp::start().await;
+    // A generous limit: this is about a storage that refuses, and a
+    // loaded test machine must not turn it into one that is late.
+    let app = TestApp::start_with(|c| c.ready_timeout_ms = 30_000).await;
     assert_eq!(get(&app.base, "readyz").await.0, StatusCode::OK);
     // The storage directory becomes a plain file: nothing can be written.
     let root = app.config.store_root.clone();
@@ -89,6 +91,7 @@ async fn readyz_fails_while_file_storage_cannot_be_written_and_recovers() {
 struct CuttableLink {
     addr: SocketAddr,
     open: Arc<AtomicBool>,
+    silent: Arc<AtomicBool>,
     links: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
@@ -98,12 +101,22 @@ impl CuttableLink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let open = Arc::new(AtomicBool::new(true));
+        let silent = Arc::new(AtomicBool::new(false));
         let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let accept = {
-            let (open, links) = (open.clone(), links.clone());
+            let (open, silent, links) = (open.clone(), silent.clone(), links.clone());
             tokio::spawn(async move {
                 while let Ok((mut inbound, _)) = listener.accept().await {
                     if !open.load(Ordering::SeqCst) {
+                        if silent.load(Ordering::SeqCst) {
+                            // Taken and held, never answered: a database
+                            // that hangs rather than refuses.
+                            let held = tokio::spawn(async move {
+                                let _held = inbound;
+                                std::future::pending::<()>().await;
+                            });
+                            links.lock().expect("lock").push(held.abort_handle());
+                        }
                         continue;
                     }
                     let target = target.clone();
@@ -121,11 +134,13 @@ impl CuttableLink {
         Self {
             addr,
             open,
+            silent,
             links,
             accept,
         }
     }
 
+    /// Every connection ends; new ones are closed at once.
     fn cut(&self) {
         self.open.store(false, Ordering::SeqCst);
         for link in self.links.lock().expect("lock").drain(..) {
@@ -133,8 +148,18 @@ impl CuttableLink {
         }
     }
 
+    /// Every connection ends; new ones are taken and never answered.
+    fn silence(&self) {
+        self.silent.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+
     fn restore(&self) {
+        self.silent.store(false, Ordering::SeqCst);
         self.open.store(true, Ordering::SeqCst);
+        for held in self.links.lock().expect("lock").drain(..) {
+            held.abort();
+        }
     }
 }
 
@@ -204,6 +229,44 @@ async fn readyz_fails_while_the_database_is_unreachable_and_recovers() {
         StatusCode::OK,
         "ready again once the database is back: {body}"
     );
+}
+
+#[tokio::test]
+async fn readyz_names_a_database_that_does_not_answer_in_time() {
+    let data = TestData::fresh();
+    let Some(db) = &data.db else {
+        eprintln!(
+            "\n*** SKIPPING the hanging-database readiness test: it needs PostgreSQL (CONVERSATE_TEST_DATABASE_URL); .ci/run sets it. ***\n"
+        );
+        return;
+    };
+    let (host, through) = authority(&db.url);
+    let link = CuttableLink::to(host).await;
+    let url = through(link.addr);
+    let app = TestApp::start_with(|c| {
+        c.database_url = conversate::config::DatabaseUrl::Postgres(url.clone());
+        c.ready_timeout_ms = 500;
+    })
+    .await;
+    assert_eq!(get(&app.base, "readyz").await.0, StatusCode::OK);
+
+    link.silence();
+    let started = Instant::now();
+    let (status, body) = get(&app.base, "readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body.contains("database: no answer within 500 ms"),
+        "the check that hung is named, with the limit: {body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered at the limit, not when the pool gives up: {:?}",
+        started.elapsed()
+    );
+
+    link.restore();
+    let (status, body) = readyz_until(&app.base, StatusCode::OK, Duration::from_secs(20)).await;
+    assert_eq!(status, StatusCode::OK, "ready again: {body}");
 }
 
 /// Stops the shared PostgreSQL server for real, so it runs only when asked
