@@ -1,7 +1,8 @@
 //! The ceiling: a minimal axum server (this executable re-invoked with
 //! [`CEILING_ARG`]) on the same core as the real server, answering every
-//! POST with a fixed small JSON body and fanning messages out over SSE from
-//! one broadcast channel. What the same client gets from it is the practical
+//! POST with a fixed small JSON body, `GET /bytes/{n}` with n fixed bytes of
+//! HTML (a page as big as the real one, sent from memory), and fanning
+//! messages out over SSE from one broadcast channel. What the same client gets from it is the practical
 //! best the real server is compared with.
 
 use std::convert::Infallible;
@@ -14,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, Sse};
@@ -63,6 +65,7 @@ async fn serve(bind: SocketAddr) -> Result<()> {
         .route("/health", get(|| async { "ok" }))
         .route("/{slug}/api/events/", get(events))
         .route("/{slug}/api/send/", post(send))
+        .route("/bytes/{n}", get(bytes))
         .fallback(ok)
         .with_state(hub);
     let listener = tokio::net::TcpListener::bind(bind).await?;
@@ -75,6 +78,28 @@ async fn ok() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
         r#"{"success":true}"#,
+    )
+}
+
+/// The most `/bytes/{n}` sends.
+const MAX_BYTES: usize = 1 << 20;
+
+/// `n` bytes of HTML, made once: what sending a page costs by itself.
+async fn bytes(Path(n): Path<usize>) -> impl IntoResponse {
+    static BODY: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    let body = BODY.get_or_init(|| {
+        let line = b"<li class=\"cv-message\">A page from memory, as long as the real one.</li>\n";
+        Bytes::from(
+            line.iter()
+                .copied()
+                .cycle()
+                .take(MAX_BYTES)
+                .collect::<Vec<u8>>(),
+        )
+    });
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body.slice(..n.min(MAX_BYTES)),
     )
 }
 

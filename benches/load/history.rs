@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::closed_loop::MakeRequest;
-use crate::http::{Auth, get_request, post_request};
+use crate::http::{Auth, Conn, get_request, post_request};
 use crate::server::Seeded;
 use crate::stats::{at, ms, thousands};
 use crate::{HISTORY_ROOM, PAGE_SIZE, Params, Results};
@@ -21,6 +21,22 @@ pub fn page_load(addr: SocketAddr, auths: &[Auth]) -> MakeRequest {
         .map(|a| get_request(addr, &path, Some(a)))
         .collect();
     Arc::new(move |worker, _, out| out.extend_from_slice(&requests[worker % requests.len()]))
+}
+
+/// The size of the room page's body, read once.
+pub async fn page_bytes(addr: SocketAddr, auth: &Auth) -> anyhow::Result<usize> {
+    let mut conn = Conn::connect(addr).await?;
+    let status = conn
+        .exchange(&get_request(addr, &format!("/{HISTORY_ROOM}/"), Some(auth)))
+        .await?;
+    anyhow::ensure!(status == 200, "the room page answered {status}");
+    Ok(conn.body.len())
+}
+
+/// The ceiling's `GET /bytes/{n}`: a page as big as the room page, from memory.
+pub fn bytes_load(addr: SocketAddr, n: usize) -> MakeRequest {
+    let request = get_request(addr, &format!("/bytes/{n}"), None);
+    Arc::new(move |_, _, out| out.extend_from_slice(&request))
 }
 
 /// A page of history before a pseudo-random id, the same ids every run.
@@ -62,16 +78,23 @@ pub fn section(o: &mut String, p: &Params, r: &Results) {
     );
     let _ = writeln!(
         o,
+        "The room page's ceiling is the minimal server sending the same {} bytes from memory \
+         (`GET /bytes/{}`): what putting that much on the wire costs by itself. The others' is \
+         its small JSON answer.\n",
+        thousands(i64::try_from(r.page_bytes).unwrap_or(0)),
+        r.page_bytes
+    );
+    let _ = writeln!(
+        o,
         "| request | concurrency | req/s | p50 ms | p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms |\n|---|---|---|---|---|---|---|---|"
     );
-    for (name, v) in [("room page", &r.page), ("`api/history/`", &r.history)] {
+    for (name, v, ceiling) in [
+        ("room page", &r.page, &r.ceiling_page),
+        ("`api/history/`", &r.history, &r.ceiling_poll),
+    ] {
         for (c, s) in v {
-            let cs = at(&r.ceiling_poll, *c);
-            let cs = if cs.count() == 0 {
-                at(&r.ceiling_poll, 16)
-            } else {
-                cs
-            };
+            let cs = at(ceiling, *c);
+            let cs = if cs.count() == 0 { at(ceiling, 16) } else { cs };
             let _ = writeln!(
                 o,
                 "| {name} | {c} | {:.0} | {} | {} | {:.0} | {} | {} |",

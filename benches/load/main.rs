@@ -266,6 +266,9 @@ struct Results {
     idle_rss_kib: u64,
     poll: Vec<(usize, Sample)>,
     page: Vec<(usize, Sample)>,
+    /// The room page's size, and the ceiling sending as many fixed bytes.
+    page_bytes: usize,
+    ceiling_page: Vec<(usize, Sample)>,
     history: Vec<(usize, Sample)>,
     index: Vec<(usize, Sample)>,
     rooms_api: Vec<(usize, Sample)>,
@@ -646,7 +649,23 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
         }
         return Ok(());
     }
+    r.page_bytes = history::page_bytes(server.addr, &auths[0]).await?;
     for c in [1, 16] {
+        progress(
+            t,
+            &format!(
+                "ceiling: {} bytes from memory, concurrency {c}",
+                r.page_bytes
+            ),
+        );
+        let make = history::bytes_load(ceiling.addr, r.page_bytes);
+        r.ceiling_page.push((
+            c,
+            closed_loop(ceiling.addr, c, p.warmup, p.duration, make, |b| {
+                !b.is_empty()
+            })
+            .await?,
+        ));
         progress(
             t,
             &format!("(d) room page, {} messages, concurrency {c}", p.history),
