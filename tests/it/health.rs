@@ -188,22 +188,39 @@ fn authority(url: &str) -> (String, impl Fn(SocketAddr) -> String + '_) {
     (host, replace)
 }
 
-#[tokio::test]
-async fn readyz_fails_while_the_database_is_unreachable_and_recovers() {
+/// A server whose PostgreSQL is reached through a [`CuttableLink`], with the
+/// database it uses (kept while the test runs); without PostgreSQL, `None`
+/// and a loud line naming the `test` skipped.
+async fn behind_a_link(
+    test: &str,
+    tweak: impl FnOnce(&mut conversate::config::Config),
+) -> Option<(TestData, CuttableLink, TestApp)> {
     let data = TestData::fresh();
     let Some(db) = &data.db else {
         eprintln!(
-            "\n*** SKIPPING the unreachable-database readiness test: it needs PostgreSQL (CONVERSATE_TEST_DATABASE_URL); .ci/run sets it. ***\n"
+            "\n*** SKIPPING the {test} readiness test: it needs PostgreSQL (CONVERSATE_TEST_DATABASE_URL); .ci/run sets it. ***\n"
         );
-        return;
+        return None;
     };
-    let (host, through) = authority(&db.url);
-    let link = CuttableLink::to(host).await;
-    let url = through(link.addr);
+    let (link, url) = {
+        let (host, through) = authority(&db.url);
+        let link = CuttableLink::to(host).await;
+        let url = through(link.addr);
+        (link, url)
+    };
     let app = TestApp::start_with(|c| {
-        c.database_url = conversate::config::DatabaseUrl::Postgres(url.clone());
+        c.database_url = conversate::config::DatabaseUrl::Postgres(url);
+        tweak(c);
     })
     .await;
+    Some((data, link, app))
+}
+
+#[tokio::test]
+async fn readyz_fails_while_the_database_is_unreachable_and_recovers() {
+    let Some((_data, link, app)) = behind_a_link("unreachable-database", |_| {}).await else {
+        return;
+    };
     assert_eq!(get(&app.base, "readyz").await.0, StatusCode::OK);
 
     link.cut();
@@ -233,21 +250,11 @@ async fn readyz_fails_while_the_database_is_unreachable_and_recovers() {
 
 #[tokio::test]
 async fn readyz_names_a_database_that_does_not_answer_in_time() {
-    let data = TestData::fresh();
-    let Some(db) = &data.db else {
-        eprintln!(
-            "\n*** SKIPPING the hanging-database readiness test: it needs PostgreSQL (CONVERSATE_TEST_DATABASE_URL); .ci/run sets it. ***\n"
-        );
+    let Some((_data, link, app)) =
+        behind_a_link("hanging-database", |c| c.ready_timeout_ms = 500).await
+    else {
         return;
     };
-    let (host, through) = authority(&db.url);
-    let link = CuttableLink::to(host).await;
-    let url = through(link.addr);
-    let app = TestApp::start_with(|c| {
-        c.database_url = conversate::config::DatabaseUrl::Postgres(url.clone());
-        c.ready_timeout_ms = 500;
-    })
-    .await;
     assert_eq!(get(&app.base, "readyz").await.0, StatusCode::OK);
 
     link.silence();
