@@ -185,7 +185,8 @@ fn report(p: &Params, m: &Machine, seeded: &Seeded, r: &Results, svg: &str) -> S
     let _ = writeln!(
         o,
         "- **Ceiling**: a minimal axum server (the benchmark executable re-invoked) answering \
-         every POST with the fixed body `{{\"success\":true}}`, with an SSE endpoint fed by one \
+         every POST with the fixed body `{{\"success\":true}}` and `GET /bytes/N` with N fixed \
+         bytes from memory (the room page's size, for (d)), with an SSE endpoint fed by one \
          `tokio::sync::broadcast` channel; same machine, same core, same client, same requests."
     );
     let _ = writeln!(

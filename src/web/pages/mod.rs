@@ -83,8 +83,8 @@ fn flat(ctx: Value, base: Value) -> Value {
 }
 
 /// The size of each page template's last rendering, to size the next one's
-/// buffer: a 56 KB room page otherwise grows its buffer four times over,
-/// copying it each time.
+/// buffer: a room page of some 230 KB otherwise grows its buffer five
+/// times over, copying it each time.
 static SIZES: std::sync::LazyLock<std::sync::Mutex<crate::FastMap<Box<str>, usize>>> =
     std::sync::LazyLock::new(Default::default);
 
