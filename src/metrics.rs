@@ -221,12 +221,12 @@ impl Metrics {
         );
         registry.register(
             "group_commit_messages",
-            "Messages per group commit (SQLite)",
+            "Messages per group commit",
             store.commit_messages.clone(),
         );
         registry.register_with_unit(
             "group_commit_duration",
-            "Time per group commit (SQLite)",
+            "Time per group commit",
             Unit::Seconds,
             store.commit_seconds.clone(),
         );

@@ -15,7 +15,9 @@
 //! layer (and the background jobs it starts) does; pages, API and CLI go
 //! through it.
 
+mod batch;
 mod cache;
+mod commit;
 mod error;
 mod inputs;
 pub mod postgres;

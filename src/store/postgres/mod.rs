@@ -2,20 +2,23 @@
 //! database.
 //!
 //! One pool serves reads and writes; the server orders concurrent writers.
-//! A post locks its room's row (`UPDATE rooms … RETURNING last_seq`) before
-//! the message row is inserted, so within a room both `seq` and the id,
-//! which the insert takes from the sequence after that lock, rise in commit
-//! order. Behaviour matches the SQLite backend: the conformance tests hold
-//! both to the same results.
+//! A post locks its room's row before the message row is inserted, so within
+//! a room both `seq` and the id, which is taken from the sequence after that
+//! lock, rise in commit order. Messages are stored by group commit
+//! (`store/commit.rs`, `bulk.rs`). Behaviour matches the SQLite backend: the
+//! conformance tests hold both to the same results.
 
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Transaction};
 
+use super::commit::Committer;
 use super::{Changes, NewMessage, Posted, Result, StoreError};
 use crate::config::redact_password;
+use crate::metrics::StoreMetrics;
 
+mod bulk;
 // The shared SQL, compiled here for this backend (see its module comment).
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
@@ -40,7 +43,8 @@ const CLIENT_ID_INDEX: &str = "messages_client";
 /// PostgreSQL storage: one pool for reads and writes.
 pub struct Backend {
     pool: PgPool,
-    metrics: crate::metrics::StoreMetrics,
+    committer: Committer,
+    metrics: StoreMetrics,
 }
 
 impl Backend {
@@ -49,7 +53,7 @@ impl Backend {
     /// # Errors
     /// `Unavailable`, naming the URL without its password, when the database
     /// cannot be reached or migrated.
-    pub async fn open(url: &str, metrics: crate::metrics::StoreMetrics) -> Result<Self> {
+    pub async fn open(url: &str, metrics: StoreMetrics) -> Result<Self> {
         let shown = redact_password(url);
         let unavailable = |doing: &str, e: &dyn std::fmt::Display| {
             StoreError::unavailable(format!("cannot {doing} {shown}: {e}"))
@@ -67,7 +71,16 @@ impl Backend {
             .run(&pool)
             .await
             .map_err(|e| unavailable("migrate", &e))?;
-        Ok(Self { pool, metrics })
+        let (writer, counted) = (pool.clone(), metrics.clone());
+        let committer = Committer::start(
+            move |batch| bulk::commit_batch(writer.clone(), counted.clone(), batch),
+            metrics.clone(),
+        );
+        Ok(Self {
+            pool,
+            committer,
+            metrics,
+        })
     }
 
     fn reader(&self) -> &PgPool {
@@ -79,65 +92,72 @@ impl Backend {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Db>> {
-        let asked = std::time::Instant::now();
-        let tx = self.pool.begin().await?;
-        self.metrics
-            .write_wait_seconds
-            .observe(asked.elapsed().as_secs_f64());
-        Ok(tx)
+        begin_on(&self.pool, &self.metrics).await
     }
 
-    /// Stores one message in a transaction of its own: the room's row lock
-    /// orders concurrent posts to a room, and PostgreSQL's own group commit
-    /// shares disk flushes between rooms and nodes.
     async fn post(&self, m: NewMessage) -> Result<Posted> {
-        let mut tx = self.begin().await?;
-        if let Some(client_id) = &m.client_id
-            && let Some(message) =
-                sql::earlier_send(&mut *tx, m.room_id, m.user_id, client_id).await?
-        {
+        self.committer.post(m).await
+    }
+}
+
+/// A write transaction on `pool`, its wait for a connection measured.
+async fn begin_on(pool: &PgPool, metrics: &StoreMetrics) -> Result<Transaction<'static, Db>> {
+    let asked = std::time::Instant::now();
+    let tx = pool.begin().await?;
+    metrics
+        .write_wait_seconds
+        .observe(asked.elapsed().as_secs_f64());
+    Ok(tx)
+}
+
+/// Stores one message in a transaction of its own: a batch of one, and the
+/// careful path for a batch the bulk statements do not take.
+async fn post_alone(pool: &PgPool, metrics: &StoreMetrics, m: NewMessage) -> Result<Posted> {
+    let mut tx = begin_on(pool, metrics).await?;
+    if let Some(client_id) = &m.client_id
+        && let Some(message) = sql::earlier_send(&mut *tx, m.room_id, m.user_id, client_id).await?
+    {
+        tx.rollback().await?;
+        return Ok(Posted::earlier(message));
+    }
+    // Locks the room's row until commit: posts to one room queue here.
+    let (seq, pos): (i64, i64) = sqlx::query_as(
+        "UPDATE rooms SET last_seq = last_seq + 1, last_pos = last_pos + 1 WHERE id = $1 \
+         RETURNING last_seq, last_pos",
+    )
+    .bind(m.room_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let inserted = sqlx::query_scalar_with(
+        "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
+         file_name, file_size, file_type, file_key, mentions, reply_to, seq, pos) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        sql::message_values(&m)?,
+    )
+    .bind(seq)
+    .bind(pos)
+    .fetch_one(&mut *tx)
+    .await;
+    let id: i64 = match inserted {
+        Ok(id) => id,
+        // Two sends with one client_id passed the check above together;
+        // the other committed first (we waited for its room lock). Answer
+        // with its message, as a later retry would get.
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some(CLIENT_ID_INDEX) => {
             tx.rollback().await?;
+            let client_id = m.client_id.as_deref().unwrap_or_default();
+            let message = sql::earlier_send(pool, m.room_id, m.user_id, client_id)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::other("a send with this client_id clashed, then vanished")
+                })?;
             return Ok(Posted::earlier(message));
         }
-        // Locks the room's row until commit: posts to one room queue here.
-        let (seq, pos): (i64, i64) = sqlx::query_as(
-            "UPDATE rooms SET last_seq = last_seq + 1, last_pos = last_pos + 1 WHERE id = $1 \
-             RETURNING last_seq, last_pos",
-        )
-        .bind(m.room_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let inserted = sqlx::query_scalar_with(
-            "INSERT INTO messages (room_id, user_id, created_at, content, html, client_id, \
-             file_name, file_size, file_type, file_key, mentions, reply_to, seq, pos) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-            sql::message_values(&m)?,
-        )
-        .bind(seq)
-        .bind(pos)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Ok(id) => id,
-            // Two sends with one client_id passed the check above together;
-            // the other committed first (we waited for its room lock). Answer
-            // with its message, as a later retry would get.
-            Err(sqlx::Error::Database(db)) if db.constraint() == Some(CLIENT_ID_INDEX) => {
-                tx.rollback().await?;
-                let client_id = m.client_id.as_deref().unwrap_or_default();
-                let message = sql::earlier_send(&self.pool, m.room_id, m.user_id, client_id)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::other("a send with this client_id clashed, then vanished")
-                    })?;
-                return Ok(Posted::earlier(message));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let posted = sql::after_insert(&mut tx, m, id, (seq, pos)).await?;
-        tx.commit().await?;
-        Ok(posted)
-    }
+        Err(e) => return Err(e.into()),
+    };
+    let posted = sql::after_insert(&mut tx, m, id, (seq, pos)).await?;
+    tx.commit().await?;
+    Ok(posted)
 }
 
 impl super::Backend for Backend {

@@ -1,5 +1,5 @@
 //! The statements that store a batch of messages in a handful of round
-//! trips (group commit itself is in `commit.rs`).
+//! trips (group commit itself is in `store/commit.rs`).
 //!
 //! Every statement sqlx runs on SQLite is a hand-off to the connection's own
 //! thread and back. With one message after another that is three hand-offs
@@ -8,15 +8,49 @@
 //! goes to SQLite as JSON arrays that `json_each` turns into rows: the same
 //! few statements for one message or a hundred.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sqlx::SqlitePool;
 
-use super::sql;
+use super::{renew_writer, sql};
 use crate::domain::Member;
-use crate::domain::alerts::{self, Sent};
+use crate::store::batch::{self, AlertRow};
 use crate::store::rows::{MEMBER_COLUMNS, MemberRow};
 use crate::store::{NewMessage, Posted, StoreError};
+
+/// Stores a batch taken by group commit and answers each message.
+///
+/// The common case: the whole batch in one transaction, one disk flush, in
+/// bulk statements. A batch the bulk path does not take (a repeated
+/// client_id, a room deleted meanwhile) goes one message after another in
+/// one transaction. If anything fails, nothing of it is kept and each
+/// message is tried again in a transaction of its own, so one bad message
+/// fails alone.
+pub(super) async fn commit_batch(
+    pool: SqlitePool,
+    messages: Vec<NewMessage>,
+) -> Vec<Result<Posted, StoreError>> {
+    if messages.len() > 1 {
+        let results = match post_bulk(&pool, &messages).await {
+            Ok(Some(results)) => Ok(results),
+            Ok(None) => post_each(&pool, messages.clone()).await,
+            Err(e) => Err(e),
+        };
+        match results {
+            Ok(results) => return results.into_iter().map(Ok).collect(),
+            Err(_) => renew_writer(&pool).await,
+        }
+    }
+    let mut results = Vec::with_capacity(messages.len());
+    for m in messages {
+        let result = post_each(&pool, vec![m]).await.map(|mut p| p.remove(0));
+        if result.is_err() {
+            renew_writer(&pool).await;
+        }
+        results.push(result);
+    }
+    results
+}
 
 /// One transaction, the messages one after another.
 pub(super) async fn post_each(
@@ -40,18 +74,10 @@ pub(super) async fn post_bulk(
     pool: &SqlitePool,
     messages: &[NewMessage],
 ) -> Result<Option<Vec<Posted>>, StoreError> {
-    let mut sent = HashSet::new();
-    let keys: Vec<(i64, i64, &str)> = messages
-        .iter()
-        .filter_map(|m| Some((m.room_id, m.user_id, m.client_id.as_deref()?)))
-        .collect();
-    if !keys.iter().all(|k| sent.insert(*k)) {
+    let Some(keys) = batch::client_keys(messages) else {
         return Ok(None);
-    }
-    let mut room_ids: Vec<i64> = messages.iter().map(|m| m.room_id).collect();
-    room_ids.sort_unstable();
-    room_ids.dedup();
-    let room_ids = json(&room_ids)?;
+    };
+    let room_ids = json(&batch::room_ids(messages))?;
 
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut last_seq: HashMap<i64, (i64, i64)> = sqlx::query_as(
@@ -86,15 +112,7 @@ pub(super) async fn post_bulk(
     // The seqs and positions are handed out here, under the write lock; the
     // trigger of migration 0009 moves each room's counters along as the rows
     // go in.
-    let seqs: Vec<(i64, i64)> = messages
-        .iter()
-        .map(|m| {
-            let (seq, pos) = last_seq.entry(m.room_id).or_default();
-            *seq += 1;
-            *pos += 1;
-            (*seq, *pos)
-        })
-        .collect();
+    let seqs = batch::assign_seqs(messages, &mut last_seq);
     let rows: Vec<_> = messages
         .iter()
         .zip(&seqs)
@@ -144,18 +162,18 @@ pub(super) async fn post_bulk(
 
     // Presence: the last word of each member in the batch, whose read
     // cursor moves to their own newest message.
-    let mut presence = HashMap::new();
-    for (m, p) in messages.iter().zip(&posted) {
-        let pr = &m.presence;
-        presence.insert(
-            (pr.room_id, pr.user_id),
+    let presence: Vec<_> = batch::presence_rows(messages, &posted)
+        .into_iter()
+        .map(|p| {
             (
-                (pr.last_seen, pr.has_focus, pr.inactive_from, pr.last_spoke),
-                (p.message.id, p.message.seq),
-            ),
-        );
-    }
-    let presence: Vec<_> = presence.into_iter().collect();
+                (p.room_id, p.user_id),
+                (
+                    (p.last_seen, p.has_focus, p.inactive_from, p.last_spoke),
+                    (p.read_id, p.read_seq),
+                ),
+            )
+        })
+        .collect();
     sqlx::query(
         "UPDATE members SET last_seen = j.value ->> '$[1][0][0]', \
          has_focus = j.value ->> '$[1][0][1]', inactive_from = j.value ->> '$[1][0][2]', \
@@ -169,12 +187,7 @@ pub(super) async fn post_bulk(
     .execute(&mut *tx)
     .await?;
 
-    // Mentions: (user, room, message) rows.
-    let mentions: Vec<(i64, i64, i64)> = messages
-        .iter()
-        .zip(&posted)
-        .flat_map(|(m, p)| m.mentioned.iter().map(|&u| (u, m.room_id, p.message.id)))
-        .collect();
+    let mentions = batch::mention_rows(messages, &posted);
     if !mentions.is_empty() {
         sqlx::query(
             "INSERT INTO mentions (user_id, room_id, message_id) \
@@ -185,7 +198,8 @@ pub(super) async fn post_bulk(
         .execute(&mut *tx)
         .await?;
     }
-    queue_alerts_bulk(&mut tx, messages, candidates, &mut posted).await?;
+    let alerts = batch::alert_rows(messages, candidates, &mut posted)?;
+    queue_alerts_bulk(&mut tx, &alerts).await?;
     tx.commit().await?;
     Ok(Some(posted))
 }
@@ -211,56 +225,29 @@ async fn alert_candidates(
     Ok(rows.into_iter().map(Member::from).collect())
 }
 
-/// The mail-alert rule ([`alerts::replay`]) for a whole batch, written in
-/// two statements whatever the number of alerts.
+/// Queues a batch's mail alerts ([`batch::alert_rows`]) in two statements
+/// whatever their number.
 async fn queue_alerts_bulk(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    messages: &[NewMessage],
-    mut candidates: Vec<Member>,
-    posted: &mut [Posted],
+    alerts: &[AlertRow],
 ) -> Result<(), StoreError> {
-    if candidates.is_empty() && messages.iter().all(|m| m.mentioned.is_empty()) {
-        return Ok(());
-    }
-    let sent: Vec<Sent<'_>> = messages
-        .iter()
-        .zip(posted.iter())
-        .map(|(m, p)| Sent {
-            message_id: p.message.id,
-            time: m.time,
-            presence: &m.presence,
-            mentions: &m.mentioned,
-            mail_delay: m.mail_delay,
-        })
-        .collect();
-    let replayed = alerts::replay(&sent, &mut candidates);
-    for d in replayed.decisions {
-        if let Some(p) = posted.iter_mut().find(|p| p.message.id == d.message_id) {
-            p.decisions.push(d);
-        }
-    }
-    let due = replayed.alerts;
-    if due.is_empty() {
+    if alerts.is_empty() {
         return Ok(());
     }
     // (room, user, at, send after, recipient, first message)
-    let mut rows = Vec::with_capacity(due.len());
-    for a in &due {
-        let (i, m) = messages
-            .iter()
-            .enumerate()
-            .find(|(i, _)| posted[*i].message.id == a.first_message_id)
-            .ok_or_else(|| StoreError::other("an alert for a message not in the batch"))?;
-        posted[i].alerts_queued += 1;
-        rows.push((
-            a.room_id,
-            a.user_id,
-            a.at,
-            a.at + m.mail_delay,
-            &a.recipient,
-            a.first_message_id,
-        ));
-    }
+    let rows: Vec<_> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a.room_id,
+                a.user_id,
+                a.at,
+                a.send_after,
+                &a.recipient,
+                a.first_message_id,
+            )
+        })
+        .collect();
     let rows = json(&rows)?;
     // An alerted member is alerted again in the same batch only after a
     // message of their own; the newest time is the one to keep.
@@ -285,7 +272,7 @@ async fn queue_alerts_bulk(
     Ok(())
 }
 
-/// Stores one message inside the caller's transaction (see [`Committer`]).
+/// Stores one message inside the caller's transaction.
 /// The room's `last_seq` and `last_pos` follow by trigger (migration 0009).
 async fn post_in_tx(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -318,22 +305,11 @@ async fn post_in_tx(
 mod tests {
     use super::*;
     use crate::config::SqliteSync;
-    use crate::domain::{Attachment, Message, PresenceUpdate};
+    use crate::store::Messages;
+    use crate::store::batch::testing::{NOW, Scene, batch, message, outcome, summary};
     use crate::store::sqlite::Backend as SqliteBackend;
-    use crate::store::{Accounts, Messages, NewUser, Outbox, Rooms};
 
-    const NOW: i64 = 1_700_000_000;
-
-    struct Scene {
-        db: SqliteBackend,
-        _dir: tempfile::TempDir,
-        room: i64,
-        users: Vec<i64>,
-    }
-
-    /// A room with alice, bob, carol and dave; bob and carol want mail
-    /// alerts and were last seen long ago.
-    async fn scene() -> Scene {
+    async fn scene() -> (Scene<SqliteBackend>, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = SqliteBackend::open(
             &dir.path().join("db.sqlite3"),
@@ -343,142 +319,21 @@ mod tests {
         )
         .await
         .expect("open");
-        let room = db.create_room("general", "General").await.expect("room").id;
-        let mut users = Vec::new();
-        for name in ["alice", "bob", "carol", "dave"] {
-            let user = db
-                .create_user(NewUser {
-                    username: name.to_owned(),
-                    username_key: name.to_owned(),
-                    email: Some(format!("{name}@example.com")),
-                    password_hash: String::new(),
-                    is_admin: false,
-                    display_name: None,
-                    created_at: NOW,
-                })
-                .await
-                .expect("user");
-            db.add_member(room, user.id, "000000")
-                .await
-                .expect("member");
-            users.push(user.id);
-        }
-        for &away in &users[1..3] {
-            db.set_alerts(room, away, true, true).await.expect("alerts");
-            db.save_presence(PresenceUpdate {
-                room_id: room,
-                user_id: away,
-                last_seen: NOW - 1_000,
-                has_focus: false,
-                inactive_from: NOW - 900,
-                last_spoke: None,
-            })
-            .await
-            .expect("presence");
-        }
-        Scene {
-            db,
-            _dir: dir,
-            room,
-            users,
-        }
-    }
-
-    fn message(room: i64, user: i64, at: i64, text: &str) -> NewMessage {
-        NewMessage {
-            room_id: room,
-            user_id: user,
-            username: format!("user{user}"),
-            time: at,
-            content: text.to_owned(),
-            html: format!("<p>{text}</p>"),
-            client_id: Some(format!("{user}-{text}")),
-            file: None,
-            mentions: Vec::new(),
-            mentioned: Vec::new(),
-            presence: PresenceUpdate {
-                room_id: room,
-                user_id: user,
-                last_seen: at,
-                has_focus: user % 2 == 0,
-                inactive_from: at + 90,
-                last_spoke: Some(at),
-            },
-            mail_delay: 60,
-            reply: None,
-        }
-    }
-
-    /// Alice writes, carol (away, alerted) comes back by writing, alice
-    /// writes again, dave attaches a file: bob gets one alert, carol one.
-    fn batch(s: &Scene) -> Vec<NewMessage> {
-        let [alice, _, carol, dave] = s.users[..] else {
-            unreachable!("four users")
-        };
-        let mut with_file = message(s.room, dave, NOW + 3, "a file");
-        with_file.file = Some(Attachment {
-            name: "notes.txt".to_owned(),
-            size: 12,
-            content_type: "text/plain".to_owned(),
-            key: "k1".to_owned(),
-        });
-        vec![
-            message(s.room, alice, NOW, "one"),
-            message(s.room, carol, NOW + 1, "back"),
-            message(s.room, alice, NOW + 2, "two"),
-            with_file,
-        ]
-    }
-
-    /// What a batch left in the database, ids included.
-    async fn outcome(s: &Scene) -> (Vec<Message>, Vec<Member>, Vec<(i64, i64, String, i64)>) {
-        let messages = s.db.messages_after(s.room, 0, 100).await.expect("messages");
-        let members = s.db.members(s.room).await.expect("members");
-        let alerts =
-            s.db.due_alerts(NOW + 1_000, 100)
-                .await
-                .expect("alerts")
-                .into_iter()
-                .map(|a| (a.user_id, a.created_at, a.recipient, a.first_message_id))
-                .collect();
-        (messages, members.as_ref().clone(), alerts)
+        (Scene::new(db).await, dir)
     }
 
     #[tokio::test]
     async fn a_bulk_batch_stores_what_one_by_one_posting_stores() {
-        let (bulk, each) = (scene().await, scene().await);
+        let ((bulk, _a), (each, _b)) = (scene().await, scene().await);
         let by_bulk = post_bulk(&bulk.db.write, &batch(&bulk))
             .await
             .expect("bulk")
             .expect("the bulk path takes this batch");
         let by_each = post_each(&each.db.write, batch(&each)).await.expect("each");
-
-        let summary = |posted: &[Posted]| -> Vec<(i64, i64, usize)> {
-            posted
-                .iter()
-                .map(|p| (p.message.id, p.message.seq, p.alerts_queued))
-                .collect()
-        };
         assert_eq!(summary(&by_bulk), summary(&by_each));
-        assert_eq!(
-            by_bulk.iter().map(|p| p.alerts_queued).collect::<Vec<_>>(),
-            [2, 0, 0, 0],
-            "bob and carol are alerted by the first message only"
-        );
         let (bulk_out, each_out) = (outcome(&bulk).await, outcome(&each).await);
-        assert_eq!(
-            format!("{:?}", bulk_out.0),
-            format!("{:?}", each_out.0),
-            "same messages, seqs and files"
-        );
-        assert_eq!(
-            format!("{:?}", bulk_out.1),
-            format!("{:?}", each_out.1),
-            "same presence and alert state"
-        );
-        assert_eq!(bulk_out.2, each_out.2, "same outbox");
-        assert_eq!(bulk_out.2.len(), 2);
-        assert_eq!(bulk.db.newest_cursor(bulk.room).await.expect("last"), 4);
+        assert_eq!(bulk_out, each_out);
+        bulk_out.check(&bulk, &by_bulk);
 
         // The room's seq counter moved along: a later single post follows on.
         let next = post_each(
@@ -488,15 +343,19 @@ mod tests {
         .await
         .expect("after");
         assert_eq!(next[0].message.seq, 5);
+        assert_eq!(
+            bulk.db.newest_cursor(bulk.room).await.expect("last"),
+            next[0].message.id
+        );
     }
 
-    async fn declined(s: &Scene, batch: &[NewMessage]) -> bool {
+    async fn declined(s: &Scene<SqliteBackend>, batch: &[NewMessage]) -> bool {
         post_bulk(&s.db.write, batch).await.expect("ran").is_none()
     }
 
     #[tokio::test]
     async fn the_bulk_path_declines_repeats_and_missing_rooms_and_writes_nothing() {
-        let s = scene().await;
+        let (s, _dir) = scene().await;
         let alice = s.users[0];
         let repeated_inside = vec![
             message(s.room, alice, NOW, "same"),

@@ -3,7 +3,7 @@
 //! Reads go through a small pool; every write goes through a single writer
 //! connection with `BEGIN IMMEDIATE`, so writes queue in-process instead of
 //! failing with `SQLITE_BUSY`. WAL mode lets reads run beside the writer.
-//! Messages are stored by group commit (`commit.rs`, `bulk.rs`).
+//! Messages are stored by group commit (`store/commit.rs`, `bulk.rs`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,13 +15,12 @@ use super::{Changes, NewMessage, Posted, Result, StoreError};
 use crate::config::SqliteSync;
 
 mod bulk;
-mod commit;
 // The shared SQL, compiled here for this backend (see its module comment).
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
 mod sql;
 
-use commit::Committer;
+use super::commit::Committer;
 
 /// The sqlx database the shared SQL is compiled for here.
 type Db = sqlx::Sqlite;
@@ -95,7 +94,11 @@ impl Backend {
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        let committer = Committer::start(write.clone(), metrics.clone());
+        let pool = write.clone();
+        let committer = Committer::start(
+            move |batch| bulk::commit_batch(pool.clone(), batch),
+            metrics.clone(),
+        );
         Ok(Self {
             read,
             write,

@@ -1,13 +1,12 @@
-//! Group commit: one task takes every message waiting and commits them
-//! together, so concurrent senders share one disk flush (the statements are
-//! in `bulk.rs`).
+//! Group commit, for both backends: one task takes every message waiting
+//! and hands them to the backend as one batch, stored in one transaction, so
+//! concurrent senders share one disk flush (and, on PostgreSQL, one turn at
+//! the room's row lock). The batch's statements are the backend's
+//! (`sqlite/bulk.rs`, `postgres/bulk.rs`).
 
+use std::future::Future;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-
-use super::bulk::{post_bulk, post_each};
-use super::renew_writer;
 use crate::store::{NewMessage, Posted, StoreError};
 
 /// Most messages committed together.
@@ -15,9 +14,9 @@ const MAX_BATCH: usize = 128;
 
 type Reply = tokio::sync::oneshot::Sender<Result<Posted, StoreError>>;
 
-/// Group commit for messages. With `synchronous=FULL` every commit waits for
-/// the disk; one task takes every message waiting at that moment and commits
-/// them together, so concurrent senders share one disk flush. A sender is
+/// Group commit for messages. Every durable commit waits for the disk; one
+/// task takes every message waiting at that moment and commits them
+/// together, so concurrent senders share one disk flush. A sender is
 /// answered only after the commit: acknowledged means durable.
 #[derive(Clone)]
 pub(super) struct Committer {
@@ -25,7 +24,14 @@ pub(super) struct Committer {
 }
 
 impl Committer {
-    pub(super) fn start(pool: SqlitePool, metrics: crate::metrics::StoreMetrics) -> Self {
+    /// Starts the committing task. `commit` stores a batch and answers each
+    /// message, in the batch's order; one message's failure must not fail
+    /// the others.
+    pub(super) fn start<F, Fut>(commit: F, metrics: crate::metrics::StoreMetrics) -> Self
+    where
+        F: Fn(Vec<NewMessage>) -> Fut + Send + 'static,
+        Fut: Future<Output = Vec<Result<Posted, StoreError>>> + Send,
+    {
         let (queue, mut rx) = tokio::sync::mpsc::channel::<(NewMessage, Reply)>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut gather = Gather::default();
@@ -51,7 +57,13 @@ impl Committer {
                 }
                 let started = tokio::time::Instant::now();
                 let size = batch.len();
-                commit_batch(&pool, std::mem::take(&mut batch)).await;
+                let (messages, replies): (Vec<NewMessage>, Vec<Reply>) =
+                    std::mem::take(&mut batch).into_iter().unzip();
+                let results = commit(messages).await;
+                debug_assert_eq!(results.len(), replies.len());
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
                 let took = started.elapsed();
                 metrics.commit_messages.observe(size as f64);
                 metrics.commit_seconds.observe(took.as_secs_f64());
@@ -128,39 +140,6 @@ impl Gather {
     fn committed(&mut self, size: usize, queued: usize, took: Duration) {
         self.expected = (size + queued).min(MAX_BATCH);
         self.last_commit = took;
-    }
-}
-
-async fn commit_batch(pool: &SqlitePool, batch: Vec<(NewMessage, Reply)>) {
-    // The common case: the whole batch in one transaction, one disk flush,
-    // in bulk statements. A batch the bulk path does not take (a repeated
-    // client_id, a room deleted meanwhile) goes one message after another in
-    // one transaction. If anything fails, nothing of it is kept and each
-    // message is tried again in a transaction of its own, so one bad
-    // message fails alone.
-    let (messages, replies): (Vec<NewMessage>, Vec<Reply>) = batch.into_iter().unzip();
-    if messages.len() > 1 {
-        let results = match post_bulk(pool, &messages).await {
-            Ok(Some(results)) => Ok(results),
-            Ok(None) => post_each(pool, messages.clone()).await,
-            Err(e) => Err(e),
-        };
-        match results {
-            Ok(results) => {
-                for (reply, posted) in replies.into_iter().zip(results) {
-                    let _ = reply.send(Ok(posted));
-                }
-                return;
-            }
-            Err(_) => renew_writer(pool).await,
-        }
-    }
-    for (m, reply) in messages.into_iter().zip(replies) {
-        let result = post_each(pool, vec![m]).await.map(|mut p| p.remove(0));
-        if result.is_err() {
-            renew_writer(pool).await;
-        }
-        let _ = reply.send(result);
     }
 }
 
