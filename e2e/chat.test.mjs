@@ -1056,10 +1056,22 @@ e2e('14. message lifecycle: reply, edit, react, copy link and delete between two
   await alice.page.waitForFunction(() => [...document.querySelectorAll('#cv-messages li.cv-deleted .cv-content')].some((c) => c.textContent.trim() === 'message deleted'), null, { timeout: 5000 });
   assert.equal(await messageWith(alice.page, 'Yes, see you there').count(), 0);
 
+  await sendViaInput(bob.page, 'Dessert?');
+  await messageWith(alice.page, 'Dessert?').waitFor();
+
   // A reload shows the same state.
   await alice.page.reload();
   assert.equal(await messageWith(alice.page, 'Lunch at one?').locator('.cv-chip .cv-count').textContent(), '2');
   assert.equal(await alice.page.locator('#cv-messages li.cv-deleted').count(), 1);
+  // The page's menus link to the reactions; the script puts the buttons in as one opens.
+  await waitForTransport(alice.page, 'sse');
+  const dessert = messageWith(alice.page, 'Dessert?');
+  assert.equal(await dessert.locator('.cv-react-pick').count(), 0, 'the page carries no reaction buttons');
+  assert.equal(await dessert.locator('a.cv-action-react').count(), 1, 'but a link to them');
+  await openMenu(dessert);
+  await dessert.getByRole('button', { name: 'React with red heart' }).click();
+  await dessert.locator('.cv-chip[data-emoji="❤️"]').waitFor({ timeout: 5000 });
+  assert.equal(await dessert.locator('.cv-chip[data-emoji="❤️"]').getAttribute('aria-pressed'), 'true');
   // Menus, chips, quotes and tombstones pass axe-core, with a menu open.
   await openMenu(messageWith(alice.page, 'Lunch at one?'));
   const axe = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -1101,11 +1113,15 @@ e2e('14b. message lifecycle without JavaScript: reply, edit, react and delete wi
   assert.equal(await edited.getAttribute('class').then((c) => c.includes('cv-highlight')), true, 'the permalink marks it');
   assert.equal(await edited.locator('.cv-edited').count(), 1);
 
-  // Bob reacts from the menu, then takes it back with the chip.
+  // Bob reacts from the message's own page, which the menu links to, then takes it back
+  // with the chip.
   await bob.page.goto(room);
   const pie = messageWith(bob.page, 'Who brings the pie?');
   await openMenu(pie);
-  await pie.getByRole('button', { name: 'React with party popper' }).click();
+  assert.equal(await pie.locator('.cv-react-pick').count(), 0, 'the room page carries no reaction buttons');
+  await pie.getByRole('link', { name: 'React…' }).click();
+  await bob.page.waitForURL(/\/general\/m\/\d+\/#cv-react-\d+$/);
+  await messageWith(bob.page, 'Who brings the pie?').getByRole('button', { name: 'React with party popper' }).click();
   const chip = messageWith(bob.page, 'Who brings the pie?').locator('.cv-chip[data-emoji="🎉"]');
   assert.equal(await chip.getAttribute('aria-label'), 'party popper: 1, bob');
   assert.equal(await chip.getAttribute('aria-pressed'), 'true');

@@ -2,7 +2,7 @@
  * jumping to a quoted message. */
 
 import { C, reducedMotion, state, $, el, ANNOUNCE_KEEP, isFatal, truncate } from './context.js';
-import { permalink, replaceMessage, loadOlderPage } from './history.js';
+import { permalink, reactPicker, replaceMessage, loadOlderPage } from './history.js';
 import { api } from './net.js';
 import { showError, clearError, fatal } from './status.js';
 import { t } from './strings.js';
@@ -172,6 +172,16 @@ export function setupMessageActions() {
       goToMessage(Number(target.dataset.replyTo));
     }
   });
+  // The page's menus link to each message's own page for reactions (their buttons in every
+  // menu were half the page's weight); a menu opening here gets the buttons instead. The
+  // toggle event does not bubble, so it is caught on the way down.
+  el.list.addEventListener('toggle', (e) => {
+    const menu = e.target;
+    if (!menu.open || !menu.classList || !menu.classList.contains('cv-menu')) return;
+    const link = menu.querySelector('.cv-action-react');
+    const li = messageOf(menu);
+    if (link && li) link.closest('li').replaceWith(reactPicker(Number(li.dataset.pk)));
+  }, true);
   el.list.addEventListener('submit', (e) => {
     const form = e.target;
     if (!form.classList || !(form.classList.contains('cv-react-form') || form.classList.contains('cv-reaction-form'))) return;

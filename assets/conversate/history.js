@@ -307,25 +307,28 @@ function decorate(li, m, content) {
   if (own || C.isAdmin) items.append(menuLink('cv-action-delete', room + 'm/' + pk + '/delete/', t('js-delete')));
   if (C.isAdmin && m.edited) items.append(menuLink('cv-action-history', room + 'm/' + pk + '/history/', t('js-edit-history')));
   items.append(menuLink('cv-action-link', room + 'm/' + pk + '/', t('js-link')));
-  if (canReact) {
-    const holder = document.createElement('li');
-    const form = roomForm('react/', 'cv-react-form', pk);
-    for (const [emoji, name] of QUICK_REACTIONS) {
-      const b = document.createElement('button');
-      b.type = 'submit';
-      b.name = 'emoji';
-      b.value = emoji;
-      b.className = 'cv-react-pick';
-      b.setAttribute('aria-label', t('js-react-with', { emoji: t(name) }));
-      b.title = t(name);
-      b.textContent = emoji;
-      form.append(b);
-    }
-    holder.append(form);
-    items.append(holder);
-  }
+  if (canReact) items.append(reactPicker(pk));
   menu.append(summary, items);
   li.append(menu);
+}
+
+/** A menu's row of quick reactions for message `pk`, posting to the room's plain-form twin. */
+export function reactPicker(pk) {
+  const holder = document.createElement('li');
+  const form = roomForm('react/', 'cv-react-form', pk);
+  for (const [emoji, name] of QUICK_REACTIONS) {
+    const b = document.createElement('button');
+    b.type = 'submit';
+    b.name = 'emoji';
+    b.value = emoji;
+    b.className = 'cv-react-pick';
+    b.setAttribute('aria-label', t('js-react-with', { emoji: t(name) }));
+    b.title = t(name);
+    b.textContent = emoji;
+    form.append(b);
+  }
+  holder.append(form);
+  return holder;
 }
 
 const QUICK_REACTIONS = [

@@ -609,6 +609,7 @@ room-edit = Bearbeiten
 room-delete = Löschen
 room-history = Bearbeitungsverlauf
 room-link = Link zu dieser Nachricht
+room-react = Reagieren …
 room-react-with = Mit { $emoji } reagieren
 room-empty = Noch keine Nachrichten. Sag Hallo!
 room-newer = Neuere Nachrichten

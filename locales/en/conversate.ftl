@@ -612,6 +612,7 @@ room-edit = Edit
 room-delete = Delete
 room-history = Edit history
 room-link = Link to this message
+room-react = React…
 room-react-with = React with { $emoji }
 room-empty = No messages yet. Say hello!
 room-newer = Newer messages

@@ -30,20 +30,32 @@ async fn the_room_page_follows_every_change_and_every_reader() {
     assert_eq!(status, StatusCode::OK);
     let id = sent["messages"][0]["pk"].to_string();
 
-    // Each reader sees the message their way, with their own token.
+    // Each reader sees the message their way, with their own token in the
+    // reaction buttons of the message's own page (the room page links to
+    // them).
+    let own_page = format!("general/m/{id}/");
     for _ in 0..2 {
         let (_, page) = alice.text("general/").await;
-        let token = csrf_in(&page).expect("token");
         assert!(!page.contains(&bob.csrf), "no other reader's token");
         let mine = message_markup(&page, &id);
         assert!(mine.contains("cv-action-edit"), "{mine}");
         assert!(!mine.contains("cv-mentions-me"), "{mine}");
+        assert!(mine.contains("cv-action-react"), "{mine}");
+        assert!(!mine.contains("cv-react-pick"), "{mine}");
+        let (_, page) = alice.text(&own_page).await;
+        let mine = message_markup(&page, &id);
+        assert!(mine.contains("cv-react-bar"), "{mine}");
+        assert!(!mine.contains("cv-action-react"), "{mine}");
+        let token = csrf_in(&page).expect("token");
         assert!(mine.contains(&token), "the reader's token in the forms");
         let (_, page) = bob.text("general/").await;
         assert!(!page.contains(&alice.csrf));
         let theirs = message_markup(&page, &id);
         assert!(theirs.contains("cv-mentions-me"), "{theirs}");
         assert!(!theirs.contains("cv-action-edit"), "{theirs}");
+        let (_, page) = bob.text(&own_page).await;
+        assert!(!page.contains(&alice.csrf));
+        let theirs = message_markup(&page, &id);
         assert!(theirs.contains(&csrf_in(&page).expect("token")));
     }
 
