@@ -35,6 +35,26 @@ async fn a_shared_throttle_lets_a_burst_through_then_one_per_interval() {
     );
 }
 
+/// The throttle's table makes no WAL on PostgreSQL, so a send's or a
+/// login's step does not wait for the disk (migration 0020).
+#[tokio::test]
+async fn the_shared_throttle_table_is_unlogged_on_postgresql() {
+    let store = TestStore::open().await;
+    let conversate::config::DatabaseUrl::Postgres(url) = &store.config.database_url else {
+        eprintln!("SKIPPED: PostgreSQL only (set CONVERSATE_TEST_DATABASE_URL)");
+        return;
+    };
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    let persistence: i8 =
+        sqlx::query_scalar("SELECT relpersistence FROM pg_class WHERE relname = 'throttle'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("the throttle table");
+    assert_eq!(persistence as u8, b'u', "unlogged");
+    conn.close().await.expect("close");
+}
+
 async fn failed_login(base: &str) -> StatusCode {
     Browser::new(base)
         .login("alice", "not the password")
