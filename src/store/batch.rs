@@ -5,8 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::domain::Member;
 use crate::domain::alerts::{self, Sent};
+use crate::domain::{Member, PresenceUpdate};
 use crate::store::{NewMessage, Posted, StoreError};
 
 /// The batch's `(room, user, client_id)` keys; `None` when one repeats
@@ -49,40 +49,33 @@ pub(super) fn assign_seqs(
 
 /// A member's sign of life from the batch: their last message's presence,
 /// and the read cursor moved to it (who writes has read the room).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct PresenceRow {
-    pub room_id: i64,
-    pub user_id: i64,
-    pub last_seen: i64,
-    pub has_focus: bool,
-    pub inactive_from: i64,
-    pub last_spoke: Option<i64>,
+#[derive(Debug, Clone)]
+pub(super) struct PresenceRow<'a> {
+    pub presence: &'a PresenceUpdate,
     pub read_id: i64,
     pub read_seq: i64,
 }
 
 /// One row per member who wrote in the batch, from their last message.
-pub(super) fn presence_rows(messages: &[NewMessage], posted: &[Posted]) -> Vec<PresenceRow> {
-    let mut rows: HashMap<(i64, i64), PresenceRow> = HashMap::new();
+pub(super) fn presence_rows<'a>(
+    messages: &'a [NewMessage],
+    posted: &[Posted],
+) -> Vec<PresenceRow<'a>> {
+    let mut rows: HashMap<(i64, i64), PresenceRow<'a>> = HashMap::new();
     for (m, p) in messages.iter().zip(posted) {
         let pr = &m.presence;
         rows.insert(
             (pr.room_id, pr.user_id),
             PresenceRow {
-                room_id: pr.room_id,
-                user_id: pr.user_id,
-                last_seen: pr.last_seen,
-                has_focus: pr.has_focus,
-                inactive_from: pr.inactive_from,
-                last_spoke: pr.last_spoke,
+                presence: pr,
                 read_id: p.message.id,
                 read_seq: p.message.seq,
             },
         );
     }
-    let mut rows: Vec<PresenceRow> = rows.into_values().collect();
+    let mut rows: Vec<PresenceRow<'a>> = rows.into_values().collect();
     // One order for every batch: PostgreSQL locks the rows as it goes.
-    rows.sort_unstable_by_key(|r| (r.room_id, r.user_id));
+    rows.sort_unstable_by_key(|r| (r.presence.room_id, r.presence.user_id));
     rows
 }
 

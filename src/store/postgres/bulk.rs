@@ -278,10 +278,10 @@ impl Columns<'_> {
 
 /// The writers' presence and read cursors ([`batch::presence_rows`]), as
 /// the lone post's `save_poster` sets them.
-async fn save_presence(tx: &mut Tx, rows: &[batch::PresenceRow]) -> Result<(), StoreError> {
-    let col = |f: fn(&batch::PresenceRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-    let focus: Vec<bool> = rows.iter().map(|r| r.has_focus).collect();
-    let spoke: Vec<Option<i64>> = rows.iter().map(|r| r.last_spoke).collect();
+async fn save_presence(tx: &mut Tx, rows: &[batch::PresenceRow<'_>]) -> Result<(), StoreError> {
+    let col = |f: fn(&batch::PresenceRow<'_>) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+    let focus: Vec<bool> = rows.iter().map(|r| r.presence.has_focus).collect();
+    let spoke: Vec<Option<i64>> = rows.iter().map(|r| r.presence.last_spoke).collect();
     sqlx::query(
         "UPDATE members SET last_seen = v.last_seen, has_focus = v.has_focus, \
          inactive_from = v.inactive_from, last_spoke = COALESCE(v.last_spoke, members.last_spoke), \
@@ -292,11 +292,11 @@ async fn save_presence(tx: &mut Tx, rows: &[batch::PresenceRow]) -> Result<(), S
          v(room_id, user_id, last_seen, has_focus, inactive_from, last_spoke, read_id, read_seq) \
          WHERE members.room_id = v.room_id AND members.user_id = v.user_id",
     )
-    .bind(col(|r| r.room_id))
-    .bind(col(|r| r.user_id))
-    .bind(col(|r| r.last_seen))
+    .bind(col(|r| r.presence.room_id))
+    .bind(col(|r| r.presence.user_id))
+    .bind(col(|r| r.presence.last_seen))
     .bind(focus)
-    .bind(col(|r| r.inactive_from))
+    .bind(col(|r| r.presence.inactive_from))
     .bind(spoke)
     .bind(col(|r| r.read_id))
     .bind(col(|r| r.read_seq))

@@ -164,12 +164,13 @@ pub(super) async fn post_bulk(
     // cursor moves to their own newest message.
     let presence: Vec<_> = batch::presence_rows(messages, &posted)
         .into_iter()
-        .map(|p| {
+        .map(|row| {
+            let p = row.presence;
             (
                 (p.room_id, p.user_id),
                 (
                     (p.last_seen, p.has_focus, p.inactive_from, p.last_spoke),
-                    (p.read_id, p.read_seq),
+                    (row.read_id, row.read_seq),
                 ),
             )
         })
