@@ -358,6 +358,80 @@ async fn assets_are_served_with_long_caching_on_hashed_urls() {
     );
 }
 
+/// The script and the style sheet go gzipped to a browser that takes it,
+/// the same bytes once unpacked; images as they are; pages never.
+#[tokio::test]
+async fn text_assets_go_gzipped_to_browsers_that_take_it() {
+    let app = TestApp::start().await;
+    let b = app.browser();
+    let (_, html) = b.text("login/").await;
+    let url_of = |marker: &str| {
+        let start = html.find(marker).expect(marker) + 1;
+        let end = html[start..].find('"').expect("end") + start;
+        html[start..end].to_owned()
+    };
+    let (css, script) = (url_of("/assets/conversate.css?v="), url_of("/assets/m/"));
+    for path in [css.as_str(), script.as_str()] {
+        let plain = b.get(path).await;
+        assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+        assert_eq!(plain.headers()["vary"], "accept-encoding", "{path}");
+        let plain = plain.bytes().await.expect("body");
+        let packed = b
+            .client
+            .get(b.url(path))
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(packed.status(), StatusCode::OK);
+        assert_eq!(packed.headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(packed.headers()["vary"], "accept-encoding", "{path}");
+        let packed = packed.bytes().await.expect("body");
+        assert!(
+            packed.len() * 2 < plain.len(),
+            "{path}: {} of {}",
+            packed.len(),
+            plain.len()
+        );
+        let mut unpacked = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&packed[..]),
+            &mut unpacked,
+        )
+        .expect("gunzip");
+        assert_eq!(unpacked, plain, "{path}");
+    }
+    let refused = b
+        .client
+        .get(b.url(&css))
+        .header("accept-encoding", "gzip;q=0, br")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(refused.headers().get("content-encoding"), None);
+    let icon = b
+        .client
+        .get(b.url("assets/icon-192.png"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(
+        icon.headers().get("content-encoding"),
+        None,
+        "a PNG as it is"
+    );
+    let page = b
+        .client
+        .get(b.url("login/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.headers().get("content-encoding"), None, "pages never");
+}
+
 #[tokio::test]
 async fn the_chat_can_live_under_a_url_prefix() {
     let app = TestApp::start_with(|c| c.url_prefix = "/conversate/".to_owned()).await;
