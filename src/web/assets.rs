@@ -103,24 +103,30 @@ fn modules_version() -> &'static str {
     })
 }
 
-/// Whether the request's `Accept-Encoding` takes gzip: named (or `*`)
-/// without `q=0`.
+/// Whether the request's `Accept-Encoding` takes gzip: named without
+/// `q=0`, or, when not named, `*` without `q=0`.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let (mut gzip, mut any) = (None, None);
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+    {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let taken = !parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(taken);
+        } else if name == "*" {
+            any = Some(taken);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// Whether a file of this type is worth compressing (text, not images
@@ -272,6 +278,8 @@ mod tests {
         assert!(!accepts_gzip(&asking(&["gzip;q=0"])));
         assert!(!accepts_gzip(&asking(&["gzip; q=0.0, br"])));
         assert!(!accepts_gzip(&asking(&["identity, *;q=0"])));
+        assert!(!accepts_gzip(&asking(&["gzip;q=0, *"])), "named beats *");
+        assert!(accepts_gzip(&asking(&["gzip, *;q=0"])));
     }
 
     #[test]
