@@ -176,13 +176,14 @@ pub trait Messages: Send + Sync {
     /// Up to `limit` messages with id greater than `after`, oldest first.
     async fn messages_after(&self, room_id: i64, after: i64, limit: u32) -> Result<Vec<Message>>;
     /// Up to `limit` messages with id less than `before` (or the newest when
-    /// `None`), returned oldest first.
+    /// `None`), returned oldest first, with how many are older than them:
+    /// one read, since every page of history asks for both.
     async fn messages_before(
         &self,
         room_id: i64,
         before: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<Message>>;
+    ) -> Result<Window>;
     /// Up to `limit` messages of the room whose cursor position (`rev`) is
     /// past `after`, in cursor order: new messages, and earlier ones changed
     /// since. Always a prefix of that order, so a client whose next cursor
@@ -226,6 +227,16 @@ pub enum Change {
     /// replaces the message's own, the others stay; the keys of images no
     /// longer named are handed back for removal.
     Previews(crate::domain::previews::Previews),
+}
+
+/// What [`Messages::messages_before`] answers.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// How many messages of the room are older than the first one (0 when
+    /// there are none).
+    pub older: i64,
 }
 
 /// What [`Lifecycle::change_message`] answers.

@@ -233,6 +233,15 @@ pub fn audit_entry((at, actor_id, actor_name, action, target, detail): AuditRow)
     }
 }
 
+/// A message of a page of history (as [`MESSAGE_COLUMNS`]) and how many
+/// messages of its room are older.
+#[derive(sqlx::FromRow)]
+pub struct WindowRow {
+    #[sqlx(flatten)]
+    pub message: MessageRow,
+    pub older: i64,
+}
+
 /// A search result: a message (as [`MESSAGE_COLUMNS`]) with its room's
 /// slug and title and its score.
 #[derive(sqlx::FromRow)]

@@ -612,14 +612,13 @@ async fn history_pages_by_id_in_both_directions() {
             .expect("none")
             .is_empty()
     );
-    assert!(
-        store
-            .messages()
-            .messages_before(room, None, 10)
-            .await
-            .expect("none")
-            .is_empty()
-    );
+    let empty = store
+        .messages()
+        .messages_before(room, None, 10)
+        .await
+        .expect("none");
+    assert!(empty.messages.is_empty());
+    assert_eq!(empty.older, 0);
     assert_eq!(
         store.messages().newest_cursor(room).await.expect("empty"),
         0
@@ -691,37 +690,34 @@ async fn history_pages_by_id_in_both_directions() {
             .is_empty()
     );
 
-    assert_eq!(
-        contents(
-            &store
+    // Each page of history with how many messages are older than it.
+    let window = |before: Option<i64>| {
+        let store = &store;
+        async move {
+            let w = store
                 .messages()
-                .messages_before(room, None, 3)
+                .messages_before(room, before, 3)
                 .await
-                .expect("newest")
-        ),
-        ["m5", "m6", "m7"],
+                .expect("page");
+            let texts: Vec<String> = contents(&w.messages)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            (texts, w.older)
+        }
+    };
+    let expect = |texts: &[&str], older: i64| {
+        let texts: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
+        (texts, older)
+    };
+    assert_eq!(
+        window(None).await,
+        expect(&["m5", "m6", "m7"], 4),
         "the newest page, oldest first"
     );
-    assert_eq!(
-        contents(
-            &store
-                .messages()
-                .messages_before(room, Some(ids[4]), 3)
-                .await
-                .expect("older")
-        ),
-        ["m2", "m3", "m4"]
-    );
-    assert_eq!(
-        contents(
-            &store
-                .messages()
-                .messages_before(room, Some(ids[1]), 3)
-                .await
-                .expect("oldest")
-        ),
-        ["m1"]
-    );
+    assert_eq!(window(Some(ids[4])).await, expect(&["m2", "m3", "m4"], 1));
+    assert_eq!(window(Some(ids[1])).await, expect(&["m1"], 0));
+    assert_eq!(window(Some(ids[0])).await, expect(&[], 0));
 
     assert_eq!(
         store

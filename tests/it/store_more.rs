@@ -67,6 +67,17 @@ async fn rooms_can_be_renamed_cleared_and_deleted_returning_their_file_keys() {
             .expect("count"),
         1
     );
+    post(&store, room, bob.id, "and again").await;
+    let window = store
+        .messages()
+        .messages_before(room, None, 1)
+        .await
+        .expect("newest");
+    assert_eq!(
+        (window.messages.len(), window.older),
+        (1, 1),
+        "the cleared messages are not counted as older"
+    );
 
     let mut again = new_message(room, alice.id, "file 2");
     again.file = Some(Attachment {

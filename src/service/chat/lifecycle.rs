@@ -40,18 +40,17 @@ impl Chat {
             });
         }
         let size = self.settings.page_size.max(2);
-        let mut page = messages
+        let window = messages
             .messages_before(access.room.id, Some(id + 1), size / 2)
             .await?;
         let after = messages
             .messages_after(access.room.id, id, size - size / 2 + 1)
             .await?;
         let newer = after.len() > (size - size / 2) as usize;
+        // With nothing up to `id`, nothing is older than what follows it.
+        let remaining = window.older;
+        let mut page = window.messages;
         page.extend(after.into_iter().take((size - size / 2) as usize));
-        let remaining = match page.first() {
-            Some(m) => messages.count_before(access.room.id, m.id).await?,
-            None => 0,
-        };
         Ok(Opening {
             page: Page {
                 messages: page.into(),

@@ -30,16 +30,13 @@ impl Chat {
             });
         }
         let generation = self.hub.generation(room_id);
-        let messages: std::sync::Arc<[Message]> = self
+        let window = self
             .store
             .messages()
             .messages_before(room_id, before, self.settings.page_size)
-            .await?
-            .into();
-        let remaining = match messages.first() {
-            Some(m) => self.store.messages().count_before(room_id, m.id).await?,
-            None => 0,
-        };
+            .await?;
+        let messages: std::sync::Arc<[Message]> = window.messages.into();
+        let remaining = window.older;
         if before.is_none() && !self.cache_ttl.is_zero() {
             self.hub.keep_newest_page(
                 room_id,

@@ -2,8 +2,8 @@
 
 use super::Backend;
 use crate::domain::Message;
-use crate::store::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, MessageRow};
-use crate::store::{Messages, NewMessage, Posted, Posting, Result};
+use crate::store::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, MessageRow, WindowRow};
+use crate::store::{Messages, NewMessage, Posted, Posting, Result, Window};
 
 #[async_trait::async_trait]
 impl Posting for Backend {
@@ -55,16 +55,27 @@ impl Messages for Backend {
         room_id: i64,
         before: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<Message>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+    ) -> Result<Window> {
+        // How many are older comes with the rows: seqs are contiguous within
+        // a room apart from removed prefixes (see `count_before`), so it is
+        // a row's seq less the room's first, whose look-up is uncorrelated
+        // and runs once per statement on both databases. One statement
+        // instead of two: each is a trip to SQLite's connection thread.
+        let rows: Vec<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS}, m.seq - (SELECT f.seq FROM messages f \
+                 WHERE f.room_id = $1 ORDER BY f.id LIMIT 1) AS older \
+             FROM {MESSAGE_FROM} \
              WHERE m.room_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT {limit}"
         )))
         .bind(room_id)
         .bind(before.unwrap_or(i64::MAX))
         .fetch_all(self.reader())
         .await?;
-        Ok(rows.into_iter().rev().map(Message::from).collect())
+        let older = rows.last().map_or(0, |r| r.older);
+        Ok(Window {
+            messages: rows.into_iter().rev().map(|r| r.message.into()).collect(),
+            older,
+        })
     }
 
     async fn count_before(&self, room_id: i64, id: i64) -> Result<i64> {
