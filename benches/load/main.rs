@@ -264,6 +264,9 @@ struct Results {
     first_start: Duration,
     started_rss_kib: u64,
     idle_rss_kib: u64,
+    /// The server's idle RSS as (anonymous, file-backed).
+    idle_rss_split_kib: (u64, u64),
+    ceiling_idle_rss_split_kib: (u64, u64),
     poll: Vec<(usize, Sample)>,
     page: Vec<(usize, Sample)>,
     /// The room page's size, and the ceiling sending as many fixed bytes.
@@ -523,6 +526,8 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     r.idle_rss_kib = server.rss_kib()?;
+    r.idle_rss_split_kib = server.rss_split_kib()?;
+    r.ceiling_idle_rss_split_kib = ceiling.rss_split_kib()?;
     let admin = login(server.addr, "admin").await?;
     match p.only {
         Some(Only::Overview) => {

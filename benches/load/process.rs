@@ -177,13 +177,24 @@ impl ServerProc {
 
     /// Resident memory, KiB.
     pub fn rss_kib(&self) -> Result<u64> {
+        self.status_kib("VmRSS")
+    }
+
+    /// What the resident memory is made of: the process's own
+    /// (`RssAnon`) and pages of files it maps, its executable's code
+    /// above all (`RssFile`), shared with the page cache.
+    pub fn rss_split_kib(&self) -> Result<(u64, u64)> {
+        Ok((self.status_kib("RssAnon")?, self.status_kib("RssFile")?))
+    }
+
+    fn status_kib(&self, field: &str) -> Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .with_context(|| format!("{} is gone", self.name))?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmRSS in /proc/PID/status")
+            .with_context(|| format!("no {field} in /proc/PID/status"))
     }
 
     /// CPU time the process has used (user and system), in clock ticks

@@ -76,6 +76,18 @@ pub fn section(o: &mut String, p: &Params, r: &Results) {
     );
     let _ = writeln!(
         o,
+        "| of which the process's own (`RssAnon`) | {} | {} |",
+        mib(r.idle_rss_split_kib.0),
+        mib(r.ceiling_idle_rss_split_kib.0)
+    );
+    let _ = writeln!(
+        o,
+        "| of which pages of its executable and libraries (`RssFile`, shared with the page cache) | {} | {} |",
+        mib(r.idle_rss_split_kib.1),
+        mib(r.ceiling_idle_rss_split_kib.1)
+    );
+    let _ = writeln!(
+        o,
         "| RSS just after start, before any login | {} | |",
         mib(r.started_rss_kib)
     );
