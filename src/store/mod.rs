@@ -230,7 +230,7 @@ pub enum Change {
 }
 
 /// What [`Messages::messages_before`] answers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Window {
     /// Oldest first.
     pub messages: Vec<Message>,

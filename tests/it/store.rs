@@ -694,30 +694,28 @@ async fn history_pages_by_id_in_both_directions() {
     let window = |before: Option<i64>| {
         let store = &store;
         async move {
-            let w = store
+            store
                 .messages()
                 .messages_before(room, before, 3)
                 .await
-                .expect("page");
-            let texts: Vec<String> = contents(&w.messages)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            (texts, w.older)
+                .expect("page")
         }
     };
-    let expect = |texts: &[&str], older: i64| {
-        let texts: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
-        (texts, older)
-    };
+    let newest = window(None).await;
     assert_eq!(
-        window(None).await,
-        expect(&["m5", "m6", "m7"], 4),
+        (contents(&newest.messages), newest.older),
+        (vec!["m5", "m6", "m7"], 4),
         "the newest page, oldest first"
     );
-    assert_eq!(window(Some(ids[4])).await, expect(&["m2", "m3", "m4"], 1));
-    assert_eq!(window(Some(ids[1])).await, expect(&["m1"], 0));
-    assert_eq!(window(Some(ids[0])).await, expect(&[], 0));
+    let older = window(Some(ids[4])).await;
+    assert_eq!(
+        (contents(&older.messages), older.older),
+        (vec!["m2", "m3", "m4"], 1)
+    );
+    let oldest = window(Some(ids[1])).await;
+    assert_eq!((contents(&oldest.messages), oldest.older), (vec!["m1"], 0));
+    let none = window(Some(ids[0])).await;
+    assert_eq!((contents(&none.messages), none.older), (vec![], 0));
 
     assert_eq!(
         store

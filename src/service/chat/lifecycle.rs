@@ -47,7 +47,8 @@ impl Chat {
             .messages_after(access.room.id, id, size - size / 2 + 1)
             .await?;
         let newer = after.len() > (size - size / 2) as usize;
-        // With nothing up to `id`, nothing is older than what follows it.
+        // The page starts with the window (it holds `id`, found above), so
+        // what is older than the window is older than the page.
         let remaining = window.older;
         let mut page = window.messages;
         page.extend(after.into_iter().take((size - size / 2) as usize));
