@@ -133,7 +133,7 @@ async fn a_direct_room_is_made_once_per_pair_and_only_with_someone_one_shares_a_
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.expect("body").contains("for its two people"));
-    let (ok, _, err) = app.cli(&["room", "add-member", &slug, "carol"], "");
+    let (ok, _, err) = app.cli(&["room", "add-member", &slug, "carol"], "").await;
     assert!(!ok);
     assert!(err.contains("for its two people"), "{err}");
     let members = app.store.rooms().members(room_id).await.expect("members");

@@ -5,7 +5,7 @@ use crate::support::TestApp;
 #[tokio::test]
 async fn doctor_checks_everything_and_passes_on_a_working_setup() {
     let app = TestApp::start().await;
-    let (ok, stdout, stderr) = app.cli(&["doctor"], "");
+    let (ok, stdout, stderr) = app.cli(&["doctor"], "").await;
     assert!(ok, "{stdout}{stderr}");
     assert!(stderr.is_empty(), "{stderr:?}");
     for check in [
@@ -42,12 +42,13 @@ async fn doctor_fails_when_file_storage_or_mail_is_broken() {
     std::fs::remove_dir_all(&root).expect("remove the storage");
     std::fs::write(&root, b"not a directory").expect("a file in its place");
     let port = crate::mail::free_port();
-    let (ok, stdout, stderr) = crate::logs::run_with_env(
-        &app,
-        &["doctor"],
-        "",
-        &[("CONVERSATE_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))],
-    );
+    let (ok, stdout, stderr) = app
+        .cli_with_env(
+            &["doctor"],
+            "",
+            &[("CONVERSATE_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))],
+        )
+        .await;
     assert!(!ok, "{stdout}");
     assert!(stdout.contains("FAIL  file storage:"), "{stdout}");
     assert!(stdout.contains("FAIL  mail:"), "{stdout}");

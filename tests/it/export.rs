@@ -96,7 +96,9 @@ async fn the_export_command_writes_an_open_archive_that_reads_offline() {
     let (app, bytes) = site().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let archive = dir.path().join("all.tar");
-    let (ok, out, err) = app.cli(&["export", archive.to_str().expect("utf-8")], "");
+    let (ok, out, err) = app
+        .cli(&["export", archive.to_str().expect("utf-8")], "")
+        .await;
     assert!(ok, "{out} {err}");
     assert!(
         out.contains("Exported 2 rooms, 14 messages and 1 files"),
@@ -153,22 +155,26 @@ async fn the_export_command_writes_an_open_archive_that_reads_offline() {
 
     // One room only.
     let one = dir.path().join("one.tar");
-    let (ok, out, err) = app.cli(
-        &["export", "--room", "secret", one.to_str().expect("utf-8")],
-        "",
-    );
+    let (ok, out, err) = app
+        .cli(
+            &["export", "--room", "secret", one.to_str().expect("utf-8")],
+            "",
+        )
+        .await;
     assert!(
         ok && out.contains("Exported 1 rooms, 1 messages"),
         "{out} {err}"
     );
     // Never over an existing file, and an unknown room is named.
-    let (ok, _, err) = app.cli(&["export", one.to_str().expect("utf-8")], "");
+    let (ok, _, err) = app.cli(&["export", one.to_str().expect("utf-8")], "").await;
     assert!(!ok && err.contains("already exists"), "{err}");
     let none = dir.path().join("none.tar");
-    let (ok, _, err) = app.cli(
-        &["export", "--room", "nope", none.to_str().expect("utf-8")],
-        "",
-    );
+    let (ok, _, err) = app
+        .cli(
+            &["export", "--room", "nope", none.to_str().expect("utf-8")],
+            "",
+        )
+        .await;
     assert!(!ok && err.contains("There is no room 'nope'"), "{err}");
     assert!(!none.exists(), "nothing is left behind");
 }

@@ -46,7 +46,7 @@ fn site(sqlite_only: bool) -> Option<Site> {
     })
 }
 
-fn import(app: &TestApp, site: &Site, extra: &[&str]) -> String {
+async fn import(app: &TestApp, site: &Site, extra: &[&str]) -> String {
     let media = site.media.path().display().to_string();
     let mut args = vec![
         "import",
@@ -57,7 +57,7 @@ fn import(app: &TestApp, site: &Site, extra: &[&str]) -> String {
         &media,
     ];
     args.extend_from_slice(extra);
-    let (ok, out, err) = app.cli(&args, "");
+    let (ok, out, err) = app.cli(&args, "").await;
     assert!(ok, "the import succeeds: {out} {err}");
     out
 }
@@ -149,7 +149,7 @@ async fn a_django_conversate_site_comes_over_whole_and_a_second_import_changes_n
     let password = made["password"].as_str().expect("password");
 
     // A dry run says what it would do and writes nothing.
-    let planned = import(&app, &site, &["--dry-run"]);
+    let planned = import(&app, &site, &["--dry-run"]).await;
     assert!(
         planned.contains("Would import 4 accounts")
             && planned.contains("2 rooms, 5 memberships, 1000 messages and 3 files"),
@@ -172,7 +172,7 @@ async fn a_django_conversate_site_comes_over_whole_and_a_second_import_changes_n
             .is_empty()
     );
 
-    let done = import(&app, &site, &[]);
+    let done = import(&app, &site, &[]).await;
     assert!(
         done.contains("Imported 4 accounts")
             && done.contains("2 rooms, 5 memberships, 1000 messages and 3 files"),
@@ -275,7 +275,7 @@ async fn a_django_conversate_site_comes_over_whole_and_a_second_import_changes_n
 
     // A second import changes nothing.
     let before = fingerprint(&app).await;
-    let again = import(&app, &site, &[]);
+    let again = import(&app, &site, &[]).await;
     assert!(
         again.contains("Imported 0 accounts (and link 0")
             && again.contains("0 rooms, 0 memberships, 0 messages and 0 files"),
@@ -323,12 +323,12 @@ async fn an_interrupted_import_goes_on_where_it_stopped() {
         _dir: tempfile::tempdir().expect("tempdir"),
         _db: None,
     };
-    let out = import(&app, &first, &[]);
+    let out = import(&app, &first, &[]).await;
     assert!(out.contains(&format!(" {kept} messages")), "{out}");
     assert_eq!(messages_of(&app, "lobby").await, lobby_all[..kept]);
     assert!(messages_of(&app, "garden").await.is_empty());
 
-    let rest = import(&app, &site, &[]);
+    let rest = import(&app, &site, &[]).await;
     assert!(
         rest.contains("Imported 0 accounts")
             && rest.contains(&format!("0 rooms, 0 memberships, {} messages", 1000 - kept)),
@@ -349,17 +349,19 @@ async fn an_import_that_cannot_be_carried_out_says_why_and_writes_nothing() {
     let app = TestApp::start().await;
     app.create_room("garden", "Our own garden").await;
     let media = site.media.path().display().to_string();
-    let (ok, _, err) = app.cli(
-        &[
-            "import",
-            "django-conversate",
-            "--database",
-            &site.url,
-            "--media-root",
-            &media,
-        ],
-        "",
-    );
+    let (ok, _, err) = app
+        .cli(
+            &[
+                "import",
+                "django-conversate",
+                "--database",
+                &site.url,
+                "--media-root",
+                &media,
+            ],
+            "",
+        )
+        .await;
     assert!(!ok);
     assert!(
         err.contains("A room with the slug 'garden' already exists here"),
@@ -378,16 +380,20 @@ async fn an_import_that_cannot_be_carried_out_says_why_and_writes_nothing() {
         1
     );
 
-    let (ok, _, err) = app.cli(
-        &["import", "django-conversate", "--database", "mysql://x/y"],
-        "",
-    );
+    let (ok, _, err) = app
+        .cli(
+            &["import", "django-conversate", "--database", "mysql://x/y"],
+            "",
+        )
+        .await;
     assert!(
         !ok && err.contains("must start with sqlite:// or postgres://"),
         "{err}"
     );
     let missing = format!("sqlite://{}/nothing.sqlite3", site.media.path().display());
-    let (ok, _, err) = app.cli(&["import", "django-conversate", "--database", &missing], "");
+    let (ok, _, err) = app
+        .cli(&["import", "django-conversate", "--database", &missing], "")
+        .await;
     assert!(
         !ok && err.contains("Cannot open the django-conversate database"),
         "{err}"

@@ -114,21 +114,23 @@ async fn a_withdrawn_invitation_is_not_sent_and_sending_needs_an_address() {
     );
 
     // From the command line: the link is not printed, only mailed.
-    let (ok, _, err) = app.cli(&["invite", "create", "--send"], "");
+    let (ok, _, err) = app.cli(&["invite", "create", "--send"], "").await;
     assert!(!ok, "--send needs --email");
     assert!(err.contains("--email"), "{err}");
-    let (ok, out, err) = app.cli(
-        &[
-            "invite",
-            "create",
-            "--room",
-            "general",
-            "--email",
-            "cli@example.org",
-            "--send",
-        ],
-        "",
-    );
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "invite",
+                "create",
+                "--room",
+                "general",
+                "--email",
+                "cli@example.org",
+                "--send",
+            ],
+            "",
+        )
+        .await;
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
@@ -138,17 +140,19 @@ async fn a_withdrawn_invitation_is_not_sent_and_sending_needs_an_address() {
     assert!(addressed_to(&mails[0], "cli@example.org"));
 
     // Withdrawn before its e-mail goes out: the e-mail is cancelled.
-    let (ok, out, err) = app.cli(
-        &[
-            "invite",
-            "create",
-            "--room",
-            "general",
-            "--email",
-            "late@example.org",
-        ],
-        "",
-    );
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "invite",
+                "create",
+                "--room",
+                "general",
+                "--email",
+                "late@example.org",
+            ],
+            "",
+        )
+        .await;
     assert!(ok, "{err}");
     let printed = out.trim().to_owned();
     let newest = app.store.links().invitations(1).await.expect("list")[0].clone();

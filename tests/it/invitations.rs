@@ -372,19 +372,21 @@ async fn the_command_line_prints_a_working_link() {
     let app = TestApp::start().await;
     app.create_user("root", true).await;
     app.with_room().await;
-    let (ok, out, err) = app.cli(
-        &[
-            "invite",
-            "create",
-            "--room",
-            "general",
-            "--uses",
-            "3",
-            "--expires",
-            "2d",
-        ],
-        "",
-    );
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "invite",
+                "create",
+                "--room",
+                "general",
+                "--uses",
+                "3",
+                "--expires",
+                "2d",
+            ],
+            "",
+        )
+        .await;
     assert!(ok, "{err}");
     let link = out.trim();
     let path = link
@@ -400,10 +402,14 @@ async fn the_command_line_prints_a_working_link() {
     assert_eq!(lasts, 2 * 86_400);
     assert_eq!(invitation.created_by_name, "command line");
 
-    let (ok, _, err) = app.cli(&["invite", "create", "--room", "nowhere"], "");
+    let (ok, _, err) = app
+        .cli(&["invite", "create", "--room", "nowhere"], "")
+        .await;
     assert!(!ok);
     assert!(err.contains("There is no room 'nowhere'."), "{err}");
-    let (ok, _, err) = app.cli(&["invite", "create", "--expires", "soon"], "");
+    let (ok, _, err) = app
+        .cli(&["invite", "create", "--expires", "soon"], "")
+        .await;
     assert!(!ok);
     assert!(err.contains("is not a lifetime"), "{err}");
     assert_eq!(

@@ -326,7 +326,7 @@ async fn a_bots_outgoing_webhook_the_overview_the_keys_and_a_refused_upload_are_
 
     let (_, page) = root.text("admin/").await;
     assert!(page.contains("auf der Platte dieses Servers"), "{page}");
-    let (ok, _, err) = app.cli(&["room", "add", "ops", "--title", "Ops"], "");
+    let (ok, _, err) = app.cli(&["room", "add", "ops", "--title", "Ops"], "").await;
     assert!(ok, "{err}");
     let (_, page) = root.text("admin/audit/").await;
     assert!(

@@ -63,8 +63,11 @@ async fn every_command_that_succeeds_prints_nothing_on_standard_error() {
     }
     for (args, stdin) in &commands {
         let (ok, _, stderr) = match (&smtp_url, args[0]) {
-            (Some(url), "mail") => run_with_env(&app, args, stdin, &[("CONVERSATE_SMTP_URL", url)]),
-            _ => app.cli(args, stdin),
+            (Some(url), "mail") => {
+                app.cli_with_env(args, stdin, &[("CONVERSATE_SMTP_URL", url)])
+                    .await
+            }
+            _ => app.cli(args, stdin).await,
         };
         assert!(ok, "conversate {args:?} failed: {stderr}");
         assert!(
@@ -77,48 +80,10 @@ async fn every_command_that_succeeds_prints_nothing_on_standard_error() {
     }
 }
 
-/// Runs the command line like `TestApp::cli`, with extra environment.
-pub fn run_with_env(
-    app: &TestApp,
-    args: &[&str],
-    stdin: &str,
-    env: &[(&str, &str)],
-) -> (bool, String, String) {
-    use std::io::Write as _;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_conversate"));
-    command
-        .arg("--data-dir")
-        .arg(app.dir.path())
-        .args(args)
-        .env_remove("CONVERSATE_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let conversate::config::DatabaseUrl::Postgres(url) = &app.config.database_url {
-        command.env("CONVERSATE_DATABASE_URL", url);
-    }
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    let out = child.wait_with_output().expect("ends");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn a_failing_command_says_why_in_one_plain_line() {
     let app = TestApp::start().await;
-    let (ok, _, stderr) = app.cli(&["room", "add-member", "nope", "nobody"], "");
+    let (ok, _, stderr) = app.cli(&["room", "add-member", "nope", "nobody"], "").await;
     assert!(!ok);
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
     assert!(stderr.starts_with("error: "), "{stderr:?}");

@@ -525,16 +525,20 @@ async fn the_command_line_sets_and_removes_a_bots_outgoing_webhook() {
     let receiver = Receiver::start(&[]).await;
     let app = TestApp::start_with(allow_loopback).await;
     let root = with_bot(&app).await;
-    let (ok, _, err) = app.cli(
-        &["user", "outgoing-hook", "alice", "https://example.com/"],
-        "",
-    );
+    let (ok, _, err) = app
+        .cli(
+            &["user", "outgoing-hook", "alice", "https://example.com/"],
+            "",
+        )
+        .await;
     assert!(!ok, "alice is not a bot");
     assert!(err.contains("No such bot"), "{err}");
 
     // The command line's server process has no OUTBOUND_ALLOW_NETWORKS.
     let by_name = format!("http://localhost:{}/hook", receiver.port);
-    let (ok, out, err) = app.cli(&["user", "outgoing-hook", "deploybot", &by_name], "");
+    let (ok, out, err) = app
+        .cli(&["user", "outgoing-hook", "deploybot", &by_name], "")
+        .await;
     assert!(ok, "{err}");
     let secret = out.trim();
     assert!(secret.starts_with("cvhook_"), "{out}");
@@ -544,7 +548,9 @@ async fn the_command_line_sets_and_removes_a_bots_outgoing_webhook() {
     let (_, audit) = root.text("admin/audit/").await;
     assert!(audit.contains("bot.outgoing.set"), "audited");
 
-    let (ok, _, err) = app.cli(&["user", "outgoing-hook", "deploybot", "--remove"], "");
+    let (ok, _, err) = app
+        .cli(&["user", "outgoing-hook", "deploybot", "--remove"], "")
+        .await;
     assert!(ok, "{err}");
     let (_, page) = root.text("admin/integrations/").await;
     assert!(!page.contains(&by_name), "removed");

@@ -91,10 +91,12 @@ async fn a_one_character_password_is_refused_everywhere_in_the_same_words() {
     assert_eq!(password_hash(&app, "alice").await, before);
 
     // The command line.
-    let (ok, _, err) = app.cli(&["user", "add", "eve", "--password-stdin"], "x\n");
+    let (ok, _, err) = app
+        .cli(&["user", "add", "eve", "--password-stdin"], "x\n")
+        .await;
     assert!(!ok);
     assert!(err.contains(REFUSAL), "cli add: {err}");
-    let (ok, _, err) = app.cli(&["user", "set-password", "alice"], "x\n");
+    let (ok, _, err) = app.cli(&["user", "set-password", "alice"], "x\n").await;
     assert!(!ok);
     assert!(err.contains(REFUSAL), "cli set-password: {err}");
     assert_eq!(password_hash(&app, "alice").await, before);
@@ -162,15 +164,21 @@ async fn a_common_password_is_refused_everywhere_in_the_same_words() {
         r.text().await.expect("body").contains(common),
         "admin reset"
     );
-    let (ok, _, err) = app.cli(&["user", "add", "eve", "--password-stdin"], "12345678\n");
+    let (ok, _, err) = app
+        .cli(&["user", "add", "eve", "--password-stdin"], "12345678\n")
+        .await;
     assert!(!ok);
     assert!(err.contains(common), "cli add: {err}");
-    let (ok, _, err) = app.cli(&["user", "set-password", "alice"], "password123\n");
+    let (ok, _, err) = app
+        .cli(&["user", "set-password", "alice"], "password123\n")
+        .await;
     assert!(!ok);
     assert!(err.contains(common), "cli set-password: {err}");
 
     // An invitation and a reset link (as the mail worker makes one).
-    let (ok, link, err) = app.cli(&["invite", "create", "--room", "general"], "");
+    let (ok, link, err) = app
+        .cli(&["invite", "create", "--room", "general"], "")
+        .await;
     assert!(ok, "{err}");
     let path = format!(
         "invite/{}",
@@ -255,39 +263,20 @@ async fn the_minimum_length_is_a_setting() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // The command line reads the same setting.
-    let (ok, _, err) = app.cli(&["user", "add", "eve", "--password-stdin"], "elevenchars\n");
+    let (ok, _, err) = app
+        .cli(&["user", "add", "eve", "--password-stdin"], "elevenchars\n")
+        .await;
     assert!(ok, "eight is the default: {err}");
-    let env_cli = {
-        use std::process::{Command, Stdio};
-        let mut c = Command::new(env!("CARGO_BIN_EXE_conversate"));
-        c.arg("--data-dir")
-            .arg(app.dir.path())
-            .args(["user", "add", "frank", "--password-stdin"])
-            .env("CONVERSATE_PASSWORD_MIN_CHARS", "12")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in app_env(&app) {
-            c.env(k, v);
-        }
-        let mut child = c.spawn().expect("runs");
-        std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"elevenchars\n")
-            .expect("write");
-        child.wait_with_output().expect("output")
-    };
-    assert!(!env_cli.status.success());
+    let (ok, _, err) = app
+        .cli_with_env(
+            &["user", "add", "frank", "--password-stdin"],
+            "elevenchars\n",
+            &[("CONVERSATE_PASSWORD_MIN_CHARS", "12")],
+        )
+        .await;
+    assert!(!ok);
     assert!(
-        String::from_utf8_lossy(&env_cli.stderr)
-            .contains("The password must be at least 12 characters.")
+        err.contains("The password must be at least 12 characters."),
+        "{err}"
     );
-}
-
-/// The database the server uses, for a command line run by hand.
-fn app_env(app: &TestApp) -> Vec<(&'static str, String)> {
-    match &app.config.database_url {
-        conversate::config::DatabaseUrl::Postgres(url) => {
-            vec![("CONVERSATE_DATABASE_URL", url.clone())]
-        }
-        conversate::config::DatabaseUrl::Sqlite { .. } => Vec::new(),
-    }
 }

@@ -189,7 +189,9 @@ async fn a_profile_change_reaches_open_streams_at_once() {
 async fn an_invitee_chooses_a_display_name() {
     let app = TestApp::start().await;
     app.with_room().await;
-    let (ok, out, err) = app.cli(&["invite", "create", "--room", "general"], "");
+    let (ok, out, err) = app
+        .cli(&["invite", "create", "--room", "general"], "")
+        .await;
     assert!(ok, "{err}");
     let path = out
         .split_once("/invite/")

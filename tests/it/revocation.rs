@@ -51,7 +51,9 @@ async fn a_member_removed_by_the_command_line_loses_their_open_stream_and_long_p
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"], "");
+    let (ok, _, err) = app
+        .cli(&["room", "remove-member", "general", "bob", "--yes"], "")
+        .await;
     assert!(ok, "{err}");
     ends_promptly(&mut stream, "removed member").await;
 
@@ -75,7 +77,7 @@ async fn a_user_deactivated_by_the_command_line_loses_their_open_stream() {
     let bob = app.login("bob").await;
     let mut stream = watching(&bob).await;
 
-    let (ok, _, err) = app.cli(&["user", "deactivate", "bob", "--yes"], "");
+    let (ok, _, err) = app.cli(&["user", "deactivate", "bob", "--yes"], "").await;
     assert!(ok, "{err}");
     ends_promptly(&mut stream, "deactivated user").await;
 }
@@ -87,7 +89,9 @@ async fn other_members_streams_stay_open_and_keep_delivering() {
     let alice = app.login("alice").await;
     let mut stream = watching(&alice).await;
 
-    let (ok, _, err) = app.cli(&["room", "remove-member", "general", "bob", "--yes"], "");
+    let (ok, _, err) = app
+        .cli(&["room", "remove-member", "general", "bob", "--yes"], "")
+        .await;
     assert!(ok, "{err}");
     let r = alice
         .post_form(

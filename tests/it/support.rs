@@ -217,11 +217,24 @@ impl TestApp {
 
     /// Runs the `conversate` command line, as a separate process, on this
     /// server's database with `stdin` as its input; answers (success,
-    /// stdout, stderr).
-    pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
-        use std::io::Write as _;
+    /// stdout, stderr). Awaited, not waited for: the server runs on the
+    /// test's own runtime, and a runtime blocked on the child would freeze
+    /// the server halfway through whatever transaction it had begun, so
+    /// the command would wait on a lock no running server ever holds.
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
+        self.cli_with_env(args, stdin, &[]).await
+    }
+
+    /// [`Self::cli`] with more environment variables set.
+    pub async fn cli_with_env(
+        &self,
+        args: &[&str],
+        stdin: &str,
+        env: &[(&str, &str)],
+    ) -> (bool, String, String) {
         use std::process::Stdio;
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_conversate"));
+        use tokio::io::AsyncWriteExt as _;
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_conversate"));
         command
             .arg("--data-dir")
             .arg(self.dir.path())
@@ -233,14 +246,18 @@ impl TestApp {
         if let Some(db) = &self.db {
             command.env("CONVERSATE_DATABASE_URL", &db.url);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("the command line runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
+        let mut input = child.stdin.take().expect("stdin");
+        input
             .write_all(stdin.as_bytes())
+            .await
             .expect("write stdin");
-        let out = child.wait_with_output().expect("the command line ends");
+        drop(input);
+        let out = child
+            .wait_with_output()
+            .await
+            .expect("the command line ends");
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),

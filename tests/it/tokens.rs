@@ -498,7 +498,9 @@ async fn the_event_stream_takes_a_token() {
 async fn the_command_line_makes_a_token_shown_once() {
     let app = TestApp::start().await;
     app.with_room().await;
-    let (ok, out, err) = app.cli(&["user", "token", "alice", "--name", "cron", "--read"], "");
+    let (ok, out, err) = app
+        .cli(&["user", "token", "alice", "--name", "cron", "--read"], "")
+        .await;
     assert!(ok, "{err}");
     assert!(err.is_empty(), "{err}");
     let token = out.trim();
@@ -506,7 +508,9 @@ async fn the_command_line_makes_a_token_shown_once() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _) = bearer_post(&app, token, "general/api/send/", &[("content", "x")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "read only");
-    let (ok, _, err) = app.cli(&["user", "token", "alice", "--name", "none"], "");
+    let (ok, _, err) = app
+        .cli(&["user", "token", "alice", "--name", "none"], "")
+        .await;
     assert!(!ok);
     assert!(err.contains("at least one scope"), "{err}");
 }

@@ -93,7 +93,8 @@ impl Backend {
             .max_connections(READ_POOL)
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
-            .await?;
+            .await
+            .map_err(|e| unavailable("open for reading", &e))?;
         let pool = write.clone();
         let committer = Committer::start(
             move |batch| bulk::commit_batch(pool.clone(), batch),
