@@ -65,7 +65,7 @@ pub struct Member {
 }
 
 /// Presence bookkeeping to save for one member.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceUpdate {
     pub room_id: i64,
     pub user_id: i64,

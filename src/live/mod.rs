@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
-use crate::domain::Message;
+use crate::domain::{Message, PresenceUpdate};
 
 /// Events buffered per room before a slow receiver is told it lagged.
 pub const CHANNEL_CAPACITY: usize = 256;
@@ -28,6 +28,10 @@ pub const CHANNEL_CAPACITY: usize = 256;
 pub struct LiveMessage {
     pub message: Message,
     pub wire: std::sync::OnceLock<bytes::Bytes>,
+    /// When the post changed nothing beside the message but its poster's
+    /// presence, that change: other nodes apply it to what they cached
+    /// instead of reading the room's members again.
+    pub poster: Option<PresenceUpdate>,
 }
 
 impl LiveMessage {
@@ -37,6 +41,18 @@ impl LiveMessage {
         Arc::new(Self {
             message,
             wire: std::sync::OnceLock::new(),
+            poster: None,
+        })
+    }
+
+    /// Wraps a message just posted, with the presence the post wrote for
+    /// its poster (see [`Self::poster`]).
+    #[must_use]
+    pub fn posted(message: Message, poster: PresenceUpdate) -> Arc<Self> {
+        Arc::new(Self {
+            message,
+            wire: std::sync::OnceLock::new(),
+            poster: Some(poster),
         })
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
 use super::{Relay, RoomEvent};
+use crate::domain::PresenceUpdate;
 
 /// The channel every node listens on.
 pub const CHANNEL: &str = "conversate_events";
@@ -39,7 +40,18 @@ impl PgRelay {
             RoomEvent::Message(m) if m.changed() => {
                 format!("e:{node}:{room_id}:{}:{}", m.id, m.rev)
             }
-            RoomEvent::Message(m) => format!("m:{node}:{room_id}:{}", m.id),
+            RoomEvent::Message(m) => match &m.poster {
+                Some(p) => format!(
+                    "m:{node}:{room_id}:{}:{}:{}:{}:{}:{}",
+                    m.id,
+                    p.user_id,
+                    p.last_seen,
+                    u8::from(p.has_focus),
+                    p.inactive_from,
+                    p.last_spoke.map_or_else(String::new, |t| t.to_string()),
+                ),
+                None => format!("m:{node}:{room_id}:{}", m.id),
+            },
             RoomEvent::Presence { .. } => format!("p:{node}:{room_id}"),
             RoomEvent::AccessRevoked { user_id } => format!("r:{node}:{room_id}:{user_id}"),
             RoomEvent::SessionsEnded { user_id } => format!("s:{node}:{room_id}:{user_id}"),
@@ -77,6 +89,9 @@ pub enum Notice {
     Message {
         room_id: i64,
         id: i64,
+        /// The presence the post wrote for its poster, when that was all
+        /// it changed beside the message (see `LiveMessage::poster`).
+        poster: Option<PresenceUpdate>,
     },
     /// Message `id` changed (edited, deleted, reacted to), taking cursor
     /// position `rev`.
@@ -129,7 +144,13 @@ pub fn decode(node: u64, payload: &str) -> Option<Notice> {
         });
     }
     match (kind, arg) {
-        ("m", Some(id)) => Some(Notice::Message { room_id, id }),
+        ("m", Some(id)) => Some(Notice::Message {
+            room_id,
+            id,
+            // A poster part that does not read is left out: the receiver
+            // then re-reads the room, as for any other change.
+            poster: poster(room_id, parts),
+        }),
         ("p", None) => Some(Notice::Presence { room_id }),
         ("r", Some(user_id)) => Some(Notice::Revoked { room_id, user_id }),
         ("s", Some(user_id)) => Some(Notice::SessionsEnded { user_id }),
@@ -137,6 +158,31 @@ pub fn decode(node: u64, payload: &str) -> Option<Notice> {
         ("t", Some(user_id)) => Some(Notice::Typing { room_id, user_id }),
         _ => None,
     }
+}
+
+/// The poster's presence carried by a message notice: user, last seen,
+/// focus (0 or 1), inactive from, and last spoke (empty when none).
+fn poster<'a>(room_id: i64, mut parts: impl Iterator<Item = &'a str>) -> Option<PresenceUpdate> {
+    let user_id = parts.next()?.parse().ok()?;
+    let last_seen = parts.next()?.parse().ok()?;
+    let has_focus = match parts.next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let inactive_from = parts.next()?.parse().ok()?;
+    let last_spoke = match parts.next()? {
+        "" => None,
+        t => Some(t.parse().ok()?),
+    };
+    parts.next().is_none().then_some(PresenceUpdate {
+        room_id,
+        user_id,
+        last_seen,
+        has_focus,
+        inactive_from,
+        last_spoke,
+    })
 }
 
 /// Listens for other nodes' notices until `stop` flips, and hands each one
@@ -221,8 +267,62 @@ mod tests {
         );
         assert_eq!(
             decode(8, "m:1:2:3"),
-            Some(Notice::Message { room_id: 2, id: 3 })
+            Some(Notice::Message {
+                room_id: 2,
+                id: 3,
+                poster: None
+            })
         );
+        let update = PresenceUpdate {
+            room_id: 2,
+            user_id: 5,
+            last_seen: 100,
+            has_focus: true,
+            inactive_from: 400,
+            last_spoke: Some(100),
+        };
+        let message = crate::domain::Message {
+            id: 3,
+            ..Default::default()
+        };
+        let posted = RoomEvent::Message(super::super::LiveMessage::posted(message, update.clone()));
+        let m = PgRelay::encode(1, 2, &posted).expect("encoded");
+        assert_eq!(
+            decode(8, &m),
+            Some(Notice::Message {
+                room_id: 2,
+                id: 3,
+                poster: Some(update.clone())
+            })
+        );
+        assert_eq!(
+            decode(8, "m:1:2:3:5:100:0:400:"),
+            Some(Notice::Message {
+                room_id: 2,
+                id: 3,
+                poster: Some(PresenceUpdate {
+                    has_focus: false,
+                    last_spoke: None,
+                    ..update
+                })
+            })
+        );
+        for bad in [
+            "m:1:2:3:5:100:2:400:",
+            "m:1:2:3:5:x:1:400:",
+            "m:1:2:3:5:100:1",
+            "m:1:2:3:5:100:1:400::9",
+        ] {
+            assert_eq!(
+                decode(8, bad),
+                Some(Notice::Message {
+                    room_id: 2,
+                    id: 3,
+                    poster: None
+                }),
+                "{bad}: the message, without the unreadable presence"
+            );
+        }
         assert_eq!(decode(8, "m:1:2"), None);
         assert_eq!(
             decode(8, "e:1:2:3:9"),

@@ -292,6 +292,14 @@ impl Chat {
             .filter(|m| rendered.mentions.contains(&m.username))
             .map(|m| m.user_id)
             .collect();
+        let presence = PresenceUpdate {
+            room_id: access.room.id,
+            user_id: access.user.id,
+            last_seen: now,
+            has_focus: draft.has_focus,
+            inactive_from: now + disconnect,
+            last_spoke: Some(now),
+        };
         let posted = self
             .store
             .posting()
@@ -306,14 +314,7 @@ impl Chat {
                 file: draft.file,
                 mentions: rendered.mentions,
                 mentioned: mentioned.clone(),
-                presence: PresenceUpdate {
-                    room_id: access.room.id,
-                    user_id: access.user.id,
-                    last_seen: now,
-                    has_focus: draft.has_focus,
-                    inactive_from: now + disconnect,
-                    last_spoke: Some(now),
-                },
+                presence: presence.clone(),
                 mail_delay: self.mail_delay,
                 reply,
             })
@@ -333,15 +334,23 @@ impl Chat {
                 draft.has_focus,
                 disconnect,
             );
-            self.hub.publish(
-                access.room.id,
-                RoomEvent::Message(crate::live::LiveMessage::new(posted.message.clone())),
-            );
+            // A post that queued no alerts changed only its poster's
+            // presence beside the message (what the read cache applies in
+            // place): other nodes get that change with the message and
+            // announce it themselves, without reading the room's members.
+            let plain = posted.alerts_queued == 0;
+            let live = if plain {
+                crate::live::LiveMessage::posted(posted.message.clone(), presence)
+            } else {
+                crate::live::LiveMessage::new(posted.message.clone())
+            };
+            self.hub.publish(access.room.id, RoomEvent::Message(live));
             if let Some(queue) = &self.previews {
                 queue.ask(&posted.message, rendered.first_link.as_deref(), self.rich);
             }
             // last_spoke changed, which the users list shows.
-            self.announce_presence_forced(access.room.id).await?;
+            self.announce_presence_forced(access.room.id, !plain)
+                .await?;
         }
         Ok(posted)
     }

@@ -50,11 +50,16 @@ pub fn resync(chat: &Chat) {
 async fn apply(chat: &Chat, notice: Notice) {
     // Another node changed this room: what this node cached about it
     // (members, presence; on a revocation also accounts) is re-read.
-    match notice {
+    match &notice {
+        // A plain post changed its poster's presence and nothing else
+        // cached: applied in place, so the next request here reads nothing.
+        Notice::Message {
+            poster: Some(p), ..
+        } => chat.store.apply_presence(p),
         Notice::Message { room_id, .. }
         | Notice::Changed { room_id, .. }
         | Notice::Presence { room_id } => {
-            chat.store.forget(Some(room_id));
+            chat.store.forget(Some(*room_id));
         }
         Notice::Revoked { .. } | Notice::Closed { .. } | Notice::SessionsEnded { .. } => {
             chat.store.forget(None);
@@ -64,7 +69,7 @@ async fn apply(chat: &Chat, notice: Notice) {
         Notice::Resync => return resync(chat),
     }
     match notice {
-        Notice::Message { room_id, id } | Notice::Changed { room_id, id, .. } => {
+        Notice::Message { room_id, id, .. } | Notice::Changed { room_id, id, .. } => {
             if !chat.hub.has_listeners(room_id) {
                 // Nobody to deliver to, but polls must know it exists.
                 let rev = match notice {
@@ -84,6 +89,15 @@ async fn apply(chat: &Chat, notice: Notice) {
                     tracing::warn!(error = %crate::error_chain(&e), "fetching a noticed message failed; resyncing the room");
                     chat.hub.publish_local(room_id, RoomEvent::Resync);
                 }
+            }
+            // The posting node announced the poster's presence to its own
+            // listeners only (see `Chat::post`); these hear it from here.
+            if let Notice::Message {
+                poster: Some(_), ..
+            } = notice
+                && let Err(e) = chat.announce_presence_local(room_id).await
+            {
+                tracing::warn!(error = %crate::error_chain(&e), "presence refresh failed");
             }
         }
         Notice::Presence { room_id } => {

@@ -184,7 +184,7 @@ impl Cache {
 
     /// Applies a presence write to the cached membership and member list in
     /// place (what the `UPDATE` did), so a sign of life costs no re-read.
-    fn apply_presence(&self, p: &PresenceUpdate) {
+    pub fn apply_presence(&self, p: &PresenceUpdate) {
         let apply = |member: &mut Member| {
             if member.user_id == p.user_id {
                 member.presence.apply(p);

@@ -979,6 +979,15 @@ impl Store {
         }
     }
 
+    /// Applies a presence write made elsewhere (a post on another node) to
+    /// the cached membership and member list in place, as the write itself
+    /// would have; nothing else cached is dropped.
+    pub fn apply_presence(&self, update: &PresenceUpdate) {
+        if let Some(cache) = &self.cache {
+            cache.apply_presence(update);
+        }
+    }
+
     /// Whether the database answers and is migrated (readiness, `doctor`).
     ///
     /// # Errors

@@ -14,6 +14,7 @@ mod cluster;
 mod cluster_catch_up;
 mod cluster_lifecycle;
 mod cluster_limits;
+mod cluster_presence;
 mod directory;
 mod disk_full;
 mod django;

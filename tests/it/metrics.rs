@@ -18,7 +18,7 @@ async fn with_token() -> TestApp {
 }
 
 /// The exposition text, scraped with `token`.
-async fn scrape(base: &str, token: Option<&str>) -> (StatusCode, String) {
+pub(crate) async fn scrape(base: &str, token: Option<&str>) -> (StatusCode, String) {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -32,7 +32,7 @@ async fn scrape(base: &str, token: Option<&str>) -> (StatusCode, String) {
 }
 
 /// The value of the series `name` (with its labels, as written), or `None`.
-fn value(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|v| v.split_whitespace().next())

@@ -99,7 +99,7 @@ impl Chat {
             .rooms()
             .set_alerts(access.room.id, access.user.id, alert, mail_alert)
             .await?;
-        self.announce_presence_forced(access.room.id).await
+        self.announce_presence_forced(access.room.id, true).await
     }
 
     /// Publishes a presence event when any member's status changed since the
@@ -151,8 +151,14 @@ impl Chat {
         Ok(())
     }
 
-    pub(super) async fn announce_presence_forced(&self, room_id: i64) -> Result<(), ServiceError> {
-        self.announce(room_id, true, true).await
+    /// Tells this node's listeners (and, when `relay`, every node's) the
+    /// room's presence, changed or not.
+    pub(super) async fn announce_presence_forced(
+        &self,
+        room_id: i64,
+        relay: bool,
+    ) -> Result<(), ServiceError> {
+        self.announce(room_id, true, relay).await
     }
 
     /// Publishes the room's member list to every listener on every node
