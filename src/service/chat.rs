@@ -334,11 +334,10 @@ impl Chat {
                 draft.has_focus,
                 disconnect,
             );
-            // A post that queued no alerts changed only its poster's
-            // presence beside the message (what the read cache applies in
-            // place): other nodes get that change with the message and
-            // announce it themselves, without reading the room's members.
-            let plain = posted.alerts_queued == 0;
+            // Other nodes get a presence-only change with the message, apply
+            // it to their caches and announce it themselves, without
+            // reading the room's members.
+            let plain = posted.only_presence_changed();
             let live = if plain {
                 crate::live::LiveMessage::posted(posted.message.clone(), presence)
             } else {

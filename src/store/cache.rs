@@ -421,8 +421,7 @@ impl Posting for Cache {
         let presence = message.presence.clone();
         let result = self.posting.post_message(message).await;
         match &result {
-            // Only the poster's presence changed with it.
-            Ok(posted) if posted.created && posted.alerts_queued == 0 => {
+            Ok(posted) if posted.only_presence_changed() => {
                 self.apply_presence(&presence);
             }
             Ok(posted) if !posted.created => {}

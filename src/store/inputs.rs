@@ -98,6 +98,14 @@ impl Posted {
             decisions: Vec::new(),
         }
     }
+
+    /// Whether the post stored a message and changed nothing else but its
+    /// poster's presence (no alert bookkeeping of other members): what a
+    /// read cache, here or on another node, can apply in place.
+    #[must_use]
+    pub fn only_presence_changed(&self) -> bool {
+        self.created && self.alerts_queued == 0
+    }
 }
 
 /// What a search asks the store: the searcher, the words and the filters,
