@@ -1,7 +1,9 @@
 //! Cross-node fan-out over PostgreSQL LISTEN/NOTIFY: no extra broker.
 //!
 //! Each node sends small notices (ids, never bodies: payloads are capped at
-//! 8000 bytes) on one channel and listens on it. A node fetches a noticed
+//! 8000 bytes) on one channel and listens on it. Notices raised while the
+//! previous `NOTIFY` is on its way go together in the next, one per line:
+//! under load that is one statement for a burst instead of one a message. A node fetches a noticed
 //! message from the database and publishes it to its own listeners; streams
 //! deliver by room position (`pos`), so notices arriving out of order, twice, or not at
 //! all while the link was down are all repaired from the store. When the
@@ -17,20 +19,26 @@ use crate::domain::PresenceUpdate;
 /// The channel every node listens on.
 pub const CHANNEL: &str = "conversate_events";
 
+/// The most a joined payload holds: PostgreSQL refuses 8,000 bytes.
+const PAYLOAD_LIMIT: usize = 7_900;
+
 /// Sends this node's events to the others.
 pub struct PgRelay {
-    pool: PgPool,
+    /// Notices waiting for `send_notices`, in the order they were raised.
+    queue: tokio::sync::mpsc::UnboundedSender<String>,
     node: u64,
 }
 
 impl PgRelay {
-    /// Connects a small pool for sending notices.
+    /// Connects for sending notices, and starts the task that sends them.
     ///
     /// # Errors
     /// When the database cannot be reached.
     pub async fn connect(url: &str, node: u64) -> Result<Self, sqlx::Error> {
-        let pool = PgPoolOptions::new().max_connections(2).connect(url).await?;
-        Ok(Self { pool, node })
+        let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        let (queue, waiting) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(send_notices(pool, waiting));
+        Ok(Self { queue, node })
     }
 
     /// The notice for an event, or `None` when other nodes need not hear it.
@@ -64,23 +72,59 @@ impl PgRelay {
 
 impl Relay for PgRelay {
     fn relay(&self, room_id: i64, event: &RoomEvent) {
-        let Some(payload) = Self::encode(self.node, room_id, event) else {
-            return;
-        };
-        let pool = self.pool.clone();
-        // Publishing never waits on the network: a lost notice is repaired
-        // by the next one's position gap or by the resync after a reconnect.
-        tokio::spawn(async move {
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(&payload)
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(error = %e, "cross-node notice failed");
-            }
-        });
+        if let Some(notice) = Self::encode(self.node, room_id, event) {
+            // Publishing never waits on the network. The queue ends only
+            // when the runtime is shutting down.
+            let _ = self.queue.send(notice);
+        }
     }
+}
+
+/// Sends queued notices in order, joining those that wait together into one
+/// payload. A lost notice is repaired by the next one's position gap or by
+/// the resync after a reconnect, so a failed send is logged, not retried.
+async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let mut next = None;
+    loop {
+        let mut payload = match next.take() {
+            Some(carried) => carried,
+            None => match queue.recv().await {
+                Some(notice) => notice,
+                None => return,
+            },
+        };
+        while let Ok(notice) = queue.try_recv() {
+            if let Some(joined) = join(&mut payload, notice) {
+                next = Some(joined);
+                break;
+            }
+        }
+        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(&payload)
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "cross-node notice failed");
+        }
+    }
+}
+
+/// Appends `notice` to `payload` as a line of its own, or hands it back
+/// when the payload would grow past what PostgreSQL takes.
+fn join(payload: &mut String, notice: String) -> Option<String> {
+    if payload.len() + 1 + notice.len() > PAYLOAD_LIMIT {
+        return Some(notice);
+    }
+    payload.push('\n');
+    payload.push_str(&notice);
+    None
+}
+
+/// The notices of one payload, decoded; this node's own and garbage are
+/// left out.
+pub fn decode_all(node: u64, payload: &str) -> impl Iterator<Item = Notice> + '_ {
+    payload.lines().filter_map(move |line| decode(node, line))
 }
 
 /// A decoded notice from another node.
@@ -213,10 +257,10 @@ pub async fn listen(
                 _ = stop.changed() => return,
                 received = listener.try_recv() => match received {
                     Ok(Some(n)) => {
-                        if let Some(notice) = decode(node, n.payload())
-                            && notices.send(notice).await.is_err()
-                        {
-                            return;
+                        for notice in decode_all(node, n.payload()) {
+                            if notices.send(notice).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     Ok(None) => {
@@ -246,6 +290,33 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    #[test]
+    fn notices_waiting_together_share_a_payload_within_the_limit() {
+        let mut payload = "m:1:2:3".to_owned();
+        assert_eq!(join(&mut payload, "m:1:2:4".to_owned()), None);
+        assert_eq!(join(&mut payload, "x".to_owned()), None);
+        assert_eq!(payload, "m:1:2:3\nm:1:2:4\nx");
+        let ids: Vec<Notice> = decode_all(8, &payload).collect();
+        assert_eq!(
+            ids,
+            [3, 4].map(|id| Notice::Message {
+                room_id: 2,
+                id,
+                poster: None
+            }),
+            "each line decodes alone; garbage lines are dropped"
+        );
+        assert_eq!(decode_all(1, &payload).count(), 0, "a node ignores itself");
+        let long = "t:1:2:3".repeat(PAYLOAD_LIMIT / 7);
+        let mut full = "m:1:2:3".to_owned();
+        assert_eq!(
+            join(&mut full, long.clone()),
+            Some(long),
+            "too long: handed back"
+        );
+        assert_eq!(full, "m:1:2:3");
+    }
 
     #[test]
     fn notices_round_trip_and_own_notices_are_ignored() {

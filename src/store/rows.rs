@@ -139,6 +139,13 @@ pub struct MessageRow {
     previews: String,
 }
 
+impl MessageRow {
+    /// The message's cursor position.
+    pub fn rev(&self) -> i64 {
+        self.rev
+    }
+}
+
 impl From<MessageRow> for Message {
     fn from(r: MessageRow) -> Self {
         Self {
@@ -240,6 +247,16 @@ pub struct WindowRow {
     #[sqlx(flatten)]
     pub message: MessageRow,
     pub older: i64,
+}
+
+/// A message found by one of the two walks of a read of news (as
+/// [`MESSAGE_COLUMNS`]), and which walk found it: 0 for new messages, 1
+/// for changed ones.
+#[derive(sqlx::FromRow)]
+pub struct WalkRow {
+    #[sqlx(flatten)]
+    pub message: MessageRow,
+    pub walk: i64,
 }
 
 /// A search result: a message (as [`MESSAGE_COLUMNS`]) with its room's

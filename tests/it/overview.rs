@@ -118,6 +118,61 @@ async fn the_roll_ups_follow_posts_clears_and_deletes() {
     assert_eq!(a.room_days, vec![(club, day + 3, 1)]);
 }
 
+/// Posts stored together by group commit reach the roll-ups through one
+/// INSERT (the trigger runs once for the statement, migration 0021 on
+/// PostgreSQL): the counts must be those of posting one by one.
+#[tokio::test]
+async fn a_batch_of_posts_is_counted_as_its_messages() {
+    let store = TestStore::open().await;
+    let alice = user(&store, "alice").await.id;
+    let bob = user(&store, "bob").await.id;
+    let club = store
+        .rooms()
+        .create_room("club", "Club")
+        .await
+        .expect("room")
+        .id;
+    let attic = store
+        .rooms()
+        .create_room("attic", "Attic")
+        .await
+        .expect("room")
+        .id;
+    let day = 20_001_i64;
+    let t = day * DAY;
+    let batch = [
+        (club, alice, t + 3_600 * 9, None),
+        (club, alice, t + 3_600 * 9 + 60, Some(1_000)),
+        (club, bob, t + 3_600 * 9 + 120, None),
+        (club, bob, t + DAY + 3_600 * 14, Some(7)),
+        (attic, bob, t + 2 * DAY, Some(500)),
+        (attic, alice, t + 2 * DAY + 1, None),
+    ];
+    let posts = batch
+        .iter()
+        .map(|&(room, user, time, file)| post_at(&store, room, user, time, file));
+    futures_util::future::join_all(posts).await;
+    let a = store
+        .overview()
+        .activity(day, day - 3)
+        .await
+        .expect("activity");
+    assert_eq!(
+        a.room_days,
+        vec![(club, day, 3), (club, day + 1, 1), (attic, day + 2, 2)]
+    );
+    assert_eq!(
+        a.week_writers,
+        vec![(week_of(day), 2), (week_of(day + 2), 2)],
+        "alice and bob wrote on Saturday, bob on Sunday, both on Monday"
+    );
+    let mut hours = a.week_hours.clone();
+    hours.sort_unstable();
+    assert_eq!(hours, vec![(0, 0, 2), (5, 9, 3), (6, 14, 1)]);
+    let facts = store.overview().storage_facts(0).await.expect("facts");
+    assert_eq!((facts.files, facts.file_bytes), (3, 1_507));
+}
+
 #[tokio::test]
 async fn nodes_are_counted_while_they_are_heard_from() {
     let store = TestStore::open().await;

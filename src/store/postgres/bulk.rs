@@ -13,8 +13,8 @@
 //! wait on each other in a circle: the rooms' rows first, by id. Every other
 //! row a batch writes belongs to one of its rooms (members, the activity
 //! triggers' per-room counts), so whoever holds the room holds them, except
-//! the activity trigger's count per (day, writer) (migration 0006), which
-//! the rows lock as they go in: they go in by (day, writer).
+//! the activity trigger's count per (day, writer), which it upserts in
+//! (day, writer) order once per statement (migration 0021).
 
 use std::collections::HashMap;
 
@@ -171,24 +171,17 @@ async fn alert_candidates(tx: &mut Tx, room_ids: &[i64]) -> Result<Vec<Member>, 
     Ok(rows.into_iter().map(Member::from).collect())
 }
 
-/// The messages, in the lock order of the module comment: by (day,
-/// writer); their ids and seqs are already theirs, so the order changes
-/// nothing else.
+/// The messages, in one statement. The activity trigger takes its rows'
+/// locks in its own order (migration 0021), so the rows' order here is free.
 async fn insert_messages(
     tx: &mut Tx,
     messages: &[NewMessage],
     ids: &[i64],
     seqs: &[(i64, i64)],
 ) -> Result<(), StoreError> {
-    let mut order: Vec<usize> = (0..messages.len()).collect();
-    order.sort_by_key(|&i| {
-        let m = &messages[i];
-        (m.time.div_euclid(86_400), m.user_id, ids[i])
-    });
-    let n = order.len();
+    let n = messages.len();
     let mut c = Columns::with_capacity(n);
-    for i in order {
-        let m = &messages[i];
+    for (i, m) in messages.iter().enumerate() {
         let f = m.file.as_ref();
         c.id.push(ids[i]);
         c.room_id.push(m.room_id);

@@ -2,7 +2,7 @@
 
 use super::Backend;
 use crate::domain::Message;
-use crate::store::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, MessageRow, WindowRow};
+use crate::store::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, MessageRow, WalkRow, WindowRow};
 use crate::store::{Messages, NewMessage, Posted, Posting, Result, Window};
 
 #[async_trait::async_trait]
@@ -148,42 +148,42 @@ impl Backend {
     /// Whatever a walk left out lies past its last row, so the merge is
     /// complete up to the smaller of the two ends, and cut there (never
     /// empty while news exist: the first of either walk is below both ends).
+    /// Both walks are one statement: on PostgreSQL each statement is a
+    /// round trip, and a send's answer on a cluster often comes here.
     async fn news_round(
         &self,
         room_id: i64,
         after: i64,
         limit: u32,
     ) -> Result<(Vec<Message>, bool)> {
-        let unchanged: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
-             WHERE m.room_id = $1 AND m.id > $2 AND m.rev IS NULL ORDER BY m.id LIMIT {limit}"
-        )))
-        .bind(room_id)
-        .bind(after)
-        .fetch_all(self.reader())
-        .await?;
-        let changed: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
-             WHERE m.room_id = $1 AND m.rev > $2 ORDER BY m.rev LIMIT {limit}"
+        let rows: Vec<WalkRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM (SELECT {MESSAGE_COLUMNS}, CAST(0 AS BIGINT) AS walk FROM {MESSAGE_FROM} \
+                 WHERE m.room_id = $1 AND m.id > $2 AND m.rev IS NULL \
+                 ORDER BY m.id LIMIT {limit}) AS unchanged \
+             UNION ALL \
+             SELECT * FROM (SELECT {MESSAGE_COLUMNS}, CAST(1 AS BIGINT) AS walk FROM {MESSAGE_FROM} \
+                 WHERE m.room_id = $1 AND m.rev > $2 \
+                 ORDER BY m.rev LIMIT {limit}) AS changed"
         )))
         .bind(room_id)
         .bind(after)
         .fetch_all(self.reader())
         .await?;
         let full = limit as usize;
-        let end = |list: &[Message]| {
-            if list.len() >= full {
-                list.last().map_or(i64::MAX, |m| m.rev)
+        // A walk that filled its limit may have left rows out past its
+        // last (highest) position; one that did not left nothing out.
+        let end = |walk: i64| {
+            let mine = rows.iter().filter(|r| r.walk == walk);
+            if mine.clone().count() >= full {
+                mine.map(|r| r.message.rev()).max().unwrap_or(i64::MAX)
             } else {
                 i64::MAX
             }
         };
-        let unchanged: Vec<Message> = unchanged.into_iter().map(Message::from).collect();
-        let changed: Vec<Message> = changed.into_iter().map(Message::from).collect();
-        let cut = end(&unchanged).min(end(&changed));
-        let mut news: Vec<Message> = unchanged
+        let cut = end(0).min(end(1));
+        let mut news: Vec<Message> = rows
             .into_iter()
-            .chain(changed)
+            .map(|r| Message::from(r.message))
             .filter(|m| m.rev <= cut)
             .collect();
         news.sort_by_key(|m| m.rev);
