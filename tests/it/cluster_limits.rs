@@ -35,6 +35,42 @@ async fn a_shared_throttle_lets_a_burst_through_then_one_per_interval() {
     );
 }
 
+/// Takes made together are moved together on PostgreSQL (one statement
+/// for the batch, a repeated key in the next): each must count as if taken
+/// alone.
+#[tokio::test]
+async fn takes_made_together_count_as_taken_one_by_one() {
+    let store = TestStore::open().await;
+    let t = store.throttles();
+    let now = 1_700_000_000_000_000_i64;
+    // Taken together, these go as five batches of "k", "j" and "i" (the
+    // first three pass, the last two are refused), then the lone "k"s.
+    let keys = [
+        "k", "j", "i", "k", "j", "i", "k", "j", "i", "k", "j", "i", "k", "j", "i", "k", "k",
+    ];
+    let takes =
+        keys.map(|key| async move { (key, t.take(key, now, 1_000, 3).await.expect("take")) });
+    let answers = futures_util::future::join_all(takes).await;
+    for key in ["k", "j", "i"] {
+        let (passed, refused): (Vec<_>, Vec<_>) = answers
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .partition(|(_, wait)| wait.is_none());
+        let made = keys.iter().filter(|k| **k == key).count();
+        assert_eq!(passed.len(), made.min(3), "{key}: a burst of 3 passes");
+        for (_, wait) in refused {
+            assert!(wait.is_some_and(|w| w > 0 && w <= 1_000), "{key}: {wait:?}");
+        }
+    }
+    assert!(
+        t.take("i", now + 1_000, 1_000, 3)
+            .await
+            .expect("take")
+            .is_none(),
+        "one more an interval later"
+    );
+}
+
 /// The throttle's table makes no WAL on PostgreSQL, so a send's or a
 /// login's step does not wait for the disk (migration 0020).
 #[tokio::test]

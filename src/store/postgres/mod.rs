@@ -19,6 +19,7 @@ use crate::config::redact_password;
 use crate::metrics::StoreMetrics;
 
 mod bulk;
+mod throttles;
 // The shared SQL, compiled here for this backend (see its module comment).
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
@@ -43,6 +44,7 @@ const CLIENT_ID_INDEX: &str = "messages_client";
 /// PostgreSQL storage: one pool for reads and writes.
 pub struct Backend {
     pool: PgPool,
+    throttles: throttles::Batcher,
     committer: Committer,
     metrics: StoreMetrics,
 }
@@ -77,6 +79,7 @@ impl Backend {
             metrics.clone(),
         );
         Ok(Self {
+            throttles: throttles::Batcher::start(pool.clone()),
             pool,
             committer,
             metrics,
@@ -89,6 +92,16 @@ impl Backend {
 
     fn writer(&self) -> &PgPool {
         &self.pool
+    }
+
+    async fn take_throttle(
+        &self,
+        key: &str,
+        now: i64,
+        interval: i64,
+        tolerance: i64,
+    ) -> Result<Option<i64>> {
+        self.throttles.take(key, now, interval, tolerance).await
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Db>> {

@@ -8,7 +8,8 @@
 //! - `reader()` and `writer()`: the pools for reads and for writes (SQLite
 //!   has a read pool and a single writer connection; PostgreSQL one pool);
 //! - `begin()`: a write transaction;
-//! - `post()`: the posting path, the one place the engines differ in earnest.
+//! - `post()`: the posting path, the one place the engines differ in earnest;
+//! - `take_throttle()`: a shared throttle's step (`sql/throttles.rs`).
 //!
 //! Adding a storage operation: declare it on its trait in `store/mod.rs`,
 //! write it once here.
@@ -30,7 +31,7 @@ mod reading;
 mod rooms;
 mod search;
 mod sessions;
-mod throttles;
+pub(super) mod throttles;
 
 pub(super) use search::{Bind, TextMatch};
 

@@ -116,6 +116,16 @@ impl Backend {
         &self.write
     }
 
+    async fn take_throttle(
+        &self,
+        key: &str,
+        now: i64,
+        interval: i64,
+        tolerance: i64,
+    ) -> Result<Option<i64>> {
+        sql::throttles::take_alone(&self.write, key, now, interval, tolerance).await
+    }
+
     async fn begin(&self) -> Result<Transaction<'static, Db>> {
         let asked = std::time::Instant::now();
         let tx = match self.write.begin_with("BEGIN IMMEDIATE").await {
