@@ -94,27 +94,13 @@ pub(super) async fn post_bulk(
     if ids.len() != messages.len() {
         return Err(StoreError::other("the id sequence gave too few ids"));
     }
-    insert_messages(&mut tx, messages, &ids, &seqs).await?;
-
-    let (rooms, counters): (Vec<i64>, Vec<(i64, i64)>) = last.into_iter().unzip();
-    let (last_seqs, last_poss): (Vec<i64>, Vec<i64>) = counters.into_iter().unzip();
-    sqlx::query(
-        "UPDATE rooms SET last_seq = v.seq, last_pos = v.pos \
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) v(id, seq, pos) \
-         WHERE rooms.id = v.id",
-    )
-    .bind(&rooms)
-    .bind(&last_seqs)
-    .bind(&last_poss)
-    .execute(&mut *tx)
-    .await?;
-
     let mut posted: Vec<Posted> = messages
         .iter()
         .zip(ids.iter().zip(&seqs))
         .map(|(m, (&id, &(seq, pos)))| sql::posted(m.clone(), id, seq, pos))
         .collect();
-    save_presence(&mut tx, &batch::presence_rows(messages, &posted)).await?;
+    let presence = batch::presence_rows(messages, &posted);
+    write_batch(&mut tx, messages, (&ids, &seqs), last, &presence).await?;
     let mentions = batch::mention_rows(messages, &posted);
     if !mentions.is_empty() {
         let (users, rest): (Vec<i64>, Vec<(i64, i64)>) =
@@ -171,13 +157,17 @@ async fn alert_candidates(tx: &mut Tx, room_ids: &[i64]) -> Result<Vec<Member>, 
     Ok(rows.into_iter().map(Member::from).collect())
 }
 
-/// The messages, in one statement. The activity trigger takes its rows'
-/// locks in its own order (migration 0021), so the rows' order here is free.
-async fn insert_messages(
+/// The messages, the rooms' counters and the writers' presence and read
+/// cursors ([`batch::presence_rows`], as the lone post's `save_poster` sets
+/// them), in one statement: each round trip here is time the rooms' locks
+/// are held. The activity trigger takes its rows' locks in its own order
+/// (migration 0021), so the messages' order here is free.
+async fn write_batch(
     tx: &mut Tx,
     messages: &[NewMessage],
-    ids: &[i64],
-    seqs: &[(i64, i64)],
+    (ids, seqs): (&[i64], &[(i64, i64)]),
+    counters: HashMap<i64, (i64, i64)>,
+    presence: &[batch::PresenceRow<'_>],
 ) -> Result<(), StoreError> {
     let n = messages.len();
     let mut c = Columns::with_capacity(n);
@@ -199,8 +189,28 @@ async fn insert_messages(
         c.mentions.push(m.mentions.join(" "));
         c.reply_to.push(m.reply.as_ref().map(|r| r.id));
     }
+    let (rooms, counters): (Vec<i64>, Vec<(i64, i64)>) = counters.into_iter().unzip();
+    let (last_seqs, last_poss): (Vec<i64>, Vec<i64>) = counters.into_iter().unzip();
+    let col = |f: fn(&batch::PresenceRow<'_>) -> i64| presence.iter().map(f).collect::<Vec<i64>>();
+    let focus: Vec<bool> = presence.iter().map(|r| r.presence.has_focus).collect();
+    let spoke: Vec<Option<i64>> = presence.iter().map(|r| r.presence.last_spoke).collect();
     sqlx::query(
-        "INSERT INTO messages (id, room_id, seq, pos, user_id, created_at, content, html, \
+        "WITH counters AS (\
+             UPDATE rooms SET last_seq = v.seq, last_pos = v.pos \
+             FROM UNNEST($16::bigint[], $17::bigint[], $18::bigint[]) v(id, seq, pos) \
+             WHERE rooms.id = v.id), \
+         presence AS (\
+             UPDATE members SET last_seen = v.last_seen, has_focus = v.has_focus, \
+             inactive_from = v.inactive_from, \
+             last_spoke = COALESCE(v.last_spoke, members.last_spoke), \
+             last_read = GREATEST(members.last_read, v.read_id), \
+             read_seq = GREATEST(members.read_seq, v.read_seq) \
+             FROM UNNEST($19::bigint[], $20::bigint[], $21::bigint[], $22::boolean[], \
+             $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[]) \
+             v(room_id, user_id, last_seen, has_focus, inactive_from, last_spoke, read_id, \
+             read_seq) \
+             WHERE members.room_id = v.room_id AND members.user_id = v.user_id) \
+         INSERT INTO messages (id, room_id, seq, pos, user_id, created_at, content, html, \
          client_id, file_name, file_size, file_type, file_key, mentions, reply_to) \
          OVERRIDING SYSTEM VALUE \
          SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], \
@@ -222,6 +232,17 @@ async fn insert_messages(
     .bind(&c.file_key)
     .bind(&c.mentions)
     .bind(&c.reply_to)
+    .bind(&rooms)
+    .bind(&last_seqs)
+    .bind(&last_poss)
+    .bind(col(|r| r.presence.room_id))
+    .bind(col(|r| r.presence.user_id))
+    .bind(col(|r| r.presence.last_seen))
+    .bind(focus)
+    .bind(col(|r| r.presence.inactive_from))
+    .bind(spoke)
+    .bind(col(|r| r.read_id))
+    .bind(col(|r| r.read_seq))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -267,35 +288,6 @@ impl Columns<'_> {
             reply_to: Vec::with_capacity(n),
         }
     }
-}
-
-/// The writers' presence and read cursors ([`batch::presence_rows`]), as
-/// the lone post's `save_poster` sets them.
-async fn save_presence(tx: &mut Tx, rows: &[batch::PresenceRow<'_>]) -> Result<(), StoreError> {
-    let col = |f: fn(&batch::PresenceRow<'_>) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-    let focus: Vec<bool> = rows.iter().map(|r| r.presence.has_focus).collect();
-    let spoke: Vec<Option<i64>> = rows.iter().map(|r| r.presence.last_spoke).collect();
-    sqlx::query(
-        "UPDATE members SET last_seen = v.last_seen, has_focus = v.has_focus, \
-         inactive_from = v.inactive_from, last_spoke = COALESCE(v.last_spoke, members.last_spoke), \
-         last_read = GREATEST(members.last_read, v.read_id), \
-         read_seq = GREATEST(members.read_seq, v.read_seq) \
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[], $5::bigint[], \
-         $6::bigint[], $7::bigint[], $8::bigint[]) \
-         v(room_id, user_id, last_seen, has_focus, inactive_from, last_spoke, read_id, read_seq) \
-         WHERE members.room_id = v.room_id AND members.user_id = v.user_id",
-    )
-    .bind(col(|r| r.presence.room_id))
-    .bind(col(|r| r.presence.user_id))
-    .bind(col(|r| r.presence.last_seen))
-    .bind(focus)
-    .bind(col(|r| r.presence.inactive_from))
-    .bind(spoke)
-    .bind(col(|r| r.read_id))
-    .bind(col(|r| r.read_seq))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Queues the batch's mail alerts ([`batch::alert_rows`]) in two
