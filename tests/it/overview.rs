@@ -34,23 +34,26 @@ async fn post_at(store: &Store, room_id: i64, user_id: i64, time: i64, file: Opt
         .expect("posted");
 }
 
-#[tokio::test]
-async fn the_roll_ups_follow_posts_clears_and_deletes() {
+/// A store with users alice and bob and rooms club and attic, by id.
+async fn two_writers_two_rooms() -> (TestStore, [i64; 2], [i64; 2]) {
     let store = TestStore::open().await;
     let alice = user(&store, "alice").await.id;
     let bob = user(&store, "bob").await.id;
-    let club = store
-        .rooms()
-        .create_room("club", "Club")
-        .await
-        .expect("room")
-        .id;
-    let attic = store
-        .rooms()
-        .create_room("attic", "Attic")
-        .await
-        .expect("room")
-        .id;
+    let mut rooms = [0; 2];
+    for (id, (slug, title)) in rooms.iter_mut().zip([("club", "Club"), ("attic", "Attic")]) {
+        *id = store
+            .rooms()
+            .create_room(slug, title)
+            .await
+            .expect("room")
+            .id;
+    }
+    (store, [alice, bob], rooms)
+}
+
+#[tokio::test]
+async fn the_roll_ups_follow_posts_clears_and_deletes() {
+    let (store, [alice, bob], [club, attic]) = two_writers_two_rooms().await;
     // Day 20_001 is a Saturday: Sunday follows in the same week, then Monday.
     let day = 20_001_i64;
     let t = day * DAY;
@@ -123,21 +126,7 @@ async fn the_roll_ups_follow_posts_clears_and_deletes() {
 /// PostgreSQL): the counts must be those of posting one by one.
 #[tokio::test]
 async fn a_batch_of_posts_is_counted_as_its_messages() {
-    let store = TestStore::open().await;
-    let alice = user(&store, "alice").await.id;
-    let bob = user(&store, "bob").await.id;
-    let club = store
-        .rooms()
-        .create_room("club", "Club")
-        .await
-        .expect("room")
-        .id;
-    let attic = store
-        .rooms()
-        .create_room("attic", "Attic")
-        .await
-        .expect("room")
-        .id;
+    let (store, [alice, bob], [club, attic]) = two_writers_two_rooms().await;
     let day = 20_001_i64;
     let t = day * DAY;
     let batch = [
