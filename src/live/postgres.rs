@@ -3,10 +3,11 @@
 //! Each node sends small notices (ids, never bodies: payloads are capped at
 //! 8000 bytes) on one channel and listens on it. Notices raised while the
 //! previous `NOTIFY` is on its way go together in the next, one per line:
-//! under load that is one statement for a burst instead of one a message. A node fetches a noticed
-//! message from the database and publishes it to its own listeners; streams
-//! deliver by room position (`pos`), so notices arriving out of order, twice, or not at
-//! all while the link was down are all repaired from the store. When the
+//! under load that is one statement for a burst instead of one a message.
+//! A node fetches a noticed message from the database and publishes it to
+//! its own listeners; streams deliver by room position (`pos`), so notices
+//! arriving out of order, twice, or not at all while the link was down are
+//! all repaired from the store. When the
 //! listening connection drops, every room is told to resync on reconnect.
 
 use std::time::Duration;

@@ -51,6 +51,22 @@ async fn two_writers_two_rooms() -> (TestStore, [i64; 2], [i64; 2]) {
     (store, [alice, bob], rooms)
 }
 
+/// The roll-ups from `day` back to three days before it: messages per room
+/// and day, writers per week, and messages per weekday and hour (sorted).
+async fn counted(
+    store: &Store,
+    day: i64,
+) -> (Vec<(i64, i64, i64)>, Vec<(i64, i64)>, Vec<(i64, i64, i64)>) {
+    let a = store
+        .overview()
+        .activity(day, day - 3)
+        .await
+        .expect("activity");
+    let mut hours = a.week_hours;
+    hours.sort_unstable();
+    (a.room_days, a.week_writers, hours)
+}
+
 #[tokio::test]
 async fn the_roll_ups_follow_posts_clears_and_deletes() {
     let (store, [alice, bob], [club, attic]) = two_writers_two_rooms().await;
@@ -64,22 +80,16 @@ async fn the_roll_ups_follow_posts_clears_and_deletes() {
     // Before the window: not counted in activity, but its file is stored.
     post_at(&store, attic, alice, t - 10 * DAY, Some(25)).await;
 
-    let a = store
-        .overview()
-        .activity(day, day - 3)
-        .await
-        .expect("activity");
+    let (room_days, week_writers, hours) = counted(&store, day).await;
     assert_eq!(
-        a.room_days,
+        room_days,
         vec![(club, day, 2), (club, day + 1, 1), (attic, day + 2, 1)]
     );
     assert_eq!(
-        a.week_writers,
+        week_writers,
         vec![(week_of(day), 2), (week_of(day + 2), 1)],
         "alice wrote on Saturday, bob on Sunday and Monday"
     );
-    let mut hours = a.week_hours.clone();
-    hours.sort_unstable();
     // Saturday is weekday 5, Sunday 6, Monday 0.
     assert_eq!(hours, vec![(0, 0, 1), (5, 9, 2), (6, 14, 1)]);
 
@@ -141,22 +151,16 @@ async fn a_batch_of_posts_is_counted_as_its_messages() {
         .iter()
         .map(|&(room, user, time, file)| post_at(&store, room, user, time, file));
     futures_util::future::join_all(posts).await;
-    let a = store
-        .overview()
-        .activity(day, day - 3)
-        .await
-        .expect("activity");
+    let (room_days, week_writers, hours) = counted(&store, day).await;
     assert_eq!(
-        a.room_days,
+        room_days,
         vec![(club, day, 3), (club, day + 1, 1), (attic, day + 2, 2)]
     );
     assert_eq!(
-        a.week_writers,
+        week_writers,
         vec![(week_of(day), 2), (week_of(day + 2), 2)],
         "alice and bob wrote on Saturday, bob on Sunday, both on Monday"
     );
-    let mut hours = a.week_hours.clone();
-    hours.sort_unstable();
     assert_eq!(hours, vec![(0, 0, 2), (5, 9, 3), (6, 14, 1)]);
     let facts = store.overview().storage_facts(0).await.expect("facts");
     assert_eq!((facts.files, facts.file_bytes), (3, 1_507));
