@@ -52,6 +52,7 @@ mod push;
 mod push_process;
 mod push_service;
 mod push_store;
+mod quiet_room;
 mod render_props;
 mod reset;
 mod revocation;

@@ -118,6 +118,9 @@ async fn changes_take_the_next_position_and_a_cursor_past_every_id_so_far() {
             .is_empty()
     );
     assert_eq!(deleted.pos, 6);
+    // A message changed since a cursor counts there by its seq: its
+    // position then was at least that.
+    assert_eq!(store.messages().pos_at(r, one.id).await.expect("pos"), 1);
     assert_eq!(
         store.messages().newest_cursor(r).await.expect("cursor"),
         deleted.rev

@@ -7,11 +7,6 @@ use crate::domain::Room;
 use crate::store::rows::{RoomRow, room};
 use crate::store::{Directory, Result, StoreError};
 
-/// As `add_member`: the history is there to browse, not news.
-const ADD_MEMBER: &str = "INSERT INTO members (room_id, user_id, colour, last_read, read_seq) \
-     SELECT $1, $2, $3, COALESCE((SELECT MAX(id) FROM messages WHERE room_id = $1), 0), \
-     last_seq FROM rooms WHERE id = $1";
-
 #[async_trait::async_trait]
 impl Directory for Backend {
     async fn direct_room(&self, low: i64, high: i64) -> Result<Option<Room>> {
@@ -51,7 +46,7 @@ impl Directory for Backend {
             .execute(&mut *tx)
             .await?;
         for (user_id, colour) in [(low, colours[0]), (high, colours[1])] {
-            sqlx::query(ADD_MEMBER)
+            sqlx::query(super::ADD_MEMBER)
                 .bind(id)
                 .bind(user_id)
                 .bind(colour)

@@ -157,12 +157,13 @@ impl Imports for Backend {
     }
 
     async fn mark_room_read(&self, room_id: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE members SET \
-             last_read = (SELECT COALESCE(MAX(id), 0) FROM messages WHERE room_id = $1), \
-             read_seq = (SELECT last_seq FROM rooms WHERE id = $1) \
-             WHERE room_id = $1 AND read_seq < (SELECT last_seq FROM rooms WHERE id = $1)",
-        )
+        sqlx::query(concat!(
+            "UPDATE members SET last_read = COALESCE((SELECT id FROM messages WHERE ",
+            in_room!("room_id", "$1"),
+            " ORDER BY room_id DESC, id DESC LIMIT 1), 0), \
+                 read_seq = (SELECT last_seq FROM rooms WHERE id = $1) \
+                 WHERE room_id = $1 AND read_seq < (SELECT last_seq FROM rooms WHERE id = $1)"
+        ))
         .bind(room_id)
         .execute(self.writer())
         .await?;

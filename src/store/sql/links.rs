@@ -198,17 +198,12 @@ impl Links for Backend {
         }
         let user_id = super::accounts::insert_user(&mut *tx, &new).await?;
         for (room_id, colour) in colours {
-            // As `add_member`: the history is there to browse, not news.
-            sqlx::query(
-                "INSERT INTO members (room_id, user_id, colour, last_read, read_seq) \
-                 SELECT $1, $2, $3, COALESCE((SELECT MAX(id) FROM messages WHERE room_id = $1), 0), \
-                 last_seq FROM rooms WHERE id = $1",
-            )
-            .bind(room_id)
-            .bind(user_id)
-            .bind(colour)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(super::ADD_MEMBER)
+                .bind(room_id)
+                .bind(user_id)
+                .bind(colour)
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query(
             "INSERT INTO invitation_uses (invitation_id, user_id, username, at) \

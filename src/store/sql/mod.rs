@@ -52,8 +52,15 @@ fn touched(done: <Db as sqlx::Database>::QueryResult) -> Result<()> {
     }
 }
 
-/// Whether the database answers, with at least `expected` migrations
-/// applied (a newer node may have applied more).
+/// Makes user $2 a member of room $1 with colour $3. A new member starts
+/// with the history read: it is there to browse, not news to catch up on.
+const ADD_MEMBER: &str = concat!(
+    "INSERT INTO members (room_id, user_id, colour, last_read, read_seq) \
+     SELECT $1, $2, $3, COALESCE((SELECT id FROM messages WHERE ",
+    in_room!("room_id", "$1"),
+    " ORDER BY room_id DESC, id DESC LIMIT 1), 0), last_seq FROM rooms WHERE id = $1"
+);
+
 /// A scan of a room's new messages (push, outgoing webhooks) moves its
 /// cursor in `table` (`push_scan`, `outgoing_scan`) from `from_seq` to
 /// `to_seq` in `tx`, making the row on the first scan. False when another

@@ -117,13 +117,14 @@ impl Overview for Backend {
         .fetch_all(db)
         .await?;
         // One index seek per room for its newest message.
-        let rooms: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+        let rooms: Vec<(String, String, Option<i64>)> = sqlx::query_as(concat!(
             "SELECT slug, title, last FROM (SELECT r.slug, r.title, r.created_at, \
-             (SELECT m.created_at FROM messages m WHERE m.room_id = r.id \
-              ORDER BY m.id DESC LIMIT 1) AS last FROM rooms r) q \
-             WHERE COALESCE(last, created_at) < $1 \
-             ORDER BY COALESCE(last, created_at), slug LIMIT $2",
-        )
+                 (SELECT m.created_at FROM messages m WHERE ",
+            in_room!("m.room_id", "r.id"),
+            " ORDER BY m.room_id DESC, m.id DESC LIMIT 1) AS last FROM rooms r) q \
+                 WHERE COALESCE(last, created_at) < $1 \
+                 ORDER BY COALESCE(last, created_at), slug LIMIT $2"
+        ))
         .bind(quiet_since)
         .bind(LIST_LIMIT)
         .fetch_all(db)

@@ -17,12 +17,13 @@ impl Reading for Backend {
     #[tracing::instrument(level = "debug", skip(self))]
     async fn mark_read(&self, room_id: i64, user_id: i64, last: i64) -> Result<i64> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sqlx::query(concat!(
             "UPDATE members SET last_read = m.id, read_seq = m.seq \
-             FROM (SELECT id, seq FROM messages WHERE room_id = $1 AND id <= $3 \
-                   ORDER BY id DESC LIMIT 1) m \
-             WHERE members.room_id = $1 AND members.user_id = $2 AND members.last_read < m.id",
-        )
+             FROM (SELECT id, seq FROM messages WHERE ",
+            in_room!("room_id", "$1"),
+            " AND id <= $3 ORDER BY room_id DESC, id DESC LIMIT 1) m \
+             WHERE members.room_id = $1 AND members.user_id = $2 AND members.last_read < m.id"
+        ))
         .bind(room_id)
         .bind(user_id)
         .bind(last)
@@ -51,15 +52,19 @@ impl Reading for Backend {
     #[tracing::instrument(level = "debug", skip(self))]
     async fn room_news(&self, user_id: i64) -> Result<Vec<RoomNews>> {
         type Row = (i64, String, String, i64, i64, Option<i64>, Option<i64>);
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = sqlx::query_as(concat!(
             "SELECT r.id, r.slug, r.title, r.last_seq - mb.read_seq, \
              (SELECT COUNT(*) FROM mentions x WHERE x.user_id = mb.user_id \
               AND x.room_id = r.id AND x.message_id > mb.last_read), \
-             (SELECT MAX(id) FROM messages m WHERE m.room_id = r.id), \
-             (SELECT created_at FROM messages m WHERE m.room_id = r.id ORDER BY id DESC LIMIT 1) \
+             (SELECT m.id FROM messages m WHERE ",
+            in_room!("m.room_id", "r.id"),
+            " ORDER BY m.room_id DESC, m.id DESC LIMIT 1), \
+             (SELECT m.created_at FROM messages m WHERE ",
+            in_room!("m.room_id", "r.id"),
+            " ORDER BY m.room_id DESC, m.id DESC LIMIT 1) \
              FROM members mb JOIN rooms r ON r.id = mb.room_id \
-             WHERE mb.user_id = $1 ORDER BY r.title, r.slug",
-        )
+             WHERE mb.user_id = $1 ORDER BY r.title, r.slug"
+        ))
         .bind(user_id)
         .fetch_all(self.reader())
         .await?;
@@ -92,21 +97,23 @@ impl Reading for Backend {
             return Ok(Missed::default());
         }
         // Authors in order of their first message, with their files.
-        let authors: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        let authors: Vec<(String, i64, i64, i64)> = sqlx::query_as(concat!(
             "SELECT u.username, MIN(s.id), COUNT(s.file_key), COUNT(*) FROM \
-             (SELECT id, user_id, file_key FROM messages WHERE room_id = $1 AND id > $2 \
-              ORDER BY id LIMIT $3) s \
-             JOIN users u ON u.id = s.user_id GROUP BY u.username ORDER BY 2",
-        )
+                 (SELECT id, user_id, file_key FROM messages WHERE ",
+            in_room!("room_id", "$1"),
+            " AND id > $2 ORDER BY room_id, id LIMIT $3) s \
+                 JOIN users u ON u.id = s.user_id GROUP BY u.username ORDER BY 2"
+        ))
         .bind(room_id)
         .bind(after)
         .bind(i64::from(scan))
         .fetch_all(self.reader())
         .await?;
-        let first: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT id, created_at FROM messages WHERE room_id = $1 AND id > $2 \
-             ORDER BY id LIMIT 1",
-        )
+        let first: Option<(i64, i64)> = sqlx::query_as(concat!(
+            "SELECT id, created_at FROM messages WHERE ",
+            in_room!("room_id", "$1"),
+            " AND id > $2 ORDER BY room_id, id LIMIT 1"
+        ))
         .bind(room_id)
         .bind(after)
         .fetch_optional(self.reader())

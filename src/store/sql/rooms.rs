@@ -120,20 +120,14 @@ impl Rooms for Backend {
     }
 
     async fn add_member(&self, room_id: i64, user_id: i64, colour: &str) -> Result<()> {
-        // A new member starts with the history read: it is there to browse,
-        // not news to catch up on.
-        sqlx::query(
-            "INSERT INTO members (room_id, user_id, colour, last_read, read_seq) \
-             SELECT $1, $2, $3, COALESCE((SELECT MAX(id) FROM messages WHERE room_id = $1), 0), \
-             last_seq FROM rooms WHERE id = $1",
-        )
-        .bind(room_id)
-        .bind(user_id)
-        .bind(colour)
-        .execute(self.writer())
-        .await
-        .map_err(StoreError::from)
-        .and_then(touched)
+        sqlx::query(super::ADD_MEMBER)
+            .bind(room_id)
+            .bind(user_id)
+            .bind(colour)
+            .execute(self.writer())
+            .await
+            .map_err(StoreError::from)
+            .and_then(touched)
     }
 
     async fn member(&self, room_id: i64, user_id: i64) -> Result<Member> {

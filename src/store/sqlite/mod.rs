@@ -15,6 +15,18 @@ use super::{Changes, NewMessage, Posted, Result, StoreError};
 use crate::config::SqliteSync;
 
 mod bulk;
+
+/// `in_room!(column, room)`: the condition "`column` is room `room`" in a
+/// statement that walks one room's messages in id order (ordered by
+/// `room_id, id`). An equality here: SQLite's planner takes the
+/// `(room_id, id)` index for it, and seeks on the id bound too, which a
+/// range on the room would stop (see PostgreSQL's, which differs).
+macro_rules! in_room {
+    ($column:literal, $room:literal) => {
+        concat!($column, " = ", $room)
+    };
+}
+
 // The shared SQL, compiled here for this backend (see its module comment).
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
