@@ -264,12 +264,22 @@ async fn next_frame(mut s: Box<StreamState>) -> Option<(Bytes, Box<StreamState>)
                 }
             }
             received = s.events.recv() => {
-                if let Some(slow) = s.take(received) {
-                    Box::pin(s.handle(slow)).await;
+                if let Some(wait) = s.take(received) {
+                    Box::pin(s.handle(wait)).await;
                 }
             }
         }
     }
+}
+
+/// What an event needs the store for (see [`StreamState::take`]).
+enum Wait {
+    /// Something committed that the stream has not seen yet: read it.
+    Gap,
+    /// The user's sessions ended: does the stream's still hold?
+    SessionsEnded,
+    /// Something changed elsewhere: access first, then what was missed.
+    Resync,
 }
 
 /// What a stream keeps of its access: all of it but the user's password
@@ -331,11 +341,8 @@ impl StreamState {
     }
 
     /// Takes an event that needs no waiting (the common case: the next
-    /// message in line), or hands it back for [`Self::handle`].
-    fn take(
-        &mut self,
-        received: Result<RoomEvent, RecvError>,
-    ) -> Option<Result<RoomEvent, RecvError>> {
+    /// message in line), or says what [`Self::handle`] must wait for.
+    fn take(&mut self, received: Result<RoomEvent, RecvError>) -> Option<Wait> {
         match received {
             Ok(RoomEvent::Message(m)) if m.rev <= self.last_id => {}
             // Next in line: a change comes to a stream that had the message
@@ -381,27 +388,25 @@ impl StreamState {
                 let data = serde_json::json!({ "user": &*username }).to_string();
                 self.pending.push_back(frame("typing", None, &data));
             }
-            // A gap, the user's sessions ending, or something changed
-            // elsewhere: each needs the store.
-            slow @ (Ok(
-                RoomEvent::Message(_) | RoomEvent::SessionsEnded { .. } | RoomEvent::Resync,
-            )
-            | Err(RecvError::Lagged(_))) => return Some(slow),
+            // A gap: something committed that this stream has not seen yet.
+            Ok(RoomEvent::Message(_)) | Err(RecvError::Lagged(_)) => return Some(Wait::Gap),
+            Ok(RoomEvent::SessionsEnded { .. }) => return Some(Wait::SessionsEnded),
+            Ok(RoomEvent::Resync) => return Some(Wait::Resync),
         }
         None
     }
 
-    /// Handles an event [`Self::take`] handed back.
-    async fn handle(&mut self, received: Result<RoomEvent, RecvError>) {
-        let result = match received {
-            Ok(RoomEvent::SessionsEnded { .. }) => {
+    /// Does what [`Self::take`] left waiting.
+    async fn handle(&mut self, wait: Wait) {
+        let result = match wait {
+            Wait::SessionsEnded => {
                 if !self.session_holds().await {
                     self.done = true;
                 }
                 Ok(())
             }
             // Something changed elsewhere: access first, then what was missed.
-            Ok(RoomEvent::Resync) => match self.state.chat.recheck(&self.access).await {
+            Wait::Resync => match self.state.chat.recheck(&self.access).await {
                 Ok(_) if !self.session_holds().await => {
                     self.done = true;
                     Ok(())
@@ -416,8 +421,7 @@ impl StreamState {
                 }
                 Err(e) => Err(e.into()),
             },
-            // A gap: something committed that this stream has not seen yet.
-            _ => self.refill().await,
+            Wait::Gap => self.refill().await,
         };
         if let Err(e) = result {
             // The client reconnects with Last-Event-ID and resumes from the store.
