@@ -67,6 +67,9 @@ pub enum Command {
     /// Import from another chat server.
     #[command(subcommand)]
     Import(data::ImportCommand),
+    /// The search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Write a consistent backup of the site, while it runs, into the new
     /// directory OUT: the database (SQLite) and the files. On PostgreSQL,
     /// the files, and how to back up the database with pg_dump.
@@ -84,6 +87,15 @@ pub enum Command {
         #[arg(value_name = "IN")]
         input: PathBuf,
     },
+}
+
+/// Search index commands.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Build the search index again from the messages: after a large
+    /// import, or when searches miss messages they should find. The server
+    /// may run meanwhile; on SQLite, new messages wait until it is done.
+    Rebuild,
 }
 
 /// E-mail commands.
@@ -332,6 +344,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(cmd) => data::import(config, cmd).await,
+        Command::Search(SearchCommand::Rebuild) => {
+            let app = App::open(config).await?;
+            let started = std::time::Instant::now();
+            let result = crate::service::search::rebuild_index(app.store()).await;
+            app.store().close().await;
+            let indexed = result.map_err(one_line)?;
+            println!(
+                "Rebuilt the search index of {indexed} messages in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Backup { out } => data::backup(config, &out).await,
         Command::Export { room, out } => data::export(config, room.as_deref(), &out).await,
         Command::Restore { input } => data::restore(config, &input).await,

@@ -2,16 +2,16 @@
 //! room in a full run): `GET /api/search/` for a word every message has, a
 //! two-word phrase, `from:` and a word, and a word one message has,
 //! closed-loop at concurrency 1 and 16 as the members; the time to build the
-//! index of every message from scratch (FTS5's `rebuild`, before the server
-//! starts), and the disk the index takes (SQLite's `dbstat`).
+//! index of every message from scratch (`conversate search rebuild`, before
+//! the server starts), and the disk the index takes (SQLite's `dbstat`).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::closed_loop::MakeRequest;
 use crate::http::{Auth, find, get_request};
@@ -43,18 +43,19 @@ pub struct SearchResult {
     pub queries: Vec<(usize, usize, Sample)>,
 }
 
-/// Rebuilds the index of every message on the seeded database (the server
-/// not running) and measures it and the disk it takes.
+/// Rebuilds the index of every message on the seeded database with
+/// `conversate search rebuild` (the server not running) and measures it
+/// and the disk it takes.
 pub async fn build_index(dir: &Path, r: &mut SearchResult) -> Result<()> {
+    let (took, said) =
+        crate::cold_paths::conversate(dir, &["search".as_ref(), "rebuild".as_ref()]).await?;
+    r.build = took;
+    r.messages = said
+        .strip_prefix("Rebuilt the search index of ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("conversate search rebuild said: {said}"))?;
     let pool = open_db(dir).await?;
-    r.messages = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
-        .fetch_one(&pool)
-        .await?;
-    let started = Instant::now();
-    sqlx::query("INSERT INTO messages_search (messages_search) VALUES ('rebuild')")
-        .execute(&pool)
-        .await?;
-    r.build = started.elapsed();
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
         .await?;
@@ -99,7 +100,8 @@ pub fn section(o: &mut String, p: &Params, r: &Results) {
         "`GET /api/search/?q=…` as the members, newest first, 20 results a page, on SQLite's \
          FTS5 index (migration 0008), which triggers keep as messages are stored, so the \
          durable sends of (b) include indexing. The index of all {} messages was built from \
-         scratch (`rebuild`) in {:.2} s and takes {:.1} MiB of the database's {:.1} MiB.\n",
+         scratch (`conversate search rebuild`) in {:.2} s and takes {:.1} MiB of the \
+         database's {:.1} MiB.\n",
         thousands(s.messages),
         s.build.as_secs_f64(),
         mib_of(s.index_bytes),

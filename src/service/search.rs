@@ -11,7 +11,7 @@ use super::ServiceError;
 use super::chat::Chat;
 use crate::domain::search::{self, Query};
 use crate::domain::{self, AuditEntry, Room, User, Username};
-use crate::store::{SCAN_LIMIT, SearchCursor, SearchOrder, SearchRequest, StoreError};
+use crate::store::{SCAN_LIMIT, SearchCursor, SearchOrder, SearchRequest, Store, StoreError};
 
 /// Results per page.
 pub const PAGE: u32 = 20;
@@ -51,6 +51,17 @@ pub struct Results {
     pub notes: Vec<String>,
     /// Whether every room was searched (an administrator asked).
     pub all_rooms: bool,
+}
+
+/// Builds the search index again from the stored messages (`conversate
+/// search rebuild`): for an index damaged on disk, or one left in many
+/// pieces by a large import. Answers how many messages it holds.
+///
+/// # Errors
+/// Storage errors; the index is then as it was.
+#[tracing::instrument(skip_all)]
+pub async fn rebuild_index(store: &Store) -> Result<i64, ServiceError> {
+    Ok(store.maintenance().rebuild_search_index().await?)
 }
 
 /// Searches the messages `user` may read for `raw`.

@@ -665,6 +665,12 @@ pub trait Maintenance: Send + Sync {
     async fn snapshot_into(&self, path: &std::path::Path) -> Result<Vec<String>>;
     /// The storage keys of every message's file, as stored now.
     async fn file_keys(&self) -> Result<Vec<String>>;
+    /// Builds the search index again from the messages, as one change
+    /// (SQLite: FTS5's `rebuild`, then `optimize` into one segment;
+    /// PostgreSQL: `REINDEX … CONCURRENTLY`, after dropping what an
+    /// interrupted one left), and answers how many messages it holds.
+    /// Messages stored meanwhile are indexed as usual.
+    async fn rebuild_search_index(&self) -> Result<i64>;
 }
 
 /// Everything a backend provides.

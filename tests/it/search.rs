@@ -560,3 +560,115 @@ async fn changes_made_in_the_database_keep_the_index_right() {
     raw_sql(&app, "DELETE FROM messages WHERE content LIKE '%orca%'").await;
     assert!(ids(&alice, "orca").await.is_empty());
 }
+
+/// Damages the search index under a running server, as a disk fault or an
+/// interrupted rebuild would: on SQLite the index is emptied (the messages
+/// stay); on PostgreSQL a concurrent index build fails halfway and leaves
+/// the invalid `messages_search_ccnew` index behind, which every insert
+/// would go on maintaining. Answers whether the index was emptied.
+async fn damage_index(app: &TestApp) -> bool {
+    use conversate::config::DatabaseUrl;
+    use sqlx::Connection as _;
+    match &app.config.database_url {
+        DatabaseUrl::Sqlite { path, .. } => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .expect("sqlite");
+            sqlx::query("INSERT INTO messages_search (messages_search) VALUES ('delete-all')")
+                .execute(&mut conn)
+                .await
+                .expect("delete-all");
+            conn.close().await.expect("close");
+            true
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("postgres");
+            // Every room has several messages, so a unique index on the
+            // room fails once built, and CONCURRENTLY leaves it invalid.
+            let failed = sqlx::raw_sql(
+                "CREATE UNIQUE INDEX CONCURRENTLY messages_search_ccnew ON messages (room_id)",
+            )
+            .execute(&mut conn)
+            .await;
+            assert!(failed.is_err(), "the unique index should fail");
+            conn.close().await.expect("close");
+            assert_eq!(invalid_indexes(app).await, vec!["messages_search_ccnew"]);
+            false
+        }
+    }
+}
+
+/// The names of the invalid indexes on `messages` (PostgreSQL).
+async fn invalid_indexes(app: &TestApp) -> Vec<String> {
+    crate::auth::raw_sql(
+        app,
+        "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'messages'::regclass AND NOT i.indisvalid",
+    )
+    .await
+}
+
+/// How many messages are stored.
+async fn stored(app: &TestApp) -> i64 {
+    crate::auth::raw_sql(app, "SELECT CAST(COUNT(*) AS TEXT) FROM messages").await[0]
+        .parse()
+        .expect("a count")
+}
+
+/// `conversate search rebuild` while the server runs and a member posts:
+/// the damaged index is whole again, and every message posted before and
+/// during the rebuild is found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_rebuilds_the_index_while_members_post() {
+    let app = TestApp::start().await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let mut before = Vec::new();
+    for i in 0..12 {
+        before.push(send(&alice, "general", &format!("kestrel number {i}")).await);
+    }
+    before.reverse();
+    assert_eq!(ids(&alice, "kestrel").await, before);
+
+    if damage_index(&app).await {
+        assert!(
+            ids(&alice, "kestrel").await.is_empty(),
+            "the index was emptied"
+        );
+    }
+
+    let stored_before = stored(&app).await;
+    let poster = tokio::spawn(async move {
+        let mut during = Vec::new();
+        for i in 0..12 {
+            during.push(send(&alice, "general", &format!("osprey number {i}")).await);
+        }
+        (alice, during)
+    });
+    let (ok, stdout, stderr) = app.cli(&["search", "rebuild"], "").await;
+    let (alice, mut during) = poster.await.expect("poster");
+    assert!(ok, "{stderr}");
+    let indexed: i64 = stdout
+        .strip_prefix("Rebuilt the search index of ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected answer: {stdout}"));
+    let stored_after = stored(&app).await;
+    assert!(
+        (stored_before..=stored_after).contains(&indexed),
+        "{stdout}: {stored_before} stored before, {stored_after} after"
+    );
+
+    assert_eq!(ids(&alice, "kestrel").await, before);
+    during.reverse();
+    assert_eq!(ids(&alice, "osprey").await, during);
+    if matches!(
+        app.config.database_url,
+        conversate::config::DatabaseUrl::Postgres(_)
+    ) {
+        assert!(invalid_indexes(&app).await.is_empty());
+    }
+}
