@@ -65,31 +65,16 @@ pub(super) async fn post_bulk(
     };
     let room_ids = batch::room_ids(messages);
     let mut tx = begin_on(pool, metrics).await?;
-    let mut last: HashMap<i64, (i64, i64)> = sqlx::query_as(
-        "SELECT id, last_seq, last_pos FROM rooms WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    )
-    .bind(&room_ids)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|(id, seq, pos): (i64, i64, i64)| (id, (seq, pos)))
-    .collect();
-    if messages.iter().any(|m| !last.contains_key(&m.room_id)) || repeated(&mut tx, &keys).await? {
+    let Some((mut last, mut ids)) = lock_rooms(&mut tx, &room_ids, &keys, messages.len()).await?
+    else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    if messages.iter().any(|m| !last.contains_key(&m.room_id)) {
         tx.rollback().await?;
         return Ok(None);
     }
-    // Read before the batch's own presence updates change them.
-    let candidates = alert_candidates(&mut tx, &room_ids).await?;
     let seqs = batch::assign_seqs(messages, &mut last);
-    // Ids from the sequence only now, under the rooms' locks, so within a
-    // room they rise with seq and in commit order, as a lone post's do.
-    let mut ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('messages', 'id')) \
-         FROM generate_series(1, $1)",
-    )
-    .bind(i64::try_from(messages.len()).unwrap_or(i64::MAX))
-    .fetch_all(&mut *tx)
-    .await?;
     ids.sort_unstable();
     if ids.len() != messages.len() {
         return Err(StoreError::other("the id sequence gave too few ids"));
@@ -100,7 +85,7 @@ pub(super) async fn post_bulk(
         .map(|(m, (&id, &(seq, pos)))| sql::posted(m.clone(), id, seq, pos))
         .collect();
     let presence = batch::presence_rows(messages, &posted);
-    write_batch(&mut tx, messages, (&ids, &seqs), last, &presence).await?;
+    let candidates = write_batch(&mut tx, messages, (&ids, &seqs), last, &presence).await?;
     let mentions = batch::mention_rows(messages, &posted);
     if !mentions.is_empty() {
         let (users, rest): (Vec<i64>, Vec<(i64, i64)>) =
@@ -123,38 +108,57 @@ pub(super) async fn post_bulk(
     Ok(Some(posted))
 }
 
-/// Whether any of the batch's `(room, user, client_id)` keys is stored.
-async fn repeated(tx: &mut Tx, keys: &[(i64, i64, &str)]) -> Result<bool, StoreError> {
-    if keys.is_empty() {
-        return Ok(false);
-    }
+/// The batch's rooms and their counters, locked, and `n` ids, in one
+/// round trip: each is time the locks are held. `None` when one of the
+/// batch's `(room, user, client_id)` keys is stored already.
+///
+/// The ids come from the sequence only once every room is locked (the
+/// `COUNT` over `locked` is what the id list waits on), so within a room
+/// they rise with seq and in commit order, as a lone post's do. The check
+/// for repeats reads the snapshot the statement began with: a repeat
+/// committed while this batch waited for a lock is not seen here, and the
+/// unique index on the key then fails the batch, which goes the careful
+/// way (`commit_batch`).
+async fn lock_rooms(
+    tx: &mut Tx,
+    room_ids: &[i64],
+    keys: &[(i64, i64, &str)],
+    n: usize,
+) -> Result<Option<(HashMap<i64, (i64, i64)>, Vec<i64>)>, StoreError> {
     let rooms: Vec<i64> = keys.iter().map(|k| k.0).collect();
     let users: Vec<i64> = keys.iter().map(|k| k.1).collect();
     let client_ids: Vec<&str> = keys.iter().map(|k| k.2).collect();
-    let found = sqlx::query(
-        "SELECT 1 FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) k(room_id, user_id, cid) \
-         JOIN messages m ON m.room_id = k.room_id AND m.user_id = k.user_id \
-         AND m.client_id = k.cid LIMIT 1",
+    let rows: Vec<(i64, i64, i64, Vec<i64>, bool)> = sqlx::query_as(
+        "WITH locked AS MATERIALIZED (\
+             SELECT id, last_seq, last_pos FROM rooms WHERE id = ANY($1) ORDER BY id FOR UPDATE), \
+         fresh AS MATERIALIZED (\
+             SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('messages', 'id')) \
+             FROM generate_series(1, $2 + 0 * held.n)) AS ids \
+             FROM (SELECT COUNT(*) AS n FROM locked) held), \
+         seen AS MATERIALIZED (\
+             SELECT EXISTS (SELECT 1 \
+             FROM UNNEST($3::bigint[], $4::bigint[], $5::text[]) k(room_id, user_id, cid) \
+             JOIN messages m ON m.room_id = k.room_id AND m.user_id = k.user_id \
+             AND m.client_id = k.cid) AS repeated) \
+         SELECT l.id, l.last_seq, l.last_pos, f.ids, s.repeated \
+         FROM locked l CROSS JOIN fresh f CROSS JOIN seen s",
     )
+    .bind(room_ids)
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
     .bind(&rooms)
     .bind(&users)
     .bind(&client_ids)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(found.is_some())
-}
-
-/// Who may get a mail alert from a message in these rooms (the posters
-/// included), as they stand before the batch.
-async fn alert_candidates(tx: &mut Tx, room_ids: &[i64]) -> Result<Vec<Member>, StoreError> {
-    let rows: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
-         WHERE mb.room_id = ANY($1) AND mb.mail_alert AND u.is_active"
-    )))
-    .bind(room_ids)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows.into_iter().map(Member::from).collect())
+    if rows.iter().any(|r| r.4) {
+        return Ok(None);
+    }
+    let ids = rows.first().map(|r| r.3.clone()).unwrap_or_default();
+    let last = rows
+        .into_iter()
+        .map(|(id, seq, pos, _, _)| (id, (seq, pos)))
+        .collect();
+    Ok(Some((last, ids)))
 }
 
 /// The messages, the rooms' counters and the writers' presence and read
@@ -162,13 +166,18 @@ async fn alert_candidates(tx: &mut Tx, room_ids: &[i64]) -> Result<Vec<Member>, 
 /// them), in one statement: each round trip here is time the rooms' locks
 /// are held. The activity trigger takes its rows' locks in its own order
 /// (migration 0021), so the messages' order here is free.
+///
+/// Answers who may get a mail alert from a message in these rooms (the
+/// posters included) as they stood before the batch: every part of one
+/// statement reads the snapshot it began with, so the members read here
+/// are those the `presence` part has not changed yet.
 async fn write_batch(
     tx: &mut Tx,
     messages: &[NewMessage],
     (ids, seqs): (&[i64], &[(i64, i64)]),
     counters: HashMap<i64, (i64, i64)>,
     presence: &[batch::PresenceRow<'_>],
-) -> Result<(), StoreError> {
+) -> Result<Vec<Member>, StoreError> {
     let n = messages.len();
     let mut c = Columns::with_capacity(n);
     for (i, m) in messages.iter().enumerate() {
@@ -194,7 +203,7 @@ async fn write_batch(
     let col = |f: fn(&batch::PresenceRow<'_>) -> i64| presence.iter().map(f).collect::<Vec<i64>>();
     let focus: Vec<bool> = presence.iter().map(|r| r.presence.has_focus).collect();
     let spoke: Vec<Option<i64>> = presence.iter().map(|r| r.presence.last_spoke).collect();
-    sqlx::query(
+    let rows: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH counters AS (\
              UPDATE rooms SET last_seq = v.seq, last_pos = v.pos \
              FROM UNNEST($16::bigint[], $17::bigint[], $18::bigint[]) v(id, seq, pos) \
@@ -209,14 +218,17 @@ async fn write_batch(
              $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[]) \
              v(room_id, user_id, last_seen, has_focus, inactive_from, last_spoke, read_id, \
              read_seq) \
-             WHERE members.room_id = v.room_id AND members.user_id = v.user_id) \
-         INSERT INTO messages (id, room_id, seq, pos, user_id, created_at, content, html, \
-         client_id, file_name, file_size, file_type, file_key, mentions, reply_to) \
-         OVERRIDING SYSTEM VALUE \
-         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], \
-         $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], \
-         $11::bigint[], $12::text[], $13::text[], $14::text[], $15::bigint[])",
-    )
+             WHERE members.room_id = v.room_id AND members.user_id = v.user_id), \
+         inserted AS (\
+             INSERT INTO messages (id, room_id, seq, pos, user_id, created_at, content, html, \
+             client_id, file_name, file_size, file_type, file_key, mentions, reply_to) \
+             OVERRIDING SYSTEM VALUE \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], \
+             $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], \
+             $11::bigint[], $12::text[], $13::text[], $14::text[], $15::bigint[])) \
+         SELECT {MEMBER_COLUMNS} FROM members mb JOIN users u ON u.id = mb.user_id \
+         WHERE mb.room_id = ANY($16) AND mb.mail_alert AND u.is_active"
+    )))
     .bind(&c.id)
     .bind(&c.room_id)
     .bind(&c.seq)
@@ -243,9 +255,9 @@ async fn write_batch(
     .bind(spoke)
     .bind(col(|r| r.read_id))
     .bind(col(|r| r.read_seq))
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(())
+    Ok(rows.into_iter().map(Member::from).collect())
 }
 
 /// The `messages` columns of a batch, one array each.
