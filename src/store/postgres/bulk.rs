@@ -150,14 +150,18 @@ async fn lock_rooms(
     .bind(&client_ids)
     .fetch_all(&mut **tx)
     .await?;
-    if rows.iter().any(|r| r.4) {
-        return Ok(None);
+    // Every row carries the same ids and the same verdict on repeats.
+    let mut ids = Vec::new();
+    let mut last = HashMap::with_capacity(rows.len());
+    for (room, seq, pos, fresh, repeated) in rows {
+        if repeated {
+            return Ok(None);
+        }
+        if ids.is_empty() {
+            ids = fresh;
+        }
+        last.insert(room, (seq, pos));
     }
-    let ids = rows.first().map(|r| r.3.clone()).unwrap_or_default();
-    let last = rows
-        .into_iter()
-        .map(|(id, seq, pos, _, _)| (id, (seq, pos)))
-        .collect();
     Ok(Some((last, ids)))
 }
 
