@@ -11,7 +11,7 @@ use clap::Parser;
 /// C code takes it too (`malloc` itself is jemalloc's, Cargo.toml): SQLite
 /// allocates for every column of every row read, and glibc's `malloc`,
 /// `free` and their locks were 14% of a page of history's time.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(not(target_env = "msvc"), feature = "jemalloc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
