@@ -164,7 +164,7 @@ async fn a_backup_during_a_burst_restores_every_message_acknowledged_before_it_b
     assert!(during > 0, "sends went on while the backup was taken");
 
     // Restore into a fresh, empty data directory (and database).
-    let restored = TestData::fresh();
+    let restored = TestData::empty();
     if let Some(db) = &restored.db {
         run(Command::new("pg_restore")
             .args(["--no-owner", "--dbname"])
