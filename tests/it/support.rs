@@ -136,24 +136,16 @@ fn make_template(server_url: &str) -> Result<String, String> {
     run_sql(server_url, format!("CREATE DATABASE {building}"))?;
     let url = with_database(server_url, &building);
     // The product's own start-up path applies the migrations.
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        runtime.block_on(async {
-            let store = Store::open(
-                &DatabaseUrl::Postgres(url),
-                conversate::config::SqliteSync::Full,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            store.close().await;
-            Ok::<_, String>(())
-        })
-    })
-    .join()
-    .map_err(|_| "the migrating thread panicked".to_owned())??;
+    on_own_thread(async move {
+        let store = Store::open(
+            &DatabaseUrl::Postgres(url),
+            conversate::config::SqliteSync::Full,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        store.close().await;
+        Ok(())
+    })?;
     // When another test run published the same template first, the rename
     // fails and that one is used; any other failure shows when the first
     // copy of the template fails.
@@ -170,26 +162,33 @@ fn make_template(server_url: &str) -> Result<String, String> {
     Ok(name)
 }
 
-/// Runs one statement on the server, on a thread and runtime of its own,
-/// so it works from sync tests, async tests and `Drop` alike.
+/// Runs one statement on the server.
 fn run_sql(server_url: &str, sql: String) -> Result<(), String> {
     let server_url = server_url.to_owned();
+    on_own_thread(async move {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&server_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        conn.close().await.map_err(|e| e.to_string())
+    })
+}
+
+/// Runs `work` on a thread and runtime of its own, so it works from sync
+/// tests, async tests and `Drop` alike.
+fn on_own_thread(
+    work: impl std::future::Future<Output = Result<(), String>> + Send + 'static,
+) -> Result<(), String> {
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?;
-        runtime.block_on(async {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&server_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
-            conn.close().await.map_err(|e| e.to_string())
-        })
+            .map_err(|e| e.to_string())?
+            .block_on(work)
     })
     .join()
     .map_err(|_| "the database thread panicked".to_owned())?
