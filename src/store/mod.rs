@@ -20,6 +20,7 @@ mod cache;
 mod commit;
 mod error;
 mod inputs;
+mod migrations;
 pub mod postgres;
 mod rows;
 mod sessions;

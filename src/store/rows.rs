@@ -1,6 +1,34 @@
 //! Columns and row mapping, written once for both backends: the row types
-//! derive (or are tuples with) `sqlx::FromRow`, which is generic over the
-//! database, and convert into the entities of [`crate::domain`].
+//! implement `sqlx::FromRow` (with [`from_row!`]) or are tuples, and convert
+//! into the entities of [`crate::domain`].
+
+/// Implements `sqlx::FromRow` for a struct of named fields: each field read
+/// from the column of its name, each `flatten` field from the same row by its
+/// own `FromRow`. This is what `#[derive(sqlx::FromRow)]` generates; the
+/// derive would build sqlx's proc-macro crate, which compiles both drivers
+/// and SQLite's C once more (see `store/migrations.rs`). The compiler checks
+/// that the names listed are the struct's fields, all of them.
+///
+/// `from_row!(Row { a, b } flatten { inner })` implements it for both
+/// backends' rows; `from_row!(for RowType: Row { a, b })` for one.
+macro_rules! from_row {
+    (for $row:ty: $name:ident { $($field:ident),* $(,)? } $(flatten { $($inner:ident),* $(,)? })?) => {
+        impl<'r> sqlx::FromRow<'r, $row> for $name {
+            fn from_row(row: &'r $row) -> sqlx::Result<Self> {
+                use sqlx::Row as _;
+                Ok(Self {
+                    $($field: row.try_get(stringify!($field))?,)*
+                    $($($inner: sqlx::FromRow::from_row(row)?,)*)?
+                })
+            }
+        }
+    };
+    ($name:ident { $($field:ident),* $(,)? } $(flatten { $($inner:ident),* $(,)? })?) => {
+        $crate::store::rows::from_row!(for sqlx::sqlite::SqliteRow: $name { $($field),* } flatten { $($($inner),*)? });
+        $crate::store::rows::from_row!(for sqlx::postgres::PgRow: $name { $($field),* } flatten { $($($inner),*)? });
+    };
+}
+pub(crate) use from_row;
 
 use crate::domain::file_name::clean_file_name;
 use crate::domain::language::Language;
@@ -12,7 +40,6 @@ use crate::domain::{
 pub const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active, \
      alert_email, language, time_zone, display_name, avatar_key";
 /// A user's row: [`USER_COLUMNS`], by name.
-#[derive(sqlx::FromRow)]
 pub struct UserRow {
     id: i64,
     username: String,
@@ -26,6 +53,19 @@ pub struct UserRow {
     display_name: Option<String>,
     avatar_key: Option<String>,
 }
+from_row!(UserRow {
+    id,
+    username,
+    email,
+    password_hash,
+    is_admin,
+    is_active,
+    alert_email,
+    language,
+    time_zone,
+    display_name,
+    avatar_key
+});
 
 pub fn user(r: UserRow) -> User {
     User {
@@ -57,7 +97,6 @@ pub const MEMBER_COLUMNS: &str = "mb.room_id, mb.user_id, u.username, \
      mb.notify, mb.last_seen, mb.has_focus, mb.last_spoke, mb.inactive_from, mb.last_mail_alert, \
      u.display_name, u.avatar_key";
 
-#[derive(sqlx::FromRow)]
 pub struct MemberRow {
     room_id: i64,
     user_id: i64,
@@ -75,6 +114,23 @@ pub struct MemberRow {
     display_name: Option<String>,
     avatar_key: Option<String>,
 }
+from_row!(MemberRow {
+    room_id,
+    user_id,
+    username,
+    email,
+    colour,
+    alert,
+    mail_alert,
+    notify,
+    last_seen,
+    has_focus,
+    last_spoke,
+    inactive_from,
+    last_mail_alert,
+    display_name,
+    avatar_key
+});
 
 impl From<MemberRow> for Member {
     fn from(r: MemberRow) -> Self {
@@ -112,7 +168,6 @@ pub const MESSAGE_COLUMNS: &str = "m.id, m.room_id, m.seq, m.user_id, u.username
 pub const MESSAGE_FROM: &str = "messages m JOIN users u ON u.id = m.user_id \
      LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN users ru ON ru.id = r.user_id";
 
-#[derive(sqlx::FromRow)]
 pub struct MessageRow {
     id: i64,
     room_id: i64,
@@ -138,6 +193,31 @@ pub struct MessageRow {
     reactions: String,
     previews: String,
 }
+from_row!(MessageRow {
+    id,
+    room_id,
+    seq,
+    user_id,
+    username,
+    created_at,
+    content,
+    html,
+    file_name,
+    file_size,
+    file_type,
+    file_key,
+    mentions,
+    pos,
+    rev,
+    edited_at,
+    deleted_at,
+    reply_to,
+    reply_user,
+    reply_text,
+    reply_deleted,
+    reactions,
+    previews
+});
 
 impl MessageRow {
     /// The message's cursor position.
@@ -242,33 +322,30 @@ pub fn audit_entry((at, actor_id, actor_name, action, target, detail): AuditRow)
 
 /// A message of a page of history (as [`MESSAGE_COLUMNS`]) and how many
 /// messages of its room are older.
-#[derive(sqlx::FromRow)]
 pub struct WindowRow {
-    #[sqlx(flatten)]
     pub message: MessageRow,
     pub older: i64,
 }
+from_row!(WindowRow { older } flatten { message });
 
 /// A message found by one of the two walks of a read of news (as
 /// [`MESSAGE_COLUMNS`]), and which walk found it: 0 for new messages, 1
 /// for changed ones.
-#[derive(sqlx::FromRow)]
 pub struct WalkRow {
-    #[sqlx(flatten)]
     pub message: MessageRow,
     pub walk: i64,
 }
+from_row!(WalkRow { walk } flatten { message });
 
 /// A search result: a message (as [`MESSAGE_COLUMNS`]) with its room's
 /// slug and title and its score.
-#[derive(sqlx::FromRow)]
 pub struct SearchRow {
-    #[sqlx(flatten)]
     message: MessageRow,
     slug: String,
     title: String,
     score: f64,
 }
+from_row!(SearchRow { slug, title, score } flatten { message });
 
 impl From<SearchRow> for crate::store::SearchHit {
     fn from(r: SearchRow) -> Self {

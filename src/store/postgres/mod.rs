@@ -53,7 +53,8 @@ const POOL_SIZE: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The schema, embedded.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+const MIGRATIONS: super::migrations::Embedded =
+    super::migrations::Embedded(super::migrations::POSTGRES);
 
 /// The partial unique index that makes `client_id` idempotent.
 const CLIENT_ID_INDEX: &str = "messages_client";
@@ -86,7 +87,10 @@ impl Backend {
             .map_err(|e| unavailable("connect to", &e))?;
         // The migrator takes an advisory lock, so nodes starting together
         // apply each migration once.
-        MIGRATOR
+        MIGRATIONS
+            .migrator()
+            .await
+            .map_err(|e| unavailable("read the migrations of", &e))?
             .run(&pool)
             .await
             .map_err(|e| unavailable("migrate", &e))?;
@@ -223,14 +227,14 @@ impl super::Backend for Backend {
                 durability: format!("synchronous_commit={commit}"),
                 migrations: (
                     sql::applied_migrations(&self.pool).await?,
-                    MIGRATOR.iter().count(),
+                    MIGRATIONS.0.len(),
                 ),
             })
         })
     }
 
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<()>> {
-        Box::pin(sql::ping(&self.pool, MIGRATOR.iter().count()))
+        Box::pin(sql::ping(&self.pool, MIGRATIONS.0.len()))
     }
 }
 

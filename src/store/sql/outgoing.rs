@@ -15,7 +15,6 @@ use crate::store::{Outgoing, Result};
 const HOOK_COLUMNS: &str = "o.bot_id, u.username, o.url, o.secret, o.created_at, \
      o.last_attempt_at, o.last_status, o.last_error";
 
-#[derive(sqlx::FromRow)]
 struct HookRow {
     bot_id: i64,
     username: String,
@@ -26,6 +25,7 @@ struct HookRow {
     last_status: Option<i64>,
     last_error: Option<String>,
 }
+crate::store::rows::from_row!(for <super::Db as sqlx::Database>::Row: HookRow { bot_id, username, url, secret, created_at, last_attempt_at, last_status, last_error });
 
 impl From<HookRow> for OutgoingHook {
     fn from(r: HookRow) -> Self {
@@ -42,15 +42,14 @@ impl From<HookRow> for OutgoingHook {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct DeliveryRow {
     id: i64,
     room_id: i64,
     message_id: i64,
     attempts: i64,
-    #[sqlx(flatten)]
     hook: HookRow,
 }
+crate::store::rows::from_row!(for <super::Db as sqlx::Database>::Row: DeliveryRow { id, room_id, message_id, attempts } flatten { hook });
 
 #[async_trait::async_trait]
 impl Outgoing for Backend {

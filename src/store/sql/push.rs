@@ -30,7 +30,6 @@ fn subscription(
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct ItemRow {
     id: i64,
     room_id: i64,
@@ -49,6 +48,7 @@ struct ItemRow {
     s_created_at: i64,
     s_last_used_at: Option<i64>,
 }
+crate::store::rows::from_row!(for <super::Db as sqlx::Database>::Row: ItemRow { id, room_id, created_at, first_message_id, last_message_id, messages, mentioned, attempts, s_id, s_user_id, s_endpoint, s_p256dh, s_auth, s_device, s_created_at, s_last_used_at });
 
 #[async_trait::async_trait]
 impl Push for Backend {

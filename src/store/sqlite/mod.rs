@@ -38,7 +38,8 @@ use super::commit::Committer;
 type Db = sqlx::Sqlite;
 
 /// The schema, embedded.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+const MIGRATIONS: super::migrations::Embedded =
+    super::migrations::Embedded(super::migrations::SQLITE);
 
 /// Read connections.
 const READ_POOL: u32 = 4;
@@ -97,7 +98,10 @@ impl Backend {
             .connect_with(options.clone())
             .await
             .map_err(|e| unavailable("open", &e))?;
-        MIGRATOR
+        MIGRATIONS
+            .migrator()
+            .await
+            .map_err(|e| unavailable("read the migrations of", &e))?
             .run(&write)
             .await
             .map_err(|e| unavailable("migrate", &e))?;
@@ -213,14 +217,14 @@ impl super::Backend for Backend {
                 durability: format!("synchronous={word}"),
                 migrations: (
                     sql::applied_migrations(&self.read).await?,
-                    MIGRATOR.iter().count(),
+                    MIGRATIONS.0.len(),
                 ),
             })
         })
     }
 
     fn ping(&self) -> futures_util::future::BoxFuture<'_, Result<()>> {
-        Box::pin(sql::ping(&self.read, MIGRATOR.iter().count()))
+        Box::pin(sql::ping(&self.read, MIGRATIONS.0.len()))
     }
 
     fn close(&self) -> futures_util::future::BoxFuture<'_, ()> {
