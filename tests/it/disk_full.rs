@@ -76,6 +76,17 @@ fn fill(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn a_full_disk_refuses_sends_clearly_and_sending_recovers_by_itself() {
+    // The server's warnings and errors, shown when the test fails: which
+    // error a refused send met is what tells a failure here apart. The
+    // server runs on this test's thread (a current-thread runtime), so a
+    // subscriber for this thread sees it, and no other test's.
+    let _log = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_test_writer()
+            .with_ansi(false)
+            .finish(),
+    );
     let Some(disk) = SmallDisk::mount("16m") else {
         return;
     };
