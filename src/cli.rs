@@ -294,13 +294,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => {
             let app = App::open(config).await?;
             let result = user(&app, cmd).await;
-            app.store().close().await;
+            app.close().await;
             result
         }
         Command::Mail(MailCommand::Test { address }) => {
             let app = App::open(config).await?;
             let result = app.send_test_mail(&address).await;
-            app.store().close().await;
+            app.close().await;
             match result {
                 Ok(()) => {
                     println!("Sent a test e-mail to {address}.");
@@ -327,7 +327,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     send,
                 })
                 .await;
-            app.store().close().await;
+            app.close().await;
             let created = result.map_err(one_line)?;
             if send {
                 println!(
@@ -348,7 +348,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::open(config).await?;
             let started = std::time::Instant::now();
             let result = crate::service::search::rebuild_index(app.store()).await;
-            app.store().close().await;
+            app.close().await;
             let indexed = result.map_err(one_line)?;
             println!(
                 "Rebuilt the search index of {indexed} messages in {:.1} s.",
@@ -362,7 +362,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Room(cmd) => {
             let app = App::open(config).await?;
             let result = room(&app, cmd).await;
-            app.store().close().await;
+            app.close().await;
             result
         }
     }

@@ -159,6 +159,9 @@ pub enum StartError {
     },
 }
 
+/// How long [`App::close`] waits for the relay to send what is queued.
+const RELAY_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A running installation: configuration, storage, live hub and templates.
 pub struct App {
     state: AppState,
@@ -365,6 +368,20 @@ impl App {
     #[must_use]
     pub fn store(&self) -> &Store {
         &self.state.chat.store
+    }
+
+    /// Ends a short-lived use of the app (a command of the command line):
+    /// sends the other nodes what it changed, then closes the database
+    /// connections. Without the first, a process that ends at once could
+    /// take its notices with it, and open streams elsewhere would not hear
+    /// of, say, a member it removed.
+    pub async fn close(&self) {
+        // Bounded: a database gone away must not keep the command from ending.
+        let flushed = tokio::time::timeout(RELAY_FLUSH_TIMEOUT, self.state.chat.hub.flush_relay());
+        if flushed.await.is_err() {
+            tracing::warn!("the other nodes may not have heard of this command's changes");
+        }
+        self.state.chat.store.close().await;
     }
 
     /// The file storage (for the CLI's import, export and backup).
@@ -596,7 +613,7 @@ impl App {
         for task in tasks {
             let _ = task.await;
         }
-        self.state.chat.store.close().await;
+        self.close().await;
         result
     }
 

@@ -62,7 +62,7 @@ pub async fn import(config: Config, cmd: ImportCommand) -> anyhow::Result<()> {
     )
     .await;
     source.close().await;
-    app.store().close().await;
+    app.close().await;
     let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{report}");
     Ok(())
@@ -82,7 +82,7 @@ pub async fn backup(config: Config, out: &Path) -> anyhow::Result<()> {
         &Terminal::new(),
     )
     .await;
-    app.store().close().await;
+    app.close().await;
     let manifest = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     let what = if manifest.database == "sqlite" {
         "the database and "
@@ -117,7 +117,7 @@ pub async fn restore(config: Config, input: &Path) -> anyhow::Result<()> {
     let app = App::open(config)
         .await
         .context("the restored database does not open")?;
-    app.store().close().await;
+    app.close().await;
     println!(
         "Restored the backup of {} ({} files).",
         crate::service::backup::schedule::name_at(manifest.created_at)
@@ -160,7 +160,7 @@ pub async fn export(config: Config, room: Option<&str>, out: &Path) -> anyhow::R
         Ok::<_, ServiceError>(summary)
     }
     .await;
-    app.store().close().await;
+    app.close().await;
     match result {
         Ok(s) => {
             println!(

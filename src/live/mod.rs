@@ -99,6 +99,11 @@ pub enum RoomEvent {
 pub trait Relay: Send + Sync {
     /// Passes on an event published on this node.
     fn relay(&self, room_id: i64, event: &RoomEvent);
+
+    /// Resolves once every event passed on so far has been sent (or its
+    /// sending failed): a process about to end (the command line) waits
+    /// for it, or the servers would never hear of what it changed.
+    fn flush(&self) -> futures_util::future::BoxFuture<'_, ()>;
 }
 
 /// What this node knows about a room's newest messages, so that a poll with
@@ -197,6 +202,14 @@ impl Hub {
     /// Sends every later event to other nodes too.
     pub fn set_relay(&self, relay: Arc<dyn Relay>) {
         let _ = self.relay.set(relay);
+    }
+
+    /// Waits until the events published so far have reached the other
+    /// nodes (see [`Relay::flush`]); at once on a single node.
+    pub async fn flush_relay(&self) {
+        if let Some(relay) = self.relay.get() {
+            relay.flush().await;
+        }
     }
 
     /// Delivers an event to this node's listeners and, in a multi-node site,

@@ -26,8 +26,15 @@ const PAYLOAD_LIMIT: usize = 7_900;
 /// Sends this node's events to the others.
 pub struct PgRelay {
     /// Notices waiting for `send_notices`, in the order they were raised.
-    queue: tokio::sync::mpsc::UnboundedSender<String>,
+    queue: tokio::sync::mpsc::UnboundedSender<Queued>,
     node: u64,
+}
+
+/// What waits for `send_notices`.
+enum Queued {
+    Notice(String),
+    /// Answered once every notice queued before it has been sent.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 impl PgRelay {
@@ -76,28 +83,54 @@ impl Relay for PgRelay {
         if let Some(notice) = Self::encode(self.node, room_id, event) {
             // Publishing never waits on the network. The queue ends only
             // when the runtime is shutting down.
-            let _ = self.queue.send(notice);
+            let _ = self.queue.send(Queued::Notice(notice));
         }
+    }
+
+    fn flush(&self) -> futures_util::future::BoxFuture<'_, ()> {
+        let (done, sent) = tokio::sync::oneshot::channel();
+        let queued = self.queue.send(Queued::Flush(done)).is_ok();
+        Box::pin(async move {
+            if queued {
+                // An error means the sending task has ended: nothing waits.
+                let _ = sent.await;
+            }
+        })
     }
 }
 
 /// Sends queued notices in order, joining those that wait together into one
 /// payload. A lost notice is repaired by the next one's position gap or by
 /// the resync after a reconnect, so a failed send is logged, not retried.
-async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedReceiver<String>) {
+async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedReceiver<Queued>) {
     let mut next = None;
+    // Flushes answered once the payload being gathered has been sent.
+    let mut flushed = Vec::new();
     loop {
         let mut payload = match next.take() {
             Some(carried) => carried,
             None => match queue.recv().await {
-                Some(notice) => notice,
+                Some(Queued::Notice(notice)) => notice,
+                Some(Queued::Flush(done)) => {
+                    let _ = done.send(());
+                    continue;
+                }
                 None => return,
             },
         };
-        while let Ok(notice) = queue.try_recv() {
-            if let Some(joined) = join(&mut payload, notice) {
-                next = Some(joined);
-                break;
+        while let Ok(queued) = queue.try_recv() {
+            match queued {
+                Queued::Notice(notice) => {
+                    if let Some(joined) = join(&mut payload, notice) {
+                        next = Some(joined);
+                        break;
+                    }
+                }
+                // Notices queued after a flush may wait for the next payload.
+                Queued::Flush(done) => {
+                    flushed.push(done);
+                    break;
+                }
             }
         }
         if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
@@ -107,6 +140,9 @@ async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedRecei
             .await
         {
             tracing::warn!(error = %e, "cross-node notice failed");
+        }
+        for done in flushed.drain(..) {
+            let _ = done.send(());
         }
     }
 }

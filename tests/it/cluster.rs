@@ -131,3 +131,56 @@ async fn two_nodes_deliver_a_thousand_concurrent_messages_to_every_client_in_ord
         );
     }
 }
+
+/// A command of the command line ends as soon as its work is done. What it
+/// queued for the other nodes (a member it removed, say) is sent before
+/// that, or streams open on the servers would never hear of it: after
+/// `flush`, everything relayed has gone out, even when the runtime that
+/// sends it ends at once, as a process's does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_relay_flushed_reaches_the_other_nodes_though_its_process_ends_at_once() {
+    use conversate::live::postgres::{CHANNEL, PgRelay, decode_all};
+    use conversate::live::{Relay as _, RoomEvent};
+
+    let Some(db) = crate::support::TestDatabase::from_env() else {
+        eprintln!(
+            "\n*** SKIPPING the relay flush test: it needs PostgreSQL (set CONVERSATE_TEST_DATABASE_URL; .ci/run does). ***\n"
+        );
+        return;
+    };
+    // Several payloads: each holds under 8,000 bytes.
+    const NOTICES: i64 = 1_500;
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url)
+        .await
+        .expect("listen");
+    listener.listen(CHANNEL).await.expect("listen");
+
+    // The relay on a one-thread runtime of its own, dropped right after the
+    // flush: its sending task gets no time beyond what the flush waits for.
+    let url = db.url.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let relay = PgRelay::connect(&url, 1).await.expect("relay");
+            for user_id in 0..NOTICES {
+                relay.relay(7, &RoomEvent::AccessRevoked { user_id });
+            }
+            relay.flush().await;
+        });
+    })
+    .join()
+    .expect("the relay's thread");
+
+    let mut heard = Vec::new();
+    while heard.len() < NOTICES as usize {
+        let n = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {NOTICES} notices arrived", heard.len()))
+            .expect("notice");
+        heard.extend(decode_all(2, n.payload()));
+    }
+    assert_eq!(heard.len(), NOTICES as usize, "each notice once");
+}
