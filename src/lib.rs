@@ -376,12 +376,7 @@ impl App {
     /// take its notices with it, and open streams elsewhere would not hear
     /// of, say, a member it removed.
     pub async fn close(&self) {
-        // Bounded: a database gone away must not keep the command from ending.
-        let flushed = tokio::time::timeout(RELAY_FLUSH_TIMEOUT, self.state.chat.hub.flush_relay());
-        if flushed.await.is_err() {
-            tracing::warn!("the other nodes may not have heard of this command's changes");
-        }
-        self.state.chat.store.close().await;
+        close(&self.state.chat).await;
     }
 
     /// The file storage (for the CLI's import, export and backup).
@@ -529,7 +524,7 @@ impl App {
         Background {
             tasks,
             trigger,
-            store: self.state.chat.store.clone(),
+            chat: self.state.chat.clone(),
         }
     }
 
@@ -780,12 +775,25 @@ impl App {
     }
 }
 
+/// Sends the other nodes what is queued for them, then closes the database
+/// connections (see [`App::close`]).
+async fn close(chat: &service::chat::Chat) {
+    // Bounded: a database gone away must not keep a process from ending.
+    if tokio::time::timeout(RELAY_FLUSH_TIMEOUT, chat.hub.flush_relay())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the other nodes may not have heard of the last changes made here");
+    }
+    chat.store.close().await;
+}
+
 /// The background work of an [`App`] a host serves itself (see
 /// [`App::start`]).
 pub struct Background {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     trigger: watch::Sender<bool>,
-    store: Store,
+    chat: Arc<service::chat::Chat>,
 }
 
 impl Background {
@@ -796,12 +804,13 @@ impl Background {
     }
 
     /// Waits until the work has ended (after the shutdown signal or
-    /// [`Background::stop`]), then closes the database connections.
+    /// [`Background::stop`]), sends the other nodes what is queued for them,
+    /// then closes the database connections.
     pub async fn stopped(self) {
         for task in self.tasks {
             let _ = task.await;
         }
-        self.store.close().await;
+        close(&self.chat).await;
     }
 }
 
