@@ -43,6 +43,9 @@ function runCli(dataDir, args, input) {
         resolve(stdout);
       }
     });
+    // A command that reads no input may have ended before it is written: the pipe's EPIPE
+    // would be an uncaught exception that fails the test file; the command's own outcome counts.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
@@ -57,6 +60,8 @@ export function runSql(dataDir, sql) {
       if (err) reject(new Error(`sqlite3 failed (${err.code ?? err.signal}); is Debian's sqlite3 installed?\n${stdout}${stderr}`));
       else resolve(stdout);
     });
+    // sqlite3 -bail may stop reading at an error; its exit status reports it.
+    child.stdin.on('error', () => {});
     child.stdin.end(sql);
   });
 }
