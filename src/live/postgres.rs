@@ -104,8 +104,8 @@ impl Relay for PgRelay {
 /// the resync after a reconnect, so a failed send is logged, not retried.
 async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedReceiver<Queued>) {
     let mut next = None;
-    // Flushes answered once the payload being gathered has been sent.
-    let mut flushed = Vec::new();
+    // A flush met while gathering, answered once the payload has been sent.
+    let mut flushed = None;
     loop {
         let mut payload = match next.take() {
             Some(carried) => carried,
@@ -128,7 +128,7 @@ async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedRecei
                 }
                 // Notices queued after a flush may wait for the next payload.
                 Queued::Flush(done) => {
-                    flushed.push(done);
+                    flushed = Some(done);
                     break;
                 }
             }
@@ -141,7 +141,7 @@ async fn send_notices(pool: PgPool, mut queue: tokio::sync::mpsc::UnboundedRecei
         {
             tracing::warn!(error = %e, "cross-node notice failed");
         }
-        for done in flushed.drain(..) {
+        if let Some(done) = flushed.take() {
             let _ = done.send(());
         }
     }
