@@ -528,6 +528,13 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     r.idle_rss_kib = server.rss_kib()?;
     r.idle_rss_split_kib = server.rss_split_kib()?;
     r.ceiling_idle_rss_split_kib = ceiling.rss_split_kib()?;
+    progress(
+        t,
+        &format!(
+            "idle RSS {} KiB ({} anonymous, {} file), just after start {} KiB",
+            r.idle_rss_kib, r.idle_rss_split_kib.0, r.idle_rss_split_kib.1, r.started_rss_kib
+        ),
+    );
     let admin = login(server.addr, "admin").await?;
     match p.only {
         Some(Only::Overview) => {
