@@ -220,6 +220,36 @@ from_row!(MessageRow {
 });
 
 impl MessageRow {
+    /// The row's [`MESSAGE_COLUMNS`], read by position from column `at` on:
+    /// the SQLite backend's direct reads (`store/sqlite/direct.rs`).
+    pub fn at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(at)?,
+            room_id: row.get(at + 1)?,
+            seq: row.get(at + 2)?,
+            user_id: row.get(at + 3)?,
+            username: row.get(at + 4)?,
+            created_at: row.get(at + 5)?,
+            content: row.get(at + 6)?,
+            html: row.get(at + 7)?,
+            file_name: row.get(at + 8)?,
+            file_size: row.get(at + 9)?,
+            file_type: row.get(at + 10)?,
+            file_key: row.get(at + 11)?,
+            mentions: row.get(at + 12)?,
+            pos: row.get(at + 13)?,
+            rev: row.get(at + 14)?,
+            edited_at: row.get(at + 15)?,
+            deleted_at: row.get(at + 16)?,
+            reply_to: row.get(at + 17)?,
+            reply_user: row.get(at + 18)?,
+            reply_text: row.get(at + 19)?,
+            reply_deleted: row.get(at + 20)?,
+            reactions: row.get(at + 21)?,
+            previews: row.get(at + 22)?,
+        })
+    }
+
     /// The message's cursor position.
     pub fn rev(&self) -> i64 {
         self.rev
@@ -327,6 +357,19 @@ pub struct WindowRow {
     pub older: i64,
 }
 from_row!(WindowRow { older } flatten { message });
+
+impl WindowRow {
+    /// How many columns [`MESSAGE_COLUMNS`] has: `older` follows them.
+    pub const OLDER_AT: usize = 23;
+
+    /// The row read by position (`store/sqlite/direct.rs`).
+    pub fn direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            message: MessageRow::at(row, 0)?,
+            older: row.get(Self::OLDER_AT)?,
+        })
+    }
+}
 
 /// A message found by one of the two walks of a read of news (as
 /// [`MESSAGE_COLUMNS`]), and which walk found it: 0 for new messages, 1

@@ -107,6 +107,16 @@ impl Backend {
         })
     }
 
+    /// The rows of a page of history (`sql/messages.rs`).
+    async fn window_rows(
+        &self,
+        sql: String,
+        room_id: i64,
+        before: i64,
+    ) -> Result<Vec<crate::store::rows::WindowRow>> {
+        sql::pooled_window_rows(self.reader(), sql, room_id, before).await
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }

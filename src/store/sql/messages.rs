@@ -62,27 +62,10 @@ impl Messages for Backend {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Window> {
-        // How many are older comes with the rows: seqs are contiguous within
-        // a room apart from removed prefixes (see `count_before`), so it is
-        // a row's seq less the room's first, whose look-up is uncorrelated
-        // and runs once per statement on both databases. One statement
-        // instead of two: each is a trip to SQLite's connection thread.
-        let rows: Vec<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            concat!(
-                "SELECT {columns}, m.seq - (SELECT f.seq FROM messages f WHERE ",
-                in_room!("f.room_id", "$1"),
-                " ORDER BY f.room_id, f.id LIMIT 1) AS older FROM {from} WHERE ",
-                in_room!("m.room_id", "$1"),
-                " AND m.id < $2 ORDER BY m.room_id DESC, m.id DESC LIMIT {limit}"
-            ),
-            columns = MESSAGE_COLUMNS,
-            from = MESSAGE_FROM,
-            limit = limit,
-        )))
-        .bind(room_id)
-        .bind(before.unwrap_or(i64::MAX))
-        .fetch_all(self.reader())
-        .await?;
+        let sql = window_sql(limit);
+        let rows = self
+            .window_rows(sql, room_id, before.unwrap_or(i64::MAX))
+            .await?;
         let older = rows.last().map_or(0, |r| r.older);
         Ok(Window {
             messages: rows.into_iter().rev().map(|r| r.message.into()).collect(),
@@ -224,4 +207,42 @@ impl Backend {
         news.truncate(full);
         Ok((news, complete))
     }
+}
+
+/// The rows of a page of history: statement `sql` (as `messages_before`
+/// writes it, `$1` the room and `$2` the bound) through `pool`. A backend's
+/// `window_rows` runs it here, or reads it another way (SQLite's `direct`).
+pub(in crate::store) async fn pooled_window_rows(
+    pool: &sqlx::Pool<super::Db>,
+    sql: String,
+    room_id: i64,
+    before: i64,
+) -> Result<Vec<WindowRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(room_id)
+        .bind(before)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// A page of history: up to `limit` messages of room `$1` before id `$2`,
+/// newest first, each with how many of the room's messages are older. How
+/// many are older comes with the rows: seqs are contiguous within a room
+/// apart from removed prefixes (see `count_before`), so it is a row's seq
+/// less the room's first, whose look-up is uncorrelated and runs once per
+/// statement on both databases. One statement instead of two: each is a
+/// trip to the database.
+pub(in crate::store) fn window_sql(limit: u32) -> String {
+    format!(
+        concat!(
+            "SELECT {columns}, m.seq - (SELECT f.seq FROM messages f WHERE ",
+            in_room!("f.room_id", "$1"),
+            " ORDER BY f.room_id, f.id LIMIT 1) AS older FROM {from} WHERE ",
+            in_room!("m.room_id", "$1"),
+            " AND m.id < $2 ORDER BY m.room_id DESC, m.id DESC LIMIT {limit}"
+        ),
+        columns = MESSAGE_COLUMNS,
+        from = MESSAGE_FROM,
+        limit = limit,
+    )
 }

@@ -9,7 +9,9 @@
 //!   has a read pool and a single writer connection; PostgreSQL one pool);
 //! - `begin()`: a write transaction;
 //! - `post()`: the posting path, the one place the engines differ in earnest;
-//! - `take_throttle()`: a shared throttle's step (`sql/throttles.rs`).
+//! - `take_throttle()`: a shared throttle's step (`sql/throttles.rs`);
+//! - `window_rows()`: the rows of a page of history (`sql/messages.rs`),
+//!   which SQLite reads without its pool (`sqlite/direct.rs`).
 //!
 //! Adding a storage operation: declare it on its trait in `store/mod.rs`,
 //! write it once here.
@@ -33,6 +35,13 @@ mod search;
 mod sessions;
 pub(super) mod throttles;
 
+pub(super) use messages::pooled_window_rows;
+#[cfg(test)]
+#[allow(
+    unused_imports,
+    reason = "the SQLite backend's tests read it; the PostgreSQL copy of this module has none that do"
+)]
+pub(super) use messages::window_sql;
 pub(super) use search::{Bind, TextMatch};
 
 use sqlx::Transaction;

@@ -15,6 +15,7 @@ use super::{Changes, NewMessage, Posted, Result, StoreError};
 use crate::config::SqliteSync;
 
 mod bulk;
+mod direct;
 
 /// `in_room!(column, room)`: the condition "`column` is room `room`" in a
 /// statement that walks one room's messages in id order (ordered by
@@ -56,6 +57,8 @@ pub struct Backend {
     write: SqlitePool,
     committer: Committer,
     metrics: crate::metrics::StoreMetrics,
+    /// Pages of messages, read without the pool (`direct.rs`).
+    direct: direct::Direct,
 }
 
 impl Backend {
@@ -121,7 +124,29 @@ impl Backend {
             write,
             committer,
             metrics,
+            direct: direct::Direct::new(path),
         })
+    }
+
+    /// The rows of a page of history (`sql/messages.rs`), read directly;
+    /// through the pool when that would wait for a lock.
+    async fn window_rows(
+        &self,
+        sql: String,
+        room_id: i64,
+        before: i64,
+    ) -> Result<Vec<crate::store::rows::WindowRow>> {
+        match self.direct.rows(
+            &sql,
+            &[room_id, before],
+            crate::store::rows::WindowRow::direct,
+        ) {
+            Ok(rows) => Ok(rows),
+            Err(direct::Miss::Busy) => {
+                sql::pooled_window_rows(self.reader(), sql, room_id, before).await
+            }
+            Err(direct::Miss::Failed(e)) => Err(e),
+        }
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -231,6 +256,7 @@ impl super::Backend for Backend {
         Box::pin(async {
             self.write.close().await;
             self.read.close().await;
+            self.direct.close();
         })
     }
 
