@@ -305,23 +305,10 @@ async fn post_in_tx(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SqliteSync;
     use crate::store::Messages;
     use crate::store::batch::testing::{NOW, Scene, batch, message, outcome, summary};
     use crate::store::sqlite::Backend as SqliteBackend;
-
-    async fn scene() -> (Scene<SqliteBackend>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = SqliteBackend::open(
-            &dir.path().join("db.sqlite3"),
-            true,
-            SqliteSync::Full,
-            crate::metrics::StoreMetrics::default(),
-        )
-        .await
-        .expect("open");
-        (Scene::new(db).await, dir)
-    }
+    use crate::store::sqlite::testing::scene;
 
     #[tokio::test]
     async fn a_bulk_batch_stores_what_one_by_one_posting_stores() {

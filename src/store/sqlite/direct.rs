@@ -128,12 +128,12 @@ fn miss(e: rusqlite::Error) -> Miss {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::SqliteSync;
     use crate::domain::previews::{LinkPreview, Previews};
     use crate::domain::{Message, Quote};
-    use crate::store::batch::testing::{NOW, Scene, batch, message};
+    use crate::store::batch::testing::{NOW, batch, message};
     use crate::store::rows::WindowRow;
-    use crate::store::sqlite::{Backend, sql};
+    use crate::store::sqlite::sql;
+    use crate::store::sqlite::testing::scene;
     use crate::store::{Change, Lifecycle, Messages, Posting};
 
     /// Each message as text, with how many are older than it.
@@ -148,16 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_read_directly_is_the_page_the_pool_reads() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Backend::open(
-            &dir.path().join("db.sqlite3"),
-            true,
-            SqliteSync::Full,
-            crate::metrics::StoreMetrics::default(),
-        )
-        .await
-        .expect("open");
-        let s = Scene::new(db).await;
+        let (s, _dir) = scene().await;
         // Every kind of column filled: a file and a mention (the batch), a
         // reply to a message deleted since, a reaction, an edit, a preview.
         for m in batch(&s) {

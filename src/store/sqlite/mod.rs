@@ -408,3 +408,25 @@ impl super::Maintenance for Backend {
         Ok(indexed)
     }
 }
+
+#[cfg(test)]
+pub(super) mod testing {
+    use super::Backend;
+    use crate::config::SqliteSync;
+    use crate::store::batch::testing::Scene;
+
+    /// The batch tests' scene on a fresh database file, kept while the
+    /// directory is.
+    pub async fn scene() -> (Scene<Backend>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Backend::open(
+            &dir.path().join("db.sqlite3"),
+            true,
+            SqliteSync::Full,
+            crate::metrics::StoreMetrics::default(),
+        )
+        .await
+        .expect("open");
+        (Scene::new(db).await, dir)
+    }
+}
