@@ -19,6 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Row};
 
@@ -87,6 +88,9 @@ impl Direct {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(miss)?;
+        // rusqlite waits 5 s for a lock by default: on the runtime's thread
+        // that would stall every task queued behind this one.
+        conn.busy_timeout(Duration::ZERO).map_err(miss)?;
         Ok(conn)
     }
 
@@ -128,6 +132,9 @@ fn miss(e: rusqlite::Error) -> Miss {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::{Direct, Miss};
     use crate::domain::previews::{LinkPreview, Previews};
     use crate::domain::{Message, Quote};
     use crate::store::batch::testing::{NOW, batch, message};
@@ -144,6 +151,39 @@ mod tests {
                 format!("{older} {:?}", Message::from(r.message))
             })
             .collect()
+    }
+
+    /// A read that meets another connection's lock answers `Busy` at once,
+    /// rather than waiting on the runtime's thread for the lock to go
+    /// (rusqlite would wait 5 s); the backend then reads through the pool.
+    #[test]
+    fn a_locked_database_answers_busy_without_waiting() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("plain.sqlite3");
+        let locker = rusqlite::Connection::open(&path).expect("open");
+        locker
+            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+            .expect("table");
+        let direct = Direct::new(&path);
+        let one = |row: &rusqlite::Row<'_>| row.get::<_, i64>(0);
+        assert!(matches!(
+            direct.rows("SELECT x FROM t", &[], one).as_deref(),
+            Ok([1])
+        ));
+
+        locker.execute_batch("BEGIN EXCLUSIVE;").expect("lock");
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            direct.rows("SELECT x FROM t", &[], one),
+            Err(Miss::Busy)
+        ));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "waited {:?} for the lock",
+            started.elapsed()
+        );
+        locker.execute_batch("COMMIT;").expect("unlock");
+        assert!(direct.rows("SELECT x FROM t", &[], one).is_ok());
     }
 
     #[tokio::test]
