@@ -97,7 +97,12 @@ async fn poll_send_and_history_answer_the_original_shapes() {
     assert_eq!(m["user"], "alice");
     let pk = m["pk"].as_i64().expect("pk");
     assert_eq!(body["last"], pk);
-    assert_eq!(body["users"][0]["last_spoke"], 0);
+    // Seconds since she spoke, counted at the answer's `time`: 0 unless the
+    // clock passed a second between the send and the answer.
+    let (sent, answered) = (m["time"].as_i64(), body["time"].as_i64());
+    let spoke = body["users"][0]["last_spoke"].as_i64().expect("last_spoke");
+    assert_eq!(Some(spoke), answered.zip(sent).map(|(a, s)| a - s));
+    assert!((0..5).contains(&spoke), "spoke {spoke} s before the answer");
 
     for i in 0..7 {
         alice
