@@ -338,7 +338,8 @@ impl Admin<'_> {
         let hash = self
             .chat
             .password_policy()
-            .hash(new_password)
+            .hash_off_workers(new_password)
+            .await
             .map_err(ServiceError::Invalid)?;
         self.chat
             .store

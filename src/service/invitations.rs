@@ -237,11 +237,9 @@ pub async fn accept(chat: &Chat, token: &str, form: Acceptance<'_>) -> Result<Us
         ));
     }
     let policy = chat.password_policy();
-    let password = form.password.to_owned();
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let password_hash = tokio::task::spawn_blocking(move || policy.hash(&password))
+    let password_hash = policy
+        .hash_off_workers(form.password)
         .await
-        .map_err(|e| ServiceError::Invalid(format!("Could not hash the password: {e}")))?
         .map_err(ServiceError::Invalid)?;
     let mut colours = Vec::new();
     for (room_id, _) in &invitation.rooms {

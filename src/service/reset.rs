@@ -101,10 +101,9 @@ pub async fn complete(
         ));
     }
     let policy = chat.password_policy();
-    let password = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || policy.hash(&password))
+    let hash = policy
+        .hash_off_workers(password)
         .await
-        .map_err(|e| ServiceError::Invalid(format!("Could not hash the password: {e}")))?
         .map_err(ServiceError::Invalid)?;
     let now = domain::now();
     let user_id = chat

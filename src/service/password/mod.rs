@@ -92,6 +92,63 @@ impl Policy {
         self.check(password)?;
         hash_unchecked(password)
     }
+
+    /// [`Policy::hash`] for async code: the policy is checked at once, the
+    /// hashing is done through [`HASHING`].
+    ///
+    /// # Errors
+    /// As [`Policy::hash`].
+    pub async fn hash_off_workers(&self, password: &str) -> Result<String, String> {
+        self.check(password)?;
+        let password = password.to_owned();
+        HASHING.run(move || hash_unchecked(&password)).await?
+    }
+}
+
+/// Where argon2 runs for async code: off the async workers, and at most one
+/// hash per core at a time. Each hash takes tens of milliseconds of CPU and
+/// 19 MiB of memory for as long as it runs. Without a limit, a burst of
+/// logins (a flood, or the backlog after the server stalled) ran every hash
+/// at once on threads of its own: no sooner done, since the cores are the
+/// limit, but 19 MiB each at once (50 MiB in the soak of BENCHMARKS.md,
+/// fourteenth part; 1.9 GiB for a hundred). Waiting for a turn costs a
+/// few hundred bytes of a task instead.
+pub static HASHING: LazyLock<Gate> = LazyLock::new(|| {
+    Gate::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+});
+
+/// Runs blocking work on tokio's blocking threads, a fixed number at once.
+pub struct Gate {
+    turns: tokio::sync::Semaphore,
+}
+
+impl Gate {
+    /// A gate that lets `at_once` pieces of work run together.
+    #[must_use]
+    pub fn new(at_once: usize) -> Self {
+        Self {
+            turns: tokio::sync::Semaphore::new(at_once.max(1)),
+        }
+    }
+
+    /// Waits for a turn, then runs `work` on a blocking thread.
+    ///
+    /// # Errors
+    /// A sentence when the work panicked (or the runtime is shutting down).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        // The semaphore is never closed, so a turn always comes.
+        let _turn = self
+            .turns
+            .acquire()
+            .await
+            .map_err(|e| format!("Could not hash the password: {e}"))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| format!("Could not hash the password: {e}"))
+    }
 }
 
 /// Hashes without the policy: only for the fixed dummy password that makes
@@ -141,6 +198,50 @@ pub fn rehash(password: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No more pieces of work run together than the gate allows, however
+    /// many wait, and every one of them runs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_gate_runs_a_fixed_number_at_once() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = Arc::new(Gate::new(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    gate.run(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(40));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        i
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for task in tasks {
+            done.push(task.await.expect("task").expect("ran"));
+        }
+        assert_eq!(done, (0..8).collect::<Vec<_>>());
+        // Eight blocking threads would have run together without the gate.
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn hashing_off_the_workers_keeps_the_policy() {
+        let p = Policy::default();
+        assert_eq!(
+            p.hash_off_workers("short").await,
+            Err("The password must be at least 8 characters.".to_owned())
+        );
+        let h = p.hash_off_workers("correct horse").await.expect("hash");
+        assert!(verify("correct horse", &h));
+    }
 
     #[test]
     fn round_trip() {
