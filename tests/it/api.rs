@@ -275,42 +275,8 @@ async fn a_repeated_send_with_the_same_client_id_stores_one_message() {
 async fn a_poll_from_far_behind_gets_a_bounded_batch() {
     let app = TestApp::start().await;
     let room = app.with_room().await;
-    let alice_id = app
-        .store
-        .accounts()
-        .user_by_name("alice")
-        .await
-        .expect("alice")
-        .id;
     let chat_batch = conversate::service::chat::BATCH_LIMIT as usize;
-    for i in 0..chat_batch + 10 {
-        app.store
-            .posting()
-            .post_message(conversate::store::NewMessage {
-                room_id: room.id,
-                user_id: alice_id,
-                username: "alice".to_owned(),
-                time: 1,
-                content: format!("bulk {i}"),
-                html: format!("<p>bulk {i}</p>"),
-                client_id: None,
-                file: None,
-                mentions: Vec::new(),
-                mentioned: Vec::new(),
-                presence: conversate::domain::PresenceUpdate {
-                    room_id: room.id,
-                    user_id: alice_id,
-                    last_seen: 1,
-                    has_focus: false,
-                    inactive_from: 1,
-                    last_spoke: None,
-                },
-                mail_delay: 0,
-                reply: None,
-            })
-            .await
-            .expect("posted");
-    }
+    crate::support::post_bulk(&app.store, room.id, "alice", chat_batch + 10).await;
     let alice = app.login("alice").await;
     let (_, body) = alice.api("general/api/poll/", &[("last", "0")]).await;
     let got = body["messages"].as_array().expect("messages");

@@ -203,6 +203,35 @@ async fn resuming_with_last_event_id_delivers_exactly_the_missed_messages() {
     assert_eq!(from_query.next_of("message").await.data["pk"], after);
 }
 
+/// A stream resumed from far behind (more than two of the store's batches)
+/// gets every missed message once, in order, and then the live ones: the
+/// catch-up reads one batch at a time, each after the one before was sent.
+#[tokio::test]
+async fn a_stream_far_behind_gets_every_missed_message_once_in_order() {
+    let app = TestApp::start().await;
+    let room = app.with_room().await;
+    let batch = conversate::service::chat::BATCH_LIMIT as usize;
+    let posted = crate::support::post_bulk(&app.store, room.id, "alice", 2 * batch + 37).await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let mut stream = EventReader::open(&bob, "general/api/events/", Some("0")).await;
+    let mut got = Vec::new();
+    while got.len() < posted.len() {
+        let e = stream.next_of("message").await;
+        got.push(e.data["pk"].as_i64().expect("pk"));
+    }
+    assert_eq!(got, posted, "every missed message once, in order");
+    let live = send(&alice, "live after the catch-up").await;
+    assert_eq!(stream.next_of("message").await.data["pk"], live);
+    assert!(
+        stream
+            .message_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing twice"
+    );
+}
+
 #[tokio::test]
 async fn presence_changes_are_pushed() {
     let app = TestApp::start().await;

@@ -646,3 +646,46 @@ pub async fn stored_messages(store: &Store, room_id: i64) -> usize {
         .expect("messages")
         .len()
 }
+
+/// Stores `count` messages `bulk 0`, `bulk 1`, … by `username` in a room
+/// straight through the store (no requests, no throttle), at time 1;
+/// answers their ids in order.
+pub async fn post_bulk(store: &Store, room_id: i64, username: &str, count: usize) -> Vec<i64> {
+    let user_id = store
+        .accounts()
+        .user_by_name(username)
+        .await
+        .expect("the author exists")
+        .id;
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let posted = store
+            .posting()
+            .post_message(conversate::store::NewMessage {
+                room_id,
+                user_id,
+                username: username.to_owned(),
+                time: 1,
+                content: format!("bulk {i}"),
+                html: format!("<p>bulk {i}</p>"),
+                client_id: None,
+                file: None,
+                mentions: Vec::new(),
+                mentioned: Vec::new(),
+                presence: conversate::domain::PresenceUpdate {
+                    room_id,
+                    user_id,
+                    last_seen: 1,
+                    has_focus: false,
+                    inactive_from: 1,
+                    last_spoke: None,
+                },
+                mail_delay: 0,
+                reply: None,
+            })
+            .await
+            .expect("posted");
+        ids.push(posted.message.id);
+    }
+    ids
+}

@@ -48,6 +48,13 @@ const SHUTDOWN_FRAME: Bytes = Bytes::from_static(b"retry: 1000\n\n");
 /// The heartbeat: an empty SSE comment.
 const HEARTBEAT: Bytes = Bytes::from_static(b":\n\n");
 
+/// Frames a stream's queue keeps room for once it is empty: a message and
+/// the presence that came with it. After a catch-up (up to a batch of
+/// frames) the rest is given back: a stream that fell behind once, as
+/// every stream does when the server stalls, kept 8 KiB (a batch) or more
+/// for as long as it lived (BENCHMARKS.md, fifteenth part).
+const PENDING_KEPT: usize = 4;
+
 /// One SSE frame. Frames are built here rather than with axum's `Event` so
 /// that a message's frame is built once and the same bytes, shared, go to
 /// every stream of the room. `data` is JSON, so it has no line breaks of its
@@ -88,6 +95,9 @@ struct StreamState {
     /// The room position at that cursor (or less; see `Messages::pos_at`).
     last_pos: i64,
     pending: VecDeque<Bytes>,
+    /// The last read of the store filled a batch: more may follow, read
+    /// once `pending` has been sent.
+    behind: bool,
     done: bool,
     /// The session the stream was opened with; it ends with it.
     session_id: Option<String>,
@@ -204,6 +214,7 @@ pub async fn stream(
         last_id,
         last_pos,
         pending: VecDeque::new(),
+        behind: false,
         done: false,
         _slot: slot,
         _open: open,
@@ -234,10 +245,24 @@ pub async fn stream(
 async fn next_frame(mut s: Box<StreamState>) -> Option<(Bytes, Box<StreamState>)> {
     loop {
         if let Some(frame) = s.pending.pop_front() {
+            if s.pending.is_empty() && s.pending.capacity() > PENDING_KEPT {
+                // A catch-up grew the queue; a stream keeps its capacity
+                // for as long as it lives, and most of that is idle.
+                s.pending.shrink_to(PENDING_KEPT);
+            }
             return Some((frame, s));
         }
         if s.done {
             return None;
+        }
+        if s.behind {
+            // The next batch of a catch-up, before anything live.
+            if *s.shutdown.borrow() {
+                s.done = true;
+                return Some((SHUTDOWN_FRAME, s));
+            }
+            Box::pin(s.handle(Wait::Gap)).await;
+            continue;
         }
         tokio::select! {
             _ = s.shutdown.changed() => {
@@ -430,17 +455,18 @@ impl StreamState {
         }
     }
 
+    /// Reads the next batch of what the stream has not seen. A stream far
+    /// behind catches up one batch at a time, each read once the one before
+    /// has been sent (see `behind`): reading all of it at once held a frame
+    /// of every missed message in memory, in every stream that had missed
+    /// them.
     async fn refill(&mut self) -> Result<(), ApiError> {
-        loop {
-            let batch = self.state.chat.since(&self.access, self.last_id).await?;
-            let full = batch.len() >= BATCH_LIMIT as usize;
-            for m in &batch {
-                self.push_message(m);
-            }
-            if !full {
-                return Ok(());
-            }
+        let batch = self.state.chat.since(&self.access, self.last_id).await?;
+        self.behind = batch.len() >= BATCH_LIMIT as usize;
+        for m in &batch {
+            self.push_message(m);
         }
+        Ok(())
     }
 
     fn push_message(&mut self, m: &Message) {
