@@ -117,7 +117,8 @@ pub static HASHING: LazyLock<Gate> = LazyLock::new(|| {
     Gate::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
 });
 
-/// Runs blocking work on tokio's blocking threads, a fixed number at once.
+/// Runs password hashing on tokio's blocking threads, a fixed number at
+/// once (its errors say so).
 pub struct Gate {
     turns: tokio::sync::Semaphore,
 }
