@@ -67,6 +67,9 @@ test('a new user signs in through the OpenID provider and chats in the room the 
     const watcher = new Watcher();
     context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     context.setDefaultTimeout(10000);
+    // As `userContext` in the harness: with three test files and their browsers on two
+    // cores, a first navigation has taken more than 10 s in CI.
+    context.setDefaultNavigationTimeout(15000);
     await watcher.attach(context, 'dave');
     const page = await context.newPage();
 
