@@ -91,7 +91,7 @@ fn settings(config: &Config) -> Finding {
 }
 
 async fn database(config: &Config) -> Finding {
-    let store = match Store::open(&config.database_url, config.sqlite_synchronous).await {
+    let store = match Store::open(&config.database_url, config.sqlite).await {
         Ok(store) => store,
         Err(e) => return finding(Verdict::Fail, "database", crate::error_chain(&e)),
     };

@@ -258,7 +258,7 @@ impl App {
         }
         let files = Files::open(&config).await?;
         let cache_ttl = std::time::Duration::from_millis(config.cache_ms);
-        let store = Store::open(&config.database_url, config.sqlite_synchronous)
+        let store = Store::open(&config.database_url, config.sqlite)
             .await?
             .cached(cache_ttl);
         let mailer = mail::Mailer::new(&config).map_err(|e| StartError::Mail(e.to_string()))?;

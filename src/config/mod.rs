@@ -97,6 +97,29 @@ pub enum SqliteSync {
     Normal,
 }
 
+/// How the SQLite backend works: `SQLITE_SYNCHRONOUS`, `SQLITE_CACHE_KIB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteTuning {
+    /// How hard a commit works to survive power loss.
+    pub synchronous: SqliteSync,
+    /// The writer connection's page cache, in KiB (`store/sqlite/mod.rs`
+    /// says how the connections share it).
+    pub cache_kib: u32,
+}
+
+impl Default for SqliteTuning {
+    /// The settings' defaults.
+    fn default() -> Self {
+        Self {
+            synchronous: SqliteSync::Full,
+            cache_kib: DEFAULT_SQLITE_CACHE_KIB,
+        }
+    }
+}
+
+/// `SQLITE_CACHE_KIB`'s default: SQLite's own default page cache.
+pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 2000;
+
 /// The standard AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, …) for S3 storage, taken
 /// from the environment the binary hands to [`Config::from_sources`], so the
@@ -153,8 +176,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The database.
     pub database_url: DatabaseUrl,
-    /// SQLite durability.
-    pub sqlite_synchronous: SqliteSync,
+    /// How the SQLite backend works (durability, page cache).
+    pub sqlite: SqliteTuning,
     /// Mount point, always starting and ending with `/`.
     pub url_prefix: String,
     /// Public base URL (scheme and host), for e-mails, Secure cookies and HSTS.
@@ -484,11 +507,14 @@ impl Config {
                     path: data_dir.join("conversate.db"),
                     create: true,
                 }),
-            sqlite_synchronous: v.choice("SQLITE_SYNCHRONOUS", |word| match word {
-                "FULL" => Some(SqliteSync::Full),
-                "NORMAL" => Some(SqliteSync::Normal),
-                _ => None,
-            })?,
+            sqlite: SqliteTuning {
+                synchronous: v.choice("SQLITE_SYNCHRONOUS", |word| match word {
+                    "FULL" => Some(SqliteSync::Full),
+                    "NORMAL" => Some(SqliteSync::Normal),
+                    _ => None,
+                })?,
+                cache_kib: v.number("SQLITE_CACHE_KIB")?,
+            },
             url_prefix: v.value("URL_PREFIX", |p| normalise_prefix(p).map_err(str::to_owned))?,
             public_url: v.given("PUBLIC_URL", |url| {
                 unless_empty(url, |url| {

@@ -212,6 +212,18 @@ pub const SETTINGS: &[Setting] = &[
          crash of the process but may lose the last commits on power loss",
     ),
     setting(
+        "SQLITE_CACHE_KIB",
+        Server,
+        CountUpTo {
+            max: 1_048_576,
+            unit: "KiB",
+        },
+        Value("2000"),
+        "page cache of the SQLite connection that writes, in KiB; each of the (up to eight) \
+         connections that read keeps 256 KiB, and the writer may also use what they leave \
+         unused, so SQLite's caches hold at most about this plus 2 MiB",
+    ),
+    setting(
         "URL_PREFIX",
         Server,
         Text("path"),

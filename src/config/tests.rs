@@ -30,6 +30,36 @@ fn defaults_match_the_original() {
 }
 
 #[test]
+fn the_sqlite_tuning_without_a_config_is_the_settings_defaults() {
+    // Stores opened without a `Config` (tests, tools) use
+    // `SqliteTuning::default()`, which must not drift from the table.
+    assert_eq!(
+        Config::with_data_dir("./data").sqlite,
+        super::SqliteTuning::default()
+    );
+}
+
+#[test]
+fn the_sqlite_cache_is_a_positive_size_up_to_a_gibibyte() {
+    let c = Config::from_sources(
+        None,
+        &env(&[("CONVERSATE_SQLITE_CACHE_KIB", "8192")]),
+        &HashMap::new(),
+    )
+    .expect("valid");
+    assert_eq!(c.sqlite.cache_kib, 8192);
+    for wrong in ["0", "1048577", "-2000", "2 MiB"] {
+        let err = Config::from_sources(
+            None,
+            &env(&[("CONVERSATE_SQLITE_CACHE_KIB", wrong)]),
+            &HashMap::new(),
+        )
+        .expect_err("out of range");
+        assert_eq!(err.setting, "SQLITE_CACHE_KIB", "{wrong}");
+    }
+}
+
+#[test]
 fn env_beats_file_beats_default() {
     let file = "page_size = 20\npoll_max = 30000\n";
     let c = Config::from_sources(

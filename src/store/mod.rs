@@ -37,7 +37,7 @@ pub use inputs::{
 pub use sessions::SessionRecords;
 pub use watch::Changes;
 
-use crate::config::{DatabaseUrl, SqliteSync};
+use crate::config::{DatabaseUrl, SqliteTuning};
 use crate::domain::integrations::{ApiToken, Bot, IncomingHook, NewHook, NewToken};
 use crate::domain::links::{AccountMailItem, Invitation, InvitationUse, ResetLink};
 use crate::domain::notify::{Decision, Level};
@@ -781,11 +781,11 @@ impl Store {
     /// # Errors
     /// `Unavailable` when the database cannot be opened or migrated; the
     /// message names the database, never a password.
-    pub async fn open(url: &DatabaseUrl, sync: SqliteSync) -> Result<Self> {
+    pub async fn open(url: &DatabaseUrl, sqlite: SqliteTuning) -> Result<Self> {
         let metrics = StoreMetrics::default();
         let backend: Arc<dyn Backend> = match url {
             DatabaseUrl::Sqlite { path, create } => {
-                Arc::new(sqlite::Backend::open(path, *create, sync, metrics.clone()).await?)
+                Arc::new(sqlite::Backend::open(path, *create, sqlite, metrics.clone()).await?)
             }
             DatabaseUrl::Postgres(url) => {
                 Arc::new(postgres::Backend::open(url, metrics.clone()).await?)

@@ -176,12 +176,10 @@ async fn a_backup_during_a_burst_restores_every_message_acknowledged_before_it_b
     assert!(said.contains("(3 files)"), "{said}");
 
     // Counts and checksums of what was acknowledged before the backup began.
-    let store = conversate::store::Store::open(
-        &restored.config().database_url,
-        restored.config().sqlite_synchronous,
-    )
-    .await
-    .expect("the restored database opens");
+    let store =
+        conversate::store::Store::open(&restored.config().database_url, restored.config().sqlite)
+            .await
+            .expect("the restored database opens");
     let room = store.rooms().room_by_slug("general").await.expect("room");
     let messages = store
         .messages()

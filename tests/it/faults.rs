@@ -121,7 +121,7 @@ async fn kill_9_during_a_burst_of_sends_loses_no_acknowledged_message() {
 
     // The room's positions have no holes: nothing was half-written.
     let config = data.config();
-    let store = conversate::store::Store::open(&config.database_url, config.sqlite_synchronous)
+    let store = conversate::store::Store::open(&config.database_url, config.sqlite)
         .await
         .expect("store");
     let room = store.rooms().room_by_slug("general").await.expect("room");

@@ -23,7 +23,7 @@ const ENV: [(&str, &str); 4] = [
 /// after 15 s.
 async fn settled(data: &TestData, done: impl Fn(&[(String, i64)]) -> bool) -> Vec<(String, i64)> {
     let config = data.config();
-    let store = Store::open(&config.database_url, config.sqlite_synchronous)
+    let store = Store::open(&config.database_url, config.sqlite)
         .await
         .expect("store");
     let start = Instant::now();
@@ -40,7 +40,7 @@ async fn settled(data: &TestData, done: impl Fn(&[(String, i64)]) -> bool) -> Ve
 /// Returns once the push outbox holds a row that failed once and waits.
 async fn waiting_for_retry(data: &TestData) {
     let config = data.config();
-    let store = Store::open(&config.database_url, config.sqlite_synchronous)
+    let store = Store::open(&config.database_url, config.sqlite)
         .await
         .expect("store");
     let start = Instant::now();

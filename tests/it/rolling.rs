@@ -332,7 +332,7 @@ async fn restarting_each_node_behind_nginx_loses_nothing_and_streams_resume() {
     };
     let store = conversate::store::Store::open(
         &conversate::config::DatabaseUrl::Postgres(url),
-        conversate::config::SqliteSync::Full,
+        conversate::config::SqliteTuning::default(),
     )
     .await
     .expect("store");

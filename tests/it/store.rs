@@ -921,7 +921,7 @@ async fn the_store_reopens_on_the_same_data() {
     let (room, alice, _) = general(&store).await;
     post(&store, room, alice.id, "kept").await;
     store.close().await;
-    let again = Store::open(&store.config.database_url, store.config.sqlite_synchronous)
+    let again = Store::open(&store.config.database_url, store.config.sqlite)
         .await
         .expect("reopens, migrations already applied");
     assert_eq!(
@@ -942,8 +942,7 @@ async fn the_store_reopens_on_the_same_data() {
 async fn an_unreachable_postgres_url_is_unavailable_and_never_shows_its_password() {
     let url = DatabaseUrl::parse("postgres://chat:hunter2@db.invalid/chat?password=hunter3")
         .expect("url");
-    let sync = conversate::config::SqliteSync::Full;
-    match Store::open(&url, sync).await {
+    match Store::open(&url, conversate::config::SqliteTuning::default()).await {
         Err(StoreError::Unavailable(cause)) => {
             let text = cause.to_string();
             assert!(

@@ -139,7 +139,7 @@ fn make_template(server_url: &str) -> Result<String, String> {
     on_own_thread(async move {
         let store = Store::open(
             &DatabaseUrl::Postgres(url),
-            conversate::config::SqliteSync::Full,
+            conversate::config::SqliteTuning::default(),
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -265,7 +265,7 @@ impl TestStore {
     pub async fn open() -> Self {
         let data = TestData::fresh();
         let config = data.config();
-        let store = Store::open(&config.database_url, config.sqlite_synchronous)
+        let store = Store::open(&config.database_url, config.sqlite)
             .await
             .expect("store opens");
         Self {

@@ -33,6 +33,9 @@ const KEEP: usize = 4;
 /// Read-only connections to the database file, opened on first use.
 pub struct Direct {
     path: PathBuf,
+    /// Each connection's page cache, in KiB (`READER_CACHE_KIB` in
+    /// `mod.rs` says why it is small).
+    cache_kib: u32,
     idle: Mutex<Vec<Connection>>,
     /// Set when the store closes: reads fail as the pools' do then.
     closed: AtomicBool,
@@ -47,9 +50,10 @@ pub enum Miss {
 }
 
 impl Direct {
-    pub fn new(path: &Path) -> Self {
+    pub fn new(path: &Path, cache_kib: u32) -> Self {
         Self {
             path: path.to_owned(),
+            cache_kib,
             idle: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
         }
@@ -91,7 +95,22 @@ impl Direct {
         // rusqlite waits 5 s for a lock by default: on the runtime's thread
         // that would stall every task queued behind this one.
         conn.busy_timeout(Duration::ZERO).map_err(miss)?;
+        conn.pragma_update(None, "cache_size", -i64::from(self.cache_kib))
+            .map_err(miss)?;
         Ok(conn)
+    }
+
+    /// A connection's `PRAGMA cache_size`, for the tests.
+    #[cfg(test)]
+    pub fn cache_size(&self) -> i64 {
+        let Ok(conn) = self.take() else {
+            panic!("no direct connection");
+        };
+        let size = conn
+            .pragma_query_value(None, "cache_size", |row| row.get(0))
+            .expect("cache_size");
+        self.give_back(conn);
+        size
     }
 
     fn give_back(&self, conn: Connection) {
@@ -164,7 +183,7 @@ mod tests {
         locker
             .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
             .expect("table");
-        let direct = Direct::new(&path);
+        let direct = Direct::new(&path, crate::store::sqlite::READER_CACHE_KIB);
         let one = |row: &rusqlite::Row<'_>| row.get::<_, i64>(0);
         assert!(matches!(
             direct.rows("SELECT x FROM t", &[], one).as_deref(),

@@ -12,7 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{SqlitePool, Transaction};
 
 use super::{Changes, NewMessage, Posted, Result, StoreError};
-use crate::config::SqliteSync;
+use crate::config::{SqliteSync, SqliteTuning};
 
 mod bulk;
 mod direct;
@@ -44,6 +44,23 @@ const MIGRATIONS: super::migrations::Embedded =
 
 /// Read connections.
 const READ_POOL: u32 = 4;
+/// Each read connection's page cache, in KiB.
+///
+/// libsqlite3-sys builds SQLite with `SQLITE_ENABLE_MEMORY_MANAGEMENT`,
+/// which puts every connection's page cache in one pool ("mode-2" in
+/// `sqlite3.c`'s `pcache1Init`) whose only enforced limit is the sum of the
+/// connections' `cache_size`s. In WAL mode a reader drops its whole cache
+/// whenever another connection has committed since its last read, so under
+/// writes the readers' share of that sum goes to the writer: with SQLite's
+/// default of 2000 KiB on all nine connections the writer's cache grew past
+/// 7 MiB, and the soak's memory stepped up by as much when it did
+/// (BENCHMARKS.md, sixteenth part). Small readers' caches bound the whole
+/// at about `SQLITE_CACHE_KIB` plus this much a reader; sends, a page of
+/// history, the room page and search were as fast with them (sixteenth and
+/// seventeenth parts), since a page a reader misses is in the operating
+/// system's file cache.
+const READER_CACHE_KIB: u32 = 256;
+
 /// Rows a query's thread may hand over before the reader takes them: more
 /// than the largest read of a request (a poll's batch of 200).
 const ROW_CHANNEL: usize = 256;
@@ -69,10 +86,10 @@ impl Backend {
     pub async fn open(
         path: &Path,
         create: bool,
-        sync: SqliteSync,
+        tuning: SqliteTuning,
         metrics: crate::metrics::StoreMetrics,
     ) -> Result<Self> {
-        let synchronous = match sync {
+        let synchronous = match tuning.synchronous {
             SqliteSync::Full => SqliteSynchronous::Full,
             SqliteSync::Normal => SqliteSynchronous::Normal,
         };
@@ -98,7 +115,11 @@ impl Backend {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", cache_size(tuning.cache_kib)),
+            )
             .await
             .map_err(|e| unavailable("open", &e))?;
         MIGRATIONS
@@ -111,7 +132,11 @@ impl Backend {
         let read = SqlitePoolOptions::new()
             .max_connections(READ_POOL)
             .test_before_acquire(false)
-            .connect_with(options.read_only(true))
+            .connect_with(
+                options
+                    .read_only(true)
+                    .pragma("cache_size", cache_size(READER_CACHE_KIB)),
+            )
             .await
             .map_err(|e| unavailable("open for reading", &e))?;
         let pool = write.clone();
@@ -124,7 +149,7 @@ impl Backend {
             write,
             committer,
             metrics,
-            direct: direct::Direct::new(path),
+            direct: direct::Direct::new(path, READER_CACHE_KIB),
         })
     }
 
@@ -185,6 +210,12 @@ impl Backend {
     async fn post(&self, m: NewMessage) -> Result<Posted> {
         self.committer.post(m).await
     }
+}
+
+/// `PRAGMA cache_size`'s value for `kib` KiB (a negative number counts KiB,
+/// a positive one pages).
+fn cache_size(kib: u32) -> String {
+    format!("-{kib}")
 }
 
 /// Replaces the writer connection after a failed write. A commit that
@@ -412,7 +443,7 @@ impl super::Maintenance for Backend {
 #[cfg(test)]
 pub(super) mod testing {
     use super::Backend;
-    use crate::config::SqliteSync;
+    use crate::config::SqliteTuning;
     use crate::store::batch::testing::Scene;
 
     /// The batch tests' scene on a fresh database file, kept while the
@@ -422,11 +453,61 @@ pub(super) mod testing {
         let db = Backend::open(
             &dir.path().join("db.sqlite3"),
             true,
-            SqliteSync::Full,
+            SqliteTuning::default(),
             crate::metrics::StoreMetrics::default(),
         )
         .await
         .expect("open");
         (Scene::new(db).await, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, READ_POOL, READER_CACHE_KIB};
+    use crate::config::{SqliteSync, SqliteTuning};
+
+    /// `SQLITE_CACHE_KIB` sizes the writer's page cache and every kind of
+    /// read connection keeps the small one: the pooled readers (each of
+    /// them, held at once so that none is reused) and the direct readers.
+    #[tokio::test]
+    async fn the_page_cache_sizes_reach_every_kind_of_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tuning = SqliteTuning {
+            synchronous: SqliteSync::Full,
+            cache_kib: 3000,
+        };
+        let db = Backend::open(
+            &dir.path().join("db.sqlite3"),
+            true,
+            tuning,
+            crate::metrics::StoreMetrics::default(),
+        )
+        .await
+        .expect("open");
+        let mut writer = db.write.acquire().await.expect("writer");
+        let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut *writer)
+            .await
+            .expect("writer's cache_size");
+        assert_eq!(size, -3000, "the writer");
+        drop(writer);
+        let mut readers = Vec::new();
+        for _ in 0..READ_POOL {
+            readers.push(db.read.acquire().await.expect("reader"));
+        }
+        for reader in &mut readers {
+            let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+                .fetch_one(&mut **reader)
+                .await
+                .expect("reader's cache_size");
+            assert_eq!(size, -i64::from(READER_CACHE_KIB), "a pooled reader");
+        }
+        drop(readers);
+        assert_eq!(
+            db.direct.cache_size(),
+            -i64::from(READER_CACHE_KIB),
+            "a direct reader"
+        );
     }
 }
