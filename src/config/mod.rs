@@ -108,17 +108,12 @@ pub struct SqliteTuning {
 }
 
 impl Default for SqliteTuning {
-    /// The settings' defaults.
+    /// The settings' defaults, read from their declarations, for a store
+    /// opened without a `Config` (tests, tools).
     fn default() -> Self {
-        Self {
-            synchronous: SqliteSync::Full,
-            cache_kib: DEFAULT_SQLITE_CACHE_KIB,
-        }
+        Config::with_data_dir("./data").sqlite
     }
 }
-
-/// `SQLITE_CACHE_KIB`'s default: SQLite's own default page cache.
-pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 2000;
 
 /// The standard AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, …) for S3 storage, taken

@@ -30,16 +30,6 @@ fn defaults_match_the_original() {
 }
 
 #[test]
-fn the_sqlite_tuning_without_a_config_is_the_settings_defaults() {
-    // Stores opened without a `Config` (tests, tools) use
-    // `SqliteTuning::default()`, which must not drift from the table.
-    assert_eq!(
-        Config::with_data_dir("./data").sqlite,
-        super::SqliteTuning::default()
-    );
-}
-
-#[test]
 fn the_sqlite_cache_is_a_positive_size_up_to_a_gibibyte() {
     let c = Config::from_sources(
         None,
