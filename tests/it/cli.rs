@@ -241,3 +241,28 @@ fn serve_prints_a_one_time_setup_link_while_no_admin_exists() {
     let link = link.expect("a setup link is printed");
     assert!(link.trim().starts_with("http://127.0.0.1:"), "{link}");
 }
+
+/// jemalloc's options are compiled into the command (`.cargo/config.toml`):
+/// freed pages go back to the system after 1 s, and `MALLOC_CONF` at start
+/// still overrides that. jemalloc prints its options at exit when asked.
+#[cfg(all(not(target_env = "msvc"), feature = "jemalloc"))]
+#[test]
+fn the_allocator_returns_freed_pages_after_a_second_unless_malloc_conf_says_otherwise() {
+    let decay = |malloc_conf: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_conversate"))
+            .arg("--version")
+            .env("MALLOC_CONF", malloc_conf)
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        let stats = String::from_utf8_lossy(&out.stderr).into_owned();
+        stats
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("opt.dirty_decay_ms: "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("jemalloc printed no dirty_decay_ms: {stats}"))
+    };
+    assert_eq!(decay("stats_print:true"), "1000");
+    assert_eq!(decay("stats_print:true,dirty_decay_ms:5000"), "5000");
+}
