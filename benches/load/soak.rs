@@ -114,7 +114,8 @@ impl SoakPlan {
         Duration::from_secs(60).min(self.duration / 6)
     }
 
-    /// Every second in a long run: a period's median then has 60 readings.
+    /// Every second in a run of three minutes or more: a period's median
+    /// then has 60 readings.
     /// The readings of one minute spread by 2-4 MiB (requests in flight,
     /// pages jemalloc has yet to return), so the median of six, read every
     /// 10 s, moved by a megabyte from one period to the next with no
