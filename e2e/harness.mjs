@@ -33,20 +33,41 @@ export const colourOf = (users, user) => PALETTE[users.indexOf(user) % PALETTE.l
 const READY_TIMEOUT_MS = 15000;
 const CLI_TIMEOUT_MS = 15000;
 
-/** Runs the CLI against a data directory; rejects with its output when it fails. */
+/**
+ * Runs the CLI against a data directory; rejects with its output when it fails. A command
+ * still running after CLI_TIMEOUT_MS is killed, and the error carries its threads' stacks
+ * (`gdb`, when installed): a command that does its work and then does not end is a bug to find.
+ */
 function runCli(dataDir, args, input) {
   return new Promise((resolve, reject) => {
-    const child = execFile(BIN, ['--data-dir', dataDir, ...args], { timeout: CLI_TIMEOUT_MS }, (err, stdout, stderr) => {
+    let stacks = '';
+    const child = execFile(BIN, ['--data-dir', dataDir, ...args], (err, stdout, stderr) => {
+      clearTimeout(timer);
       if (err) {
-        reject(new Error(`conversate ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stdout}${stderr}`));
+        reject(new Error(`conversate ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stdout}${stderr}${stacks}`));
       } else {
         resolve(stdout);
       }
     });
+    const timer = setTimeout(async () => {
+      stacks = await threadStacks(child.pid);
+      child.kill('SIGTERM');
+    }, CLI_TIMEOUT_MS);
     // A command that reads no input may have ended before it is written: the pipe's EPIPE
     // would be an uncaught exception that fails the test file; the command's own outcome counts.
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
+  });
+}
+
+/** Every thread's stack of process `pid`, from gdb; a note saying why not when it cannot. */
+function threadStacks(pid) {
+  return new Promise((resolve) => {
+    const args = ['-p', String(pid), '-batch', '-nx', '-ex', 'thread apply all bt'];
+    execFile('gdb', args, { timeout: 20000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err && !stdout) resolve(`\n(no thread stacks: gdb ${err.code === 'ENOENT' ? 'is not installed' : `failed: ${stderr.trim().split('\n').pop()}`})`);
+      else resolve(`\nthread stacks after ${CLI_TIMEOUT_MS} ms (gdb):\n${stdout.split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n')}`);
+    });
   });
 }
 
