@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail, ensure};
 use crate::http::{Conn, get_request};
 
 /// Core of the servers (the real one and the ceiling).
-const SERVER_CORE: usize = 0;
+pub const SERVER_CORE: usize = 0;
 
 /// Pins every thread of this process (and so its children) to `core`;
 /// false when the machine has a single core.

@@ -36,7 +36,7 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use self::drive::{Op, capacity, open_loop};
-use self::readings::{clock_ticks, cpu_seconds, watch_server};
+use self::readings::{CpuReading, clock_ticks, cpu_seconds, watch_server};
 use self::record::{Kind, PerKind, Recorder, Summary, lock};
 use self::streams::{Deliveries, StreamPlan, StreamShared, deliveries};
 use crate::http::{Auth, Conn, json_number, post_request};
@@ -162,9 +162,9 @@ pub struct SoakResult {
     pub periods: Vec<PerKind<Summary>>,
     /// The server's RSS, KiB, by time into the run.
     pub rss: Vec<(Duration, u64)>,
-    /// CPU time (seconds) the server and the load generator had used, read
-    /// with the RSS.
-    pub cpu: Vec<(Duration, f64, f64)>,
+    /// CPU time the server, the load generator and the server's core had
+    /// used, read with the RSS.
+    pub cpu: Vec<CpuReading>,
     /// Messages acknowledged during the run (sends and uploads).
     pub acknowledged: usize,
     /// (stream, message) pairs that never arrived.

@@ -1,6 +1,7 @@
-//! Readings of the processes during the soak: the server's RSS and the CPU
-//! time the server and the load generator used, every few seconds, while
-//! each period is summed up once no answer can still count in it.
+//! Readings of the processes during the soak: the server's RSS, the CPU
+//! time the server and the load generator used, and what else the server's
+//! core did (other processes, time the hypervisor took), every second or
+//! so, while each period is summed up once no answer can still count in it.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,13 +12,13 @@ use super::SoakPlan;
 use super::drive::OP_TIMEOUT;
 use super::record::{KINDS, Recorder, lock};
 use super::section::ms_or_dash;
-use crate::process::ServerProc;
+use crate::process::{SERVER_CORE, ServerProc};
 use crate::progress;
 use crate::stats::mib;
 
-/// Reads the server's RSS and both processes' CPU time every `rss_every`
-/// until `end`, sums up each period once no answer can still count in it,
-/// and says how it goes.
+/// Reads the server's RSS, both processes' CPU time and the server core's
+/// times every `rss_every` until `end`, sums up each period once no answer
+/// can still count in it, and says how it goes.
 pub async fn watch_server(
     server: &mut ServerProc,
     recorder: &Arc<Mutex<Recorder>>,
@@ -35,11 +36,14 @@ pub async fn watch_server(
         tokio::time::sleep_until(at.into()).await;
         server.check_alive()?;
         rss.push((at - epoch, server.rss_kib()?));
-        cpu.push((
-            at - epoch,
-            cpu_seconds(&server.pid().to_string(), tick)?,
-            cpu_seconds("self", tick)?,
-        ));
+        let (core_busy, core_steal) = core_seconds(SERVER_CORE, tick)?;
+        cpu.push(CpuReading {
+            at: at - epoch,
+            server: cpu_seconds(&server.pid().to_string(), tick)?,
+            generator: cpu_seconds("self", tick)?,
+            core_busy,
+            core_steal,
+        });
         let mut r = lock(recorder);
         if let Some(settled) = Instant::now().checked_sub(OP_TIMEOUT + Duration::from_secs(5)) {
             r.summarise_until(settled);
@@ -71,8 +75,26 @@ pub async fn watch_server(
     }
 }
 
-/// RSS readings, and CPU readings (server, generator), by time.
-pub type Readings = (Vec<(Duration, u64)>, Vec<(Duration, f64, f64)>);
+/// RSS readings and CPU readings, by time.
+pub type Readings = (Vec<(Duration, u64)>, Vec<CpuReading>);
+
+/// CPU seconds used so far, read at `at` into the run.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuReading {
+    pub at: Duration,
+    /// By the server (user and system).
+    pub server: f64,
+    /// By the load generator.
+    pub generator: f64,
+    /// By anything on the server's core (user, system, interrupts), the
+    /// server included: what is left after the server's own is other work
+    /// that took the core from it.
+    pub core_busy: f64,
+    /// Stolen from the server's core by the hypervisor: time the virtual
+    /// core wanted to run and the host ran something else. A slow minute
+    /// with steal is the machine's, not the server's.
+    pub core_steal: f64,
+}
 
 /// Clock ticks a second, the unit of `/proc/PID/stat`'s CPU times.
 pub fn clock_ticks() -> f64 {
@@ -99,4 +121,27 @@ pub fn cpu_seconds(pid: &str, tick: f64) -> Result<f64> {
             .context("an unreadable /proc/PID/stat")
     };
     Ok((ticks(11)? + ticks(12)?) / tick)
+}
+
+/// Busy and stolen CPU seconds of core `core` since boot (`/proc/stat`).
+pub fn core_seconds(core: usize, tick: f64) -> Result<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
+    let name = format!("cpu{core}");
+    let line = stat
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name.as_str()))
+        .with_context(|| format!("/proc/stat has no line for {name}"))?;
+    core_times(line, tick).with_context(|| format!("an unreadable /proc/stat line: {line}"))
+}
+
+/// Busy and stolen seconds of one `/proc/stat` core line: user, nice,
+/// system, idle, iowait, irq, softirq, steal, … in clock ticks.
+fn core_times(line: &str, tick: f64) -> Option<(f64, f64)> {
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    let busy = v.first()? + v.get(1)? + v.get(2)? + v.get(5)? + v.get(6)?;
+    Some((busy / tick, v.get(7)? / tick))
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::drive::{self, OP_TIMEOUT};
 use super::record::{KINDS, Kind};
-use super::verdicts::to_u32;
+use super::verdicts::{CpuUse, to_u32};
 use super::{LOAD, P99_RATIO_LIMIT, POLL_ROOM, RSS_GROWTH_LIMIT, load};
 use crate::stats::{mib, ms};
 use crate::{LIVE_ROOM, Results};
@@ -104,8 +104,8 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
         s.factor,
         drive::MAX_IN_FLIGHT,
         ms(s.lag_max.as_secs_f64() * 1e3),
-        100.0 * s.cpu_share(0, Duration::ZERO, s.duration),
-        100.0 * s.cpu_share(1, Duration::ZERO, s.duration)
+        100.0 * s.cpu_share(CpuUse::Server, Duration::ZERO, s.duration),
+        100.0 * s.cpu_share(CpuUse::Generator, Duration::ZERO, s.duration)
     );
     let _ = writeln!(
         o,
@@ -217,14 +217,17 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
     let _ = writeln!(
         o,
         "![The server's RSS over the run, and each kind's p99 per period]({svg})\n\n\
-         The picture ([{svg}]({svg})) is drawn by the benchmark. Per period of {} s, each \
+         The picture ([{svg}]({svg})) is drawn by the benchmark. Per period of {} s: the \
+         share of a core the server used, the share of the server's core that other processes \
+         used and that the hypervisor took from it (`/proc/stat`'s steal: a slow minute with \
+         steal is the machine's), the share of its own core the load generator used, and each \
          kind's p50 / p99 ms (and how many):\n",
         secs(s.period)
     );
     let names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
     let _ = writeln!(
         o,
-        "| period | RSS (median) | server CPU | {} | errors |\n|---|---|---|{}---|",
+        "| period | RSS (median) | server CPU | others on its core | stolen from its core | load generator CPU | {} | errors |\n|---|---|---|---|---|---|{}---|",
         names.join(" | "),
         "---|".repeat(KINDS.len())
     );
@@ -245,10 +248,13 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
         let errors: u64 = p.iter().map(|k| k.errors).sum();
         let _ = writeln!(
             o,
-            "| {} | {} | {:.0}% | {} | {errors} |",
+            "| {} | {} | {:.0}% | {:.1}% | {:.1}% | {:.0}% | {} | {errors} |",
             window(i, i + 1),
             mib(rss),
-            100.0 * s.cpu_share(0, s.period * i, until),
+            100.0 * s.cpu_share(CpuUse::Server, s.period * i, until),
+            100.0 * s.cpu_share(CpuUse::OthersOnServerCore, s.period * i, until),
+            100.0 * s.cpu_share(CpuUse::StolenFromServerCore, s.period * i, until),
+            100.0 * s.cpu_share(CpuUse::Generator, s.period * i, until),
             cells.join(" | ")
         );
     }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::SoakResult;
+use super::readings::CpuReading;
 use super::record::{KINDS, Kind};
 
 impl SoakResult {
@@ -102,20 +103,18 @@ impl SoakResult {
             .fold((0, 0), |(c, e), p| (c + p[kind].count, e + p[kind].errors))
     }
 
-    /// The share of a core the server (`0`) or the load generator (`1`)
-    /// used between `from` and `to` into the run.
-    pub fn cpu_share(&self, which: usize, from: Duration, to: Duration) -> f64 {
+    /// The share of a core `what` took between `from` and `to` into the run.
+    pub fn cpu_share(&self, what: CpuUse, from: Duration, to: Duration) -> f64 {
         let at = |t: Duration| {
             self.cpu
                 .iter()
                 .rev()
-                .find(|c| c.0 <= t)
+                .find(|c| c.at <= t)
                 .or(self.cpu.first())
         };
         match (at(from), at(to)) {
-            (Some(a), Some(b)) if b.0 > a.0 => {
-                let used = if which == 0 { b.1 - a.1 } else { b.2 - a.2 };
-                used / (b.0 - a.0).as_secs_f64()
+            (Some(a), Some(b)) if b.at > a.at => {
+                ((what.seconds(b) - what.seconds(a)) / (b.at - a.at).as_secs_f64()).max(0.0)
             }
             _ => f64::NAN,
         }
@@ -133,4 +132,30 @@ impl SoakResult {
 
 pub fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// What took CPU time, in [`SoakResult::cpu_share`].
+#[derive(Clone, Copy)]
+pub enum CpuUse {
+    Server,
+    Generator,
+    /// Everything else on the server's core.
+    OthersOnServerCore,
+    /// The hypervisor, from the server's core.
+    StolenFromServerCore,
+}
+
+impl CpuUse {
+    fn seconds(self, c: &CpuReading) -> f64 {
+        match self {
+            Self::Server => c.server,
+            Self::Generator => c.generator,
+            // The server runs only on its core, so all its time is in the
+            // core's. The two are counted differently (the process's from
+            // the scheduler's own clock, the core's by sampling at each
+            // tick), so a quiet core may read a little below zero.
+            Self::OthersOnServerCore => c.core_busy - c.server,
+            Self::StolenFromServerCore => c.core_steal,
+        }
+    }
 }
