@@ -119,7 +119,7 @@ impl SoakPlan {
     /// The readings of one minute spread by 2-4 MiB (requests in flight,
     /// pages jemalloc has yet to return), so the median of six, read every
     /// 10 s, moved by a megabyte from one period to the next with no
-    /// growth, and the verdict took the highest of 25 such medians.
+    /// growth, and the memory verdict reads such medians.
     fn rss_every(&self) -> Duration {
         (self.duration / 180).clamp(Duration::from_millis(500), Duration::from_secs(1))
     }
