@@ -48,6 +48,7 @@ pub const SQLITE: &[File] = embed!("sqlite":
     "0017_outgoing_hooks.sql",
     "0018_user_language_and_time_zone.sql",
     "0019_profiles.sql",
+    "0022_search_merging.sql",
 );
 
 /// PostgreSQL's migrations (`migrations/postgres`).

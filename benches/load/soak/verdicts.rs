@@ -25,8 +25,7 @@ impl SoakResult {
             .filter(|(at, _)| *at > from && *at <= to)
             .map(|(_, k)| *k)
             .collect();
-        v.sort_unstable();
-        v.get(v.len() / 2).copied()
+        middle(&mut v)
     }
 
     /// The RSS when memory has settled: the median of the period that ends
@@ -50,8 +49,7 @@ impl SoakResult {
     pub fn rss_final_kib(&self) -> u64 {
         let (from, to) = self.final_window();
         let mut v: Vec<u64> = (from..to).filter_map(|i| self.rss_median_kib(i)).collect();
-        v.sort_unstable();
-        v.get(v.len() / 2).copied().unwrap_or(0)
+        middle(&mut v).unwrap_or(0)
     }
 
     /// Growth: where memory stayed at the end over where it settled. Not
@@ -141,6 +139,12 @@ impl SoakResult {
             .filter(|v| v.is_finite())
             .fold(f64::NAN, f64::max)
     }
+}
+
+/// The upper median of `v` (sorted in place), none when `v` is empty.
+fn middle(v: &mut [u64]) -> Option<u64> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
 }
 
 pub fn to_u32(n: usize) -> u32 {

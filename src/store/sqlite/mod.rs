@@ -510,4 +510,36 @@ mod tests {
             "a direct reader"
         );
     }
+
+    /// Migration 0022's merge settings are in the search index's own
+    /// configuration, and a rebuild of the index (`conversate search
+    /// rebuild`) keeps them: FTS5 would otherwise fall back to merging four
+    /// segments to a level, silently.
+    #[tokio::test]
+    async fn the_search_index_merges_sixteen_segments_to_a_level_and_keeps_it() {
+        use crate::store::Maintenance;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Backend::open(
+            &dir.path().join("db.sqlite3"),
+            true,
+            SqliteTuning::default(),
+            crate::metrics::StoreMetrics::default(),
+        )
+        .await
+        .expect("open");
+        let settings = || async {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT k, v FROM messages_search_config \
+                 WHERE k IN ('automerge', 'crisismerge') ORDER BY k",
+            )
+            .fetch_all(&db.write)
+            .await
+            .expect("the index's configuration");
+            rows
+        };
+        let expected = vec![("automerge".to_owned(), 16), ("crisismerge".to_owned(), 64)];
+        assert_eq!(settings().await, expected, "after the migrations");
+        db.rebuild_search_index().await.expect("rebuild");
+        assert_eq!(settings().await, expected, "after a rebuild");
+    }
 }
