@@ -5,8 +5,10 @@
 -- (default 4): each token is rewritten once per level it climbs, and with
 -- four to a level that is many levels. A profile of durable sends put the
 -- merging at 11% of the server's time. Sixteen to a level halves the
--- levels: durable sends rose 10% (BENCHMARKS.md, twenty-first part) and a
--- search reads a few more segments (+0.2 ms a query at 500,000 messages).
+-- levels: the p99 of a durable send halved and their rate rose 3-13%
+-- (BENCHMARKS.md, twenty-first part); a search reads a few more segments
+-- (0.66 -> 0.83 ms a query at 520,000 messages, 1.99 -> 1.91 ms at
+-- 1,160,000, measured outside the server by tools/fts_merging.py).
 --
 -- `crisismerge` is how many segments a level may hold before the whole
 -- level is merged at once, inside the commit that tipped it. Left at its
