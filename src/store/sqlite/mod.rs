@@ -518,15 +518,8 @@ mod tests {
     #[tokio::test]
     async fn the_search_index_merges_sixteen_segments_to_a_level_and_keeps_it() {
         use crate::store::Maintenance;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Backend::open(
-            &dir.path().join("db.sqlite3"),
-            true,
-            SqliteTuning::default(),
-            crate::metrics::StoreMetrics::default(),
-        )
-        .await
-        .expect("open");
+        let (scene, _dir) = super::testing::scene().await;
+        let db = scene.db;
         let settings = || async {
             let rows: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT k, v FROM messages_search_config \
