@@ -126,6 +126,13 @@ fn main() -> ExitCode {
             params.soak.duration = Duration::from_secs_f64(minutes * 60.0);
             params.custom = true;
         }
+        // `--soak-rates poll=R,send=R,…`: the soak at these rates, without
+        // measuring capacities (to compare two builds at one offered load).
+        if let Some(i) = args.iter().position(|a| a == "--soak-rates") {
+            let text = args.get(i + 1).context("--soak-rates needs kind=rate,…")?;
+            params.soak.rates = Some(soak::SoakPlan::parse_rates(text)?);
+            params.custom = true;
+        }
         // `--only overview|sends|polls|reads|search|cold|soak`: seed, then
         // step (i), (b), (a), (d), (j), the cold paths of (f) or (l) alone;
         // `--only cluster`: step (k) alone, on its own database.
@@ -497,7 +504,9 @@ async fn run(p: Params, pinned: bool) -> Result<()> {
     let seeding = Instant::now();
     let seeded = seed(&dir, &p).await?;
     r.seed_time = seeding.elapsed();
-    if matches!(p.only, None | Some(Only::Search | Only::Cold)) {
+    // The soak searches too: alone it must search the index a full run
+    // has, not an empty one.
+    if matches!(p.only, None | Some(Only::Search | Only::Cold | Only::Soak)) {
         progress(t, "(j) building the search index of every message");
         search::build_index(&dir, &mut r.search).await?;
     }

@@ -79,6 +79,9 @@ pub struct SoakPlan {
     pub probe: (Duration, Duration),
     /// Each trial of the whole mix.
     pub trial: Duration,
+    /// Rates given on the command line (`--soak-rates`), by kind: no
+    /// capacities or trials, so two builds can meet one offered load.
+    pub rates: Option<Vec<(Kind, f64)>>,
 }
 
 impl SoakPlan {
@@ -90,6 +93,7 @@ impl SoakPlan {
                 reconnecting: 4,
                 probe: (Duration::from_millis(100), Duration::from_millis(400)),
                 trial: Duration::from_millis(500),
+                rates: None,
             }
         } else {
             Self {
@@ -98,6 +102,7 @@ impl SoakPlan {
                 reconnecting: 20,
                 probe: (Duration::from_secs(1), Duration::from_secs(4)),
                 trial: Duration::from_secs(5),
+                rates: None,
             }
         }
     }
@@ -107,6 +112,41 @@ impl SoakPlan {
     pub fn files_needed(&self) -> u64 {
         let kinds = SHARES.len() as u64;
         (self.streams + self.reconnecting) as u64 + kinds * drive::MAX_IN_FLIGHT as u64 + 1_000
+    }
+
+    /// Reads `--soak-rates poll=R,send=R,upload=R,search=R,login=R`
+    /// (operations a second; every kind of [`SHARES`] once).
+    ///
+    /// # Errors
+    /// When a kind is missing, repeated or unknown, or a rate is not a
+    /// number above 0.
+    pub fn parse_rates(text: &str) -> Result<Vec<(Kind, f64)>> {
+        let mut rates = Vec::new();
+        for part in text.split(',') {
+            let (name, rate) = part
+                .split_once('=')
+                .with_context(|| format!("--soak-rates: {part:?} is not kind=rate"))?;
+            let kind = SHARES
+                .iter()
+                .map(|(kind, _, _)| *kind)
+                .find(|kind| kind.name() == name)
+                .with_context(|| format!("--soak-rates: no kind {name:?}"))?;
+            let rate: f64 = rate
+                .parse()
+                .ok()
+                .filter(|r: &f64| *r > 0.0 && r.is_finite())
+                .with_context(|| format!("--soak-rates: {rate:?} is not a rate above 0"))?;
+            anyhow::ensure!(
+                !rates.iter().any(|(k, _)| *k == kind),
+                "--soak-rates: {name} is given twice"
+            );
+            rates.push((kind, rate));
+        }
+        anyhow::ensure!(
+            rates.len() == SHARES.len(),
+            "--soak-rates needs a rate for each of poll, send, upload, search and login"
+        );
+        Ok(rates)
     }
 
     /// A minute, or a sixth of a shorter run.
@@ -174,6 +214,80 @@ pub struct SoakResult {
     pub first_errors: Vec<String>,
 }
 
+/// The rates `--soak-rates` gave, in the order of [`SHARES`].
+fn given_rates(given: &[(Kind, f64)]) -> Vec<KindRate> {
+    SHARES
+        .iter()
+        .map(|&(kind, share, concurrency)| KindRate {
+            kind,
+            capacity: 0.0,
+            concurrency,
+            share,
+            rate: given
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(0.0, |(_, rate)| *rate),
+        })
+        .collect()
+}
+
+/// Each kind's capacity, then the factor that trials of the whole mix find
+/// for [`LOAD`]; answers the rates, the trials and the factor.
+async fn calibrate(
+    ops: &[(Kind, Op)],
+    plan: &SoakPlan,
+    server: &mut ServerProc,
+    t: Instant,
+) -> Result<(Vec<KindRate>, Vec<(f64, f64)>, f64)> {
+    let probe = plan.probe;
+    let mut rates = Vec::new();
+    for ((kind, op), (_, share, concurrency)) in ops.iter().zip(SHARES) {
+        progress(
+            t,
+            &format!(
+                "(l) capacity of {}, closed loop at concurrency {concurrency}",
+                kind.name()
+            ),
+        );
+        let capacity = capacity(op, concurrency, probe.0, probe.1)
+            .await
+            .with_context(|| format!("measuring the capacity of {}", kind.name()))?;
+        server.check_alive()?;
+        rates.push(KindRate {
+            kind: *kind,
+            capacity,
+            concurrency,
+            share,
+            rate: 0.0,
+        });
+    }
+    // The capacities overstate what a kind costs at a lower rate (closed
+    // loop, sixteen sends share their commits), so the common factor comes
+    // from trials of the whole mix, each scaled by the CPU the last used.
+    let tick = clock_ticks();
+    let mut factor = LOAD;
+    let mut trials = Vec::with_capacity(TRIALS);
+    for _ in 0..TRIALS {
+        for r in &mut rates {
+            r.rate = factor * r.share * r.capacity;
+        }
+        progress(
+            t,
+            &format!(
+                "(l) trial of the mix for {} s at {factor:.3} × capacity × share",
+                secs(plan.trial)
+            ),
+        );
+        let used = trial(ops, &rates, plan.trial, server, tick).await?;
+        trials.push((factor, used));
+        factor = (factor * LOAD / used.max(0.01)).clamp(0.001, 1.0);
+    }
+    for r in &mut rates {
+        r.rate = factor * r.share * r.capacity;
+    }
+    Ok((rates, trials, factor))
+}
+
 /// Runs the soak against `server`, whose members `auths` (of `users`) are
 /// logged in.
 pub async fn soak(
@@ -237,52 +351,10 @@ pub async fn soak(
         (Kind::Search, load::search(load::Pool::new(addr), auths)),
         (Kind::Login, load::login_op(addr, users)),
     ];
-    let probe = plan.probe;
-    let mut rates = Vec::new();
-    for ((kind, op), (_, share, concurrency)) in ops.iter().zip(SHARES) {
-        progress(
-            t,
-            &format!(
-                "(l) capacity of {}, closed loop at concurrency {concurrency}",
-                kind.name()
-            ),
-        );
-        let capacity = capacity(op, concurrency, probe.0, probe.1)
-            .await
-            .with_context(|| format!("measuring the capacity of {}", kind.name()))?;
-        server.check_alive()?;
-        rates.push(KindRate {
-            kind: *kind,
-            capacity,
-            concurrency,
-            share,
-            rate: 0.0,
-        });
-    }
-    // The capacities overstate what a kind costs at a lower rate (closed
-    // loop, sixteen sends share their commits), so the common factor comes
-    // from trials of the whole mix, each scaled by the CPU the last used.
-    let tick = clock_ticks();
-    let mut factor = LOAD;
-    let mut trials = Vec::with_capacity(TRIALS);
-    for _ in 0..TRIALS {
-        for r in &mut rates {
-            r.rate = factor * r.share * r.capacity;
-        }
-        progress(
-            t,
-            &format!(
-                "(l) trial of the mix for {} s at {factor:.3} × capacity × share",
-                secs(plan.trial)
-            ),
-        );
-        let used = trial(&ops, &rates, plan.trial, server, tick).await?;
-        trials.push((factor, used));
-        factor = (factor * LOAD / used.max(0.01)).clamp(0.001, 1.0);
-    }
-    for r in &mut rates {
-        r.rate = factor * r.share * r.capacity;
-    }
+    let (rates, trials, factor) = match &plan.rates {
+        Some(given) => (given_rates(given), Vec::new(), 0.0),
+        None => calibrate(&ops, plan, server, t).await?,
+    };
     let summary: Vec<String> = rates
         .iter()
         .map(|r| format!("{} {:.1}/s", r.kind.name(), r.rate))
@@ -350,7 +422,7 @@ pub async fn soak(
         streams: plan.streams,
         reconnecting: plan.reconnecting,
         reconnect_every: stream_plan.every,
-        probe,
+        probe: plan.probe,
         trial: plan.trial,
         trials,
         factor,

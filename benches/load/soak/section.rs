@@ -107,6 +107,13 @@ pub fn section(o: &mut String, r: &Results, svg: &str) {
         100.0 * s.cpu_share(CpuUse::Server, Duration::ZERO, s.duration),
         100.0 * s.cpu_share(CpuUse::Generator, Duration::ZERO, s.duration)
     );
+    if s.trials.is_empty() {
+        let _ = writeln!(
+            o,
+            "This run's rates were given (`--soak-rates`): no capacity or trial was \
+             measured, so what the paragraph above says of them does not apply.\n"
+        );
+    }
     let _ = writeln!(
         o,
         "{} streams on `GET /{LIVE_ROOM}/api/events/`, spread over the members' sessions, stay \
