@@ -16,10 +16,12 @@
 //! [`Fragments::messages`]); whatever a message's markup needs from
 //! elsewhere must be added there and to the fingerprint together.
 //!
-//! The reader's CSRF token is in each message's forms; the fragment is
-//! rendered with a random marker in its place and kept in pieces, joined
-//! with the reader's token when the page is put together, so one fragment
-//! serves every reader who sees the message the same way.
+//! The reader's CSRF token is in a message's forms (its reactions); the
+//! fragment is rendered with a random marker in its place and kept in
+//! pieces, joined with the reader's token when the page is put together, so
+//! one fragment serves every reader who sees the message the same way. A
+//! fragment without forms (most messages) is kept whole, as the value the
+//! page writes, so a page takes it without copying it.
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -48,8 +50,33 @@ const MAX_FRAGMENTS: usize = 10_000;
 /// of "5 minutes ago" as they pass).
 const VARIANTS: usize = 4;
 
-/// A rendered message, split where the reader's CSRF token goes.
-type Pieces = Arc<[Box<str>]>;
+/// A rendered message, as kept.
+#[derive(Clone)]
+enum Fragment {
+    /// Without the reader's token: the page's value itself (safe markup).
+    Whole(Value),
+    /// Split where the reader's CSRF token goes.
+    Split(Arc<[Box<str>]>),
+}
+
+impl Fragment {
+    /// `html` rendered with `marker` standing for the token.
+    fn new(html: String, marker: &str) -> Self {
+        if html.contains(marker) {
+            Self::Split(html.split(marker).map(Box::from).collect())
+        } else {
+            Self::Whole(Value::from_safe_string(html))
+        }
+    }
+
+    /// The markup for the reader whose token is `csrf_token`.
+    fn html(&self, csrf_token: &str) -> Value {
+        match self {
+            Self::Whole(html) => html.clone(),
+            Self::Split(pieces) => Value::from_safe_string(joined(pieces, csrf_token)),
+        }
+    }
+}
 
 /// The rendered messages of room pages.
 pub struct Fragments {
@@ -62,8 +89,8 @@ pub struct Fragments {
 #[derive(Default)]
 struct Kept {
     count: usize,
-    /// Message id → (fingerprint, pieces), newest last.
-    by_message: crate::FastMap<i64, Vec<(u64, Pieces)>>,
+    /// Message id → (fingerprint, fragment), newest last.
+    by_message: crate::FastMap<i64, Vec<(u64, Fragment)>>,
 }
 
 impl Default for Fragments {
@@ -191,8 +218,8 @@ impl Fragments {
             concerns_viewer.then_some(viewer).hash(&mut hasher);
             let fingerprint = hasher.finish();
 
-            let pieces = match page.cacheable.then(|| self.get(m.id, fingerprint)) {
-                Some(Some(pieces)) => pieces,
+            let fragment = match page.cacheable.then(|| self.get(m.id, fingerprint)) {
+                Some(Some(fragment)) => fragment,
                 _ => {
                     let html = template.render(context! {
                         m => entry.item(),
@@ -204,31 +231,29 @@ impl Fragments {
                         user => context! { is_admin => page.is_admin },
                         quick_reactions => crate::web::pages::room::QUICK_REACTIONS,
                     })?;
-                    let pieces: Pieces = html.split(self.marker.as_str()).map(Box::from).collect();
+                    let fragment = Fragment::new(html, &self.marker);
                     if page.cacheable {
-                        self.put(m.id, fingerprint, pieces.clone());
+                        self.put(m.id, fingerprint, fragment.clone());
                     }
-                    pieces
+                    fragment
                 }
             };
-            let _ = entry
-                .html
-                .set(Value::from_safe_string(joined(&pieces, csrf_token)));
+            let _ = entry.html.set(fragment.html(csrf_token));
             list.push(Value::from_dyn_object(entry));
         }
         Ok(list)
     }
 
-    fn get(&self, id: i64, fingerprint: u64) -> Option<Pieces> {
+    fn get(&self, id: i64, fingerprint: u64) -> Option<Fragment> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.by_message
             .get(&id)?
             .iter()
             .find(|(f, _)| *f == fingerprint)
-            .map(|(_, pieces)| pieces.clone())
+            .map(|(_, fragment)| fragment.clone())
     }
 
-    fn put(&self, id: i64, fingerprint: u64, pieces: Pieces) {
+    fn put(&self, id: i64, fingerprint: u64, fragment: Fragment) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.count >= MAX_FRAGMENTS {
             kept.by_message.clear();
@@ -241,7 +266,7 @@ impl Fragments {
         } else {
             1
         };
-        variants.push((fingerprint, pieces));
+        variants.push((fingerprint, fragment));
         kept.count += added;
     }
 
@@ -335,6 +360,37 @@ impl Object for PageMessage {
             "pk" => Some(Value::from(self.message().id)),
             "html" => self.html.get().cloned(),
             _ => self.item().get_attr(key).ok().filter(|v| !v.is_undefined()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fragment_without_forms_is_kept_whole_and_one_with_them_takes_each_readers_token() {
+        let marker = "cvcsrfMARKER";
+        let plain = Fragment::new("<li>hi &amp; bye</li>".to_owned(), marker);
+        assert!(matches!(plain, Fragment::Whole(_)));
+        let html = plain.html("token-a");
+        assert!(html.is_safe());
+        assert_eq!(html.as_str(), Some("<li>hi &amp; bye</li>"));
+
+        let forms = Fragment::new(
+            format!("<li><input value=\"{marker}\"><input value=\"{marker}\"></li>"),
+            marker,
+        );
+        assert!(matches!(forms, Fragment::Split(_)));
+        for token in ["token-a", "token-b"] {
+            let html = forms.html(token);
+            assert!(html.is_safe());
+            assert_eq!(
+                html.as_str(),
+                Some(
+                    format!("<li><input value=\"{token}\"><input value=\"{token}\"></li>").as_str()
+                )
+            );
         }
     }
 }

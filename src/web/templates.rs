@@ -53,9 +53,9 @@ pub fn environment_with(
     // the page source; escaping the five significant characters is enough.
     env.set_formatter(
         |out, state, value| match (state.auto_escape(), value.as_str()) {
-            (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => out
-                .write_str(&crate::domain::render::escape(text))
-                .map_err(minijinja::Error::from),
+            (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => {
+                crate::domain::render::escape_to(out, text).map_err(minijinja::Error::from)
+            }
             _ => minijinja::escape_formatter(out, state, value),
         },
     );

@@ -502,6 +502,34 @@ pub fn profiles<'a>(
     map
 }
 
+/// `profiles` as a room template sees it (username to [`ProfileView`]),
+/// each made into a template value only when a template reads it. The
+/// default templates read none (each message's fragment has its author
+/// already); made whole for every page, the map was a seventieth of a room
+/// page's time.
+#[derive(Debug)]
+pub struct ProfilesValue(pub std::collections::HashMap<String, ProfileView>);
+
+impl minijinja::value::Object for ProfilesValue {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        let profile = self.0.get(key.as_str()?)?;
+        Some(minijinja::Value::from(minijinja::value::Serde(profile)))
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(
+            self.0
+                .keys()
+                .map(|name| minijinja::Value::from(name.as_str()))
+                .collect(),
+        )
+    }
+}
+
 impl UserItem {
     /// The page view of `member` at `now`.
     #[must_use]

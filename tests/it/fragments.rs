@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, csrf_in};
+use crate::support::{Browser, TestApp, csrf_in};
 
 /// The markup of message `id` on a room page.
 fn message_markup(html: &str, id: &str) -> String {
@@ -16,6 +16,18 @@ fn message_markup(html: &str, id: &str) -> String {
         .find("</ol>")
         .map_or(html.len(), |e| start + e);
     html[start..end].to_owned()
+}
+
+/// A server whose `TEMPLATES_DIR` is `dir` (templates already written),
+/// and alice logged in, with her "hi" in room `general`.
+async fn site_with_hi(dir: &std::path::Path) -> (TestApp, Browser) {
+    let path = dir.to_path_buf();
+    let app = TestApp::start_with(move |c| c.templates_dir = Some(path)).await;
+    app.with_room().await;
+    let alice = app.login("alice").await;
+    let (status, _) = alice.api("general/api/send/", &[("content", "hi")]).await;
+    assert_eq!(status, StatusCode::OK);
+    (app, alice)
 }
 
 #[tokio::test]
@@ -115,12 +127,7 @@ async fn a_sites_message_template_is_used_and_followed() {
         "<li class=\"site-message\" id=\"cv-m-{{ m.pk }}\">{{ m.user }} said {{ m.content|safe }}</li>",
         1,
     );
-    let path = dir.path().to_path_buf();
-    let app = TestApp::start_with(move |c| c.templates_dir = Some(path)).await;
-    app.with_room().await;
-    let alice = app.login("alice").await;
-    let (status, _) = alice.api("general/api/send/", &[("content", "hi")]).await;
-    assert_eq!(status, StatusCode::OK);
+    let (_app, alice) = site_with_hi(dir.path()).await;
     for _ in 0..2 {
         let (_, page) = alice.text("general/").await;
         assert!(
@@ -135,4 +142,28 @@ async fn a_sites_message_template_is_used_and_followed() {
     let (_, page) = alice.text("general/").await;
     assert!(page.contains("<li class=\"site-message-2\""), "{page}");
     assert!(!page.contains("alice said"), "{page}");
+}
+
+#[tokio::test]
+async fn a_sites_room_template_still_reads_the_authors_profiles() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("conversate").join("room.html");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    std::fs::write(
+        &file,
+        "{% extends \"conversate/base.html\" %}{% block content %}\
+         <p id=\"site-authors\">{% for m in messages %}{{ m.user }}={{ profiles[m.user].name }}/{{ profiles[m.user].initials }};{% endfor %}</p>\
+         <p id=\"site-everyone\">{% for name in profiles %}[{{ name }}]{% endfor %}</p>\
+         <p id=\"site-nobody\">{% if profiles.nobody is undefined %}none{% endif %}</p>{% endblock %}",
+    )
+    .expect("write");
+    let (_app, alice) = site_with_hi(dir.path()).await;
+    let (status, page) = alice.text("general/").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("<p id=\"site-authors\">alice=alice/A;</p>"),
+        "{page}"
+    );
+    assert!(page.contains("[alice]") && page.contains("[bob]"), "{page}");
+    assert!(page.contains("<p id=\"site-nobody\">none</p>"), "{page}");
 }

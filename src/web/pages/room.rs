@@ -207,7 +207,7 @@ pub async fn render(
             data => Value::from(minijinja::value::Serde(&data)),
             messages,
             users => Value::from(minijinja::value::Serde(&users)),
-            profiles => Value::from(minijinja::value::Serde(&profiles)),
+            profiles => Value::from_object(crate::web::views::ProfilesValue(profiles)),
             remaining,
             first,
             older_page => view.older_page,
