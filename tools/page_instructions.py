@@ -11,9 +11,11 @@
 # times to warm the fragments, then counts the server's user-space
 # instructions over PAGES more (default 100) and prints them per page.
 # Runs of one build differ by a few per cent (timers fall into the
-# window): compare several of each. The server's log goes to a file, as
-# in the benchmark: with its stderr on /dev/null the same build counted
-# about 28% more a page, which is not understood yet.
+# window): compare several of each, alternating. Once, three runs of one
+# build in a row counted about 2.4 M a page where every other run of it
+# counted 1.73-1.86 M; the cause was not found (the server's stderr was
+# /dev/null then, but a run with it there later counted 1.75 M). The
+# server's log goes to a file, as in the benchmark.
 #
 # DATA_DIR is meant to be the benchmark's seeded one (1,000,000 messages,
 # 50 members in `history`). To keep a copy, point CONVERSATE_BENCH_SERVER
